@@ -1,0 +1,28 @@
+"""fastmel: librosa-exact audio features and recording simulation, on a Cython + FFTW core.
+
+The public functions live at librosa's paths (``fastmel.stft``,
+``fastmel.feature.melspectrogram``, ``fastmel.filters.mel``, ...), so moving
+from librosa is a rename.
+"""
+from fastmel import convert, feature, filters, util
+from fastmel._version import __version__
+from fastmel.exceptions import ParameterError
+from fastmel.extractors import MFCC, MelSpectrogram
+from fastmel.feature import melspectrogram, mfcc
+from fastmel.spectrum import amplitude_to_db, power_to_db, stft
+
+__all__ = [
+    "__version__",
+    "ParameterError",
+    "stft",
+    "power_to_db",
+    "amplitude_to_db",
+    "melspectrogram",
+    "mfcc",
+    "MelSpectrogram",
+    "MFCC",
+    "feature",
+    "filters",
+    "util",
+    "convert",
+]

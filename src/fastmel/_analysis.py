@@ -1,0 +1,97 @@
+"""Framing configuration and the offline driver around the spectral kernel.
+
+Centre padding is never applied to the whole signal: frames that reach into
+the padding are read from two small padded copies of the signal's ends, all
+other frames straight from the caller's array.  Extra memory is the output
+plus O(n_fft).
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+from fastmel import _checks
+from fastmel._spectral import SpectralKernel, run_offline
+from fastmel.exceptions import ParameterError
+from fastmel.filters import get_window
+
+#: Pad modes usable with ``center=True`` (numpy.pad's names).
+PAD_MODES = ("constant", "edge", "reflect", "symmetric", "linear_ramp")
+
+OUT_COMPLEX, OUT_MEL, OUT_MEL_DB = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class Framing:
+    """Validated framing parameters (librosa's meaning and defaults)."""
+
+    n_fft: int
+    hop_length: int
+    win_length: int
+    window: object
+    center: bool
+    pad_mode: str
+
+    @classmethod
+    def make(cls, n_fft, hop_length, win_length, window, center, pad_mode):
+        n_fft = _checks.positive_int(n_fft, "n_fft")
+        win_length = _checks.positive_int(win_length, "win_length", allow_none=True) or n_fft
+        if win_length > n_fft:
+            raise ParameterError(f"win_length={win_length} must be <= n_fft={n_fft}")
+        if hop_length is None:
+            hop_length = max(win_length // 4, 1)
+        hop_length = _checks.positive_int(hop_length, "hop_length")
+        if center and pad_mode not in PAD_MODES:
+            raise ParameterError(
+                f"pad_mode={pad_mode!r} is not supported; use one of {', '.join(PAD_MODES)}")
+        return cls(n_fft, hop_length, win_length, window, bool(center), pad_mode)
+
+    @property
+    def win_off(self):
+        """Where the window starts in the frame (it is centred, as librosa pads it)."""
+        return (self.n_fft - self.win_length) // 2
+
+    def window_values(self, dtype):
+        """The window in the working precision (computed in float64, then cast)."""
+        return get_window(self.window, self.win_length, fftbins=True).astype(dtype)
+
+    def n_frames(self, n):
+        pad = self.n_fft // 2 if self.center else 0
+        return 1 + (n + 2 * pad - self.n_fft) // self.hop_length
+
+    def kernel(self, dtype, mode, *, power=2.0, mel_basis=None, amin=1e-10, db_offset=0.0):
+        return SpectralKernel(mode, self.n_fft, self.window_values(dtype), self.win_off,
+                              power, mel_basis, amin, db_offset)
+
+
+def analyze(kernel, framing, y):
+    """Run ``kernel`` over every frame of ``y`` (..., n); returns (..., n_out, n_frames).
+
+    ``y`` must already be a checked float32/float64 array in the kernel's precision.
+    """
+    n = y.shape[-1]
+    n_fft = framing.n_fft
+    if n == 0:
+        raise ParameterError("y is empty: there is no audio to analyse")
+    if not framing.center and n < n_fft:
+        raise ParameterError(
+            f"n_fft={n_fft} is too large for uncentered analysis of a signal of length {n}; "
+            f"use center=True or a smaller n_fft")
+    lead = y.shape[:-1]
+    x = y.reshape(-1, n)
+    n_frames = framing.n_frames(n)
+    pad = n_fft // 2 if framing.center else 0
+    empty = np.empty((x.shape[0], 0), dtype=x.dtype)
+    head = tail = empty
+    if pad and n >= 2 * n_fft:
+        # Only the first and last n_fft samples meet the padding.
+        head = np.ascontiguousarray(np.pad(x[:, :n_fft], ((0, 0), (pad, 0)), mode=framing.pad_mode))
+        tail = np.ascontiguousarray(np.pad(x[:, n - n_fft:], ((0, 0), (0, pad)), mode=framing.pad_mode))
+    elif pad:
+        # A short signal is padded whole (numpy's reflection of pads longer
+        # than the signal needs both ends at once).
+        x = np.ascontiguousarray(np.pad(x, ((0, 0), (pad, pad)), mode=framing.pad_mode))
+        pad = 0
+    dtype = x.dtype if kernel.mode != OUT_COMPLEX else np.result_type(x.dtype, np.complex64)
+    out = np.empty((x.shape[0], kernel.n_out, n_frames), dtype=dtype)
+    run_offline(kernel, x, head, tail, pad, framing.hop_length, n_frames, out)
+    return out.reshape(lead + out.shape[1:])

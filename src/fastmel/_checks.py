@@ -1,0 +1,61 @@
+"""Input checks shared by the public modules.
+
+Public functions validate and coerce here, then hand the compiled core arrays
+it can trust: float32 or float64, finite, of the agreed shape.
+"""
+import numbers
+
+import numpy as np
+
+from fastmel._spectral import all_finite
+from fastmel.exceptions import ParameterError
+
+
+def audio(y, name="y"):
+    """``y`` as a float32/float64 array of at least one dimension, finite."""
+    y = real_float(y, name)
+    if y.ndim == 0:
+        raise ParameterError(f"{name} must have at least one dimension (time last), got a scalar")
+    if not all_finite(y):
+        raise ParameterError(f"{name} contains non-finite values (NaN or inf); audio must be finite")
+    return y
+
+
+def real_float(x, name):
+    """``x`` as a float32/float64 array; other real floats are converted."""
+    x = np.asarray(x)
+    kind = x.dtype.kind
+    if kind in "iub":
+        raise TypeError(
+            f"{name} must be floating-point audio, got dtype {x.dtype}; convert integer PCM "
+            f"to float first, e.g. y.astype(np.float32) / 32768 for int16")
+    if kind == "c":
+        raise TypeError(
+            f"{name} must be real-valued, got complex dtype {x.dtype}; pass np.real(y) or np.abs(y)")
+    if kind != "f":
+        raise TypeError(f"{name} must be a real floating-point array, got dtype {x.dtype}")
+    if x.dtype == np.float32 or x.dtype == np.float64:
+        return x
+    return x.astype(np.float32 if x.dtype.itemsize < 4 else np.float64)
+
+
+def positive_int(value, name, *, allow_none=False):
+    """``value`` as an int >= 1."""
+    if value is None and allow_none:
+        return None
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ParameterError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def finite_number(value, name):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not np.isfinite(value):
+        raise ParameterError(f"{name} must be a finite number, got {value!r}")
+    return float(value)
+
+
+def positive_number(value, name):
+    value = finite_number(value, name)
+    if value <= 0:
+        raise ParameterError(f"{name} must be > 0, got {value!r}")
+    return value

@@ -1,0 +1,51 @@
+# The per-frame spectral kernel shared by the offline functions and the streams.
+from fastmel._plan cimport RealPlan
+
+# What a kernel writes for each frame.
+cdef enum:
+    OUT_COMPLEX = 0   # the r2c spectrum, n_bins complex values
+    OUT_MEL = 1       # mel energies, n_mels values
+    OUT_MEL_DB = 2    # mel energies in dB, n_mels values
+
+# Frames go through the mel projection this many at a time, one SIMD lane each.
+cdef enum:
+    BLOCK = 16
+
+
+cdef struct Workspace:
+    void* fft_in
+    void* fft_out
+    void* pblock
+    void* mblock
+
+
+cdef class SpectralKernel:
+    cdef readonly int mode
+    cdef readonly bint is_double
+    cdef readonly Py_ssize_t n_fft
+    cdef readonly Py_ssize_t n_bins
+    cdef readonly Py_ssize_t n_out
+    cdef Py_ssize_t win_off
+    cdef Py_ssize_t win_len
+    cdef double power
+    cdef int power_kind
+    cdef double amin
+    cdef double db_offset
+    cdef RealPlan plan
+    # numpy arrays owning the memory behind the pointers below
+    cdef object _window
+    cdef object _mel_lo
+    cdef object _mel_len
+    cdef object _mel_woff
+    cdef object _mel_w
+    cdef const void* window
+    cdef const Py_ssize_t* mel_lo
+    cdef const Py_ssize_t* mel_len
+    cdef const Py_ssize_t* mel_woff
+    cdef const void* mel_w
+
+    cdef int workspace_init(self, Workspace* ws) noexcept nogil
+    cdef void workspace_free(self, Workspace* ws) noexcept nogil
+    cdef void frames(self, Workspace* ws, const void** src, const Py_ssize_t* stride,
+                     Py_ssize_t nb, void* out, Py_ssize_t row_stride,
+                     Py_ssize_t col_stride) noexcept nogil

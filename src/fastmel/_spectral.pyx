@@ -1,0 +1,315 @@
+"""Per-frame spectral kernel: window -> r2c FFT -> |X|^p -> mel -> dB.
+
+One kernel serves the offline functions and the streams, which is what makes
+a stream's output equal the offline output bit for bit.  Frames are handled
+``BLOCK`` at a time: each frame's power spectrum is stored in one lane of a
+(bin, lane) block, so the band-sparse mel projection runs across frames in
+SIMD lanes while every lane still sums its bins in ascending order (the same
+arithmetic whatever the block holds).
+"""
+import numpy as np
+
+cimport numpy as cnp
+from libc.math cimport pow, sqrt, sqrtf, powf
+from libc.string cimport memset
+
+from fastmel._plan cimport RealPlan, aligned_alloc, aligned_free
+from fastmel._plan import get_plan
+
+cnp.import_array()
+
+cdef extern from "fastmel_db.h" nogil:
+    void fastmel_power_to_db_f32(float* v, long n, float amin, float offset)
+    void fastmel_power_to_db_f64(double* v, long n, double amin, double offset)
+
+ctypedef fused real:
+    float
+    double
+
+cdef enum:
+    POWER_ONE = 1
+    POWER_TWO = 2
+    POWER_ANY = 3
+
+
+cdef class SpectralKernel:
+    """Everything the per-frame work needs, fixed at construction.
+
+    Parameters
+    ----------
+    mode : int
+        OUT_COMPLEX, OUT_MEL or OUT_MEL_DB.
+    n_fft : int
+    window : np.ndarray [shape=(win_len,)]
+        Window in the working precision (float32 or float64).
+    win_off : int
+        Where the window starts inside the n_fft frame (centre padding).
+    power : float
+    mel_basis : np.ndarray [shape=(n_mels, n_bins)] or None
+    amin, db_offset : float
+        dB floor and ``10*log10(max(amin, ref))``.
+    """
+
+    def __cinit__(self, int mode, Py_ssize_t n_fft, window, Py_ssize_t win_off,
+                  double power=2.0, mel_basis=None, double amin=1e-10,
+                  double db_offset=0.0):
+        cdef cnp.ndarray w = np.ascontiguousarray(window)
+        self.is_double = w.dtype == np.float64
+        self.mode = mode
+        self.n_fft = n_fft
+        self.n_bins = n_fft // 2 + 1
+        self.win_off = win_off
+        self.win_len = w.shape[0]
+        self.power = power
+        self.power_kind = POWER_TWO if power == 2.0 else POWER_ONE if power == 1.0 else POWER_ANY
+        self.amin = amin
+        self.db_offset = db_offset
+        self.plan = get_plan(n_fft, self.is_double)
+        self._window = w
+        self.window = cnp.PyArray_DATA(w)
+        if mode == OUT_COMPLEX:
+            self.n_out = self.n_bins
+            return
+        basis = np.asarray(mel_basis, dtype=w.dtype)
+        self.n_out = basis.shape[0]
+        lo, length, woff, weights = _sparse_rows(basis)
+        self._mel_lo, self._mel_len, self._mel_woff, self._mel_w = lo, length, woff, weights
+        self.mel_lo = <const Py_ssize_t*>cnp.PyArray_DATA(lo)
+        self.mel_len = <const Py_ssize_t*>cnp.PyArray_DATA(length)
+        self.mel_woff = <const Py_ssize_t*>cnp.PyArray_DATA(woff)
+        self.mel_w = cnp.PyArray_DATA(weights)
+
+    def __reduce__(self):
+        raise TypeError("SpectralKernel is rebuilt from its owner's configuration, not pickled")
+
+    cdef int workspace_init(self, Workspace* ws) noexcept nogil:
+        """Allocate one caller's buffers; 0 on success, -1 when out of memory."""
+        cdef size_t item = 8 if self.is_double else 4
+        ws.fft_in = aligned_alloc(self.n_fft * item)
+        ws.fft_out = aligned_alloc(2 * self.n_bins * item)
+        ws.pblock = aligned_alloc(self.n_bins * BLOCK * item)
+        ws.mblock = aligned_alloc(self.n_out * BLOCK * item)
+        if ws.fft_in == NULL or ws.fft_out == NULL or ws.pblock == NULL or ws.mblock == NULL:
+            self.workspace_free(ws)
+            return -1
+        # The samples outside the window stay zero: the FFT preserves its input.
+        memset(ws.fft_in, 0, self.n_fft * item)
+        return 0
+
+    cdef void workspace_free(self, Workspace* ws) noexcept nogil:
+        aligned_free(ws.fft_in)
+        aligned_free(ws.fft_out)
+        aligned_free(ws.pblock)
+        aligned_free(ws.mblock)
+        ws.fft_in = ws.fft_out = ws.pblock = ws.mblock = NULL
+
+    cdef void frames(self, Workspace* ws, const void** src, const Py_ssize_t* stride,
+                     Py_ssize_t nb, void* out, Py_ssize_t row_stride,
+                     Py_ssize_t col_stride) noexcept nogil:
+        """Process ``nb <= BLOCK`` frames.
+
+        ``src[j]`` points at the first of frame j's n_fft samples, spaced
+        ``stride[j]`` elements apart.  Output value r of frame j goes to
+        ``out[r * row_stride + j * col_stride]`` (in elements; complex
+        elements for OUT_COMPLEX).
+        """
+        if self.is_double:
+            _frames[double](self, ws, src, stride, nb, <double*>out, row_stride, col_stride)
+        else:
+            _frames[float](self, ws, src, stride, nb, <float*>out, row_stride, col_stride)
+
+
+def _sparse_rows(basis):
+    """Each filter's non-zero span: first bin, length, offset into the packed weights."""
+    n_mels = basis.shape[0]
+    lo = np.zeros(n_mels, dtype=np.intp)
+    length = np.zeros(n_mels, dtype=np.intp)
+    spans = []
+    for m in range(n_mels):
+        nz = np.flatnonzero(basis[m])
+        if nz.size:
+            lo[m] = nz[0]
+            length[m] = nz[-1] + 1 - nz[0]
+            spans.append(basis[m, nz[0]:nz[-1] + 1])
+    woff = np.zeros(n_mels, dtype=np.intp)
+    woff[1:] = np.cumsum(length)[:-1]
+    weights = np.ascontiguousarray(
+        np.concatenate(spans) if spans else np.zeros(1), dtype=basis.dtype)
+    return lo, length, woff, weights
+
+
+cdef inline void _frames(SpectralKernel k, Workspace* ws, const void** src,
+                         const Py_ssize_t* stride, Py_ssize_t nb, real* out,
+                         Py_ssize_t row_stride, Py_ssize_t col_stride) noexcept nogil:
+    cdef real* buf = <real*>ws.fft_in
+    cdef real* spec = <real*>ws.fft_out
+    cdef real* pblock = <real*>ws.pblock
+    cdef real* mblock = <real*>ws.mblock
+    cdef const real* win = <const real*>k.window
+    cdef const real* x
+    cdef real* o
+    cdef real* wbuf = buf + k.win_off
+    cdef Py_ssize_t j, i, b, m, s, lo, n
+    cdef Py_ssize_t n_bins = k.n_bins, win_len = k.win_len
+    cdef const real* w
+    cdef real re, im, acc
+    for j in range(nb):
+        s = stride[j]
+        x = <const real*>src[j] + k.win_off * s
+        if s == 1:
+            for i in range(win_len):
+                wbuf[i] = x[i] * win[i]
+        else:
+            for i in range(win_len):
+                wbuf[i] = x[i * s] * win[i]
+        k.plan.r2c(buf, spec)
+        if k.mode == OUT_COMPLEX:
+            o = out + 2 * j * col_stride
+            for b in range(n_bins):
+                o[2 * b * row_stride] = spec[2 * b]
+                o[2 * b * row_stride + 1] = spec[2 * b + 1]
+            continue
+        if k.power_kind == POWER_TWO:
+            for b in range(n_bins):
+                re = spec[2 * b]
+                im = spec[2 * b + 1]
+                pblock[b * BLOCK + j] = re * re + im * im
+        elif k.power_kind == POWER_ONE:
+            for b in range(n_bins):
+                re = spec[2 * b]
+                im = spec[2 * b + 1]
+                pblock[b * BLOCK + j] = _sqrt(re * re + im * im)
+        else:
+            for b in range(n_bins):
+                re = spec[2 * b]
+                im = spec[2 * b + 1]
+                pblock[b * BLOCK + j] = _pow(re * re + im * im, <real>(0.5 * k.power))
+    if k.mode == OUT_COMPLEX:
+        return
+    _mel_block(k, pblock, mblock)
+    if k.mode == OUT_MEL_DB:
+        if real is float:
+            fastmel_power_to_db_f32(mblock, k.n_out * BLOCK, <float>k.amin, <float>k.db_offset)
+        else:
+            fastmel_power_to_db_f64(mblock, k.n_out * BLOCK, k.amin, k.db_offset)
+    for m in range(k.n_out):
+        o = out + m * row_stride
+        for j in range(nb):
+            o[j * col_stride] = mblock[m * BLOCK + j]
+
+
+cdef inline void _mel_block(SpectralKernel k, real* pblock, real* mblock) noexcept nogil:
+    cdef const real* weights = <const real*>k.mel_w
+    cdef const real* w
+    cdef const real* p
+    cdef real* acc
+    cdef real c
+    cdef Py_ssize_t m, b, j, n
+    for m in range(k.n_out):
+        acc = mblock + m * BLOCK
+        for j in range(BLOCK):
+            acc[j] = 0
+        w = weights + k.mel_woff[m]
+        p = pblock + k.mel_lo[m] * BLOCK
+        n = k.mel_len[m]
+        for b in range(n):
+            c = w[b]
+            for j in range(BLOCK):
+                acc[j] = acc[j] + c * p[b * BLOCK + j]
+
+
+cdef inline real _sqrt(real v) noexcept nogil:
+    if real is float:
+        return sqrtf(v)
+    else:
+        return sqrt(v)
+
+
+cdef inline real _pow(real v, real e) noexcept nogil:
+    if real is float:
+        return powf(v, e)
+    else:
+        return pow(v, e)
+
+
+def all_finite(cnp.ndarray x):
+    """True when every sample of the float32/float64 array ``x`` is finite."""
+    cdef cnp.ndarray flat = x.reshape(-1) if x.flags.c_contiguous else None
+    if flat is None:
+        return bool(np.isfinite(x).all())
+    cdef Py_ssize_t n = flat.shape[0]
+    cdef bint is_double = flat.dtype.itemsize == 8
+    cdef bint ok
+    with nogil:
+        if is_double:
+            ok = _all_finite[double](<const double*>cnp.PyArray_DATA(flat), n)
+        else:
+            ok = _all_finite[float](<const float*>cnp.PyArray_DATA(flat), n)
+    return ok
+
+
+cdef bint _all_finite(const real* x, Py_ssize_t n) noexcept nogil:
+    cdef Py_ssize_t i, start
+    cdef int bad = 0
+    # x - x is 0 for finite x and NaN otherwise; NaN fails x == x.  Chunks keep
+    # the loop branch-free (vectorised) yet stop early on bad data.
+    for start in range(0, n, 4096):
+        for i in range(start, min(n, start + 4096)):
+            bad |= not ((x[i] - x[i]) == 0)
+        if bad:
+            return False
+    return True
+
+
+def run_offline(SpectralKernel kernel, cnp.ndarray x, cnp.ndarray head,
+                cnp.ndarray tail, Py_ssize_t pad, Py_ssize_t hop,
+                Py_ssize_t n_frames, cnp.ndarray out):
+    """Run the kernel over every frame of every channel of a padded signal.
+
+    The padded signal of channel c is virtual: ``head[c]`` holds its first
+    ``head.shape[1]`` samples, ``x[c]`` (any strides) sits at offset ``pad``,
+    and ``tail[c]`` holds its last ``tail.shape[1]`` samples.  A frame is read
+    from whichever of the three holds all of it.  ``out`` is C-contiguous
+    ``(channels, n_out, n_frames)``.
+    """
+    cdef Py_ssize_t item = x.itemsize
+    cdef Py_ssize_t n_ch = x.shape[0], n = x.shape[1]
+    cdef Py_ssize_t xs_ch = x.strides[0] // item, xs = x.strides[1] // item
+    cdef Py_ssize_t head_len = head.shape[1], tail_len = tail.shape[1]
+    cdef Py_ssize_t tail_start = pad + n + pad - tail_len
+    cdef Py_ssize_t n_fft = kernel.n_fft, n_out = kernel.n_out
+    cdef Py_ssize_t out_item = out.itemsize
+    cdef char* xp = <char*>cnp.PyArray_DATA(x)
+    cdef char* hp = <char*>cnp.PyArray_DATA(head)
+    cdef char* tp = <char*>cnp.PyArray_DATA(tail)
+    cdef char* op = <char*>cnp.PyArray_DATA(out)
+    cdef const void* src[BLOCK]
+    cdef Py_ssize_t stride[BLOCK]
+    cdef Py_ssize_t c, t0, t, j, nb, s
+    cdef Workspace ws
+    cdef int status
+    with nogil:
+        status = kernel.workspace_init(&ws)
+        if status == 0:
+            for c in range(n_ch):
+                t0 = 0
+                while t0 < n_frames:
+                    nb = min(<Py_ssize_t>BLOCK, n_frames - t0)
+                    for j in range(nb):
+                        s = (t0 + j) * hop
+                        if s + n_fft <= head_len:
+                            src[j] = hp + (c * head_len + s) * item
+                            stride[j] = 1
+                        elif s >= pad and s + n_fft <= pad + n:
+                            src[j] = xp + (c * xs_ch + (s - pad) * xs) * item
+                            stride[j] = xs
+                        else:
+                            src[j] = tp + (c * tail_len + s - tail_start) * item
+                            stride[j] = 1
+                    kernel.frames(&ws, src, stride, nb,
+                                  op + (c * n_out * n_frames + t0) * out_item,
+                                  n_frames, 1)
+                    t0 += nb
+            kernel.workspace_free(&ws)
+    if status != 0:
+        raise MemoryError("fastmel: could not allocate FFT scratch buffers")

@@ -1,0 +1,126 @@
+"""Feature extraction functions, equal to librosa.feature's."""
+import numpy as np
+
+from fastmel import _checks
+from fastmel.exceptions import ParameterError
+from fastmel.extractors import MFCC, MelSpectrogram, cepstrum, check_mfcc_params, dct_matrix
+from fastmel.filters import mel as mel_filters
+from fastmel.spectrum import power_to_db
+
+__all__ = ["melspectrogram", "mfcc"]
+
+_MEL_ARGS = ("n_mels", "fmin", "fmax", "htk", "norm")
+
+
+def _check_mel_kwargs(kwargs, func):
+    unknown = set(kwargs) - set(_MEL_ARGS)
+    if unknown:
+        raise TypeError(f"{func}() got unexpected keyword argument(s): {', '.join(sorted(unknown))}")
+
+
+def melspectrogram(*, y=None, sr=22050, S=None, n_fft=2048, hop_length=512, win_length=None,
+                   window="hann", center=True, pad_mode="constant", power=2.0, **kwargs):
+    """Mel-scaled spectrogram, equal to ``librosa.feature.melspectrogram``.
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(..., n)] or None
+        Audio (float32 or float64; other real floats are converted).
+    sr : number > 0
+        Sampling rate of ``y``.
+    S : np.ndarray [shape=(..., d, t)] or None
+        A precomputed (power) spectrogram used instead of ``y``.
+    n_fft, hop_length, win_length, window, center, pad_mode
+        Framing, as in :func:`fastmel.stft`.
+    power : float > 0
+        Exponent of the magnitude (1 energy, 2 power).
+    **kwargs
+        ``n_mels``, ``fmin``, ``fmax``, ``htk``, ``norm`` for :func:`fastmel.filters.mel`.
+
+    Returns
+    -------
+    S : np.ndarray [shape=(..., n_mels, t)]
+
+    Notes
+    -----
+    As in librosa, the mel filters are computed in float32 for both
+    precisions; float64 audio is projected on those weights widened to float64.
+
+    Raises
+    ------
+    ParameterError
+        Neither ``y`` nor ``S`` given, or a bad parameter / sample.
+    TypeError
+        Integer, boolean or complex audio; unknown keyword arguments.
+
+    Examples
+    --------
+    >>> y = np.zeros(22050, dtype=np.float32)
+    >>> fastmel.feature.melspectrogram(y=y, sr=22050).shape
+    (128, 44)
+    """
+    _check_mel_kwargs(kwargs, "melspectrogram")
+    if S is not None:
+        S = _checks.real_float(S, "S")
+        if S.ndim < 2:
+            raise ParameterError(f"S must have shape (..., n_bins, n_frames), got {S.shape}")
+        n_fft = 2 * (S.shape[-2] - 1)
+        # float32 filters for every precision, as librosa builds them.
+        basis = mel_filters(sr=sr, n_fft=n_fft, dtype=np.float32, **kwargs)
+        return np.matmul(basis.astype(S.dtype), S)
+    if y is None:
+        raise ParameterError("melspectrogram needs audio y or a spectrogram S")
+    y = _checks.audio(y)
+    m = MelSpectrogram(sr=sr, n_fft=n_fft, hop_length=hop_length, win_length=win_length,
+                       window=window, center=center, pad_mode=pad_mode, power=power,
+                       dtype=y.dtype, **kwargs)
+    return m(y)
+
+
+def mfcc(*, y=None, sr=22050, S=None, n_mfcc=20, dct_type=2, norm="ortho", lifter=0,
+         mel_norm="slaney", **kwargs):
+    """Mel-frequency cepstral coefficients, equal to ``librosa.feature.mfcc``.
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(..., n)] or None
+        Audio.
+    sr : number > 0
+    S : np.ndarray [shape=(..., n_mels, t)] or None
+        A log-power (dB) mel spectrogram used instead of ``y``.
+    n_mfcc : int > 0
+    dct_type : {1, 2, 3}
+    norm : {"ortho", None}
+        DCT normalisation.
+    lifter : float >= 0
+        Cepstral liftering; 0 disables it.
+    mel_norm : {"slaney", None} or number
+        Mel filter normalisation.
+    **kwargs
+        Passed to :func:`melspectrogram` (framing and mel parameters).
+
+    Returns
+    -------
+    M : np.ndarray [shape=(..., n_mfcc, t)]
+
+    Notes
+    -----
+    From ``y``, the dB conversion uses ``power_to_db``'s defaults, including
+    ``top_db=80`` taken per channel (librosa 1.0 behaviour).
+    """
+    n_mfcc, lifter = check_mfcc_params(n_mfcc, dct_type, norm, lifter)
+    if S is None:
+        if y is None:
+            raise ParameterError("mfcc needs audio y or a log-power mel spectrogram S")
+        y = _checks.audio(y)
+        _check_mel_kwargs({k: v for k, v in kwargs.items() if k not in _FRAMING}, "mfcc")
+        return MFCC(n_mfcc=n_mfcc, dct_type=dct_type, norm=norm, lifter=lifter,
+                    mel_norm=mel_norm, sr=sr, dtype=y.dtype, **kwargs)(y)
+    S = _checks.real_float(S, "S")
+    if S.ndim < 2:
+        raise ParameterError(f"S must have shape (..., n_mels, n_frames), got {S.shape}")
+    dct = dct_matrix(min(n_mfcc, S.shape[-2]), S.shape[-2], dct_type, norm, S.dtype)
+    return cepstrum(S, dct, lifter)
+
+
+_FRAMING = ("n_fft", "hop_length", "win_length", "window", "center", "pad_mode", "power")

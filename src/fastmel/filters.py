@@ -1,0 +1,215 @@
+"""Filter banks and analysis windows."""
+import numbers
+import warnings
+
+import numpy as np
+
+from fastmel import _checks
+from fastmel.convert import fft_frequencies, mel_frequencies
+from fastmel.exceptions import ParameterError
+
+__all__ = ["mel", "get_window", "WINDOWS"]
+
+# Cosine-sum windows: w(x) = sum_k a_k cos(k x), x running over [-pi, pi].
+_COSINE_SUMS = {
+    "hann": (0.5, 0.5),
+    "hamming": (0.54, 0.46),
+    "blackman": (0.42, 0.50, 0.08),
+    "blackmanharris": (0.35875, 0.48829, 0.14128, 0.01168),
+    "nuttall": (0.3635819, 0.4891775, 0.1365995, 0.0106411),
+}
+
+_ALIASES = {
+    "hann": "hann", "han": "hann",
+    "hamming": "hamming", "hamm": "hamming", "ham": "hamming",
+    "blackman": "blackman", "black": "blackman", "blk": "blackman",
+    "blackmanharris": "blackmanharris", "blackharr": "blackmanharris", "bkh": "blackmanharris",
+    "nuttall": "nuttall", "nutl": "nuttall", "nut": "nuttall",
+    "boxcar": "boxcar", "box": "boxcar", "ones": "boxcar", "rect": "boxcar",
+    "rectangular": "boxcar",
+    "bartlett": "bartlett", "bart": "bartlett", "brt": "bartlett",
+    "triang": "triang", "triangle": "triang", "tri": "triang",
+    "cosine": "cosine", "halfcosine": "cosine",
+}
+
+#: Window names accepted by :func:`get_window` (scipy's names and aliases),
+#: plus the tuples ``("kaiser", beta)`` and ``("gaussian", std)``.
+WINDOWS = tuple(sorted(_ALIASES))
+
+
+def _symmetric(name, m, param):
+    """The symmetric window of length m (scipy's definitions)."""
+    n = np.arange(m, dtype=np.float64)
+    if name in _COSINE_SUMS:
+        x = np.linspace(-np.pi, np.pi, m)
+        w = np.zeros(m)
+        for k, a in enumerate(_COSINE_SUMS[name]):
+            w += a * np.cos(k * x)
+        return w
+    if name == "boxcar":
+        return np.ones(m)
+    if name == "bartlett":
+        return np.where(n <= (m - 1) / 2.0, 2.0 * n / (m - 1), 2.0 - 2.0 * n / (m - 1))
+    if name == "triang":
+        half = np.arange(1, (m + 1) // 2 + 1, dtype=np.float64)
+        if m % 2 == 0:
+            w = (2 * half - 1.0) / m
+            return np.concatenate([w, w[::-1]])
+        w = 2 * half / (m + 1.0)
+        return np.concatenate([w, w[-2::-1]])
+    if name == "cosine":
+        return np.sin(np.pi / m * (n + 0.5))
+    if name == "kaiser":
+        return np.kaiser(m, param)
+    if name == "gaussian":
+        c = n - (m - 1.0) / 2.0
+        return np.exp(-(c ** 2) / (2.0 * param * param))
+    raise AssertionError(name)
+
+
+def get_window(window, win_length, *, fftbins=True):
+    """An analysis window of ``win_length`` samples.
+
+    Parameters
+    ----------
+    window : str, tuple, callable or np.ndarray [shape=(win_length,)]
+        A name from :data:`WINDOWS` (``"hann"``, ``"hamming"``, ``"blackman"``,
+        ``"boxcar"``/``"ones"``, ...), ``("kaiser", beta)``, ``("gaussian", std)``,
+        a function of the length, or the window values themselves.
+    win_length : int > 0
+    fftbins : bool
+        True for a periodic window (the one to use for spectral analysis, as
+        librosa does); False for a symmetric one.
+
+    Returns
+    -------
+    np.ndarray [shape=(win_length,), dtype=float64]
+
+    Raises
+    ------
+    ParameterError
+        Unknown window name, malformed tuple, or an array of the wrong length.
+    """
+    win_length = _checks.positive_int(win_length, "win_length")
+    if callable(window):
+        values = np.asarray(window(win_length), dtype=np.float64)
+        if values.shape != (win_length,):
+            raise ParameterError(
+                f"window function returned shape {values.shape}, expected ({win_length},)")
+        return values
+    if isinstance(window, (np.ndarray, list)):
+        values = np.asarray(window, dtype=np.float64)
+        if values.shape != (win_length,):
+            raise ParameterError(
+                f"window has length {values.shape[-1] if values.ndim else 0}, "
+                f"expected win_length={win_length}")
+        if not np.all(np.isfinite(values)):
+            raise ParameterError("window contains non-finite values")
+        return values
+    param = None
+    if isinstance(window, tuple):
+        if len(window) != 2 or window[0] not in ("kaiser", "gaussian") \
+                or not isinstance(window[1], numbers.Real):
+            raise ParameterError(
+                f"window={window!r} is not supported; tuples are ('kaiser', beta) "
+                f"or ('gaussian', std)")
+        name, param = window
+    elif isinstance(window, str):
+        name = _ALIASES.get(window.lower())
+        if name is None:
+            raise ParameterError(
+                f"window={window!r} is not a known window; use one of {', '.join(WINDOWS)}, "
+                f"('kaiser', beta), ('gaussian', std), a callable or an array")
+    else:
+        raise ParameterError(f"window={window!r} is not a window name, tuple, callable or array")
+    if win_length == 1:
+        return np.ones(1)
+    if fftbins:
+        # A periodic window is the symmetric one of one more sample, truncated.
+        return _symmetric(name, win_length + 1, param)[:-1]
+    return _symmetric(name, win_length, param)
+
+
+def _normalize_rows(weights, norm):
+    """Scale each row of ``weights`` to unit ``norm`` (a positive number or inf)."""
+    mag = np.abs(weights).astype(np.float64)
+    if norm == np.inf:
+        length = mag.max(axis=-1, keepdims=True)
+    else:
+        length = np.sum(mag ** norm, axis=-1, keepdims=True) ** (1.0 / norm)
+    length[length < np.finfo(np.float64).tiny] = 1.0
+    return weights / length
+
+
+def mel(*, sr, n_fft, n_mels=128, fmin=0.0, fmax=None, htk=False, norm="slaney",
+        dtype=np.float32):
+    """A mel filter bank: triangular filters over the real-FFT bins.
+
+    Equal to ``librosa.filters.mel`` with the same arguments.
+
+    Parameters
+    ----------
+    sr : number > 0
+        Sampling rate.
+    n_fft : int > 0
+        FFT size.
+    n_mels : int > 0
+        Number of mel bands.
+    fmin : float >= 0
+        Lowest frequency (Hz).
+    fmax : float > fmin or None
+        Highest frequency (Hz); ``sr / 2`` when None.
+    htk : bool
+        HTK's mel formula instead of Slaney's.
+    norm : {"slaney", None} or number > 0
+        ``"slaney"`` divides each triangle by its width in Hz (constant energy
+        per band); a number p scales each filter to unit p-norm; None leaves
+        the peaks at 1.
+    dtype : np.dtype
+        Output type.
+
+    Returns
+    -------
+    M : np.ndarray [shape=(n_mels, 1 + n_fft // 2)]
+
+    Raises
+    ------
+    ParameterError
+        Any parameter outside the ranges above.
+
+    Examples
+    --------
+    >>> fastmel.filters.mel(sr=16000, n_fft=512, n_mels=80).shape
+    (80, 257)
+    """
+    sr = _checks.positive_number(sr, "sr")
+    n_fft = _checks.positive_int(n_fft, "n_fft")
+    n_mels = _checks.positive_int(n_mels, "n_mels")
+    fmin = _checks.finite_number(fmin, "fmin")
+    if fmin < 0:
+        raise ParameterError(f"fmin must be >= 0, got {fmin!r}")
+    fmax = sr / 2.0 if fmax is None else _checks.finite_number(fmax, "fmax")
+    if fmax <= fmin:
+        raise ParameterError(f"fmax must be greater than fmin={fmin!r}, got {fmax!r}")
+    slaney = isinstance(norm, str) and norm == "slaney"
+    if not (norm is None or slaney or (isinstance(norm, numbers.Real)
+                                        and not isinstance(norm, bool) and norm > 0)):
+        raise ParameterError(f"norm must be 'slaney', None or a positive number, got {norm!r}")
+
+    fftfreqs = fft_frequencies(sr=sr, n_fft=n_fft)
+    mel_f = mel_frequencies(n_mels + 2, fmin=fmin, fmax=fmax, htk=htk)
+    fdiff = np.diff(mel_f)
+    ramps = mel_f[:, None] - fftfreqs[None, :]
+    rising = -ramps[:-2] / fdiff[:-1, None]
+    falling = ramps[2:] / fdiff[1:, None]
+    weights = np.maximum(0.0, np.minimum(rising, falling)).astype(dtype)
+    if slaney:
+        weights *= (2.0 / (mel_f[2:] - mel_f[:-2]))[:, None]
+    elif norm is not None:
+        weights = _normalize_rows(weights, norm).astype(dtype, copy=False)
+    if not np.all((mel_f[:-2] == 0) | (weights.max(axis=1) > 0)):
+        warnings.warn(
+            "Empty filters detected in mel frequency basis. Some channels will produce "
+            "empty responses. Try increasing your sampling rate (and fmax) or reducing n_mels.",
+            UserWarning, stacklevel=2)
+    return weights

@@ -1,0 +1,50 @@
+"""Array utilities."""
+import numpy as np
+
+from fastmel import _checks
+from fastmel.exceptions import ParameterError
+
+__all__ = ["frame"]
+
+
+def frame(x, *, frame_length, hop_length, axis=-1):
+    """Slice ``x`` into overlapping frames, as a read-only view (``librosa.util.frame``).
+
+    Parameters
+    ----------
+    x : np.ndarray
+    frame_length : int > 0
+    hop_length : int > 0
+    axis : int
+        The axis to frame.  For ``axis=-1`` the result is
+        ``(..., frame_length, n_frames)``; for ``axis=0``,
+        ``(n_frames, frame_length, ...)``.
+
+    Returns
+    -------
+    np.ndarray, with ``n_frames = 1 + (x.shape[axis] - frame_length) // hop_length``
+
+    Raises
+    ------
+    ParameterError
+        ``x`` shorter than ``frame_length`` along ``axis``, or a bad length.
+    """
+    x = np.array(x, copy=False, subok=False) if not isinstance(x, np.ndarray) else x
+    frame_length = _checks.positive_int(frame_length, "frame_length")
+    hop_length = _checks.positive_int(hop_length, "hop_length")
+    if x.ndim == 0:
+        raise ParameterError("x must have at least one dimension")
+    if not -x.ndim <= axis < x.ndim:
+        raise ParameterError(f"axis={axis} is out of range for an array of {x.ndim} dimensions")
+    if x.shape[axis] < frame_length:
+        raise ParameterError(
+            f"Input is too short (n={x.shape[axis]}) for frame_length={frame_length}")
+    windows = np.lib.stride_tricks.sliding_window_view(x, frame_length, axis=axis)
+    # sliding_window_view puts the window axis last; librosa puts it beside the frame axis.
+    sel = [slice(None)] * windows.ndim
+    sel[axis] = slice(0, None, hop_length)
+    windows = windows[tuple(sel)]
+    if axis < 0:
+        target = axis - 1 if axis != -1 else -2
+        return np.moveaxis(windows, -1, target) if axis != -1 else np.moveaxis(windows, -1, -2)
+    return np.moveaxis(windows, -1, axis + 1)

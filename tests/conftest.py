@@ -1,0 +1,205 @@
+"""Shared fixtures and comparison helpers for the fastmel test suite.
+
+Tolerances come from SPEC.md section 2 and are the only ones used in the suite:
+float64 results within 1e-10 and float32 results within 1e-5 of librosa, both
+relative to the reference array's largest magnitude; dB values within 0.01 dB
+wherever the reference is within 80 dB of its maximum.
+"""
+import warnings
+from importlib.resources import files
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+import librosa
+
+# float64 runs the float64 FFTW path; only rounding-order differences remain.
+RTOL_F64 = 1e-10
+# float32 runs a float32 FFT while librosa transforms in float64 and casts, so
+# single-precision rounding (eps ~ 6e-8, grown by log2(n_fft)) is expected.
+RTOL_F32 = 1e-5
+# dB outputs are compared in absolute dB, as the spec states them.
+DB_TOL = 0.01
+# Only the top 80 dB of a dB array is compared: below that, log10 amplifies
+# the rounding of near-zero powers and the spec makes no claim.
+DB_RANGE = 80.0
+
+SAMPLE_RATES = (16000, 22050)
+
+
+def rtol_for(dtype):
+    """The spec tolerance that applies to an output of ``dtype``."""
+    dtype = np.dtype(dtype)
+    if dtype in (np.dtype(np.float32), np.dtype(np.complex64)):
+        return RTOL_F32
+    if dtype in (np.dtype(np.float64), np.dtype(np.complex128)):
+        return RTOL_F64
+    raise AssertionError(f"no tolerance defined for dtype {dtype}")
+
+
+def complex_of(dtype):
+    """complex64 for float32 input, complex128 for float64 input."""
+    return np.result_type(np.dtype(dtype), np.complex64)
+
+
+def _check_array(got, ref, check_dtype):
+    assert isinstance(got, np.ndarray), f"expected ndarray, got {type(got).__name__}"
+    assert got.shape == ref.shape, f"shape {got.shape} != reference {ref.shape}"
+    if check_dtype:
+        assert got.dtype == ref.dtype, f"dtype {got.dtype} != reference {ref.dtype}"
+
+
+def assert_close_rel(got, ref, rtol_of_max, reason, *, check_dtype=True):
+    """Assert ``max|got - ref| <= rtol_of_max * max|ref|`` (shapes and dtypes equal).
+
+    ``reason`` says why this tolerance applies; it is shown when the check fails.
+    """
+    ref = np.asarray(ref)
+    _check_array(got, ref, check_dtype)
+    if ref.size == 0:
+        return
+    assert np.all(np.isfinite(got)), f"non-finite values in result ({reason})"
+    ref128 = ref.astype(np.complex128) if np.iscomplexobj(ref) else ref.astype(np.float64)
+    got128 = got.astype(np.complex128) if np.iscomplexobj(got) else got.astype(np.float64)
+    scale = float(np.max(np.abs(ref128)))
+    err = float(np.max(np.abs(got128 - ref128)))
+    where = np.unravel_index(int(np.argmax(np.abs(got128 - ref128))), ref.shape)
+    assert err <= rtol_of_max * scale, (
+        f"max abs error {err:.3e} at {where} exceeds {rtol_of_max:g} x max|ref| "
+        f"({scale:.3e}); tolerance reason: {reason}"
+    )
+
+
+def assert_close_dtype(got, ref, reason):
+    """assert_close_rel with the spec tolerance for the reference's dtype."""
+    assert_close_rel(got, ref, rtol_for(np.asarray(ref).dtype), reason)
+
+
+def assert_db_close(got, ref, reason, *, tol_db=DB_TOL, range_db=DB_RANGE, check_dtype=True):
+    """Assert dB arrays agree within ``tol_db`` wherever ``ref >= max(ref) - range_db``."""
+    ref = np.asarray(ref)
+    _check_array(got, ref, check_dtype)
+    if ref.size == 0:
+        return
+    mask = ref >= np.max(ref) - range_db
+    assert np.any(mask)
+    assert np.all(np.isfinite(got[mask])), f"non-finite dB values ({reason})"
+    diff = np.abs(got.astype(np.float64) - ref.astype(np.float64))[mask]
+    err = float(np.max(diff))
+    assert err <= tol_db, (
+        f"max dB error {err:.4g} exceeds {tol_db} dB over the top {range_db} dB; "
+        f"tolerance reason: {reason}"
+    )
+
+
+def per_channel(func, x, core_ndim, *args, **kwargs):
+    """Apply a single-channel reference ``func`` to every leading index of ``x``.
+
+    The last ``core_ndim`` axes of ``x`` are one channel (1 for audio, 2 for a
+    spectrogram); results are stacked back into the leading shape.
+    """
+    lead = x.shape[: x.ndim - core_ndim]
+    out = None
+    for idx in np.ndindex(*lead):
+        r = np.asarray(func(x[idx], *args, **kwargs))
+        if out is None:
+            out = np.empty(lead + r.shape, dtype=r.dtype)
+        out[idx] = r
+    return out
+
+
+def librosa_quiet(func, *args, **kwargs):
+    """Call a librosa function with its UserWarnings/RuntimeWarnings silenced.
+
+    librosa warns for legitimate edge cases (signals shorter than n_fft, empty
+    mel filters); the tests compare values and do not require fastmel to warn.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return func(*args, **kwargs)
+
+
+def _read_speech(sr):
+    resource = files("fastmel") / "data" / f"speech_{sr}.flac"
+    with resource.open("rb") as fh:
+        y, file_sr = sf.read(fh, dtype="float64", always_2d=False)
+    assert file_sr == sr
+    assert y.ndim == 1
+    return y
+
+
+@pytest.fixture(scope="session")
+def speech_full():
+    """Full bundled clips: {(sr, dtype): 1-D array}, float64 and float32."""
+    clips = {}
+    for sr in SAMPLE_RATES:
+        y = _read_speech(sr)
+        clips[(sr, np.float64)] = y
+        clips[(sr, np.float32)] = y.astype(np.float32)
+    for arr in clips.values():
+        arr.setflags(write=False)
+    return clips
+
+
+@pytest.fixture(scope="session")
+def speech(speech_full):
+    """Factory for short excerpts: ``speech(sr, dtype, start=0.2, dur=1.0)``.
+
+    Returns a fresh, writeable, C-contiguous copy. The default excerpt is
+    continuous speech; ``start=2.9`` gives an excerpt that contains a pause of
+    near-digital silence (useful for dB floors).
+    """
+
+    def get(sr=16000, dtype=np.float64, start=0.2, dur=1.0):
+        y = speech_full[(sr, dtype)]
+        a = int(round(start * sr))
+        b = a + int(round(dur * sr))
+        assert b <= len(y), "excerpt beyond the end of the clip"
+        return np.array(y[a:b], dtype=dtype, copy=True)
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def speech16_f64(speech):
+    return speech(16000, np.float64)
+
+
+@pytest.fixture(scope="session")
+def speech16_f32(speech):
+    return speech(16000, np.float32)
+
+
+@pytest.fixture(scope="session")
+def speech22_f64(speech):
+    return speech(22050, np.float64)
+
+
+@pytest.fixture(scope="session")
+def speech22_f32(speech):
+    return speech(22050, np.float32)
+
+
+@pytest.fixture(params=[np.float32, np.float64], ids=["f32", "f64"])
+def dtype(request):
+    return request.param
+
+
+def multichannel(speech, sr, dtype, shape, dur=0.5, quiet_factor=None):
+    """A (shape..., n) signal built from different speech excerpts.
+
+    With ``quiet_factor``, every second channel is scaled down, so per-channel
+    and whole-array dB floors differ.
+    """
+    n_ch = int(np.prod(shape))
+    chans = []
+    for i in range(n_ch):
+        y = speech(sr, dtype, start=0.1 + 0.6 * i, dur=dur)
+        if quiet_factor is not None and i % 2 == 1:
+            y = (y * quiet_factor).astype(dtype)
+        chans.append(y)
+    return np.stack(chans).reshape(tuple(shape) + (chans[0].shape[0],))
+
+
+assert librosa.__version__.startswith("0.11"), "reference is librosa 0.11"

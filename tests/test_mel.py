@@ -1,0 +1,171 @@
+"""fastmel.filters.mel and fastmel.feature.melspectrogram against librosa 0.11."""
+import numpy as np
+import pytest
+
+import librosa
+
+import fastmel
+from conftest import (
+    assert_close_dtype,
+    librosa_quiet,
+    multichannel,
+)
+
+MEL_CASES = [
+    dict(sr=8000, n_fft=256, n_mels=10),
+    dict(sr=8000, n_fft=512, n_mels=40, fmin=100.0, fmax=3800.0, htk=True),
+    dict(sr=16000, n_fft=400, n_mels=80),
+    dict(sr=16000, n_fft=400, n_mels=40, fmin=20.0, fmax=7600.0, norm=None),
+    dict(sr=16000, n_fft=512, n_mels=80, htk=True, norm=None),
+    dict(sr=16000, n_fft=512, n_mels=128),  # librosa warns: some filters are empty
+    dict(sr=22050, n_fft=1000, n_mels=40, fmin=300.0, fmax=8000.0),
+    dict(sr=22050, n_fft=2048),
+    dict(sr=22050, n_fft=2048, n_mels=128, htk=True, fmax=11025.0),
+    dict(sr=44100, n_fft=2048, n_mels=80, fmin=30.0, norm=None),
+    dict(sr=44100, n_fft=4096, n_mels=128, fmax=16000.0, htk=True),
+    dict(sr=48000, n_fft=1024, n_mels=10, fmin=50.0, fmax=20000.0),
+    dict(sr=48000, n_fft=2048, n_mels=128, fmin=0.0, fmax=24000.0, norm=None, htk=True),
+    dict(sr=16000, n_fft=512, n_mels=40, fmax=9000.0),  # fmax above Nyquist: librosa allows it
+]
+
+
+def _id(case):
+    return "-".join(f"{k}={v}" for k, v in case.items())
+
+
+@pytest.mark.parametrize("case", MEL_CASES, ids=_id)
+def test_mel_filters_parity(case, dtype):
+    ref = librosa_quiet(librosa.filters.mel, dtype=dtype, **case)
+    got = librosa_quiet(fastmel.filters.mel, dtype=dtype, **case)
+    assert got.shape == (case.get("n_mels", 128), case["n_fft"] // 2 + 1)
+    # spec tolerance for the requested dtype (librosa builds in float64 and casts)
+    assert_close_dtype(got, ref, "spec section 2 tolerance for the requested dtype")
+
+
+def test_mel_filters_default_dtype_is_float32():
+    got = fastmel.filters.mel(sr=22050, n_fft=2048)
+    ref = librosa.filters.mel(sr=22050, n_fft=2048)
+    assert got.dtype == np.float32
+    # float32 output: 1e-5 of the max weight
+    assert_close_dtype(got, ref, "float32 output")
+
+
+@pytest.mark.parametrize("norm", [1.0, 2.0, np.inf])
+def test_mel_filters_numeric_norm(norm):
+    # librosa.filters.mel accepts a p-norm for `norm` (util.normalize); the
+    # contract is "equals librosa.filters.mel".
+    kw = dict(sr=16000, n_fft=512, n_mels=40, norm=norm, dtype=np.float64)
+    ref = librosa.filters.mel(**kw)
+    got = fastmel.filters.mel(**kw)
+    # float64 output: 1e-10 of the max weight
+    assert_close_dtype(got, ref, "float64 output")
+
+
+@pytest.mark.parametrize("fmax", [None, 8000.0])
+def test_mel_filters_fmax_none_means_nyquist(fmax):
+    a = fastmel.filters.mel(sr=16000, n_fft=512, n_mels=40, fmax=fmax, dtype=np.float64)
+    b = fastmel.filters.mel(sr=16000, n_fft=512, n_mels=40, fmax=8000.0, dtype=np.float64)
+    assert np.array_equal(a, b)
+
+
+MELSPEC_CASES = [
+    dict(sr=16000, n_fft=512, win_length=400, hop_length=160, n_mels=80),  # workload W1
+    dict(sr=22050),  # workload W2: librosa defaults
+    dict(sr=16000, n_fft=400, hop_length=160, n_mels=40, power=1.0),
+    dict(sr=16000, n_fft=512, hop_length=128, n_mels=40, fmin=20.0, fmax=7600.0, htk=True),
+    dict(sr=16000, n_fft=1000, hop_length=250, n_mels=10, norm=None, window="hamming"),
+    dict(sr=22050, n_fft=1024, hop_length=256, n_mels=80, center=False),
+    dict(sr=22050, n_fft=2048, hop_length=700, n_mels=128, pad_mode="reflect", power=1.0),
+    dict(sr=22050, n_fft=4096, hop_length=1024, n_mels=128, fmin=50.0, fmax=10000.0, norm=None),
+    dict(sr=16000, n_fft=512, hop_length=160, n_mels=40, power=3.0, pad_mode="edge"),
+]
+
+
+@pytest.mark.parametrize("case", MELSPEC_CASES, ids=_id)
+def test_melspectrogram_parity_from_y(case, dtype, speech):
+    y = speech(case["sr"], dtype)
+    ref = librosa_quiet(librosa.feature.melspectrogram, y=y, **case)
+    got = librosa_quiet(fastmel.feature.melspectrogram, y=y, **case)
+    assert got.dtype == np.dtype(dtype)
+    # spec tolerance for the input dtype
+    assert_close_dtype(got, ref, "spec section 2 tolerance for the input dtype")
+
+
+@pytest.mark.parametrize("power", [1.0, 2.0])
+@pytest.mark.parametrize(
+    "n_fft, mel_kw",
+    [(512, dict(n_mels=40)), (2048, dict(n_mels=128, fmax=8000.0, htk=True)), (400, dict(n_mels=80, norm=None))],
+)
+def test_melspectrogram_parity_from_S(power, n_fft, mel_kw, dtype, speech):
+    y = speech(16000, dtype)
+    S = np.abs(librosa.stft(y, n_fft=n_fft, hop_length=160)) ** power
+    assert S.dtype == np.dtype(dtype)
+    # n_fft is not passed: librosa infers it from S.shape[-2] when S is given
+    # (and ignores `power`), so fastmel must do the same.
+    ref = librosa_quiet(librosa.feature.melspectrogram, S=S, sr=16000, power=power, **mel_kw)
+    got = librosa_quiet(fastmel.feature.melspectrogram, S=S, sr=16000, power=power, **mel_kw)
+    assert got.shape == (mel_kw["n_mels"], S.shape[-1])
+    # spec tolerance for the input dtype
+    assert_close_dtype(got, ref, "spec section 2 tolerance for the input dtype")
+
+
+def test_melspectrogram_S_overrides_n_fft_argument(speech16_f64):
+    S = np.abs(librosa.stft(speech16_f64, n_fft=512, hop_length=160)) ** 2
+    ref = librosa.feature.melspectrogram(S=S, sr=16000, n_fft=4096, n_mels=40)
+    got = fastmel.feature.melspectrogram(S=S, sr=16000, n_fft=4096, n_mels=40)
+    # float64: 1e-10 of max magnitude
+    assert_close_dtype(got, ref, "float64 path")
+
+
+def test_melspectrogram_default_sr(speech22_f32):
+    ref = librosa.feature.melspectrogram(y=speech22_f32)
+    got = fastmel.feature.melspectrogram(y=speech22_f32)
+    # float32: 1e-5 of max magnitude
+    assert_close_dtype(got, ref, "float32 path")
+
+
+@pytest.mark.parametrize("shape", [(2,), (3, 2)], ids=["2ch", "3x2ch"])
+@pytest.mark.parametrize(
+    "case",
+    [dict(sr=16000, n_fft=512, win_length=400, hop_length=160, n_mels=80), dict(sr=22050, power=1.0)],
+    ids=_id,
+)
+def test_melspectrogram_multichannel(shape, case, dtype, speech):
+    # No dB step here, so librosa 0.11's multichannel output is the reference.
+    y = multichannel(speech, case["sr"], dtype, shape, quiet_factor=0.01)
+    ref = librosa.feature.melspectrogram(y=y, **case)
+    got = fastmel.feature.melspectrogram(y=y, **case)
+    assert got.shape[: len(shape)] == shape
+    # spec tolerance for the input dtype
+    assert_close_dtype(got, ref, "spec section 2 tolerance for the input dtype")
+
+
+def test_melspectrogram_multichannel_S(dtype, speech):
+    y = multichannel(speech, 16000, dtype, (3, 2))
+    S = np.abs(librosa.stft(y, n_fft=512, hop_length=160)) ** 2
+    ref = librosa.feature.melspectrogram(S=S, sr=16000, n_mels=40)
+    got = fastmel.feature.melspectrogram(S=S, sr=16000, n_mels=40)
+    # spec tolerance for the input dtype
+    assert_close_dtype(got, ref, "spec section 2 tolerance for the input dtype")
+
+
+def test_melspectrogram_alias(speech16_f32):
+    kw = dict(y=speech16_f32, sr=16000, n_fft=512, hop_length=160, n_mels=40)
+    assert np.array_equal(fastmel.melspectrogram(**kw), fastmel.feature.melspectrogram(**kw))
+
+
+def test_melspectrogram_read_only_non_contiguous(dtype, speech):
+    y = speech(16000, dtype, dur=2.0)[::2]
+    y.setflags(write=False)
+    ref = librosa.feature.melspectrogram(y=np.ascontiguousarray(y), sr=8000, n_fft=256, hop_length=80, n_mels=40)
+    got = fastmel.feature.melspectrogram(y=y, sr=8000, n_fft=256, hop_length=80, n_mels=40)
+    # spec tolerance for the input dtype
+    assert_close_dtype(got, ref, "spec section 2 tolerance for the input dtype")
+
+
+def test_melspectrogram_silence_is_zero(dtype):
+    y = np.zeros(8000, dtype=dtype)
+    got = fastmel.feature.melspectrogram(y=y, sr=16000, n_fft=512, hop_length=160, n_mels=40)
+    assert got.shape == (40, 51)
+    assert got.dtype == np.dtype(dtype)
+    assert np.all(got == 0)
