@@ -294,6 +294,24 @@ def fastmel_module():
         pytest.skip(str(exc))
 
 
+def blas_thread_info() -> str:
+    """Report (never change) the BLAS/OpenMP thread pools numpy/scipy will use."""
+    try:
+        import threadpoolctl
+    except ImportError:
+        return "BLAS threads: unknown (threadpoolctl not installed)"
+    import numpy  # noqa: F401  (load numpy's BLAS so it is listed)
+    import scipy.linalg  # noqa: F401
+
+    pools = threadpoolctl.threadpool_info()
+    if not pools:
+        return "BLAS threads: no thread pools found"
+    return "thread pools: " + ", ".join(
+        f"{p.get('internal_api')}({os.path.basename(p.get('filepath', ''))[:24]})={p.get('num_threads')}"
+        for p in pools
+    )
+
+
 def pytest_report_header(config):
     lines = ["fastmel benchmark workloads:"]
     lines += [f"  {wl.label} -> {wl.n_frames} frames" for wl in WORKLOADS.values()]
@@ -302,4 +320,5 @@ def pytest_report_header(config):
         f"(OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, "
         f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')})"
     )
+    lines.append("  " + blas_thread_info())
     return lines

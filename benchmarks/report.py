@@ -61,6 +61,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from conftest import (  # noqa: E402  (shared workload table and timed callables)
     DB_TOLERANCE,
     WORKLOADS,
+    blas_thread_info,
     import_fastmel,
     load_audio,
     make_fastmel_extractor,
@@ -154,6 +155,7 @@ def main(argv=None) -> int:
         f"(OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}, "
         f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')})"
     )
+    print(f"- {blas_thread_info()} (reported, not changed)")
     for n in names:
         print(f"- {WORKLOADS[n].label}, {WORKLOADS[n].n_frames} frames, float32")
     print()

@@ -21,19 +21,21 @@
 #define FASTMEL_CLONES
 #endif
 
-/* 10*log10(x) for finite positive normal x; +inf maps to +inf. */
+/* 10*log10(x) for finite positive normal x; +inf maps to +inf.
+ * Written without branches (integer masks), so loops over it vectorise. */
 static inline float fastmel_db_f32(float x)
 {
     uint32_t bits;
     memcpy(&bits, &x, sizeof bits);
-    int32_t e = (int32_t)((bits >> 23) & 0xffu) - 127;
+    int32_t e = (int32_t)(bits >> 23) - 127;
     uint32_t mbits = (bits & 0x007fffffu) | 0x3f800000u;
+    /* Bring the mantissa into [sqrt(1/2), sqrt(2)) so the series stays short:
+     * above sqrt(2) (0x3fb504f3) halve it and count one more in the exponent. */
+    int32_t big = mbits > 0x3fb504f3u;
+    mbits -= (uint32_t)big << 23;
+    e += big;
     float m;
     memcpy(&m, &mbits, sizeof m);
-    /* Bring the mantissa into [sqrt(1/2), sqrt(2)) so the series stays short. */
-    int32_t big = m > 1.41421356f;
-    m = big ? 0.5f * m : m;
-    e += big;
     /* log(m) = 2 atanh(t), t = (m-1)/(m+1), |t| < 0.172. */
     float t = (m - 1.0f) / (m + 1.0f);
     float t2 = t * t;
@@ -41,14 +43,29 @@ static inline float fastmel_db_f32(float x)
     float ln_m = 2.0f * t * series;
     /* 10*log10(2) and 10*log10(e) */
     float db = (float)e * 3.01029996f + ln_m * 4.34294482f;
-    return x < INFINITY ? db : x;
+    /* +inf (exponent field 255) has no finite logarithm: pass it through. */
+    uint32_t keep = 0u - (uint32_t)((bits >> 23) == 255u);
+    uint32_t dbbits;
+    memcpy(&dbbits, &db, sizeof dbbits);
+    dbbits = (bits & keep) | (dbbits & ~keep);
+    memcpy(&db, &dbbits, sizeof db);
+    return db;
 }
 
 FASTMEL_CLONES
 static void fastmel_power_to_db_f32(float *v, long n, float amin, float offset)
 {
+    /* Powers are >= 0, and non-negative floats order like their bit
+     * patterns, so the floor at amin is an integer max (-0.0 is negative
+     * as an integer and is floored too). */
+    int32_t floor;
+    memcpy(&floor, &amin, sizeof floor);
     for (long i = 0; i < n; i++) {
-        float x = v[i] > amin ? v[i] : amin;
+        int32_t b;
+        memcpy(&b, &v[i], sizeof b);
+        b = b > floor ? b : floor;
+        float x;
+        memcpy(&x, &b, sizeof x);
         v[i] = fastmel_db_f32(x) - offset;
     }
 }
