@@ -1,0 +1,7 @@
+class RealPlan:
+    n_fft: int
+    n_bins: int
+    is_double: bool
+    def __init__(self, n_fft: int, is_double: bool) -> None: ...
+
+def get_plan(n_fft: int, is_double: bool) -> RealPlan: ...

@@ -1,0 +1,32 @@
+import numpy as np
+import numpy.typing as npt
+
+class SpectralKernel:
+    mode: int
+    is_double: bool
+    n_fft: int
+    n_bins: int
+    n_out: int
+    def __init__(
+        self,
+        mode: int,
+        n_fft: int,
+        window: npt.NDArray[np.floating],
+        win_off: int,
+        power: float = ...,
+        mel_basis: npt.NDArray[np.floating] | None = ...,
+        amin: float = ...,
+        db_offset: float = ...,
+    ) -> None: ...
+
+def all_finite(x: npt.NDArray[np.floating]) -> bool: ...
+def run_offline(
+    kernel: SpectralKernel,
+    x: npt.NDArray[np.floating],
+    head: npt.NDArray[np.floating],
+    tail: npt.NDArray[np.floating],
+    pad: int,
+    hop: int,
+    n_frames: int,
+    out: npt.NDArray[np.generic],
+) -> None: ...
