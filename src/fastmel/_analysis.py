@@ -38,7 +38,11 @@ class Framing:
         if win_length > n_fft:
             raise ParameterError(f"win_length={win_length} must be <= n_fft={n_fft}")
         if hop_length is None:
-            hop_length = max(win_length // 4, 1)
+            hop_length = win_length // 4
+            if hop_length < 1:
+                raise ParameterError(
+                    f"hop_length=None defaults to win_length // 4, which is 0 for "
+                    f"win_length={win_length}; pass hop_length explicitly")
         hop_length = _checks.positive_int(hop_length, "hop_length")
         if center and pad_mode not in PAD_MODES:
             raise ParameterError(
@@ -70,14 +74,12 @@ def analyze(kernel, framing, y):
     """
     n = y.shape[-1]
     n_fft = framing.n_fft
-    if n == 0:
-        raise ParameterError("y is empty: there is no audio to analyse")
     if not framing.center and n < n_fft:
         raise ParameterError(
             f"n_fft={n_fft} is too large for uncentered analysis of a signal of length {n}; "
             f"use center=True or a smaller n_fft")
     lead = y.shape[:-1]
-    x = y.reshape(-1, n)
+    x = y.reshape(int(np.prod(lead, dtype=np.int64)), n)
     n_frames = framing.n_frames(n)
     pad = n_fft // 2 if framing.center else 0
     empty = np.empty((x.shape[0], 0), dtype=x.dtype)
@@ -89,7 +91,11 @@ def analyze(kernel, framing, y):
     elif pad:
         # A short signal is padded whole (numpy's reflection of pads longer
         # than the signal needs both ends at once).
-        x = np.ascontiguousarray(np.pad(x, ((0, 0), (pad, pad)), mode=framing.pad_mode))
+        try:
+            x = np.ascontiguousarray(np.pad(x, ((0, 0), (pad, pad)), mode=framing.pad_mode))
+        except ValueError as err:  # numpy cannot extend an empty signal but with constants
+            raise ParameterError(
+                f"pad_mode={framing.pad_mode!r} cannot pad an empty signal: {err}") from None
         pad = 0
     dtype = x.dtype if kernel.mode != OUT_COMPLEX else np.result_type(x.dtype, np.complex64)
     out = np.empty((x.shape[0], kernel.n_out, n_frames), dtype=dtype)

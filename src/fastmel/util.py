@@ -29,7 +29,7 @@ def frame(x, *, frame_length, hop_length, axis=-1):
     ParameterError
         ``x`` shorter than ``frame_length`` along ``axis``, or a bad length.
     """
-    x = np.array(x, copy=False, subok=False) if not isinstance(x, np.ndarray) else x
+    x = np.asarray(x)
     frame_length = _checks.positive_int(frame_length, "frame_length")
     hop_length = _checks.positive_int(hop_length, "hop_length")
     if x.ndim == 0:
@@ -40,11 +40,9 @@ def frame(x, *, frame_length, hop_length, axis=-1):
         raise ParameterError(
             f"Input is too short (n={x.shape[axis]}) for frame_length={frame_length}")
     windows = np.lib.stride_tricks.sliding_window_view(x, frame_length, axis=axis)
-    # sliding_window_view puts the window axis last; librosa puts it beside the frame axis.
+    # The window axis comes out last; librosa puts it just before a negative
+    # frame axis or just after a non-negative one.
+    windows = np.moveaxis(windows, -1, axis - 1 if axis < 0 else axis + 1)
     sel = [slice(None)] * windows.ndim
     sel[axis] = slice(0, None, hop_length)
-    windows = windows[tuple(sel)]
-    if axis < 0:
-        target = axis - 1 if axis != -1 else -2
-        return np.moveaxis(windows, -1, target) if axis != -1 else np.moveaxis(windows, -1, -2)
-    return np.moveaxis(windows, -1, axis + 1)
+    return windows[tuple(sel)]
