@@ -6,6 +6,7 @@ cdef enum:
     OUT_COMPLEX = 0   # the r2c spectrum, n_bins complex values
     OUT_MEL = 1       # mel energies, n_mels values
     OUT_MEL_DB = 2    # mel energies in dB, n_mels values
+    OUT_MFCC = 3      # cepstra of the dB mel energies, n_mfcc values
 
 # Frames go through the mel projection this many at a time, one SIMD lane each.
 cdef enum:
@@ -24,7 +25,9 @@ cdef class SpectralKernel:
     cdef readonly bint is_double
     cdef readonly Py_ssize_t n_fft
     cdef readonly Py_ssize_t n_bins
+    cdef Py_ssize_t spec_stride
     cdef readonly Py_ssize_t n_out
+    cdef readonly Py_ssize_t n_mels
     cdef Py_ssize_t win_off
     cdef Py_ssize_t win_len
     cdef double power
@@ -38,11 +41,13 @@ cdef class SpectralKernel:
     cdef object _mel_len
     cdef object _mel_woff
     cdef object _mel_w
+    cdef object _dct
     cdef const void* window
     cdef const Py_ssize_t* mel_lo
     cdef const Py_ssize_t* mel_len
     cdef const Py_ssize_t* mel_woff
     cdef const void* mel_w
+    cdef const void* dct
 
     cdef int workspace_init(self, Workspace* ws) noexcept nogil
     cdef void workspace_free(self, Workspace* ws) noexcept nogil

@@ -22,6 +22,17 @@ cdef extern from "fastmel_db.h" nogil:
     void fastmel_power_to_db_f32(float* v, long n, float amin, float offset)
     void fastmel_power_to_db_f64(double* v, long n, double amin, double offset)
 
+cdef extern from "fastmel_kernels.h" nogil:
+    enum: FASTMEL_LANES
+    void fastmel_window_f32(const float* x, Py_ssize_t stride, const float* w, float* out, Py_ssize_t n)
+    void fastmel_window_f64(const double* x, Py_ssize_t stride, const double* w, double* out, Py_ssize_t n)
+    void fastmel_power2_f32(const float* spec, float* p, Py_ssize_t n_bins)
+    void fastmel_power2_f64(const double* spec, double* p, Py_ssize_t n_bins)
+    void fastmel_mel_f32(const float* p, const float* w, const Py_ssize_t* lo, const Py_ssize_t* len,
+                         const Py_ssize_t* woff, Py_ssize_t n_mels, float* mel, Py_ssize_t lane_stride)
+    void fastmel_mel_f64(const double* p, const double* w, const Py_ssize_t* lo, const Py_ssize_t* len,
+                         const Py_ssize_t* woff, Py_ssize_t n_mels, double* mel, Py_ssize_t lane_stride)
+
 ctypedef fused real:
     float
     double
@@ -48,16 +59,22 @@ cdef class SpectralKernel:
     mel_basis : np.ndarray [shape=(n_mels, n_bins)] or None
     amin, db_offset : float
         dB floor and ``10*log10(max(amin, ref))``.
+    dct : np.ndarray [shape=(n_mfcc, n_mels)] or None
+        For OUT_MFCC: the DCT matrix, liftering folded into its rows.
     """
 
     def __cinit__(self, int mode, Py_ssize_t n_fft, window, Py_ssize_t win_off,
                   double power=2.0, mel_basis=None, double amin=1e-10,
-                  double db_offset=0.0):
+                  double db_offset=0.0, dct=None):
         cdef cnp.ndarray w = np.ascontiguousarray(window)
         self.is_double = w.dtype == np.float64
         self.mode = mode
         self.n_fft = n_fft
         self.n_bins = n_fft // 2 + 1
+        # Spectrum slots start on 64-byte boundaries: FFTW's new-array execute
+        # needs the alignment the plan was made with.
+        item = 8 if self.is_double else 4
+        self.spec_stride = (2 * self.n_bins * item + 63) // 64 * 64 // item
         self.win_off = win_off
         self.win_len = w.shape[0]
         self.power = power
@@ -71,7 +88,11 @@ cdef class SpectralKernel:
             self.n_out = self.n_bins
             return
         basis = np.asarray(mel_basis, dtype=w.dtype)
-        self.n_out = basis.shape[0]
+        self.n_mels = self.n_out = basis.shape[0]
+        if mode == OUT_MFCC:
+            self._dct = np.ascontiguousarray(dct, dtype=w.dtype)
+            self.dct = cnp.PyArray_DATA(self._dct)
+            self.n_out = self._dct.shape[0]
         lo, length, woff, weights = _sparse_rows(basis)
         self._mel_lo, self._mel_len, self._mel_woff, self._mel_w = lo, length, woff, weights
         self.mel_lo = <const Py_ssize_t*>cnp.PyArray_DATA(lo)
@@ -86,14 +107,18 @@ cdef class SpectralKernel:
         """Allocate one caller's buffers; 0 on success, -1 when out of memory."""
         cdef size_t item = 8 if self.is_double else 4
         ws.fft_in = aligned_alloc(self.n_fft * item)
-        ws.fft_out = aligned_alloc(2 * self.n_bins * item)
-        ws.pblock = aligned_alloc(self.n_bins * BLOCK * item)
-        ws.mblock = aligned_alloc(self.n_out * BLOCK * item)
+        ws.fft_out = aligned_alloc(self.spec_stride * BLOCK * item)
+        ws.pblock = aligned_alloc((self.n_bins + FASTMEL_LANES) * item)
+        ws.mblock = aligned_alloc((self.n_mels + self.n_out) * BLOCK * item)
         if ws.fft_in == NULL or ws.fft_out == NULL or ws.pblock == NULL or ws.mblock == NULL:
             self.workspace_free(ws)
             return -1
         # The samples outside the window stay zero: the FFT preserves its input.
         memset(ws.fft_in, 0, self.n_fft * item)
+        # The padding past the last bin meets zero weights; it must stay finite.
+        memset(ws.pblock, 0, (self.n_bins + FASTMEL_LANES) * item)
+        # Lanes of a partial block keep finite values through the dB loop.
+        memset(ws.mblock, 0, (self.n_mels + self.n_out) * BLOCK * item)
         return 0
 
     cdef void workspace_free(self, Workspace* ws) noexcept nogil:
@@ -120,7 +145,7 @@ cdef class SpectralKernel:
 
 
 def _sparse_rows(basis):
-    """Each filter's non-zero span: first bin, length, offset into the packed weights."""
+    """Each filter's non-zero span: first bin, padded length, offset into the packed weights."""
     n_mels = basis.shape[0]
     lo = np.zeros(n_mels, dtype=np.intp)
     length = np.zeros(n_mels, dtype=np.intp)
@@ -129,8 +154,10 @@ def _sparse_rows(basis):
         nz = np.flatnonzero(basis[m])
         if nz.size:
             lo[m] = nz[0]
-            length[m] = nz[-1] + 1 - nz[0]
-            spans.append(basis[m, nz[0]:nz[-1] + 1])
+            span = basis[m, nz[0]:nz[-1] + 1]
+            # Zero weights up to a whole number of SIMD lanes (see fastmel_kernels.h).
+            length[m] = -(-span.size // FASTMEL_LANES) * FASTMEL_LANES
+            spans.append(np.concatenate([span, np.zeros(length[m] - span.size, basis.dtype)]))
     woff = np.zeros(n_mels, dtype=np.intp)
     woff[1:] = np.cumsum(length)[:-1]
     weights = np.ascontiguousarray(
@@ -145,77 +172,94 @@ cdef inline void _frames(SpectralKernel k, Workspace* ws, const void** src,
     cdef real* spec = <real*>ws.fft_out
     cdef real* pblock = <real*>ws.pblock
     cdef real* mblock = <real*>ws.mblock
+    cdef real* cblock = mblock + k.n_mels * BLOCK
     cdef const real* win = <const real*>k.window
     cdef const real* x
+    cdef const real* sp
     cdef real* o
+    cdef real* res
     cdef real* wbuf = buf + k.win_off
-    cdef Py_ssize_t j, i, b, m, s, lo, n
+    cdef Py_ssize_t j, i, b, m, s
     cdef Py_ssize_t n_bins = k.n_bins, win_len = k.win_len
-    cdef const real* w
-    cdef real re, im, acc
+    # Window and transform each frame into its own spectrum slot; for mel
+    # output, go on to its power spectrum and its lane of the mel block.
     for j in range(nb):
         s = stride[j]
         x = <const real*>src[j] + k.win_off * s
-        if s == 1:
-            for i in range(win_len):
-                wbuf[i] = x[i] * win[i]
-        else:
-            for i in range(win_len):
-                wbuf[i] = x[i * s] * win[i]
-        k.plan.r2c(buf, spec)
-        if k.mode == OUT_COMPLEX:
-            o = out + 2 * j * col_stride
-            for b in range(n_bins):
-                o[2 * b * row_stride] = spec[2 * b]
-                o[2 * b * row_stride + 1] = spec[2 * b + 1]
-            continue
-        if k.power_kind == POWER_TWO:
-            for b in range(n_bins):
-                re = spec[2 * b]
-                im = spec[2 * b + 1]
-                pblock[b * BLOCK + j] = re * re + im * im
-        elif k.power_kind == POWER_ONE:
-            for b in range(n_bins):
-                re = spec[2 * b]
-                im = spec[2 * b + 1]
-                pblock[b * BLOCK + j] = _sqrt(re * re + im * im)
-        else:
-            for b in range(n_bins):
-                re = spec[2 * b]
-                im = spec[2 * b + 1]
-                pblock[b * BLOCK + j] = _pow(re * re + im * im, <real>(0.5 * k.power))
-    if k.mode == OUT_COMPLEX:
-        return
-    _mel_block(k, pblock, mblock)
-    if k.mode == OUT_MEL_DB:
+        sp = spec + k.spec_stride * j
         if real is float:
-            fastmel_power_to_db_f32(mblock, k.n_out * BLOCK, <float>k.amin, <float>k.db_offset)
+            fastmel_window_f32(x, s, win, wbuf, win_len)
         else:
-            fastmel_power_to_db_f64(mblock, k.n_out * BLOCK, k.amin, k.db_offset)
+            fastmel_window_f64(x, s, win, wbuf, win_len)
+        k.plan.r2c(buf, <real*>sp)
+        if k.mode == OUT_COMPLEX:
+            continue
+        _power(k, sp, pblock)
+        if real is float:
+            fastmel_mel_f32(pblock, <const float*>k.mel_w, k.mel_lo, k.mel_len, k.mel_woff,
+                            k.n_mels, mblock + j, BLOCK)
+        else:
+            fastmel_mel_f64(pblock, <const double*>k.mel_w, k.mel_lo, k.mel_len, k.mel_woff,
+                            k.n_mels, mblock + j, BLOCK)
+    if k.mode == OUT_COMPLEX:
+        for b in range(n_bins):
+            o = out + 2 * b * row_stride
+            for j in range(nb):
+                sp = spec + k.spec_stride * j + 2 * b
+                o[2 * j * col_stride] = sp[0]
+                o[2 * j * col_stride + 1] = sp[1]
+        return
+    res = mblock
+    if k.mode != OUT_MEL:
+        if real is float:
+            fastmel_power_to_db_f32(mblock, k.n_mels * BLOCK, <float>k.amin, <float>k.db_offset)
+        else:
+            fastmel_power_to_db_f64(mblock, k.n_mels * BLOCK, k.amin, k.db_offset)
+    if k.mode == OUT_MFCC:
+        _dct_block(k, mblock, cblock)
+        res = cblock
     for m in range(k.n_out):
         o = out + m * row_stride
         for j in range(nb):
-            o[j * col_stride] = mblock[m * BLOCK + j]
+            o[j * col_stride] = res[m * BLOCK + j]
 
 
-cdef inline void _mel_block(SpectralKernel k, real* pblock, real* mblock) noexcept nogil:
-    cdef const real* weights = <const real*>k.mel_w
-    cdef const real* w
-    cdef const real* p
-    cdef real* acc
+cdef inline void _power(SpectralKernel k, const real* spec, real* p) noexcept nogil:
+    """|X|^power of one spectrum."""
+    cdef Py_ssize_t b
+    cdef real re, im, e = <real>(0.5 * k.power)
+    if k.power_kind == POWER_TWO:
+        if real is float:
+            fastmel_power2_f32(spec, p, k.n_bins)
+        else:
+            fastmel_power2_f64(spec, p, k.n_bins)
+    elif k.power_kind == POWER_ONE:
+        for b in range(k.n_bins):
+            re = spec[2 * b]
+            im = spec[2 * b + 1]
+            p[b] = _sqrt(re * re + im * im)
+    else:
+        for b in range(k.n_bins):
+            re = spec[2 * b]
+            im = spec[2 * b + 1]
+            p[b] = _pow(re * re + im * im, e)
+
+
+cdef inline void _dct_block(SpectralKernel k, const real* mblock, real* cblock) noexcept nogil:
+    """Cepstra: each lane's dB mel vector times the DCT matrix, mels in ascending order."""
+    cdef const real* dct = <const real*>k.dct
+    cdef real acc[BLOCK]
     cdef real c
-    cdef Py_ssize_t m, b, j, n
-    for m in range(k.n_out):
-        acc = mblock + m * BLOCK
+    cdef Py_ssize_t q, m, j
+    for q in range(k.n_out):
         for j in range(BLOCK):
             acc[j] = 0
-        w = weights + k.mel_woff[m]
-        p = pblock + k.mel_lo[m] * BLOCK
-        n = k.mel_len[m]
-        for b in range(n):
-            c = w[b]
+        for m in range(k.n_mels):
+            c = dct[q * k.n_mels + m]
             for j in range(BLOCK):
-                acc[j] = acc[j] + c * p[b * BLOCK + j]
+                acc[j] = acc[j] + c * mblock[m * BLOCK + j]
+        for j in range(BLOCK):
+            cblock[q * BLOCK + j] = acc[j]
 
 
 cdef inline real _sqrt(real v) noexcept nogil:
