@@ -57,7 +57,14 @@ def stft(y, *, n_fft=2048, hop_length=None, win_length=None, window="hann", cent
 
 
 def _ref_value(ref, magnitude):
-    return ref(magnitude) if callable(ref) else np.abs(ref)
+    """The dB reference; a callable one is evaluated per channel for ndim > 2."""
+    if not callable(ref):
+        return np.abs(ref)
+    if magnitude.ndim <= 2:
+        return ref(magnitude)
+    channels = magnitude.reshape((-1,) + magnitude.shape[-2:])
+    values = np.array([ref(channel) for channel in channels])
+    return values.reshape(magnitude.shape[:-2] + (1, 1))
 
 
 def _check_db_params(amin, top_db):
@@ -88,8 +95,8 @@ def power_to_db(S, *, ref=1.0, amin=1e-10, top_db=80.0):
     """Convert a power spectrogram to decibels: ``10 * log10(S / ref)``, floored.
 
     Equal to ``librosa.power_to_db``; for input with more than two dimensions
-    the ``top_db`` floor is taken per channel (each ``S[..., :, :]``), as in
-    librosa 1.0.
+    each channel ``S[..., :, :]`` is scaled on its own (a callable ``ref`` and
+    the ``top_db`` floor are evaluated per channel), as in librosa 1.0.
 
     Parameters
     ----------
