@@ -36,7 +36,7 @@ def extension(name):
 
 setup(
     ext_modules=cythonize(
-        [extension("_plan"), extension("_spectral")],
+        [extension("_plan"), extension("_spectral"), extension("_stream")],
         compiler_directives=CYTHON_DIRECTIVES,
         include_path=[os.path.join("src")],
     ),

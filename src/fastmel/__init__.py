@@ -7,7 +7,7 @@ from librosa is a rename.
 from fastmel import convert, feature, filters, util
 from fastmel._version import __version__
 from fastmel.exceptions import ParameterError
-from fastmel.extractors import MFCC, MelSpectrogram
+from fastmel.extractors import MFCC, STFT, MelSpectrogram
 from fastmel.feature import melspectrogram, mfcc
 from fastmel.spectrum import amplitude_to_db, power_to_db, stft
 
@@ -19,6 +19,7 @@ __all__ = [
     "amplitude_to_db",
     "melspectrogram",
     "mfcc",
+    "STFT",
     "MelSpectrogram",
     "MFCC",
     "feature",

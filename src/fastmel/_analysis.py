@@ -17,7 +17,7 @@ from fastmel.filters import get_window
 #: Pad modes usable with ``center=True`` (numpy.pad's names).
 PAD_MODES = ("constant", "edge", "reflect", "symmetric", "linear_ramp")
 
-OUT_COMPLEX, OUT_MEL, OUT_MEL_DB = 0, 1, 2
+OUT_COMPLEX, OUT_MEL, OUT_MEL_DB, OUT_MFCC = 0, 1, 2, 3
 
 
 @dataclass(frozen=True)
@@ -62,9 +62,10 @@ class Framing:
         pad = self.n_fft // 2 if self.center else 0
         return 1 + (n + 2 * pad - self.n_fft) // self.hop_length
 
-    def kernel(self, dtype, mode, *, power=2.0, mel_basis=None, amin=1e-10, db_offset=0.0):
+    def kernel(self, dtype, mode, *, power=2.0, mel_basis=None, amin=1e-10, db_offset=0.0,
+               dct=None):
         return SpectralKernel(mode, self.n_fft, self.window_values(dtype), self.win_off,
-                              power, mel_basis, amin, db_offset)
+                              power, mel_basis, amin, db_offset, dct)
 
 
 def analyze(kernel, framing, y):

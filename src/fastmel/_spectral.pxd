@@ -54,3 +54,7 @@ cdef class SpectralKernel:
     cdef void frames(self, Workspace* ws, const void** src, const Py_ssize_t* stride,
                      Py_ssize_t nb, void* out, Py_ssize_t row_stride,
                      Py_ssize_t col_stride) noexcept nogil
+
+
+cdef bint finite_rows(const void* x, bint is_double, Py_ssize_t rows, Py_ssize_t row_stride,
+                      Py_ssize_t n, Py_ssize_t stride) noexcept nogil

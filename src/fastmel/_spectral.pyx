@@ -278,28 +278,43 @@ cdef inline real _pow(real v, real e) noexcept nogil:
 
 def all_finite(cnp.ndarray x):
     """True when every sample of the float32/float64 array ``x`` is finite."""
-    cdef cnp.ndarray flat = x.reshape(-1) if x.flags.c_contiguous else None
-    if flat is None:
+    if x.ndim == 0 or x.size == 0:
         return bool(np.isfinite(x).all())
-    cdef Py_ssize_t n = flat.shape[0]
-    cdef bint is_double = flat.dtype.itemsize == 8
+    cdef cnp.ndarray x2 = x.reshape(-1, x.shape[x.ndim - 1])
+    cdef Py_ssize_t item = x2.itemsize
     cdef bint ok
     with nogil:
-        if is_double:
-            ok = _all_finite[double](<const double*>cnp.PyArray_DATA(flat), n)
-        else:
-            ok = _all_finite[float](<const float*>cnp.PyArray_DATA(flat), n)
+        ok = finite_rows(cnp.PyArray_DATA(x2), item == 8, x2.shape[0], x2.strides[0] // item,
+                         x2.shape[1], x2.strides[1] // item)
     return ok
 
 
-cdef bint _all_finite(const real* x, Py_ssize_t n) noexcept nogil:
+cdef bint finite_rows(const void* x, bint is_double, Py_ssize_t rows, Py_ssize_t row_stride,
+                      Py_ssize_t n, Py_ssize_t stride) noexcept nogil:
+    """True when all ``rows x n`` values (strides in elements) are finite."""
+    cdef Py_ssize_t r
+    for r in range(rows):
+        if is_double:
+            if not _all_finite[double](<const double*>x + r * row_stride, n, stride):
+                return False
+        else:
+            if not _all_finite[float](<const float*>x + r * row_stride, n, stride):
+                return False
+    return True
+
+
+cdef bint _all_finite(const real* x, Py_ssize_t n, Py_ssize_t stride) noexcept nogil:
     cdef Py_ssize_t i, start
     cdef int bad = 0
     # x - x is 0 for finite x and NaN otherwise; NaN fails x == x.  Chunks keep
     # the loop branch-free (vectorised) yet stop early on bad data.
     for start in range(0, n, 4096):
-        for i in range(start, min(n, start + 4096)):
-            bad |= not ((x[i] - x[i]) == 0)
+        if stride == 1:
+            for i in range(start, min(n, start + 4096)):
+                bad |= not ((x[i] - x[i]) == 0)
+        else:
+            for i in range(start, min(n, start + 4096)):
+                bad |= not ((x[i * stride] - x[i * stride]) == 0)
         if bad:
             return False
     return True

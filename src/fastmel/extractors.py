@@ -11,41 +11,122 @@ import numbers
 import numpy as np
 
 from fastmel import _checks
-from fastmel._analysis import OUT_MEL, OUT_MEL_DB, Framing, analyze
+from fastmel._analysis import OUT_COMPLEX, OUT_MEL, OUT_MEL_DB, OUT_MFCC, Framing, analyze
+from fastmel._stream import FrameStream
 from fastmel.exceptions import ParameterError
 from fastmel.filters import mel as mel_filters
 from fastmel.spectrum import _check_db_params, floor_top_db, power_to_db
 
-__all__ = ["MelSpectrogram", "MFCC"]
+__all__ = ["STFT", "MelSpectrogram", "MFCC"]
 
 
 def _working_dtype(dtype):
     dtype = np.dtype(dtype)
+    if dtype.kind == "c":  # the complex type of an STFT names its precision
+        dtype = np.dtype(dtype.char.lower())
     if dtype not in (np.float32, np.float64):
         raise ParameterError(f"dtype must be float32 or float64, got {dtype}")
     return dtype
 
 
-def _mel_kernel(framing, dtype, power, mel_args, mode, amin, db_offset):
+def _mel_kernel(framing, dtype, power, mel_args, mode, amin, db_offset, cep_args):
     # librosa builds the filters in float32 whatever the audio's precision;
     # the float64 path uses those same (widened) weights to stay equal to it.
     basis = mel_filters(n_fft=framing.n_fft, dtype=np.float32, **dict(mel_args))
+    dct = None
+    if cep_args is not None:
+        n_mfcc, dct_type, norm, lifter = cep_args
+        rows = min(n_mfcc, basis.shape[0])
+        # Liftering scales each coefficient: fold it into the DCT rows.
+        dct = dct_matrix(rows, basis.shape[0], dct_type, norm, np.float64)
+        dct *= lifter_gains(rows, lifter, np.float64)[:, None]
     return framing.kernel(dtype, mode, power=power, mel_basis=basis, amin=amin,
-                          db_offset=db_offset)
+                          db_offset=db_offset, dct=dct)
 
 
 _cached_mel_kernel = functools.lru_cache(maxsize=64)(_mel_kernel)
 
 
-def mel_kernel(framing, dtype, power, mel_args, mode, amin=1e-10, db_offset=0.0):
+def mel_kernel(framing, dtype, power, mel_args, mode, amin=1e-10, db_offset=0.0, cep_args=None):
     """The spectral kernel for a mel configuration, shared between equal configurations."""
+    args = (framing, dtype, power, mel_args, mode, amin, db_offset, cep_args)
     try:
-        return _cached_mel_kernel(framing, dtype, power, mel_args, mode, amin, db_offset)
+        return _cached_mel_kernel(*args)
     except TypeError:  # an unhashable window (array or function): build it for this caller
-        return _mel_kernel(framing, dtype, power, mel_args, mode, amin, db_offset)
+        return _mel_kernel(*args)
 
 
-class MelSpectrogram:
+class _Extractor:
+    """Configuration kept for pickling and repr; streams made from the same kernel."""
+
+    def __getstate__(self):
+        return dict(self._config)
+
+    def __setstate__(self, state):
+        self._config = dict(state)
+        self._build()
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self._config.items())
+        return f"{type(self).__name__}({args})"
+
+    def stream(self):
+        """A new streaming computation of these features.
+
+        Returns
+        -------
+        stream
+            ``process(chunk)`` returns the frames each chunk completes,
+            ``flush()`` the rest; concatenated they equal ``self(y)`` bit for
+            bit, however ``y`` is cut.  ``reset()`` starts over; ``latency``
+            gives the samples after a frame's centre needed to emit it.
+
+        Raises
+        ------
+        ParameterError
+            The configuration needs the whole signal (see the class docs).
+        """
+        self._check_streamable()
+        return self._new_stream()
+
+    def _check_streamable(self):
+        pass
+
+    def _new_stream(self):
+        return FrameStream(self, self.kernel, self.framing)
+
+
+class STFT(_Extractor):
+    """A short-time Fourier transform, planned once; ``s(y)`` equals ``fastmel.stft``.
+
+    Parameters
+    ----------
+    n_fft, hop_length, win_length, window, center, pad_mode
+        As in :func:`fastmel.stft`.
+    dtype : {np.float32, np.float64}
+        Working precision (complex64 or complex128 output); input is converted to it.
+    """
+
+    def __init__(self, *, n_fft=2048, hop_length=None, win_length=None, window="hann",
+                 center=True, pad_mode="constant", dtype=np.float32):
+        self._config = dict(n_fft=n_fft, hop_length=hop_length, win_length=win_length,
+                            window=window, center=center, pad_mode=pad_mode, dtype=dtype)
+        self._build()
+
+    def _build(self):
+        c = self._config
+        self.dtype = _working_dtype(c["dtype"])
+        self.framing = Framing.make(c["n_fft"], c["hop_length"], c["win_length"], c["window"],
+                                    c["center"], c["pad_mode"])
+        self.kernel = self.framing.kernel(self.dtype, OUT_COMPLEX)
+
+    def __call__(self, y):
+        """STFT of ``y`` [shape=(..., n)]: [shape=(..., 1 + n_fft // 2, n_frames)], complex."""
+        y = _checks.audio(y).astype(self.dtype, copy=False)
+        return analyze(self.kernel, self.framing, y)
+
+
+class MelSpectrogram(_Extractor):
     """A mel spectrogram extractor (optionally in dB), planned once.
 
     ``m(y)`` equals ``librosa.feature.melspectrogram`` with the same
@@ -91,19 +172,19 @@ class MelSpectrogram:
         self.dtype = _working_dtype(c["dtype"])
         self.framing = Framing.make(c["n_fft"], c["hop_length"], c["win_length"], c["window"],
                                     c["center"], c["pad_mode"])
-        power = _checks.positive_number(c["power"], "power")
-        mel_args = (("sr", c["sr"]), ("n_mels", c["n_mels"]), ("fmin", c["fmin"]),
-                    ("fmax", c["fmax"]), ("htk", bool(c["htk"])), ("norm", c["norm"]))
+        self.power = _checks.positive_number(c["power"], "power")
+        self.mel_args = (("sr", c["sr"]), ("n_mels", c["n_mels"]), ("fmin", c["fmin"]),
+                         ("fmax", c["fmax"]), ("htk", bool(c["htk"])), ("norm", c["norm"]))
         self.to_db = bool(c["to_db"])
         self.ref = c["ref"]
         self.amin, self.top_db = _check_db_params(c["amin"], c["top_db"])
         if self.to_db and not callable(self.ref):
             ref = _checks.finite_number(self.ref, "ref")
-            offset = 10.0 * np.log10(max(self.amin, abs(ref)))
-            self.kernel = mel_kernel(self.framing, self.dtype, power, mel_args, OUT_MEL_DB,
-                                     self.amin, offset)
+            self.db_offset = 10.0 * np.log10(max(self.amin, abs(ref)))
+            self.kernel = mel_kernel(self.framing, self.dtype, self.power, self.mel_args,
+                                     OUT_MEL_DB, self.amin, self.db_offset)
         else:
-            self.kernel = mel_kernel(self.framing, self.dtype, power, mel_args, OUT_MEL)
+            self.kernel = mel_kernel(self.framing, self.dtype, self.power, self.mel_args, OUT_MEL)
 
     @property
     def n_mels(self):
@@ -128,16 +209,15 @@ class MelSpectrogram:
             return power_to_db(S, ref=self.ref, amin=self.amin, top_db=self.top_db)
         return floor_top_db(S, self.top_db)
 
-    def __getstate__(self):
-        return dict(self._config)
-
-    def __setstate__(self, state):
-        self._config = dict(state)
-        self._build()
-
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self._config.items())
-        return f"{type(self).__name__}({args})"
+    def _check_streamable(self):
+        if self.to_db and callable(self.ref):
+            raise ParameterError(
+                "a callable ref needs the whole signal, so it cannot stream; "
+                "use a fixed ref (e.g. ref=1.0)")
+        if self.to_db and self.top_db is not None:
+            raise ParameterError(
+                f"top_db={self.top_db} floors at the whole signal's maximum, so it cannot "
+                f"stream; use top_db=None (or floor the streamed frames yourself)")
 
 
 def dct_matrix(n_out, n_in, dct_type, norm, dtype):
@@ -186,19 +266,28 @@ def check_mfcc_params(n_mfcc, dct_type, norm, lifter):
     return n_mfcc, float(lifter)
 
 
+def lifter_gains(n, lifter, dtype):
+    """Gain of each of n cepstral coefficients: 1 + (L/2) sin(pi k / L), k = 1..n (1 for L = 0)."""
+    if lifter == 0:
+        return np.ones(n, dtype=dtype)
+    li = np.sin(np.pi * np.arange(1, 1 + n, dtype=dtype) / lifter)
+    return 1 + (lifter / 2) * li
+
+
 def cepstrum(S_db, dct, lifter):
     """MFCCs of a dB mel spectrogram ``(..., n_mels, t)``: DCT over mels, then liftering."""
     M = np.matmul(dct.astype(S_db.dtype, copy=False), S_db)
     if lifter > 0:
-        li = np.sin(np.pi * np.arange(1, 1 + M.shape[-2], dtype=M.dtype) / lifter)
-        M *= (1 + (lifter / 2) * li)[:, None].astype(M.dtype)
+        M *= lifter_gains(M.shape[-2], lifter, M.dtype)[:, None]
     return M
 
 
-class MFCC:
-    """An MFCC extractor, planned once: log-mel (``top_db`` floor) then a DCT.
+class MFCC(_Extractor):
+    """An MFCC extractor, planned once: log-mel, ``top_db`` floor, DCT, liftering.
 
-    ``m(y)`` equals ``librosa.feature.mfcc`` with the same parameters.
+    ``m(y)`` equals ``librosa.feature.mfcc`` with the same parameters.  With
+    ``top_db=None`` every frame is independent of the others: the whole chain
+    runs in the compiled per-frame kernel, and :meth:`stream` is available.
 
     Parameters
     ----------
@@ -210,9 +299,10 @@ class MFCC:
         Cepstral liftering (0 for none).
     mel_norm : {"slaney", None} or number
         Mel filter normalisation (``norm`` of :class:`MelSpectrogram`).
+    top_db : float >= 0 or None
+        Floor of the dB mel spectrum below its (per channel) maximum; 80 like librosa.
     **kwargs
-        Any other :class:`MelSpectrogram` parameter; ``ref``, ``amin`` and
-        ``top_db`` default to librosa's power_to_db defaults (1.0, 1e-10, 80).
+        Any other :class:`MelSpectrogram` parameter (framing, mel, ``ref``, ``amin``, ``dtype``).
     """
 
     def __init__(self, *, n_mfcc=20, dct_type=2, norm="ortho", lifter=0, mel_norm="slaney",
@@ -230,18 +320,23 @@ class MFCC:
         self.dct_type = c.pop("dct_type")
         self.norm = c.pop("norm")
         self.melspec = MelSpectrogram(norm=c.pop("mel_norm"), to_db=True, **c)
-        n_out = min(self.n_mfcc, self.melspec.n_mels)
-        self._dct = dct_matrix(n_out, self.melspec.n_mels, self.dct_type, self.norm,
-                               self.melspec.dtype)
-
-    @property
-    def dtype(self):
-        return self.melspec.dtype
+        mel = self.melspec
+        self.dtype = mel.dtype
+        self.framing = mel.framing
+        n_out = min(self.n_mfcc, mel.n_mels)
+        self._dct = dct_matrix(n_out, mel.n_mels, self.dct_type, self.norm, self.dtype)
+        self.kernel = None
+        if mel.top_db is None and not callable(mel.ref):
+            cep_args = (self.n_mfcc, self.dct_type, self.norm, self.lifter)
+            self.kernel = mel_kernel(self.framing, self.dtype, mel.power, mel.mel_args, OUT_MFCC,
+                                     mel.amin, mel.db_offset, cep_args)
 
     def __call__(self, y):
         """MFCCs of ``y`` [shape=(..., n)]: [shape=(..., n_mfcc, n_frames)]."""
+        if self.kernel is not None:
+            y = _checks.audio(y).astype(self.dtype, copy=False)
+            return analyze(self.kernel, self.framing, y)
         return cepstrum(self.melspec(y), self._dct, self.lifter)
 
-    __getstate__ = MelSpectrogram.__getstate__
-    __setstate__ = MelSpectrogram.__setstate__
-    __repr__ = MelSpectrogram.__repr__
+    def _check_streamable(self):
+        self.melspec._check_streamable()

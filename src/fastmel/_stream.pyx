@@ -1,0 +1,405 @@
+"""Frame streams: the spectral kernel fed buffer by buffer.
+
+A stream keeps, per channel, a linear buffer of the (virtually) centre-padded
+signal: ``buf[:, i]`` is padded sample ``buf_pos + i``.  Frame t covers padded
+samples ``[t * hop, t * hop + n_fft)`` and is computed, by the same kernel
+the offline functions use, as soon as its last sample is in the buffer.  The
+buffer is compacted (a memmove) only when full, and always keeps the last
+n_fft samples: the right-hand padding at ``flush()`` is built from them.
+
+Padding other than zeros depends on the signal's first samples, so those
+streams hold their first frames back until ``pad + 1`` samples have arrived,
+then build the left padding exactly as the offline path does.  A stream that
+ends before that is computed by the offline path itself at ``flush()``.
+"""
+import numpy as np
+
+cimport numpy as cnp
+from libc.string cimport memcpy, memmove, memset
+
+from fastmel._spectral cimport (
+    BLOCK, OUT_COMPLEX, SpectralKernel, Workspace, finite_rows,
+)
+
+from fastmel._analysis import analyze
+from fastmel.exceptions import ParameterError
+
+cnp.import_array()
+
+DEF MAX_ND = 34
+
+
+cdef class FrameStream:
+    """A streaming STFT / mel / MFCC front end (see the module docstring).
+
+    Made by the extractors' ``stream()`` methods, not directly.
+    """
+
+    cdef SpectralKernel kernel
+    cdef object framing
+    cdef object owner
+    cdef object dtype
+    cdef object out_dtype
+    cdef int typenum
+    cdef int out_typenum
+    cdef Py_ssize_t item
+    cdef Py_ssize_t n_fft, hop, pad, cap
+    cdef bint center, zero_pad
+    cdef Workspace ws
+    cdef bint ws_ready
+    # state
+    cdef object lead
+    cdef int lead_nd
+    cdef cnp.npy_intp dims[MAX_ND]   # lead dims, then (n_out, frames) for outputs
+    cdef Py_ssize_t n_ch
+    cdef cnp.ndarray buf
+    cdef Py_ssize_t buf_pos, buf_len, n_in, t_next
+    cdef bint started
+
+    def __cinit__(self, owner, SpectralKernel kernel, framing):
+        self.owner = owner
+        self.kernel = kernel
+        self.framing = framing
+        self.dtype = np.dtype(np.float64 if kernel.is_double else np.float32)
+        self.typenum = cnp.NPY_FLOAT64 if kernel.is_double else cnp.NPY_FLOAT32
+        self.item = 8 if kernel.is_double else 4
+        if kernel.mode == OUT_COMPLEX:
+            self.out_dtype = np.dtype(np.complex128 if kernel.is_double else np.complex64)
+        else:
+            self.out_dtype = self.dtype
+        self.out_typenum = self.out_dtype.num
+        self.n_fft = framing.n_fft
+        self.hop = framing.hop_length
+        self.center = framing.center
+        self.pad = self.n_fft // 2 if self.center else 0
+        self.zero_pad = not self.center or framing.pad_mode == "constant"
+        # Room for the retained n_fft samples plus a good stretch of input.
+        self.cap = 2 * self.n_fft + max(4096, 2 * self.hop)
+        if kernel.workspace_init(&self.ws) != 0:
+            raise MemoryError("fastmel: could not allocate stream scratch buffers")
+        self.ws_ready = True
+        self._clear()
+
+    def __dealloc__(self):
+        if self.ws_ready:
+            self.kernel.workspace_free(&self.ws)
+
+    cdef _clear(self):
+        self.lead = None
+        self.n_ch = 0
+        self.buf = None
+        self.buf_pos = 0
+        self.buf_len = 0
+        self.n_in = 0
+        self.t_next = 0
+        self.started = False
+
+    @property
+    def latency(self):
+        """Samples after a frame's centre that must arrive before the frame is emitted."""
+        cdef Py_ssize_t lag = self.n_fft - 1 - self.n_fft // 2
+        if not self.zero_pad:
+            # The left padding waits for sample ``pad`` (pad + 1 samples).
+            lag = max(lag, self.pad)
+        return int(lag)
+
+    @property
+    def n_out(self):
+        """Values per frame (bins, mels or coefficients)."""
+        return self.kernel.n_out
+
+    def reset(self):
+        """Forget all input: back to the state of a new stream (plans are kept)."""
+        self._clear()
+
+    cdef _begin(self, tuple lead):
+        cdef Py_ssize_t n_ch = 1
+        cdef int i
+        if len(lead) + 2 > MAX_ND:
+            raise ParameterError(f"chunk has too many dimensions ({len(lead) + 1})")
+        for i, d in enumerate(lead):
+            n_ch *= d
+            self.dims[i] = d
+        self.lead = lead
+        self.lead_nd = len(lead)
+        self.dims[self.lead_nd] = self.kernel.n_out
+        self.n_ch = n_ch
+        self.buf = np.zeros((n_ch, self.cap), dtype=self.dtype)
+        if self.zero_pad:
+            self.buf_len = self.pad
+            self.started = True
+        else:
+            # Raw samples go after room for the left padding, built later.
+            self.buf_len = self.pad
+
+    cdef cnp.ndarray _check(self, chunk):
+        """The chunk as a (k,) or (channels, k) array of this stream's precision, or raise.
+
+        Nothing changes unless the chunk is accepted (a first chunk fixes the
+        leading shape only once its samples are known to be finite)."""
+        cdef cnp.ndarray x
+        if not cnp.PyArray_Check(chunk):
+            chunk = np.asarray(chunk)
+        x = <cnp.ndarray>chunk
+        if cnp.PyArray_TYPE(x) != self.typenum or not cnp.PyArray_ISNOTSWAPPED(x):
+            kind = x.dtype.kind
+            if kind in "iub":
+                raise TypeError(
+                    f"chunk must be floating-point audio, got dtype {x.dtype}; convert integer "
+                    f"PCM to float first, e.g. chunk.astype(np.float32) / 32768 for int16")
+            if kind != "f":
+                raise TypeError(f"chunk must be real floating-point audio, got dtype {x.dtype}")
+            x = x.astype(self.dtype)
+        if x.ndim == 0:
+            raise ParameterError("chunk must have at least one dimension (time last), got a scalar")
+        lead = (<object>x).shape[:-1]
+        if self.lead is not None and lead != self.lead:
+            raise ParameterError(
+                f"chunk has leading shape {lead}, but this stream carries {self.lead}; "
+                f"the leading shape is fixed per stream (reset() to change it)")
+        if x.ndim > 2:
+            n_ch = 1
+            for d in lead:
+                n_ch *= d
+            x = x.reshape(n_ch, x.shape[x.ndim - 1])
+        if self.lead is None:
+            n_ch = 1
+            for d in lead:
+                n_ch *= d
+            xs_ch = x.strides[0] // self.item if x.ndim == 2 else 0
+            if not finite_rows(cnp.PyArray_DATA(x), self.kernel.is_double, n_ch, xs_ch,
+                               x.shape[x.ndim - 1], x.strides[x.ndim - 1] // self.item):
+                raise ParameterError(
+                    "chunk contains non-finite values (NaN or inf); audio must be finite")
+            self._begin(lead)
+        return x
+
+    cdef Py_ssize_t _frames_ready(self, Py_ssize_t n_in) noexcept:
+        """Frames computable once n_in raw samples are in (before the right padding)."""
+        cdef Py_ssize_t avail
+        if not self.zero_pad and n_in < self.pad + 1:
+            return 0
+        avail = self.pad + n_in
+        if avail < self.n_fft:
+            return 0
+        return 1 + (avail - self.n_fft) // self.hop
+
+    cdef cnp.ndarray _new_out(self, Py_ssize_t n_frames):
+        self.dims[self.lead_nd + 1] = n_frames
+        return cnp.PyArray_EMPTY(self.lead_nd + 2, self.dims, self.out_typenum, 0)
+
+    def process(self, chunk):
+        """Feed a chunk; return the frames it completes.
+
+        Parameters
+        ----------
+        chunk : np.ndarray [shape=(..., k)]
+            Any k >= 0; the leading shape is fixed by the first chunk.
+
+        Returns
+        -------
+        np.ndarray [shape=(..., n_out, j)]
+            The j frames completed by this chunk.
+
+        Raises
+        ------
+        ParameterError
+            Wrong leading shape or non-finite samples; the stream is unchanged.
+        TypeError
+            Integer, boolean or complex samples; the stream is unchanged.
+        """
+        cdef cnp.ndarray x
+        cdef cnp.ndarray out
+        cdef Py_ssize_t k, xs_ch, xs
+        if not self._fast_ok(chunk):
+            chunk = self._check(chunk)
+        x = <cnp.ndarray>chunk
+        k = cnp.PyArray_DIM(x, x.ndim - 1)
+        xs = cnp.PyArray_STRIDE(x, x.ndim - 1) // self.item
+        xs_ch = cnp.PyArray_STRIDE(x, 0) // self.item if x.ndim == 2 else 0
+        if not finite_rows(cnp.PyArray_DATA(x), self.kernel.is_double, self.n_ch, xs_ch, k, xs):
+            raise ParameterError("chunk contains non-finite values (NaN or inf); audio must be finite")
+        out = self._new_out(self._frames_ready(self.n_in + k) - self.t_next)
+        self._feed(<const char*>cnp.PyArray_DATA(x), xs_ch, xs, k, out, self.t_next)
+        return out
+
+    cdef bint _fast_ok(self, chunk):
+        """True for an array this stream reads directly: its dtype, native
+        byte order, its leading shape, and at most two dimensions."""
+        cdef cnp.ndarray x
+        cdef int i
+        if self.lead is None or not cnp.PyArray_Check(chunk):
+            return False
+        x = <cnp.ndarray>chunk
+        if cnp.PyArray_TYPE(x) != self.typenum or not cnp.PyArray_ISNOTSWAPPED(x):
+            return False
+        if x.ndim != self.lead_nd + 1 or x.ndim > 2:
+            return False
+        for i in range(self.lead_nd):
+            if cnp.PyArray_DIM(x, i) != self.dims[i]:
+                return False
+        return True
+
+    cdef _feed(self, const char* xp, Py_ssize_t xs_ch, Py_ssize_t xs, Py_ssize_t k,
+               cnp.ndarray out, Py_ssize_t t_first):
+        """Append k samples per channel (strides in elements) to the buffer,
+        computing the frames they complete into out."""
+        cdef Py_ssize_t done = 0, m
+        cdef char* op = <char*>cnp.PyArray_DATA(out)
+        cdef Py_ssize_t n_frames = cnp.PyArray_DIM(out, out.ndim - 1)
+        cdef Py_ssize_t out_item = out.itemsize
+        while True:
+            m = k - done
+            if not self.started:
+                # Stop at pad + 1 samples to build the left padding from them.
+                m = min(m, self.pad + 1 - self.n_in)
+            with nogil:
+                if self.cap - self.buf_len < m:
+                    self._compact()
+                    m = min(m, self.cap - self.buf_len)
+                self._append(xp + done * xs * self.item, xs_ch, xs, m)
+                done += m
+                self.n_in += m
+                if self.started:
+                    self._compute(op, n_frames, out_item, t_first)
+            if not self.started and self.n_in == self.pad + 1:
+                self._build_left_pad()
+                with nogil:
+                    self._compute(op, n_frames, out_item, t_first)
+            if done == k:
+                break
+
+    cdef void _append(self, const char* src, Py_ssize_t xs_ch, Py_ssize_t xs,
+                      Py_ssize_t m) noexcept nogil:
+        cdef Py_ssize_t c, i
+        cdef char* base = <char*>cnp.PyArray_DATA(self.buf)
+        cdef char* dst
+        cdef const char* s
+        if m <= 0:
+            return
+        for c in range(self.n_ch):
+            dst = base + (c * self.cap + self.buf_len) * self.item
+            s = src + c * xs_ch * self.item
+            if xs == 1:
+                memcpy(dst, s, m * self.item)
+            elif self.item == 8:
+                for i in range(m):
+                    (<double*>dst)[i] = (<const double*>s)[i * xs]
+            else:
+                for i in range(m):
+                    (<float*>dst)[i] = (<const float*>s)[i * xs]
+        self.buf_len += m
+
+    cdef void _compact(self) noexcept nogil:
+        """Drop samples no future frame or padding needs; keep the last n_fft."""
+        cdef Py_ssize_t keep_from, shift, c
+        cdef char* base = <char*>cnp.PyArray_DATA(self.buf)
+        if not self.started:
+            return
+        keep_from = min(self.t_next * self.hop, self.buf_pos + self.buf_len - self.n_fft)
+        shift = keep_from - self.buf_pos
+        if shift <= 0:
+            return
+        for c in range(self.n_ch):
+            memmove(base + c * self.cap * self.item,
+                    base + (c * self.cap + shift) * self.item,
+                    (self.buf_len - shift) * self.item)
+        self.buf_pos += shift
+        self.buf_len -= shift
+
+    cdef _build_left_pad(self):
+        """The left padding from the first pad + 1 samples, as the offline path pads."""
+        head = self.buf[:, self.pad:2 * self.pad + 1]
+        padded = np.pad(head, ((0, 0), (self.pad, 0)), mode=self.framing.pad_mode)
+        self.buf[:, :self.pad] = padded[:, :self.pad]
+        self.started = True
+
+    cdef void _compute(self, char* op, Py_ssize_t n_frames, Py_ssize_t out_item,
+                       Py_ssize_t t_first) noexcept nogil:
+        """Every frame whose samples are all in the buffer, BLOCK at a time, into
+        the output columns from ``t_first`` on."""
+        cdef const void* src[BLOCK]
+        cdef Py_ssize_t stride[BLOCK]
+        cdef Py_ssize_t j, nb, s, c
+        cdef Py_ssize_t avail = self.buf_pos + self.buf_len
+        cdef Py_ssize_t n_out = self.kernel.n_out
+        cdef char* base = <char*>cnp.PyArray_DATA(self.buf)
+        while self.t_next * self.hop + self.n_fft <= avail:
+            nb = 0
+            while nb < BLOCK and (self.t_next + nb) * self.hop + self.n_fft <= avail:
+                nb += 1
+            for c in range(self.n_ch):
+                for j in range(nb):
+                    s = (self.t_next + j) * self.hop - self.buf_pos
+                    src[j] = base + (c * self.cap + s) * self.item
+                    stride[j] = 1
+                self.kernel.frames(&self.ws, src, stride, nb,
+                                   op + (c * n_out * n_frames + self.t_next - t_first) * out_item,
+                                   n_frames, 1)
+            self.t_next += nb
+
+    def flush(self):
+        """End of stream: return the frames still owed, then start afresh.
+
+        Returns
+        -------
+        np.ndarray [shape=(..., n_out, j)]
+            The frames that need the right-hand padding (``center=True``).
+            Concatenated after every ``process`` output, they equal the offline
+            result for the whole signal.  A stream that received no samples,
+            or (``center=False``) fewer than n_fft, returns no frames.
+        """
+        cdef Py_ssize_t n_total, tail, k
+        cdef cnp.ndarray out
+        if self.lead is None or self.n_in == 0:
+            lead = self.lead if self.lead is not None else ()
+            out = np.empty(lead + (self.kernel.n_out, 0), dtype=self.out_dtype)
+            self._clear()
+            return out
+        if not self.started:
+            # Shorter than the padding: the offline path pads it whole.
+            raw = self.buf[:, self.pad:self.pad + self.n_in].reshape(self.lead + (self.n_in,))
+            out = analyze(self.kernel, self.framing, raw)
+            self._clear()
+            return out
+        n_total = 0
+        if self.pad + self.n_in + self.pad >= self.n_fft:
+            n_total = 1 + (self.n_in + 2 * self.pad - self.n_fft) // self.hop
+        out = self._new_out(n_total - self.t_next)
+        if self.pad:
+            tail = min(self.n_in, self.n_fft)
+            end = self.buf_len
+            raw_tail = self.buf[:, end - tail:end]
+            right = np.pad(raw_tail, ((0, 0), (0, self.pad)), mode=self.framing.pad_mode)
+            right = np.ascontiguousarray(right[:, tail:])
+            self._feed(<const char*>cnp.PyArray_DATA(right), self.pad, 1, self.pad, out,
+                       self.t_next)
+        self._clear()
+        return out
+
+    def __reduce__(self):
+        state = None
+        if self.lead is not None:
+            state = dict(lead=self.lead, buf=self.buf[:, :self.buf_len].copy(),
+                         buf_pos=self.buf_pos, n_in=self.n_in, t_next=self.t_next,
+                         started=self.started)
+        return (_restore, (self.owner, state))
+
+    def _set_state(self, state):
+        if state is None:
+            self._clear()
+            return
+        self._begin(tuple(state["lead"]))
+        data = state["buf"]
+        self.buf[:, :data.shape[1]] = data
+        self.buf_len = data.shape[1]
+        self.buf_pos = state["buf_pos"]
+        self.n_in = state["n_in"]
+        self.t_next = state["t_next"]
+        self.started = state["started"]
+
+
+def _restore(owner, state):
+    stream = owner._new_stream()
+    stream._set_state(state)
+    return stream
