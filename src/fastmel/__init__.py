@@ -9,6 +9,7 @@ from fastmel._version import __version__
 from fastmel.exceptions import ParameterError
 from fastmel.extractors import MFCC, STFT, MelSpectrogram
 from fastmel.feature import melspectrogram, mfcc
+from fastmel.iir import Bandpass
 from fastmel.spectrum import amplitude_to_db, power_to_db, stft
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "STFT",
     "MelSpectrogram",
     "MFCC",
+    "Bandpass",
     "feature",
     "filters",
     "util",

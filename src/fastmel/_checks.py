@@ -59,3 +59,24 @@ def positive_number(value, name):
     if value <= 0:
         raise ParameterError(f"{name} must be > 0, got {value!r}")
     return value
+
+
+class ChannelLayout:
+    """The leading shape a signal stream is fixed to by its first chunk."""
+
+    def __init__(self):
+        self.lead = None
+
+    def check(self, chunk, name="chunk"):
+        """``chunk`` as a checked (channels, k) float array; the stream's layout is
+        fixed by the first accepted chunk, later ones must match it."""
+        x = audio(chunk, name)
+        lead = x.shape[:-1]
+        if self.lead is not None and lead != self.lead:
+            raise ParameterError(
+                f"{name} has leading shape {lead}, but this stream carries {self.lead}; "
+                f"the leading shape is fixed per stream (reset() to change it)")
+        return x.reshape(int(np.prod(lead, dtype=np.int64)), x.shape[-1]), lead
+
+    def accept(self, lead):
+        self.lead = lead

@@ -8,7 +8,7 @@ from fastmel import _checks
 from fastmel.convert import fft_frequencies, mel_frequencies
 from fastmel.exceptions import ParameterError
 
-__all__ = ["mel", "get_window", "WINDOWS"]
+__all__ = ["mel", "get_window", "WINDOWS", "butter_bandpass", "bandpass_fir"]
 
 # Cosine-sum windows: w(x) = sum_k a_k cos(k x), x running over [-pi, pi].
 _COSINE_SUMS = {
@@ -213,3 +213,112 @@ def mel(*, sr, n_fft, n_mels=128, fmin=0.0, fmax=None, htk=False, norm="slaney",
             "empty responses. Try increasing your sampling rate (and fmax) or reducing n_mels.",
             UserWarning, stacklevel=2)
     return weights
+
+
+def _check_band(sr, low_hz, high_hz):
+    sr = _checks.positive_number(sr, "sr")
+    low_hz = _checks.finite_number(low_hz, "low_hz")
+    high_hz = _checks.finite_number(high_hz, "high_hz")
+    nyquist = sr / 2.0
+    if not 0 < low_hz < nyquist:
+        raise ParameterError(f"low_hz must be in (0, sr/2) = (0, {nyquist:g}), got {low_hz!r}")
+    if not 0 < high_hz < nyquist:
+        raise ParameterError(f"high_hz must be in (0, sr/2) = (0, {nyquist:g}), got {high_hz!r}")
+    if low_hz >= high_hz:
+        raise ParameterError(f"low_hz must be below high_hz, got low_hz={low_hz!r} >= high_hz={high_hz!r}")
+    return sr, low_hz, high_hz
+
+
+def butter_bandpass(sr, low_hz, high_hz, *, order=4):
+    """Butterworth band-pass as second-order sections.
+
+    The same filter, sections and section order as
+    ``scipy.signal.butter(order, [low_hz, high_hz], btype="bandpass", fs=sr, output="sos")``:
+    the analog prototype's poles, moved to the band by the low-pass to
+    band-pass transform and to the z-plane by the bilinear transform with
+    pre-warped edges; poles closest to the unit circle go in the last sections.
+
+    Parameters
+    ----------
+    sr : number > 0
+    low_hz, high_hz : float, 0 < low_hz < high_hz < sr / 2
+    order : int > 0
+        Order of the prototype (the band-pass has 2 * order poles, ``order`` sections).
+
+    Returns
+    -------
+    sos : np.ndarray [shape=(order, 6), dtype=float64]
+        Rows ``[b0, b1, b2, 1, a1, a2]``.
+    """
+    sr, low_hz, high_hz = _check_band(sr, low_hz, high_hz)
+    order = _checks.positive_int(order, "order")
+    # Pre-warp the band edges for a bilinear transform at fs = 2 (scipy's convention).
+    fs2 = 4.0
+    w1, w2 = fs2 * np.tan(np.pi * np.array([low_hz, high_hz]) / sr)
+    bw, w0 = w2 - w1, np.sqrt(w1 * w2)
+    proto = -np.exp(1j * np.pi * np.arange(-order + 1, order, 2) / (2 * order))
+    # Low-pass to band-pass: each prototype pole gives two poles; order zeros at s = 0.
+    half = proto * bw / 2
+    root = np.sqrt(half ** 2 - w0 ** 2 + 0j)
+    poles_s = np.concatenate([half + root, half - root])
+    gain = bw ** order
+    # Bilinear transform: s = 0 -> z = 1, s = inf -> z = -1.
+    poles = (fs2 + poles_s) / (fs2 - poles_s)
+    gain = np.real(gain * fs2 ** order / np.prod(fs2 - poles_s))
+    # One representative per conjugate pair, plus the real poles (a very wide
+    # band makes some), in scipy's order for ties.
+    tol = 100 * np.finfo(np.float64).eps * np.abs(poles)
+    is_real = np.abs(poles.imag) <= tol
+    upper = poles[~is_real & (poles.imag > 0)]
+    upper = upper[np.lexsort((np.abs(upper.imag), upper.real))]
+    remaining = list(upper) + sorted(poles[is_real].real)
+    zeros = [1.0] * order + [-1.0] * order
+    sos = np.zeros((order, 6))
+
+    def nearest_zero(p):
+        return zeros.pop(int(np.argmin([abs(z - p) for z in zeros])))
+
+    for si in range(order - 1, -1, -1):
+        p1 = remaining.pop(int(np.argmin([abs(1 - abs(p)) for p in remaining])))
+        if np.iscomplexobj(p1) and p1.imag != 0:
+            a1, a2 = -2 * p1.real, abs(p1) ** 2
+        else:
+            reals = [i for i, p in enumerate(remaining) if not (np.iscomplexobj(p) and p.imag != 0)]
+            p2 = remaining.pop(reals[int(np.argmin([abs(1 - abs(remaining[i])) for i in reals]))])
+            a1, a2 = -(p1 + p2), p1 * p2
+        z1 = nearest_zero(p1)
+        z2 = nearest_zero(p1)
+        sos[si] = [1.0, -(z1 + z2), z1 * z2, 1.0, np.real(a1), np.real(a2)]
+    sos[0, :3] *= gain
+    return sos
+
+
+def bandpass_fir(sr, low_hz, high_hz, *, num_taps):
+    """Linear-phase band-pass FIR taps (windowed sinc, Hamming window).
+
+    The same taps as ``scipy.signal.firwin(num_taps, [low_hz, high_hz],
+    pass_zero=False, fs=sr)``: the ideal band-pass impulse response times a
+    Hamming window, scaled to unit gain at the band's centre frequency.  Use
+    them with :class:`fastmel.Convolver` to band-limit with a linear phase
+    (delay ``(num_taps - 1) / 2`` samples).
+
+    Parameters
+    ----------
+    sr : number > 0
+    low_hz, high_hz : float, 0 < low_hz < high_hz < sr / 2
+    num_taps : int > 0
+
+    Returns
+    -------
+    h : np.ndarray [shape=(num_taps,), dtype=float64]
+    """
+    sr, low_hz, high_hz = _check_band(sr, low_hz, high_hz)
+    num_taps = _checks.positive_int(num_taps, "num_taps")
+    nyquist = sr / 2.0
+    lo, hi = low_hz / nyquist, high_hz / nyquist
+    m = np.arange(num_taps) - (num_taps - 1) / 2.0
+    h = hi * np.sinc(hi * m) - lo * np.sinc(lo * m)
+    h *= _symmetric("hamming", num_taps, None) if num_taps > 1 else 1.0
+    centre = 0.5 * (lo + hi)
+    h /= np.sum(h * np.cos(np.pi * m * centre))
+    return h
