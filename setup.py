@@ -36,7 +36,7 @@ def extension(name):
 
 setup(
     ext_modules=cythonize(
-        [extension(name) for name in ("_plan", "_spectral", "_stream", "_iir")],
+        [extension(name) for name in ("_plan", "_spectral", "_stream", "_iir", "_convolve")],
         compiler_directives=CYTHON_DIRECTIVES,
         include_path=[os.path.join("src")],
     ),

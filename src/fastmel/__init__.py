@@ -9,6 +9,7 @@ from fastmel._version import __version__
 from fastmel.exceptions import ParameterError
 from fastmel.extractors import MFCC, STFT, MelSpectrogram
 from fastmel.feature import melspectrogram, mfcc
+from fastmel.convolution import Convolver, convolve
 from fastmel.iir import Bandpass
 from fastmel.spectrum import amplitude_to_db, power_to_db, stft
 
@@ -24,6 +25,8 @@ __all__ = [
     "MelSpectrogram",
     "MFCC",
     "Bandpass",
+    "convolve",
+    "Convolver",
     "feature",
     "filters",
     "util",

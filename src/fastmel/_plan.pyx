@@ -44,42 +44,46 @@ def _aligned_empty(n, dtype):
 
 
 cdef class RealPlan:
-    """A real-to-complex FFT of ``n_fft`` points in one precision."""
+    """An unnormalised real FFT of ``n_fft`` points in one precision: real to
+    complex (``n_fft // 2 + 1`` bins), or with ``inverse`` complex to real."""
 
-    def __cinit__(self, Py_ssize_t n_fft, bint is_double):
+    def __cinit__(self, Py_ssize_t n_fft, bint is_double, bint inverse=False):
         real = np.float64 if is_double else np.float32
         cplx = np.complex128 if is_double else np.complex64
         self.n_fft = n_fft
         self.n_bins = n_fft // 2 + 1
         self.is_double = is_double
-        src = _aligned_empty(n_fft, real)
-        dst = _aligned_empty(self.n_bins, cplx)
+        self.inverse = inverse
         # Out-of-place r2c plans leave their input intact (FFTW default), which
-        # the kernel relies on for the zero padding around a short window.
-        # Exhaustive measuring of huge sizes would stall the first call for
-        # seconds; those sizes are rare, so they get a quick estimate instead.
+        # the spectral kernel relies on for the zero padding around a short
+        # window; c2r plans may overwrite theirs.  Exhaustive measuring of huge
+        # sizes would stall the first call for seconds; those get an estimate.
         effort = "FFTW_MEASURE" if n_fft <= 1 << 16 else "FFTW_ESTIMATE"
-        self._fftw = pyfftw.FFTW(
-            src, dst, direction="FFTW_FORWARD",
-            flags=(effort,), threads=1,
-        )
+        if inverse:
+            self._fftw = pyfftw.FFTW(
+                _aligned_empty(self.n_bins, cplx), _aligned_empty(n_fft, real),
+                direction="FFTW_BACKWARD", flags=(effort,), threads=1)
+        else:
+            self._fftw = pyfftw.FFTW(
+                _aligned_empty(n_fft, real), _aligned_empty(self.n_bins, cplx),
+                direction="FFTW_FORWARD", flags=(effort,), threads=1)
         self._exe = self._fftw.get_fftw_exe()
 
     def __reduce__(self):
-        return (get_plan, (self.n_fft, self.is_double))
+        return (get_plan, (self.n_fft, self.is_double, self.inverse))
 
-    cdef void r2c(self, void* src, void* dst) noexcept nogil:
+    cdef void execute(self, void* src, void* dst) noexcept nogil:
         self._exe._fftw_execute(self._exe._plan, src, dst)
 
 
-def get_plan(Py_ssize_t n_fft, bint is_double):
+def get_plan(Py_ssize_t n_fft, bint is_double, bint inverse=False):
     """The shared plan for an ``n_fft``-point real FFT (made on first use)."""
-    key = (n_fft, bool(is_double))
+    key = (n_fft, bool(is_double), bool(inverse))
     plan = _plans.get(key)
     if plan is None:
         with _lock:
             plan = _plans.get(key)
             if plan is None:
-                plan = RealPlan(n_fft, is_double)
+                plan = RealPlan(n_fft, is_double, inverse)
                 _plans[key] = plan
     return plan

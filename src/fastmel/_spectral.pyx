@@ -191,7 +191,7 @@ cdef inline void _frames(SpectralKernel k, Workspace* ws, const void** src,
             fastmel_window_f32(x, s, win, wbuf, win_len)
         else:
             fastmel_window_f64(x, s, win, wbuf, win_len)
-        k.plan.r2c(buf, <real*>sp)
+        k.plan.execute(buf, <real*>sp)
         if k.mode == OUT_COMPLEX:
             continue
         _power(k, sp, pblock)

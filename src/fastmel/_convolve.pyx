@@ -1,0 +1,520 @@
+"""FFT convolution: offline overlap-add, and a zero-latency partitioned stream.
+
+The stream splits the impulse response h into a time-domain head, taps
+[0, D), and levels of uniform partitions, level l holding K_l partitions of
+N_l taps from tap S_l on (S_l >= N_l; see fastmel.convolution for how the
+levels are chosen).  Level l runs uniformly partitioned overlap-save with a
+frequency-domain delay line: when input sample T - 1 arrives with T a
+multiple of N_l, the last 2 N_l inputs are transformed, multiplied with the
+K_l partition spectra against the K_l most recent input spectra, and the
+inverse transform adds N_l finished samples into an output accumulator at
+[T - N_l + S_l, T + S_l), all at or after T: so no output waits for more
+input than it depends on.  Output n is the head FIR at n plus the
+accumulator at n.
+
+Every addition happens in an order fixed by sample times (events in time
+order, levels in order at equal times, partitions in order), never by where
+calls begin or end: the output is bit-identical for every chunking.
+"""
+import numpy as np
+
+cimport numpy as cnp
+from libc.string cimport memcpy, memmove, memset
+
+from pyfftw cimport fftw_exe
+
+from fastmel._plan cimport RealPlan, aligned_alloc, aligned_free
+from fastmel._plan import get_plan
+from fastmel._spectral cimport finite_rows
+
+cnp.import_array()
+
+cdef extern from "fastmel_conv.h" nogil:
+    void fastmel_cmac_f32(const float* x, const float* h, float* acc, Py_ssize_t n, int first)
+    void fastmel_cmac_f64(const double* x, const double* h, double* acc, Py_ssize_t n, int first)
+    void fastmel_fir_f32(const float* x, const float* h, Py_ssize_t d, const float* add,
+                         float* y, Py_ssize_t n)
+    void fastmel_fir_f64(const double* x, const double* h, Py_ssize_t d, const double* add,
+                         double* y, Py_ssize_t n)
+
+ctypedef fused real:
+    float
+    double
+
+DEF MAX_LEVELS = 24
+DEF MAX_ND = 33
+
+
+cdef inline void _exec(fftw_exe* exe, void* src, void* dst) noexcept nogil:
+    exe._fftw_execute(exe._plan, src, dst)
+
+
+# ---------------------------------------------------------------------------
+# Offline: overlap-add with one FFT size
+
+
+def overlap_add(cnp.ndarray x, cnp.ndarray ir, Py_ssize_t n_fft, cnp.ndarray out):
+    """Full linear convolution of each row of ``x`` (channels, n) with the matching
+    row of ``ir`` (1 or channels, m) into C-contiguous ``out`` (channels, n + m - 1),
+    by overlap-add with ``n_fft``-point transforms (n_fft >= m)."""
+    cdef bint is_double = x.itemsize == 8
+    cdef RealPlan fwd = get_plan(n_fft, is_double, False)
+    cdef RealPlan inv = get_plan(n_fft, is_double, True)
+    cdef Py_ssize_t n_ch = x.shape[0], n = x.shape[1], m = ir.shape[1]
+    cdef Py_ssize_t n_ir = ir.shape[0], item = x.itemsize
+    cdef Py_ssize_t xs_ch = x.strides[0] // item, xs = x.strides[1] // item
+    cdef Py_ssize_t is_ch = ir.strides[0] // item, is_ = ir.strides[1] // item
+    cdef Py_ssize_t n_bins = n_fft // 2 + 1, step = n_fft - m + 1
+    cdef Py_ssize_t n_out = n + m - 1
+    cdef char* xp = <char*>cnp.PyArray_DATA(x)
+    cdef char* hp = <char*>cnp.PyArray_DATA(ir)
+    cdef char* op = <char*>cnp.PyArray_DATA(out)
+    cdef void* tbuf = aligned_alloc(n_fft * item)
+    cdef void* spec = aligned_alloc(2 * n_bins * item)
+    cdef void* hspec = aligned_alloc(2 * n_bins * item * n_ir)
+    cdef Py_ssize_t c, r
+    if tbuf == NULL or spec == NULL or hspec == NULL:
+        aligned_free(tbuf)
+        aligned_free(spec)
+        aligned_free(hspec)
+        raise MemoryError("fastmel: could not allocate convolution buffers")
+    with nogil:
+        memset(op, 0, n_ch * n_out * item)
+        for r in range(n_ir):
+            if is_double:
+                _load[double](<const double*>hp + r * is_ch, is_, m, <double*>tbuf, n_fft, 1.0 / n_fft)
+            else:
+                _load[float](<const float*>hp + r * is_ch, is_, m, <float*>tbuf, n_fft, 1.0 / n_fft)
+            # FFTW writes only to buffers aligned like its plan's: go through spec.
+            fwd.execute(tbuf, spec)
+            memcpy(<char*>hspec + r * 2 * n_bins * item, spec, 2 * n_bins * item)
+        for c in range(n_ch):
+            if is_double:
+                _ola[double](fwd, inv, <const double*>xp + c * xs_ch, xs, n, m,
+                             <const double*>hspec + (c if n_ir > 1 else 0) * 2 * n_bins,
+                             <double*>op + c * n_out, n_fft, step, <double*>tbuf, <double*>spec)
+            else:
+                _ola[float](fwd, inv, <const float*>xp + c * xs_ch, xs, n, m,
+                            <const float*>hspec + (c if n_ir > 1 else 0) * 2 * n_bins,
+                            <float*>op + c * n_out, n_fft, step, <float*>tbuf, <float*>spec)
+    aligned_free(tbuf)
+    aligned_free(spec)
+    aligned_free(hspec)
+
+
+cdef void _load(const real* src, Py_ssize_t stride, Py_ssize_t n, real* dst, Py_ssize_t size,
+                double scale) noexcept nogil:
+    """dst[:n] = src[::stride] * scale, zeros up to size."""
+    cdef Py_ssize_t i
+    for i in range(n):
+        dst[i] = <real>(src[i * stride] * scale)
+    memset(dst + n, 0, (size - n) * sizeof(real))
+
+
+cdef void _ola(RealPlan fwd, RealPlan inv, const real* x, Py_ssize_t xs, Py_ssize_t n,
+               Py_ssize_t m, const real* hspec, real* out, Py_ssize_t n_fft, Py_ssize_t step,
+               real* tbuf, real* spec) noexcept nogil:
+    cdef Py_ssize_t start = 0, i, take, n_bins = n_fft // 2 + 1, n_out = n + m - 1, span
+    while start < n:
+        take = min(step, n - start)
+        for i in range(take):
+            tbuf[i] = x[(start + i) * xs]
+        memset(tbuf + take, 0, (n_fft - take) * sizeof(real))
+        fwd.execute(tbuf, spec)
+        if real is float:
+            fastmel_cmac_f32(spec, hspec, spec, n_bins, 1)
+        else:
+            fastmel_cmac_f64(spec, hspec, spec, n_bins, 1)
+        inv.execute(spec, tbuf)
+        span = min(take + m - 1, n_out - start)
+        for i in range(span):
+            out[start + i] += tbuf[i]
+        start += step
+
+
+# ---------------------------------------------------------------------------
+# Streaming: the partitioned convolver
+
+
+cdef class PartitionedConvolver:
+    """Zero-latency partitioned convolution of a stream (see the module docstring).
+
+    Parameters
+    ----------
+    ir : np.ndarray [shape=(n_ir_channels, m)]
+        Impulse responses, in the working precision: one for every channel, or
+        one row per channel.
+    head : int
+        Taps convolved in the time domain (D).
+    levels : sequence of (N, K)
+        Partition size and count of each level, in order; level l starts at
+        tap D + sum of the earlier levels' N * K.
+    """
+
+    cdef readonly object ir
+    cdef readonly object levels
+    cdef bint is_double
+    cdef Py_ssize_t item, m, n_ir, head, n_levels, hist, cap, ring
+    cdef Py_ssize_t N[MAX_LEVELS]
+    cdef Py_ssize_t K[MAX_LEVELS]
+    cdef Py_ssize_t S[MAX_LEVELS]
+    cdef Py_ssize_t hoff[MAX_LEVELS]     # offset of level l's spectra in one IR's bank
+    cdef Py_ssize_t bank                 # reals per IR channel's spectra bank
+    cdef fftw_exe fwd[MAX_LEVELS]
+    cdef fftw_exe inv[MAX_LEVELS]
+    cdef object _plans                   # keeps the FFTW objects behind fwd/inv alive
+    cdef cnp.ndarray hspec               # (n_ir, bank)
+    cdef cnp.ndarray hhead               # (n_ir, head), time-domain head taps
+    # scratch (aligned)
+    cdef void* tbuf
+    cdef void* spec
+    cdef void* yspec
+    cdef Py_ssize_t n_max
+    # state
+    cdef object lead
+    cdef int lead_nd
+    cdef cnp.npy_intp dims[MAX_ND]
+    cdef Py_ssize_t n_ch
+    cdef Py_ssize_t n_in, buf_pos, buf_len
+    cdef cnp.ndarray buf                 # (n_ch, cap) inputs from buf_pos on
+    cdef cnp.ndarray fdl                 # (n_ch, bank) input spectra
+    cdef cnp.ndarray acc                 # (n_ch, ring) output accumulator
+
+    def __cinit__(self, ir, Py_ssize_t head, levels):
+        cdef Py_ssize_t l, s, n_max = 1, total = 0
+        cdef RealPlan p
+        ir = np.ascontiguousarray(ir)
+        self.ir = ir
+        self.is_double = ir.dtype == np.float64
+        self.item = 8 if self.is_double else 4
+        self.n_ir, self.m = ir.shape[0], ir.shape[1]
+        self.head = min(head, self.m)
+        self.levels = tuple((int(N), int(K)) for N, K in levels)
+        self.n_levels = len(self.levels)
+        if self.n_levels > MAX_LEVELS:
+            raise ValueError("too many partition levels")
+        s = self.head
+        plans = []
+        for l, (N, K) in enumerate(self.levels):
+            self.N[l], self.K[l], self.S[l] = N, K, s
+            self.hoff[l] = total
+            total += K * 2 * (N + 1)
+            s += N * K
+            n_max = max(n_max, N)
+            p = get_plan(2 * N, self.is_double, False)
+            self.fwd[l] = p._exe
+            plans.append(p)
+            p = get_plan(2 * N, self.is_double, True)
+            self.inv[l] = p._exe
+            plans.append(p)
+        self._plans = plans
+        self.bank = max(total, 1)
+        self.n_max = n_max
+        # Input history for the largest transform and the head; accumulator
+        # reaching the furthest output any level writes.
+        self.hist = max(2 * n_max, self.head)
+        self.cap = self.hist + max(4096, 2 * n_max)
+        self.ring = 1
+        while self.ring < s + n_max + 1:
+            self.ring *= 2
+        self.tbuf = aligned_alloc(2 * n_max * self.item)
+        self.spec = aligned_alloc(2 * (n_max + 1) * self.item)
+        self.yspec = aligned_alloc(2 * (n_max + 1) * self.item)
+        if self.tbuf == NULL or self.spec == NULL or self.yspec == NULL:
+            raise MemoryError("fastmel: could not allocate convolver buffers")
+        self._prepare_ir(ir)
+        self._clear()
+
+    def __dealloc__(self):
+        aligned_free(self.tbuf)
+        aligned_free(self.spec)
+        aligned_free(self.yspec)
+
+    cdef _prepare_ir(self, ir):
+        """Head taps, and each partition's spectrum scaled by 1/(2N) (FFTW does not
+        normalise its inverse)."""
+        cdef Py_ssize_t r, l, k, N
+        dtype = ir.dtype
+        self.hhead = np.ascontiguousarray(ir[:, :self.head])
+        bank = np.zeros((self.n_ir, self.bank), dtype=dtype)
+        for l in range(self.n_levels):
+            N = self.N[l]
+            for k in range(self.K[l]):
+                lo = self.S[l] + k * N
+                block = np.zeros((self.n_ir, 2 * N), dtype=np.float64)
+                part = ir[:, lo:lo + N].astype(np.float64)
+                block[:, :part.shape[1]] = part / (2 * N)
+                spec = self._forward(block.astype(dtype), l)
+                o = self.hoff[l] + k * 2 * (N + 1)
+                bank[:, o:o + 2 * (N + 1)] = spec
+        self.hspec = bank
+
+    cdef _forward(self, block, Py_ssize_t l):
+        """The level-l transform of each row of block, as interleaved reals."""
+        cdef Py_ssize_t r, N = self.N[l]
+        out = np.empty((block.shape[0], 2 * (N + 1)), dtype=block.dtype)
+        for r in range(block.shape[0]):
+            memcpy(self.tbuf, cnp.PyArray_DATA(np.ascontiguousarray(block[r])), 2 * N * self.item)
+            _exec(&self.fwd[l], self.tbuf, self.spec)
+            memcpy(cnp.PyArray_DATA(out) + r * 2 * (N + 1) * self.item, self.spec,
+                   2 * (N + 1) * self.item)
+        return out
+
+    cdef _clear(self):
+        self.lead = None
+        self.lead_nd = 0
+        self.n_ch = 0
+        self.n_in = 0
+        self.buf = self.fdl = self.acc = None
+
+    def reset(self):
+        """Forget all input: back to the state of a new convolver (plans and spectra kept)."""
+        self._clear()
+
+    @property
+    def latency(self):
+        """No look-ahead: output sample n is returned in the call that brings input n."""
+        return 0
+
+    @property
+    def head_length(self):
+        """Taps convolved in the time domain."""
+        return self.head
+
+    cdef _begin(self, tuple lead):
+        cdef Py_ssize_t n_ch = 1
+        if len(lead) + 1 > MAX_ND:
+            raise ValueError(f"chunk has too many dimensions ({len(lead) + 1})")
+        for i, d in enumerate(lead):
+            n_ch *= d
+            self.dims[i] = d
+        if self.n_ir > 1 and n_ch != self.n_ir:
+            from fastmel.exceptions import ParameterError
+            raise ParameterError(
+                f"this convolver holds {self.n_ir} impulse responses, one per channel, "
+                f"but the chunk has {n_ch} channels (leading shape {lead})")
+        self.lead = lead
+        self.lead_nd = len(lead)
+        self.n_ch = n_ch
+        dtype = self.ir.dtype
+        # History before the first sample is silence.
+        self.buf = np.zeros((n_ch, self.cap), dtype=dtype)
+        self.buf_pos = -self.hist
+        self.buf_len = self.hist
+        self.fdl = np.zeros((n_ch, self.bank), dtype=dtype)
+        self.acc = np.zeros((n_ch, self.ring), dtype=dtype)
+
+    cdef cnp.ndarray _accept(self, chunk):
+        """The chunk as (k,) or (channels, k) in the working precision, or raise
+        (before any state changes)."""
+        cdef cnp.ndarray x
+        cdef int i
+        cdef Py_ssize_t xs_ch, n_ch = 1
+        if not cnp.PyArray_Check(chunk) or cnp.PyArray_TYPE(<cnp.ndarray>chunk) != cnp.PyArray_TYPE(<cnp.ndarray>self.ir) \
+                or not cnp.PyArray_ISNOTSWAPPED(<cnp.ndarray>chunk):
+            from fastmel import _checks
+            chunk = _checks.real_float(chunk, "chunk").astype(self.ir.dtype)
+        x = <cnp.ndarray>chunk
+        if x.ndim == 0:
+            from fastmel.exceptions import ParameterError
+            raise ParameterError("chunk must have at least one dimension (time last), got a scalar")
+        lead = (<object>x).shape[:-1]
+        if self.lead is not None and lead != self.lead:
+            from fastmel.exceptions import ParameterError
+            raise ParameterError(
+                f"chunk has leading shape {lead}, but this stream carries {self.lead}; "
+                f"the leading shape is fixed per stream (reset() to change it)")
+        for d in lead:
+            n_ch *= d
+        if x.ndim > 2:
+            x = x.reshape(n_ch, cnp.PyArray_DIM(x, x.ndim - 1))
+        xs_ch = cnp.PyArray_STRIDE(x, 0) // self.item if x.ndim == 2 else 0
+        if not finite_rows(cnp.PyArray_DATA(x), self.is_double, n_ch, xs_ch,
+                           cnp.PyArray_DIM(x, x.ndim - 1),
+                           cnp.PyArray_STRIDE(x, x.ndim - 1) // self.item):
+            from fastmel.exceptions import ParameterError
+            raise ParameterError("chunk contains non-finite values (NaN or inf); audio must be finite")
+        if self.lead is None:
+            self._begin(lead)
+        return x
+
+    def process(self, chunk):
+        """Convolve the next chunk [shape=(..., k)]; returns [shape=(..., k)].
+
+        Raises
+        ------
+        ParameterError
+            Non-finite samples, a leading shape other than the stream's, or a
+            channel count that does not match per-channel impulse responses;
+            the stream is unchanged.
+        TypeError
+            Integer, boolean or complex samples; the stream is unchanged.
+        """
+        cdef cnp.ndarray x = self._accept(chunk)
+        cdef Py_ssize_t k = cnp.PyArray_DIM(x, x.ndim - 1)
+        cdef Py_ssize_t xs = cnp.PyArray_STRIDE(x, x.ndim - 1) // self.item
+        cdef Py_ssize_t xs_ch = cnp.PyArray_STRIDE(x, 0) // self.item if x.ndim == 2 else 0
+        self.dims[self.lead_nd] = k
+        cdef cnp.ndarray y = cnp.PyArray_EMPTY(self.lead_nd + 1, self.dims,
+                                               cnp.PyArray_TYPE(<cnp.ndarray>self.ir), 0)
+        self._run(<const char*>cnp.PyArray_DATA(x), xs_ch, xs, k, <char*>cnp.PyArray_DATA(y))
+        return y
+
+    def flush(self):
+        """End of stream: returns the ``len(ir) - 1`` tail samples, then resets.
+
+        Returns
+        -------
+        np.ndarray [shape=(..., len(ir) - 1)]
+            The rest of the full convolution; nothing when no input arrived.
+        """
+        cdef Py_ssize_t tail = self.m - 1
+        if self.lead is None:
+            out = np.zeros((0,), dtype=self.ir.dtype)
+            self._clear()
+            return out
+        zeros = np.zeros((self.n_ch, tail), dtype=self.ir.dtype)
+        self.dims[self.lead_nd] = tail
+        cdef cnp.ndarray y = cnp.PyArray_EMPTY(self.lead_nd + 1, self.dims,
+                                               cnp.PyArray_TYPE(<cnp.ndarray>self.ir), 0)
+        self._run(<const char*>cnp.PyArray_DATA(zeros), tail, 1, tail,
+                  <char*>cnp.PyArray_DATA(y))
+        self._clear()
+        return y
+
+    cdef _run(self, const char* xp, Py_ssize_t xs_ch, Py_ssize_t xs, Py_ssize_t k, char* yp):
+        """Feed k samples per channel, in pieces that fit the buffer."""
+        cdef Py_ssize_t done = 0, m
+        with nogil:
+            while done < k:
+                if self.cap - self.buf_len < 1:
+                    self._compact()
+                m = min(k - done, self.cap - self.buf_len)
+                if self.is_double:
+                    self._piece[double](xp + done * xs * self.item, xs_ch, xs, m,
+                                        <double*>yp + done, k)
+                else:
+                    self._piece[float](xp + done * xs * self.item, xs_ch, xs, m,
+                                       <float*>yp + done, k)
+                done += m
+
+    cdef void _compact(self) noexcept nogil:
+        """Keep the last ``hist`` inputs at the front of the buffer."""
+        cdef Py_ssize_t shift = self.buf_len - self.hist, c
+        cdef char* base = <char*>cnp.PyArray_DATA(self.buf)
+        if shift <= 0:
+            return
+        for c in range(self.n_ch):
+            memmove(base + c * self.cap * self.item,
+                    base + (c * self.cap + shift) * self.item, self.hist * self.item)
+        self.buf_pos += shift
+        self.buf_len = self.hist
+
+    cdef void _piece(self, const char* xp, Py_ssize_t xs_ch, Py_ssize_t xs, Py_ssize_t m,
+                     real* y, Py_ssize_t y_row) noexcept nogil:
+        """Append m samples per channel and produce their m outputs per channel."""
+        cdef Py_ssize_t c, i, t, end, seg_end, e, l, r0, run
+        cdef real* base = <real*>cnp.PyArray_DATA(self.buf)
+        cdef real* buf
+        cdef const real* x
+        cdef real* acc
+        cdef real* fdl
+        cdef const real* hh
+        cdef const real* hs
+        cdef Py_ssize_t t0 = self.n_in
+        for c in range(self.n_ch):
+            buf = base + c * self.cap
+            x = <const real*>xp + c * xs_ch
+            for i in range(m):
+                buf[self.buf_len + i] = x[i * xs]
+        self.buf_len += m
+        end = t0 + m
+        for c in range(self.n_ch):
+            buf = base + c * self.cap
+            acc = <real*>cnp.PyArray_DATA(self.acc) + c * self.ring
+            fdl = <real*>cnp.PyArray_DATA(self.fdl) + c * self.bank
+            r0 = c if self.n_ir > 1 else 0
+            hh = <const real*>cnp.PyArray_DATA(self.hhead) + r0 * self.head
+            hs = <const real*>cnp.PyArray_DATA(self.hspec) + r0 * self.bank
+            t = t0
+            while t < end:
+                e = end + 1
+                for l in range(self.n_levels):
+                    e = min(e, (t // self.N[l] + 1) * self.N[l])
+                seg_end = min(e, end)
+                # Outputs [t, seg_end): head FIR plus the accumulator, which no
+                # later event touches below seg_end.
+                while t < seg_end:
+                    i = t & (self.ring - 1)
+                    run = min(seg_end - t, self.ring - i)
+                    _head_out[real](buf + (t - self.buf_pos), hh, self.head, acc + i,
+                                    y + c * y_row + (t - t0), run)
+                    memset(acc + i, 0, run * sizeof(real))
+                    t += run
+                if seg_end == e:
+                    for l in range(self.n_levels):
+                        if e % self.N[l] == 0:
+                            self._event[real](l, e, buf, acc, fdl, hs)
+        self.n_in = end
+
+    cdef void _event(self, Py_ssize_t l, Py_ssize_t T, const real* buf, real* acc, real* fdl,
+                     const real* hs) noexcept nogil:
+        """Level l's block ending at input T: transform, multiply along the delay
+        line, add the inverse into the accumulator at [T - N + S, T + S)."""
+        cdef Py_ssize_t N = self.N[l], K = self.K[l], nb = N + 1, k, slot, b, i, p, run
+        cdef real* tb = <real*>self.tbuf
+        cdef real* sp = <real*>self.spec
+        cdef real* ys = <real*>self.yspec
+        cdef real* line = fdl + self.hoff[l]
+        cdef const real* h = hs + self.hoff[l]
+        b = T // N - 1
+        memcpy(tb, buf + (T - 2 * N - self.buf_pos), 2 * N * sizeof(real))
+        slot = b % K
+        # FFTW writes only to buffers aligned like its plan's: go through sp.
+        _exec(&self.fwd[l], tb, sp)
+        memcpy(line + slot * 2 * nb, sp, 2 * nb * sizeof(real))
+        for k in range(K):
+            # Partition k meets the input spectrum of k blocks ago.
+            slot = (b - k) % K
+            if slot < 0:
+                slot += K
+            if real is float:
+                fastmel_cmac_f32(line + slot * 2 * nb, h + k * 2 * nb, ys, nb, k == 0)
+            else:
+                fastmel_cmac_f64(line + slot * 2 * nb, h + k * 2 * nb, ys, nb, k == 0)
+        _exec(&self.inv[l], ys, tb)
+        p = T - N + self.S[l]
+        i = 0
+        while i < N:
+            k = (p + i) & (self.ring - 1)
+            run = min(N - i, self.ring - k)
+            for slot in range(run):
+                acc[k + slot] = acc[k + slot] + tb[N + i + slot]
+            i += run
+
+    def _get_state(self):
+        if self.lead is None:
+            return None
+        return dict(lead=self.lead, n_in=self.n_in, buf_pos=self.buf_pos,
+                    buf=self.buf[:, :self.buf_len].copy(), fdl=self.fdl.copy(), acc=self.acc.copy())
+
+    def _set_state(self, st):
+        self._clear()
+        if st is None:
+            return
+        self._begin(tuple(st["lead"]))
+        data = st["buf"]
+        self.buf[:, :data.shape[1]] = data
+        self.buf_len = data.shape[1]
+        self.buf_pos = st["buf_pos"]
+        self.n_in = st["n_in"]
+        self.fdl[...] = st["fdl"]
+        self.acc[...] = st["acc"]
+
+
+cdef inline void _head_out(const real* x, const real* h, Py_ssize_t d, const real* add,
+                           real* y, Py_ssize_t n) noexcept nogil:
+    if real is float:
+        fastmel_fir_f32(x, h, d, add, y, n)
+    else:
+        fastmel_fir_f64(x, h, d, add, y, n)
