@@ -10,7 +10,9 @@ from fastmel.exceptions import ParameterError
 from fastmel.extractors import MFCC, STFT, MelSpectrogram
 from fastmel.feature import melspectrogram, mfcc
 from fastmel.convolution import Convolver, convolve
+from fastmel.chain import Chain
 from fastmel.iir import Bandpass
+from fastmel.noise import NoiseMixer, add_noise
 from fastmel.spectrum import amplitude_to_db, power_to_db, stft
 
 __all__ = [
@@ -27,6 +29,9 @@ __all__ = [
     "Bandpass",
     "convolve",
     "Convolver",
+    "add_noise",
+    "NoiseMixer",
+    "Chain",
     "feature",
     "filters",
     "util",

@@ -1,0 +1,71 @@
+"""Chains of streaming stages: sound -> room -> noise -> microphone -> features."""
+import numpy as np
+
+from fastmel.exceptions import ParameterError
+
+__all__ = ["Chain"]
+
+_PROTOCOL = ("process", "flush", "reset")
+
+
+class Chain:
+    """Streaming stages run one after another, as one stream.
+
+    Each ``process`` output feeds the next stage; ``flush()`` flushes the
+    first stage, pushes what it owes through the rest, then flushes the next,
+    and so on, so the chain's total output equals running each stage
+    offline in turn.  A feature stream (``MelSpectrogram(...).stream()``) can
+    only be last: it turns samples into frames.
+
+    Parameters
+    ----------
+    stages : sequence of streams
+        Objects with ``process``, ``flush``, ``reset`` (and ``latency``).
+
+    Examples
+    --------
+    >>> chain = fastmel.Chain([fastmel.Convolver(rir), fastmel.NoiseMixer(noise, gain=0.1),
+    ...                        fastmel.Bandpass(16000, 100, 7000),
+    ...                        fastmel.MelSpectrogram(sr=16000, n_fft=512, hop_length=160).stream()])
+    >>> frames = [chain.process(c) for c in chunks] + [chain.flush()]
+    """
+
+    def __init__(self, stages):
+        stages = list(stages)
+        if not stages:
+            raise ParameterError("a Chain needs at least one stage")
+        for i, stage in enumerate(stages):
+            missing = [name for name in _PROTOCOL if not callable(getattr(stage, name, None))]
+            if missing:
+                raise ParameterError(
+                    f"stage {i} ({type(stage).__name__}) is not a stream: it lacks "
+                    f"{', '.join(missing)}")
+        self.stages = stages
+
+    @property
+    def latency(self):
+        """Total look-ahead of the stages, in input samples."""
+        return sum(int(getattr(stage, "latency", 0)) for stage in self.stages)
+
+    def process(self, chunk):
+        """Feed a chunk through every stage; returns the last stage's output."""
+        for stage in self.stages:
+            chunk = stage.process(chunk)
+        return chunk
+
+    def flush(self):
+        """End of stream for every stage, in order; returns what the chain still owes."""
+        carry = None
+        for stage in self.stages:
+            parts = []
+            if carry is not None and carry.shape[-1]:
+                parts.append(stage.process(carry))
+            parts.append(stage.flush())
+            parts = [p for p in parts if p.shape[-1]] or parts[-1:]
+            carry = np.concatenate(parts, axis=-1) if len(parts) > 1 else parts[0]
+        return carry
+
+    def reset(self):
+        """Reset every stage."""
+        for stage in self.stages:
+            stage.reset()
