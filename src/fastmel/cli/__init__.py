@@ -1,0 +1,35 @@
+"""The ``fastmel`` command: ``fastmel features | augment | demo | show | bench``.
+
+Each subcommand lives in its own module with ``add_parser(subparsers)`` and
+``run(args) -> int`` (the exit status).
+"""
+import argparse
+import sys
+
+from fastmel._version import __version__
+
+SUBCOMMANDS = ("features", "augment", "demo", "show", "bench")
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="fastmel",
+        description="Audio features (log-mel, MFCC) and recording simulation, fast.")
+    parser.add_argument("--version", action="version", version=f"fastmel {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    import importlib
+    for name in SUBCOMMANDS:
+        importlib.import_module(f"fastmel.cli.{name}").add_parser(sub)
+    return parser
+
+
+def main(argv=None):
+    """Entry point of the console script; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
