@@ -3,9 +3,12 @@
 Each section runs in transposed direct form II, the form (and operation
 order) of scipy.signal.sosfilt.  The state is float64 for float32 audio too,
 and every state update is kept out of the denormal range: adding and
-subtracting a tiny constant rounds magnitudes below about 1e-216 to zero and
-leaves every larger value exactly as it was.  That guard acts per sample, so
-results do not depend on how the signal is cut into chunks.
+subtracting 1e-200 rounds magnitudes below about 1e-216 to zero, moves values
+up to about 1e-184 by at most about 1e-216, and leaves larger ones exactly as
+they were.  After a signal stops, the state decays to zero or settles in a
+limit cycle near 1e-215 (float32 output is exactly 0 either way), never in
+denormal numbers.  The guard acts per sample, so results do not depend on how
+the signal is cut into chunks.
 """
 import numpy as np
 
@@ -58,6 +61,7 @@ cdef class SosStream:
     cdef cnp.npy_intp dims[33]
     cdef Py_ssize_t n_ch
     cdef cnp.ndarray state
+    cdef object out_dtype
 
     def __init__(self, sos):
         self._set_sos(sos)
@@ -79,6 +83,7 @@ cdef class SosStream:
         self.lead_nd = 0
         self.n_ch = 0
         self.state = None
+        self.out_dtype = np.dtype(np.float32)
 
     cdef _accept_first(self, cnp.ndarray x):
         from fastmel import _checks
@@ -94,6 +99,7 @@ cdef class SosStream:
             self.dims[i] = d
             self.n_ch *= d
         self.state = np.zeros((self.n_ch, 2 * self.n_sections))
+        self.out_dtype = x.dtype
         return x
 
     def process(self, chunk):
@@ -165,10 +171,12 @@ cdef class SosStream:
         return y
 
     def flush(self):
-        """End of stream: an IIR filter owes nothing; returns an empty array and resets."""
+        """End of stream: an IIR filter owes nothing; returns an empty array (the
+        stream's first chunk's dtype) and resets."""
         lead = self.lead if self.lead is not None else ()
+        dtype = self.out_dtype
         self.reset()
-        return np.zeros(lead + (0,), dtype=np.float32)
+        return np.zeros(lead + (0,), dtype=dtype)
 
     def _get_state(self):
         return None if self.lead is None else (self.lead, self.state.copy())

@@ -1,6 +1,7 @@
 """Chains of streaming stages: sound -> room -> noise -> microphone -> features."""
 import numpy as np
 
+from fastmel import _checks
 from fastmel.exceptions import ParameterError
 
 __all__ = ["Chain"]
@@ -41,6 +42,7 @@ class Chain:
                     f"stage {i} ({type(stage).__name__}) is not a stream: it lacks "
                     f"{', '.join(missing)}")
         self.stages = stages
+        self._layout = _checks.ChannelLayout()
 
     @property
     def latency(self):
@@ -48,10 +50,26 @@ class Chain:
         return sum(int(getattr(stage, "latency", 0)) for stage in self.stages)
 
     def process(self, chunk):
-        """Feed a chunk through every stage; returns the last stage's output."""
-        for stage in self.stages:
-            chunk = stage.process(chunk)
-        return chunk
+        """Feed a chunk through every stage; returns the last stage's output.
+
+        The chunk is checked once up front (dtype, finite samples, the chain's
+        channel layout).  A first chunk that some later stage rejects (say, a
+        channel count its impulse responses do not fit) leaves every stage as
+        it was; after that, stages only see outputs of the layout they accepted.
+        """
+        x, lead = self._layout.check(chunk)
+        x = x.reshape(lead + (x.shape[-1],))
+        first = self._layout.lead is None
+        try:
+            for stage in self.stages:
+                x = stage.process(x)
+        except Exception:
+            if first:
+                for stage in self.stages:
+                    stage.reset()
+            raise
+        self._layout.accept(lead)
+        return x
 
     def flush(self):
         """End of stream for every stage, in order; returns what the chain still owes."""
@@ -63,9 +81,11 @@ class Chain:
             parts.append(stage.flush())
             parts = [p for p in parts if p.shape[-1]] or parts[-1:]
             carry = np.concatenate(parts, axis=-1) if len(parts) > 1 else parts[0]
+        self._layout = _checks.ChannelLayout()
         return carry
 
     def reset(self):
         """Reset every stage."""
+        self._layout = _checks.ChannelLayout()
         for stage in self.stages:
             stage.reset()

@@ -53,7 +53,9 @@ def partition_plan(n_taps, *, block_size=256):
     starting at a tap no earlier than their own length (what lets a level's
     block result arrive in time).  Among those layouts, the one with the least
     estimated work per sample is chosen: the head's length is tried at powers
-    of two up to ``min(block_size, 256)``, and partition sizes up to 16384.
+    of two from 16 up to ``max(16, min(block_size, 256))`` (an impulse response
+    no longer than that is convolved in the time domain whole), and partition
+    sizes up to 16384.
 
     Returns
     -------
@@ -62,14 +64,16 @@ def partition_plan(n_taps, *, block_size=256):
     """
     n_taps = _checks.positive_int(n_taps, "n_taps")
     block_size = _checks.positive_int(block_size, "block_size")
-    best = (n_taps * _TAP_NS, n_taps, ())
+    longest_head = max(16, min(block_size, 256))
+    if n_taps <= longest_head:
+        return n_taps, ()
+    best = None
     head = 16
-    while head <= min(block_size, 256):
-        if head < n_taps:
-            cost, levels = _best_levels(head, head, n_taps, 16384)
-            cost += head * _TAP_NS
-            if cost < best[0]:
-                best = (cost, head, levels)
+    while head <= longest_head:
+        cost, levels = _best_levels(head, head, n_taps, 16384)
+        cost += head * _TAP_NS
+        if best is None or cost < best[0]:
+            best = (cost, head, levels)
         head *= 2
     return best[1], best[2]
 
@@ -167,7 +171,8 @@ class Convolver(PartitionedConvolver):
     ir : np.ndarray [shape=(m,) or (channels, m)]
         One impulse response for every channel, or one per channel.
     block_size : int > 0
-        The call size to tune for; the time-domain head is at most this long.
+        The call size to tune for: the time-domain head is at most
+        ``max(16, min(block_size, 256))`` taps long (see :func:`partition_plan`).
     dtype : {np.float32, np.float64}
         Working precision.
 

@@ -232,11 +232,14 @@ def _check_band(sr, low_hz, high_hz):
 def butter_bandpass(sr, low_hz, high_hz, *, order=4):
     """Butterworth band-pass as second-order sections.
 
-    The same filter, sections and section order as
-    ``scipy.signal.butter(order, [low_hz, high_hz], btype="bandpass", fs=sr, output="sos")``:
-    the analog prototype's poles, moved to the band by the low-pass to
-    band-pass transform and to the z-plane by the bilinear transform with
-    pre-warped edges; poles closest to the unit circle go in the last sections.
+    The same filter and sections as
+    ``scipy.signal.butter(order, [low_hz, high_hz], btype="bandpass", fs=sr, output="sos")``
+    (equal within rounding): the analog prototype's poles, moved to the band by
+    the low-pass to band-pass transform and to the z-plane by the bilinear
+    transform with pre-warped edges; poles closest to the unit circle go in the
+    last sections, each with its two nearest zeros.  Poles equally close to the
+    circle (band edges mirrored about sr/4) may be ordered differently from
+    scipy, which changes rounding only.
 
     Parameters
     ----------

@@ -128,6 +128,7 @@ class NoiseMixer:
         """Back to the start of the noise, no fixed channel layout."""
         self._layout = _checks.ChannelLayout()
         self._pos = self.offset
+        self._dtype = np.dtype(np.float32)
 
     def __call__(self, x):
         """Mix a whole signal ``x`` [shape=(..., n)] from the start offset."""
@@ -143,12 +144,16 @@ class NoiseMixer:
         x = x.reshape(lead + (x.shape[-1],))
         segment = np.broadcast_to(_looped(self.noise, self._pos, x.shape[-1]), x.shape)
         out = _mix(x, segment, self.gain)
+        if self._layout.lead is None:
+            self._dtype = out.dtype
         self._layout.accept(lead)
         self._pos = (self._pos + x.shape[-1]) % self.noise.shape[-1]
         return out
 
     def flush(self):
-        """End of stream: nothing is owed; returns an empty array and resets."""
+        """End of stream: nothing is owed; returns an empty array (the dtype of the
+        stream's first chunk) and resets."""
         lead = self._layout.lead or ()
+        dtype = self._dtype
         self.reset()
-        return np.zeros(lead + (0,), dtype=self.noise.dtype)
+        return np.zeros(lead + (0,), dtype=dtype)
