@@ -1,12 +1,20 @@
 """FFTW plan cache for fastmel's compiled core.
 
-A plan is made once per (size, precision) with FFTW_MEASURE, under a lock
-(FFTW's planner is not thread-safe), and then executed with FFTW's new-array
-interface on per-call buffers.  Those buffers must share the planning arrays'
-alignment: every buffer in fastmel comes from :func:`aligned_alloc`, which
-aligns to 64 bytes, and the planning arrays are aligned the same way.
+A plan is made once per (size, precision, direction), under a lock (FFTW's
+planner is not thread-safe), and then executed with FFTW's new-array
+interface on per-call buffers.  Those buffers must share the planning
+arrays' alignment: every buffer in fastmel comes from :func:`aligned_alloc`,
+which aligns to 64 bytes, and the planning arrays are aligned the same way.
+
+Plans come from the wisdom fastmel ships (data/fftw_wisdom.json, made by
+scripts/make_fftw_wisdom.py), never from timing at run time: FFTW_MEASURE
+picks among algorithms by the clock, so two processes could round results
+differently.  Sizes the wisdom does not cover get FFTW_ESTIMATE's choice,
+which is deterministic too.
 """
+import json
 import threading
+from importlib.resources import files
 
 import numpy as np
 import pyfftw
@@ -20,6 +28,17 @@ DEF ALIGNMENT = 64
 
 _lock = threading.Lock()
 _plans = {}
+
+
+def _load_wisdom():
+    try:
+        data = json.loads((files("fastmel") / "data" / "fftw_wisdom.json").read_text())
+        pyfftw.import_wisdom((data["double"].encode(), data["single"].encode(), b""))
+    except (OSError, ValueError, KeyError):
+        pass  # no shipped wisdom: every size is planned by estimate
+
+
+_load_wisdom()
 
 
 cdef void* aligned_alloc(size_t nbytes) noexcept nogil:
@@ -56,17 +75,19 @@ cdef class RealPlan:
         self.inverse = inverse
         # Out-of-place r2c plans leave their input intact (FFTW default), which
         # the spectral kernel relies on for the zero padding around a short
-        # window; c2r plans may overwrite theirs.  Exhaustive measuring of huge
-        # sizes would stall the first call for seconds; those get an estimate.
-        effort = "FFTW_MEASURE" if n_fft <= 1 << 16 else "FFTW_ESTIMATE"
+        # window; c2r plans may overwrite theirs.
         if inverse:
-            self._fftw = pyfftw.FFTW(
-                _aligned_empty(self.n_bins, cplx), _aligned_empty(n_fft, real),
-                direction="FFTW_BACKWARD", flags=(effort,), threads=1)
+            arrays = (_aligned_empty(self.n_bins, cplx), _aligned_empty(n_fft, real))
+            direction = "FFTW_BACKWARD"
         else:
-            self._fftw = pyfftw.FFTW(
-                _aligned_empty(n_fft, real), _aligned_empty(self.n_bins, cplx),
-                direction="FFTW_FORWARD", flags=(effort,), threads=1)
+            arrays = (_aligned_empty(n_fft, real), _aligned_empty(self.n_bins, cplx))
+            direction = "FFTW_FORWARD"
+        try:
+            self._fftw = pyfftw.FFTW(*arrays, direction=direction,
+                                     flags=("FFTW_MEASURE", "FFTW_WISDOM_ONLY"), threads=1)
+        except RuntimeError:  # not in the shipped wisdom
+            self._fftw = pyfftw.FFTW(*arrays, direction=direction,
+                                     flags=("FFTW_ESTIMATE",), threads=1)
         self._exe = self._fftw.get_fftw_exe()
 
     def __reduce__(self):

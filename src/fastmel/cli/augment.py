@@ -1,13 +1,545 @@
-"""``fastmel augment``: not written yet."""
+"""``fastmel augment IN... -o OUT``: simulate the room, the noise and the microphone.
+
+Every input is streamed in blocks through a :class:`fastmel.Chain` of
+``Convolver`` (a room impulse response, ``--rir``) -> ``NoiseMixer`` (a noise
+file at an SNR, ``--noise`` with ``--snr``) -> ``Bandpass`` (``--bandpass``),
+each stage present only when its option is given, and written as audio to
+``OUT/<relative path>`` in the input's format and subtype (``--format`` /
+``--subtype`` change that).  Memory stays bounded however long a file is;
+RIR and noise files are read whole, resampled with soxr to each input's rate
+where they differ, and cached.  Outputs are written beside OUT and renamed
+into place, so OUT never holds a partial file.  ``OUT/augment.jsonl`` gets a
+line per output with every random choice; a re-run skips inputs done with the
+same parameters (``--overwrite`` redoes them).  Files that fail are reported,
+the others complete, and the exit status is 1.
+
+Randomness.  Each file's choices come from a generator seeded with
+``--seed`` and a hash of the file's relative path, so they depend on neither
+the thread schedule nor the other inputs; the RIR and the noise draw from
+separate child streams, so adding or dropping one stage leaves the other's
+choices alone.  The same seed gives bit-identical outputs on the same
+machine (fastmel's FFT plans come from shipped wisdom, not from timing, and
+float WAV/AIFF files get no time-stamped PEAK chunk; Ogg files still carry a
+random stream serial number from libsndfile, so there only the samples are
+identical).  A mono RIR (the first channel of a multichannel one) is applied
+to every channel.  Noise with the input's channel count is added channel by
+channel; otherwise its channels are averaged and the result added to every
+channel.  The noise is looped from a random offset; the SNR is drawn
+uniformly from LO:HI.
+
+Level.  The SNR compares the signal entering the noise stage (after the room,
+if any) with the noise segment actually added, both as mean square over every
+sample and channel of the output's span.  Whole-clip power is not causal, so
+a first read-only pass streams the file (through its own Convolver when there
+is an RIR) and accumulates the mean square block by block; the noise
+segment's power comes from the cached noise.  The gain is then
+``noise_gain(signal_power, noise_power, snr_db)``, so the drawn SNR holds
+exactly, not just approximately.  The price is a second read (and
+convolution) of each input.
+
+Length.  Outputs keep the input's length: the RIR's ``len(rir) - 1`` tail is
+cropped, as a recording of the same duration would be.  ``--keep-tail``
+flushes the chain and writes the tail too (noise continues over it).
+
+Clipping.  Subtypes with a full scale (everything but FLOAT and DOUBLE) are
+hard-clipped at +-1.0.  Scaling down instead would need the peak before the
+first block is written; clipping keeps one write pass, and the recorded gain
+and SNR still describe the mix before clipping.  The manifest records
+``clipped_samples`` per file and the summary counts the files that clipped
+(lower the level by scaling the RIR if that count matters).
+"""
+import argparse
+import dataclasses
+import hashlib
+import json
+import math
+import os
+import shutil
 import sys
+import threading
+import uuid
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from fastmel.cli.features import _audio_extensions, _repair_manifest, collect, read_manifest
+
+MANIFEST = "augment.jsonl"
+# Frames per read: bounds memory (a block of each stage's output) while keeping
+# per-call overhead negligible.  Fixed, because the power pass sums per block.
+BLOCK = 1 << 16
+# Distinct (file, rate, layout) RIRs / noises kept in memory.
+CACHE_ITEMS = 8
+# Output extension for a --format whose lower-cased name is not its usual one.
+_EXTENSIONS = {"WAVEX": ".wav", "RF64": ".wav", "OGG": ".ogg", "MP3": ".mp3", "AIFF": ".aiff"}
+_UNBOUNDED = ("FLOAT", "DOUBLE")
+# sndfile.h; python-soundfile has no name for it.
+_SFC_SET_ADD_PEAK_CHUNK = 0x1050
+
+
+class UsageError(Exception):
+    """A problem with the command line found after parsing (exit status 2)."""
+
+
+def _range(text, *, positive):
+    parts = text.split(":")
+    if len(parts) != 2:
+        raise argparse.ArgumentTypeError(f"expected LO:HI, got {text!r}")
+    try:
+        lo, hi = float(parts[0]), float(parts[1])
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected two numbers LO:HI, got {text!r}") from None
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        raise argparse.ArgumentTypeError(f"LO and HI must be finite, got {text!r}")
+    if positive and not 0 < lo < hi:
+        raise argparse.ArgumentTypeError(f"need 0 < LOW < HIGH (Hz), got {text!r}")
+    if lo > hi:
+        raise argparse.ArgumentTypeError(f"need LO <= HI, got {text!r}")
+    return lo, hi
+
+
+def snr_range(text):
+    """``LO:HI`` in dB (LO <= HI; ``--snr=-5:5`` for a negative LO)."""
+    return _range(text, positive=False)
+
+
+def band_range(text):
+    """``LOW:HIGH`` in Hz with 0 < LOW < HIGH; HIGH < sr/2 is checked per file."""
+    return _range(text, positive=True)
+
+
+def candidates(arg, option):
+    """Audio files for ``--rir`` / ``--noise``: the file, or a folder's (recursive,
+    sorted); each must open as non-empty audio, else :class:`UsageError`."""
+    root = Path(arg)
+    if root.is_dir():
+        exts = _audio_extensions()
+        files = sorted(p for p in root.rglob("*")
+                       if p.is_file() and p.suffix.lower().lstrip(".") in exts)
+        if not files:
+            raise UsageError(f"{option} {arg}: no audio files in this folder")
+    elif root.is_file():
+        files = [root]
+    else:
+        raise UsageError(f"{option} {arg}: no such file or folder")
+    found = []
+    for path in files:
+        try:
+            info = sf.info(str(path))
+        except Exception as err:
+            raise UsageError(f"{option} {path}: cannot read it as audio ({err})") from None
+        if info.frames == 0:
+            raise UsageError(f"{option} {path}: empty audio (no samples)")
+        stat = path.stat()
+        found.append((str(path.resolve()), stat.st_size, stat.st_mtime_ns))
+    return tuple(found)
+
+
+@dataclasses.dataclass(frozen=True)
+class AugmentParams:
+    """What ``fastmel augment`` does to every file.  ``rir`` and ``noise`` are
+    ``(path, size, mtime_ns)`` triples, so an edited RIR or noise file counts as
+    a change of parameters."""
+
+    rir: tuple = ()
+    noise: tuple = ()
+    snr: tuple = None
+    bandpass: tuple = None
+    order: int = 4
+    seed: int = 0
+    keep_tail: bool = False
+    format: str = None
+    subtype: str = None
+
+    def digest(self):
+        """A hash of every parameter that shapes the outputs."""
+        text = json.dumps(dict(dataclasses.asdict(self), version=1), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def output_path(self, rel):
+        """OUT-relative output: the input's relative path, with the extension of
+        ``--format`` when that format's usual extension differs."""
+        if self.format is None:
+            return rel
+        ext = _EXTENSIONS.get(self.format, "." + self.format.lower())
+        same = {".wav", ".wave"} if ext == ".wav" else {".aif", ".aiff", ".aifc"} \
+            if ext == ".aiff" else {ext}
+        return rel if rel.suffix.lower() in same else rel.with_suffix(ext)
+
+
+def file_rngs(seed, rel):
+    """Independent generators (rir, noise) for one file, from the seed and a hash
+    of its relative path, so nothing depends on scheduling or on other files."""
+    digest = hashlib.sha256(Path(rel).as_posix().encode()).digest()
+    words = np.frombuffer(digest[:16], dtype="<u4").tolist()
+    rir_ss, noise_ss = np.random.SeedSequence([seed, *words]).spawn(2)
+    return np.random.default_rng(rir_ss), np.random.default_rng(noise_ss)
+
+
+class _Noise:
+    """A noise signal at one rate and layout, with the running sum of its
+    per-sample mean square over channels (for the power of any looped segment)."""
+
+    def __init__(self, data):
+        self.data = data
+        power = np.square(data, dtype=np.float64)
+        power = power.mean(axis=0) if data.ndim > 1 else power
+        self._csum = np.concatenate([[0.0], np.cumsum(power)])
+
+    @property
+    def length(self):
+        return self.data.shape[-1]
+
+    def power(self, offset, n):
+        """Mean square of samples offset .. offset + n - 1 of the noise looped end to end."""
+        csum, m = self._csum, self.length
+        loops, rest = divmod(n, m)
+        end = offset + rest
+        part = csum[min(end, m)] - csum[offset] + (csum[end - m] if end > m else 0.0)
+        return float((loops * csum[m] + part) / n)
+
+
+class Library:
+    """RIR and noise files, loaded on demand at each rate needed and cached
+    (a few at a time); shared by the worker threads."""
+
+    def __init__(self, rirs, noises):
+        self.rirs = [p for p, _, _ in rirs]
+        self.noises = [p for p, _, _ in noises]
+        self._cache = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _get(self, key, make):
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        # Built outside the lock: two threads may both load an item, and get equal results.
+        value = make()
+        with self._lock:
+            self._cache[key] = value
+            while len(self._cache) > CACHE_ITEMS:
+                self._cache.popitem(last=False)
+        return value
+
+    @staticmethod
+    def _read(path, sr):
+        data, rate = sf.read(path, dtype="float32", always_2d=True)
+        if data.shape[0] == 0:
+            raise ValueError(f"{path}: empty audio (no samples)")
+        if rate != sr:
+            import soxr
+
+            data = soxr.resample(data, rate, sr)
+        return np.ascontiguousarray(data.T)
+
+    def rir(self, index, sr):
+        """The first channel of RIR ``index`` at ``sr``, shape (m,)."""
+        path = self.rirs[index]
+        return self._get(("rir", path, sr), lambda: np.ascontiguousarray(self._read(path, sr)[0]))
+
+    def noise(self, index, sr, channels):
+        """Noise ``index`` at ``sr``: (channels, m) when it has the input's channel
+        count (more than one), else its channels averaged, (m,)."""
+        path = self.noises[index]
+
+        def make():
+            data = self._read(path, sr)
+            if channels > 1 and data.shape[0] == channels:
+                return _Noise(data)
+            return _Noise(np.ascontiguousarray(data.mean(axis=0, dtype=np.float32)))
+
+        return self._get(("noise", path, sr, channels), make)
+
+
+def _no_peak_chunk(fh):
+    """Leave out the PEAK chunk libsndfile adds to float WAV/AIFF files: it holds
+    the time of writing, which would make outputs differ from run to run."""
+    try:
+        sf._snd.sf_command(fh._file, _SFC_SET_ADD_PEAK_CHUNK, sf._ffi.NULL, sf._snd.SF_FALSE)
+    except AttributeError:  # soundfile internals moved: only that time stamp then differs
+        pass
+
+
+def _blocks(path, dtype):
+    """The file as (channels, k) blocks of ``dtype``."""
+    with sf.SoundFile(str(path)) as fh:
+        for block in fh.blocks(blocksize=BLOCK, dtype=dtype, always_2d=True):
+            yield np.ascontiguousarray(block.T)
+
+
+def _signal_power(path, dtype, convolver, keep_tail):
+    """First pass: (frames, mean square of what enters the noise stage over the
+    output's span), accumulated block by block."""
+    total, count, frames = 0.0, 0, 0
+    for block in _blocks(path, dtype):
+        frames += block.shape[-1]
+        if convolver is not None:
+            block = convolver.process(block)
+        total += float(np.sum(np.square(block, dtype=np.float64)))
+        count += block.size
+    if convolver is not None and keep_tail and frames:
+        tail = convolver.flush()
+        total += float(np.sum(np.square(tail, dtype=np.float64)))
+        count += tail.size
+    return frames, (total / count if count else 0.0)
+
+
+def augment_file(source, rel, out_dir, tmp_dir, params, library):
+    """Augment one file and write it atomically; returns its manifest record, or
+    ``{"source": ..., "error": reason}``.  Runs in worker threads."""
+    import fastmel
+    from fastmel.noise import noise_gain
+
+    source, rel = Path(source), Path(rel)
+    out_rel = params.output_path(rel)
+    tmp = None
+    try:
+        info = sf.info(str(source))
+        sr, channels = int(info.samplerate), int(info.channels)
+        fmt = params.format or info.format
+        subtype = params.subtype or (info.subtype if sf.check_format(fmt, info.subtype)
+                                     else sf.default_subtype(fmt))
+        if not sf.check_format(fmt, subtype):
+            raise ValueError(f"format {fmt} cannot hold subtype {subtype}")
+        wide = {"DOUBLE", "PCM_32"} & {info.subtype, subtype}
+        dtype = "float64" if wide else "float32"
+        rir_rng, noise_rng = file_rngs(params.seed, rel)
+        record = {"source": str(source.resolve()), "output": out_rel.as_posix(),
+                  "rir": None, "noise": None, "noise_offset": None, "snr_db": None,
+                  "gain": None, "signal_power": None, "noise_power": None,
+                  "bandpass": list(params.bandpass) if params.bandpass else None,
+                  "bandpass_order": params.order if params.bandpass else None,
+                  "keep_tail": params.keep_tail, "seed": params.seed}
+
+        stages, rir = [], None
+        if params.rir:
+            index = int(rir_rng.integers(len(library.rirs)))
+            rir = library.rir(index, sr)
+            record["rir"] = library.rirs[index]
+        bandpass = None
+        if params.bandpass:
+            low, high = params.bandpass
+            if not high < sr / 2:
+                raise ValueError(f"--bandpass {low:g}:{high:g} Hz is outside (0, {sr / 2:g}) "
+                                 f"Hz, the band of this {sr} Hz file")
+            bandpass = fastmel.Bandpass(sr, low, high, order=params.order)
+
+        def convolver():
+            return fastmel.Convolver(rir, block_size=4096, dtype=dtype)
+
+        tail = rir.shape[-1] - 1 if rir is not None and params.keep_tail else 0
+        frames = None
+        if params.noise:
+            frames, signal_power = _signal_power(
+                source, dtype, convolver() if rir is not None else None, params.keep_tail)
+            if frames == 0:
+                raise ValueError("empty audio (no samples)")
+
+        if rir is not None:
+            stages.append(convolver())
+        if params.noise:
+            n_out = frames + tail
+            index = int(noise_rng.integers(len(library.noises)))
+            snr_db = float(noise_rng.uniform(*params.snr))
+            noise = library.noise(index, sr, channels)
+            offset = int(noise_rng.integers(noise.length))
+            noise_power = noise.power(offset, n_out)
+            gain = noise_gain(signal_power, noise_power, snr_db)
+            stages.append(fastmel.NoiseMixer(noise.data, gain=gain, offset=offset))
+            record.update(noise=library.noises[index], noise_offset=offset, snr_db=snr_db,
+                          gain=gain, signal_power=signal_power, noise_power=noise_power)
+        if bandpass is not None:
+            stages.append(bandpass)
+        chain = fastmel.Chain(stages) if stages else None
+
+        clip = subtype not in _UNBOUNDED
+        clipped, written, read = 0, 0, 0
+        tmp = Path(tmp_dir) / f"{uuid.uuid4().hex}{out_rel.suffix}"
+        with sf.SoundFile(str(tmp), "w", samplerate=sr, channels=channels, format=fmt,
+                          subtype=subtype) as out:
+            _no_peak_chunk(out)
+            def write(y):
+                nonlocal clipped, written
+                if clip:
+                    over = np.abs(y) > 1.0
+                    clipped += int(np.count_nonzero(over))
+                    np.clip(y, -1.0, 1.0, out=y)
+                out.write(np.ascontiguousarray(y.T))
+                written += y.shape[-1]
+
+            for block in _blocks(source, dtype):
+                read += block.shape[-1]
+                # Every stage has zero latency: a block out for each block in.
+                write(chain.process(block) if chain is not None else block)
+            if read == 0:
+                raise ValueError("empty audio (no samples)")
+            # The chain owes only the RIR's tail, which the default crops.
+            if chain is not None and params.keep_tail:
+                write(chain.flush())
+        if (frames is not None and read != frames) or written != read + tail:
+            raise ValueError(f"the file changed while it was read ({read} frames, "
+                             f"{frames} in the first pass)")
+        final = Path(out_dir) / out_rel
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp, final)
+        tmp = None
+    except Exception as err:  # reported per file; the run goes on
+        return {"source": str(source.resolve()), "error": f"{type(err).__name__}: {err}"}
+    finally:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+    record.update(duration=read / sr, sample_rate=sr, channels=channels, frames=written,
+                  format=fmt, subtype=subtype, clipped_samples=clipped,
+                  params_hash=params.digest())
+    return record
+
+
+def _inside(path, folder):
+    try:
+        path.resolve().relative_to(folder)
+        return True
+    except ValueError:
+        return False
+
+
+def augment(inputs, out, params, *, jobs=None, overwrite=False, quiet=False):
+    """Run the augment job; returns (records written, skipped count, failures, seconds)."""
+    from fastmel.cli.progress import Progress
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    tmp_dir = out.parent / f".{out.name}.fastmel-augment-partial"
+    shutil.rmtree(tmp_dir, ignore_errors=True)
+    tmp_dir.mkdir(parents=True)
+    manifest = out / MANIFEST
+    _repair_manifest(manifest)
+    done = read_manifest(manifest)
+    digest = params.digest()
+    items, failures = collect(inputs)
+    # OUT inside an input folder: never take earlier outputs as inputs.
+    owned = (out.resolve(), tmp_dir.resolve())
+    items = [(s, r) for s, r in items if not any(_inside(s, f) for f in owned)]
+    todo, skipped, seen = [], 0, set()
+    for source, rel in items:
+        key = params.output_path(rel).as_posix()
+        if key in seen:
+            failures.append((source, f"output {key} collides with another input's"))
+            continue
+        seen.add(key)
+        record = done.get(key)
+        if (not overwrite and record is not None and record.get("params_hash") == digest
+                and (out / key).exists()):
+            skipped += 1
+            continue
+        todo.append((source, rel))
+    library = Library(params.rir, params.noise)
+    progress = Progress(len(todo), quiet=quiet)
+    written = []
+    pool = ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1)
+    try:
+        futures = [pool.submit(augment_file, s, r, out, tmp_dir, params, library)
+                   for s, r in todo]
+        with open(manifest, "a", encoding="utf-8") as mf:
+            for future in as_completed(futures):
+                result = future.result()
+                if "error" in result:
+                    failures.append((Path(result["source"]), result["error"]))
+                    progress.update()
+                    continue
+                mf.write(json.dumps(result) + "\n")
+                mf.flush()
+                written.append(result)
+                progress.update(audio_seconds=result["duration"])
+    finally:
+        # On Ctrl-C: drop what has not started, let running files finish.
+        pool.shutdown(wait=True, cancel_futures=True)
+        progress.close()
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+    return written, skipped, failures, progress.elapsed
 
 
 def add_parser(sub):
-    p = sub.add_parser("augment", help="(not written yet)")
+    p = sub.add_parser(
+        "augment", help="simulate room, noise and microphone on files and folders",
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("inputs", nargs="+", metavar="IN", help="audio files or folders (recursive)")
+    p.add_argument("-o", "--output", required=True, metavar="OUT", help="output folder")
+    p.add_argument("--rir", metavar="FILE_OR_DIR",
+                   help="room impulse response(s); one is chosen at random per input")
+    p.add_argument("--noise", metavar="FILE_OR_DIR",
+                   help="noise file(s); one is chosen at random per input (needs --snr)")
+    p.add_argument("--snr", type=snr_range, metavar="LO:HI",
+                   help="SNR in dB, drawn uniformly per input (write --snr=-5:5 for a "
+                        "negative LO)")
+    p.add_argument("--bandpass", type=band_range, metavar="LOW:HIGH",
+                   help="Butterworth band-pass edges in Hz (HIGH below each file's sr/2)")
+    p.add_argument("--bandpass-order", type=int, default=4, metavar="N",
+                   help="Butterworth order, as scipy's butter (default 4)")
+    p.add_argument("--seed", type=int, default=0,
+                   help="random seed, >= 0 (default 0); the same seed gives the same outputs")
+    p.add_argument("--keep-tail", action="store_true",
+                   help="append the RIR's tail (len(rir) - 1 samples) instead of cropping "
+                        "to the input's length")
+    p.add_argument("--format", type=str.upper, choices=sorted(sf.available_formats()),
+                   metavar="FORMAT", help="output format, e.g. wav (default: the input's)")
+    p.add_argument("--subtype", type=str.upper, metavar="SUBTYPE",
+                   help="output subtype, e.g. PCM_16 or FLOAT (default: the input's, or the "
+                        "format's default when it cannot hold it)")
+    p.add_argument("--jobs", "-j", type=int, default=None,
+                   help="worker threads (default: all cores)")
+    p.add_argument("--overwrite", action="store_true", help="redo existing outputs")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress or summary")
     p.set_defaults(run=run)
     return p
 
 
+def _params(args):
+    if (args.noise is None) != (args.snr is None):
+        raise UsageError("--noise and --snr go together: give both or neither")
+    if args.seed < 0:
+        raise UsageError(f"--seed must be >= 0, got {args.seed}")
+    if args.bandpass_order < 1:
+        raise UsageError(f"--bandpass-order must be >= 1, got {args.bandpass_order}")
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError(f"--jobs must be >= 1, got {args.jobs}")
+    if args.subtype is not None:
+        if args.subtype not in sf.available_subtypes():
+            raise UsageError(f"--subtype {args.subtype}: unknown; one of "
+                             f"{', '.join(sorted(sf.available_subtypes()))}")
+        if args.format is not None and not sf.check_format(args.format, args.subtype):
+            raise UsageError(f"--format {args.format} cannot hold --subtype {args.subtype}")
+    return AugmentParams(
+        rir=candidates(args.rir, "--rir") if args.rir is not None else (),
+        noise=candidates(args.noise, "--noise") if args.noise is not None else (),
+        snr=args.snr, bandpass=args.bandpass, order=args.bandpass_order, seed=args.seed,
+        keep_tail=args.keep_tail, format=args.format, subtype=args.subtype)
+
+
 def run(args):
-    print("fastmel augment: not written yet", file=sys.stderr)
-    return 2
+    try:
+        params = _params(args)
+    except UsageError as err:
+        print(f"fastmel augment: {err}", file=sys.stderr)
+        return 2
+    try:
+        written, skipped, failures, elapsed = augment(
+            args.inputs, args.output, params, jobs=args.jobs, overwrite=args.overwrite,
+            quiet=args.quiet)
+    except KeyboardInterrupt:
+        print("fastmel augment: interrupted; run the same command again to finish",
+              file=sys.stderr)
+        return 130
+    for source, reason in failures:
+        print(f"failed: {source}: {reason}", file=sys.stderr)
+    if not args.quiet:
+        clipped = sum(1 for r in written if r["clipped_samples"])
+        seconds = sum(r["duration"] for r in written)
+        rate = seconds / 3600.0 / elapsed if elapsed > 0 else 0.0
+        print(f"fastmel augment: {len(written)} written, {skipped} up to date, "
+              f"{len(failures)} failed, {clipped} clipped; {seconds:.1f} s of audio in "
+              f"{elapsed:.2f} s ({rate:.3f} h/s)", file=sys.stderr)
+    return 1 if failures else 0

@@ -1,13 +1,220 @@
-"""``fastmel show``: not written yet."""
+"""``fastmel show FILE -o OUT.png``: a log-mel picture of one audio file.
+
+Any format soundfile reads; ``--sr`` resamples (soxr) first.  Each channel
+gets its own panel unless ``--mono`` mixes them down.  The picture is drawn
+with matplotlib's Agg backend (no display needed); matplotlib comes with the
+``plot`` extra: pip install 'fastmel[plot]'.
+
+Exit status: 0 on success, 1 when the file cannot be read or the picture
+cannot be written, 2 for bad parameters or a missing matplotlib.
+"""
+import argparse
+import math
 import sys
+from pathlib import Path
+
+import numpy as np
+
+PLOT_HINT = "pip install 'fastmel[plot]'"
+
+# Frequencies (Hz) worth a tick on a mel axis; those inside the band are used.
+_TICKS_HZ = (0, 125, 250, 500, 1000, 2000, 4000, 8000, 16000)
+
+
+def import_matplotlib():
+    """matplotlib's ``Figure`` and Agg canvas classes.
+
+    Raises
+    ------
+    ImportError
+        matplotlib is missing; the message says how to get it.
+    """
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError as err:
+        raise ImportError(f"matplotlib is needed to draw pictures ({err}); "
+                          f"install it with: {PLOT_HINT}") from err
+    return Figure, FigureCanvasAgg
+
+
+def save_logmel(path, panels, *, sr, hop_length, fmin=0.0, fmax=None, htk=False,
+                top_db=80.0, title=None):
+    """Draw log-mel spectrograms, one panel each, on one colour scale, into ``path``.
+
+    Parameters
+    ----------
+    path : str or Path
+        Output file; the format follows the extension (png, pdf, svg, ...).
+    panels : sequence of (str, np.ndarray [shape=(n_mels, n_frames)])
+        A label and a dB spectrogram per panel, drawn top to bottom.
+    sr, hop_length : int
+        Give the time axis in seconds.
+    fmin, fmax, htk
+        The mel band layout, to label the frequency axis in Hz.
+    top_db : float
+        The colour scale spans the loudest value of all panels down to ``top_db`` below it.
+    title : str or None
+
+    Raises
+    ------
+    ImportError
+        matplotlib is missing.
+    """
+    from fastmel.convert import mel_frequencies
+
+    Figure, FigureCanvasAgg = import_matplotlib()
+    fmax = sr / 2.0 if fmax is None else float(fmax)
+    vmax = max(float(np.max(S)) for _, S in panels)
+    vmin = vmax - top_db
+    n_mels = panels[0][1].shape[0]
+    seconds = max(S.shape[-1] for _, S in panels) * hop_length / sr
+    # Band centres on the mel scale: band i's row spans [i, i + 1) on the y axis.
+    centres = mel_frequencies(n_mels + 2, fmin=fmin, fmax=fmax, htk=htk)[1:-1]
+    ticks, tick_rows = [], []
+    for f in reversed(_TICKS_HZ):  # from the top, skipping ticks that would crowd the last one
+        row = float(np.interp(f, centres, np.arange(n_mels))) + 0.5
+        crowded = tick_rows and tick_rows[-1] - row < 0.08 * n_mels
+        if centres[0] <= f <= centres[-1] and not crowded:
+            ticks.append(f)
+            tick_rows.append(row)
+
+    fig = Figure(figsize=(10, 1.0 + 2.6 * len(panels)), dpi=100, layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(len(panels), 1, sharex=True, squeeze=False)[:, 0]
+    image = None
+    for ax, (label, S) in zip(axes, panels):
+        extent = (0.0, S.shape[-1] * hop_length / sr, 0.0, n_mels)
+        image = ax.imshow(S, origin="lower", aspect="auto", extent=extent, cmap="magma",
+                          vmin=vmin, vmax=vmax, interpolation="nearest")
+        ax.set_xlim(0.0, seconds)
+        ax.set_yticks(tick_rows, [f"{f:g}" for f in ticks])
+        ax.set_ylabel("frequency (Hz)")
+        ax.set_title(label, loc="left", fontsize="medium")
+    axes[-1].set_xlabel("time (s)")
+    fig.colorbar(image, ax=list(axes), label="power (dB)", format="%+.0f")
+    if title:
+        fig.suptitle(title)
+    fig.savefig(path)
+
+
+def _default_n_fft(sr):
+    """The power of two nearest 25 ms (512 at 16 and 22.05 kHz, 1024 at 44.1 and 48 kHz)."""
+    return 2 ** max(1, round(math.log2(0.025 * sr)))
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def read_audio(path, sr=None):
+    """``(data [shape=(channels, n)] float32, rate)`` of a file, resampled to ``sr`` if given.
+
+    Raises
+    ------
+    OSError
+        The file is missing or soundfile cannot decode it; the message says why.
+    """
+    import soundfile as sf
+
+    path = Path(path)
+    if not path.exists():
+        raise OSError("no such file")
+    if path.is_dir():
+        raise OSError("is a folder, not an audio file")
+    try:
+        data, rate = sf.read(str(path), dtype="float32", always_2d=True)
+    except (sf.SoundFileError, RuntimeError, ValueError, TypeError) as err:
+        raise OSError(f"not readable as audio ({err})") from err
+    if data.shape[0] == 0:
+        raise OSError("the file holds no samples")
+    if not np.isfinite(data).all():
+        raise OSError("the file holds non-finite samples (NaN or inf)")
+    if sr is not None and sr != rate:
+        import soxr
+
+        data = soxr.resample(data, rate, sr)
+        rate = sr
+    return np.ascontiguousarray(data.T), int(rate)
 
 
 def add_parser(sub):
-    p = sub.add_parser("show", help="(not written yet)")
+    p = sub.add_parser(
+        "show", help="draw the log-mel spectrogram of an audio file (PNG)",
+        description=__doc__.split("\n\n")[0] + "\n\n" + __doc__.split("\n\n")[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("file", metavar="FILE", help="audio file (any format soundfile reads)")
+    p.add_argument("-o", "--output", metavar="OUT",
+                   help="picture to write (default: FILE's name + .png, in the current folder)")
+    p.add_argument("--sr", type=_positive_int, default=None,
+                   help="resample to this rate first (default: the file's own)")
+    p.add_argument("--n-fft", type=_positive_int, default=None,
+                   help="FFT size (default: the power of two nearest 25 ms)")
+    p.add_argument("--win-length", type=_positive_int, default=None,
+                   help="window length (default: n_fft)")
+    p.add_argument("--hop", type=_positive_int, default=None,
+                   help="hop length in samples (default: 10 ms)")
+    p.add_argument("--n-mels", type=_positive_int, default=80, help="mel bands (default 80)")
+    p.add_argument("--fmin", type=float, default=0.0)
+    p.add_argument("--fmax", type=float, default=None)
+    p.add_argument("--top-db", type=float, default=80.0,
+                   help="colour range below the loudest value (default 80)")
+    p.add_argument("--mono", action="store_true", help="one panel of the channels' average")
+    p.add_argument("--quiet", "-q", action="store_true", help="print nothing on success")
     p.set_defaults(run=run)
     return p
 
 
 def run(args):
-    print("fastmel show: not written yet", file=sys.stderr)
-    return 2
+    import fastmel
+
+    try:
+        import_matplotlib()
+    except ImportError as err:
+        print(f"fastmel show: {err}", file=sys.stderr)
+        return 2
+    if not args.top_db > 0:
+        print(f"fastmel show: --top-db must be > 0, got {args.top_db}", file=sys.stderr)
+        return 2
+    try:
+        y, sr = read_audio(args.file, args.sr)
+    except OSError as err:
+        print(f"fastmel show: cannot read {args.file}: {err}", file=sys.stderr)
+        return 1
+    if args.mono and y.shape[0] > 1:
+        y = y.mean(axis=0, keepdims=True)
+    n_fft = args.n_fft or _default_n_fft(sr)
+    hop = args.hop or max(1, round(sr / 100))
+    try:
+        logmel = fastmel.MelSpectrogram(
+            sr=sr, n_fft=n_fft, win_length=args.win_length, hop_length=hop, n_mels=args.n_mels,
+            fmin=args.fmin, fmax=args.fmax, to_db=True, top_db=None)
+        S = logmel(y)
+    except ValueError as err:
+        print(f"fastmel show: {err}", file=sys.stderr)
+        return 2
+    if y.shape[0] == 1:
+        panels = [("mono" if args.mono else "log-mel", S[0])]
+    else:
+        panels = [(f"channel {i + 1}", S[i]) for i in range(S.shape[0])]
+    output = Path(args.output) if args.output else Path(Path(args.file).name + ".png")
+    seconds = y.shape[-1] / sr
+    title = (f"{Path(args.file).name}: {seconds:.2f} s at {sr} Hz; n_fft {n_fft}, "
+             f"hop {hop}, {logmel.n_mels} mels")
+    try:
+        save_logmel(output, panels, sr=sr, hop_length=hop, fmin=args.fmin, fmax=args.fmax,
+                    top_db=args.top_db, title=title)
+    except (OSError, ValueError) as err:
+        print(f"fastmel show: cannot write {output}: {err}", file=sys.stderr)
+        return 1
+    if not args.quiet:
+        print(f"fastmel show: wrote {output}: {len(panels)} panel{'s' * (len(panels) > 1)}, "
+              f"{seconds:.2f} s at {sr} Hz, n_fft {n_fft}, hop {hop}, "
+              f"{logmel.n_mels} mels x {S.shape[-1]} frames")
+    return 0
