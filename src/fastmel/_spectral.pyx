@@ -109,7 +109,8 @@ cdef class SpectralKernel:
         ws.fft_in = aligned_alloc(self.n_fft * item)
         ws.fft_out = aligned_alloc(self.spec_stride * BLOCK * item)
         ws.pblock = aligned_alloc((self.n_bins + FASTMEL_LANES) * item)
-        ws.mblock = aligned_alloc((self.n_mels + self.n_out) * BLOCK * item)
+        # mel block, then cepstra (n_out lanes) or dB gather scratch (n_mels lanes)
+        ws.mblock = aligned_alloc((self.n_mels + max(self.n_mels, self.n_out)) * BLOCK * item)
         if ws.fft_in == NULL or ws.fft_out == NULL or ws.pblock == NULL or ws.mblock == NULL:
             self.workspace_free(ws)
             return -1
@@ -118,7 +119,7 @@ cdef class SpectralKernel:
         # The padding past the last bin meets zero weights; it must stay finite.
         memset(ws.pblock, 0, (self.n_bins + FASTMEL_LANES) * item)
         # Lanes of a partial block keep finite values through the dB loop.
-        memset(ws.mblock, 0, (self.n_mels + self.n_out) * BLOCK * item)
+        memset(ws.mblock, 0, (self.n_mels + max(self.n_mels, self.n_out)) * BLOCK * item)
         return 0
 
     cdef void workspace_free(self, Workspace* ws) noexcept nogil:
@@ -211,12 +212,9 @@ cdef inline void _frames(SpectralKernel k, Workspace* ws, const void** src,
         return
     res = mblock
     if k.mode != OUT_MEL:
-        if real is float:
-            fastmel_power_to_db_f32(mblock, k.n_mels * BLOCK, <float>k.amin, <float>k.db_offset)
-        else:
-            fastmel_power_to_db_f64(mblock, k.n_mels * BLOCK, k.amin, k.db_offset)
+        _db_block(k, mblock, cblock, nb)
     if k.mode == OUT_MFCC:
-        _dct_block(k, mblock, cblock)
+        _dct_block(k, mblock, cblock, nb)
         res = cblock
     for m in range(k.n_out):
         o = out + m * row_stride
@@ -245,20 +243,47 @@ cdef inline void _power(SpectralKernel k, const real* spec, real* p) noexcept no
             p[b] = _pow(re * re + im * im, e)
 
 
-cdef inline void _dct_block(SpectralKernel k, const real* mblock, real* cblock) noexcept nogil:
-    """Cepstra: each lane's dB mel vector times the DCT matrix, mels in ascending order."""
+cdef inline void _db_block(SpectralKernel k, real* mblock, real* scratch,
+                           Py_ssize_t nb) noexcept nogil:
+    """dB of the nb used lanes of the mel block.  A full block is converted in
+    place; a partial one (a stream's few frames) is gathered, converted and
+    scattered back, so the work follows the frames, not the block size.
+    Every value goes through the same element-wise arithmetic either way."""
+    cdef Py_ssize_t m, j, n = k.n_mels
+    if nb == BLOCK:
+        _db(k, mblock, n * BLOCK)
+        return
+    for j in range(nb):
+        for m in range(n):
+            scratch[j * n + m] = mblock[m * BLOCK + j]
+    _db(k, scratch, n * nb)
+    for j in range(nb):
+        for m in range(n):
+            mblock[m * BLOCK + j] = scratch[j * n + m]
+
+
+cdef inline void _db(SpectralKernel k, real* v, Py_ssize_t n) noexcept nogil:
+    if real is float:
+        fastmel_power_to_db_f32(v, n, <float>k.amin, <float>k.db_offset)
+    else:
+        fastmel_power_to_db_f64(v, n, k.amin, k.db_offset)
+
+
+cdef inline void _dct_block(SpectralKernel k, const real* mblock, real* cblock,
+                            Py_ssize_t nb) noexcept nogil:
+    """Cepstra: each used lane's dB mel vector times the DCT matrix, mels in ascending order."""
     cdef const real* dct = <const real*>k.dct
     cdef real acc[BLOCK]
     cdef real c
     cdef Py_ssize_t q, m, j
     for q in range(k.n_out):
-        for j in range(BLOCK):
+        for j in range(nb):
             acc[j] = 0
         for m in range(k.n_mels):
             c = dct[q * k.n_mels + m]
-            for j in range(BLOCK):
+            for j in range(nb):
                 acc[j] = acc[j] + c * mblock[m * BLOCK + j]
-        for j in range(BLOCK):
+        for j in range(nb):
             cblock[q * BLOCK + j] = acc[j]
 
 

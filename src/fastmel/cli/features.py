@@ -137,9 +137,9 @@ def process_file(source, rel, out_dir, tmp_dir, params, extractor=None):
         timing = dict(read_s=round(t1 - t0, 6), features_s=round(t2 - t1, 6),
                       write_s=round(t3 - t2, 6))
     except Exception as err:  # reported per file; the run goes on
-        return {"source": str(source.resolve()), "error": f"{type(err).__name__}: {err}"}
+        return {"source": str(source.absolute()), "error": f"{type(err).__name__}: {err}"}
     return {
-        "source": str(source.resolve()),
+        "source": str(source.absolute()),
         "duration": round(duration, 6),
         "sample_rate": int(rate),
         "output": output_path(rel).as_posix(),
@@ -175,17 +175,33 @@ def _repair_manifest(path):
         path.write_bytes(data[:cut])
 
 
-def extract(inputs, out, params, *, jobs=None, overwrite=False, quiet=False, client=None,
-            log=sys.stderr):
-    """Run the features job; returns (records written, skipped count, failures).
+def _compact_manifest(path):
+    """Keep one line per output (its latest), in order of first appearance."""
+    if not path.exists():
+        return
+    latest = read_manifest(path)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        for record in latest.values():
+            fh.write(json.dumps(record) + "\n")
+    os.replace(tmp, path)
+
+
+def extract(inputs, out, params, *, jobs=None, overwrite=False, quiet=False, client=None):
+    """Run the features job; returns (records written, skipped count, failures, seconds).
 
     ``client`` is a ``distributed.Client``: files are then processed on its
     workers (which must see the same file system) instead of local threads.
+    On KeyboardInterrupt, files already running are finished and recorded,
+    the rest are left for the next run, and the interrupt is re-raised.
     """
     from fastmel.cli.progress import Progress
 
-    out = Path(out)
+    # Absolute paths: workers elsewhere resolve nothing against our cwd, and
+    # the temporary folder must sit beside OUT even for "-o .".
+    out = Path(out).absolute()
     out.mkdir(parents=True, exist_ok=True)
+    out = out.resolve()
     tmp_dir = out.parent / f".{out.name}.fastmel-partial"
     shutil.rmtree(tmp_dir, ignore_errors=True)
     tmp_dir.mkdir(parents=True)
@@ -206,48 +222,70 @@ def extract(inputs, out, params, *, jobs=None, overwrite=False, quiet=False, cli
                 and (out / key).exists()):
             skipped += 1
             continue
-        todo.append((source, rel))
+        todo.append((source.absolute(), rel))
     progress = Progress(len(todo), quiet=quiet)
     written = []
+
+    def record(result, mf):
+        if "error" in result:
+            failures.append((Path(result["source"]), result["error"]))
+            progress.update()
+            return
+        mf.write(json.dumps(result) + "\n")
+        mf.flush()
+        written.append(result)
+        progress.update(audio_seconds=result["duration"])
+
     try:
         with open(manifest, "a", encoding="utf-8") as mf:
-            for result in _run(todo, out, tmp_dir, params, jobs, client):
-                if "error" in result:
-                    failures.append((Path(result["source"]), result["error"]))
-                    progress.update()
-                    continue
-                mf.write(json.dumps(result) + "\n")
-                mf.flush()
-                written.append(result)
-                progress.update(audio_seconds=result["duration"])
+            if client is not None:
+                _run_dask(todo, out, tmp_dir, params, client, lambda r: record(r, mf))
+            else:
+                _run_threads(todo, out, tmp_dir, params, jobs, lambda r: record(r, mf))
     finally:
         progress.close()
         shutil.rmtree(tmp_dir, ignore_errors=True)
+        _compact_manifest(manifest)
     return written, skipped, failures, progress.elapsed
 
 
-def _run(todo, out, tmp_dir, params, jobs, client):
-    """Results as files finish, from threads or from a Dask cluster."""
-    if client is not None:
-        from distributed import as_completed as dask_completed
-
-        futures = [client.submit(process_file, str(s), str(r), str(out), str(tmp_dir), params,
-                                 pure=False) for s, r in todo]
-        try:
-            for future in dask_completed(futures):
-                yield future.result()
-        finally:
-            client.cancel(futures)
-        return
+def _run_threads(todo, out, tmp_dir, params, jobs, record):
     extractor = params.extractor()
     pool = ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1)
     futures = [pool.submit(process_file, s, r, out, tmp_dir, params, extractor) for s, r in todo]
+    consumed = set()
     try:
         for future in as_completed(futures):
-            yield future.result()
-    finally:
-        # On Ctrl-C: drop what has not started, let running files finish.
+            consumed.add(future)
+            record(future.result())
+    except KeyboardInterrupt:
+        # Drop what has not started, let running files finish, and record them.
         pool.shutdown(wait=True, cancel_futures=True)
+        for future in futures:
+            if future not in consumed and future.done() and not future.cancelled():
+                record(future.result())
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _run_dask(todo, out, tmp_dir, params, client, record):
+    from distributed import as_completed as dask_completed
+
+    futures = [client.submit(process_file, str(s), str(r), str(out), str(tmp_dir), params,
+                             pure=False) for s, r in todo]
+    try:
+        for future in dask_completed(futures):
+            record(future.result())
+    finally:
+        client.cancel(futures)
+
+
+def _positive(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def add_parser(sub):
@@ -272,7 +310,7 @@ def add_parser(sub):
                    help="floor at max - TOP_DB per file (default 80; negative disables)")
     p.add_argument("--dtype", choices=("float32", "float16"), default="float32")
     p.add_argument("--mono", action="store_true", help="average channels")
-    p.add_argument("--jobs", "-j", type=int, default=None,
+    p.add_argument("--jobs", "-j", type=_positive, default=None,
                    help="worker threads (default: all cores)")
     p.add_argument("--overwrite", action="store_true", help="recompute existing outputs")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress or summary")
@@ -300,7 +338,12 @@ def run(args):
             print("fastmel features: --dask-scheduler needs the 'dask' extra "
                   "(pip install 'fastmel[dask]')", file=sys.stderr)
             return 2
-        client = Client(args.dask_scheduler)
+        try:
+            client = Client(args.dask_scheduler, timeout="10s")
+        except OSError as err:
+            print(f"fastmel features: cannot reach the Dask scheduler at "
+                  f"{args.dask_scheduler}: {err}", file=sys.stderr)
+            return 2
     try:
         written, skipped, failures, elapsed = extract(
             args.inputs, args.output, params, jobs=args.jobs, overwrite=args.overwrite,
