@@ -5,7 +5,6 @@ from fastmel import _checks
 from fastmel.exceptions import ParameterError
 from fastmel.extractors import MFCC, MelSpectrogram, cepstrum, check_mfcc_params, dct_matrix
 from fastmel.filters import mel as mel_filters
-from fastmel.spectrum import power_to_db
 
 __all__ = ["melspectrogram", "mfcc"]
 
