@@ -310,3 +310,15 @@ def test_keyword_only_arguments(y):
         fastmel.power_to_db(np.ones((2, 2)), 1.0)
     with pytest.raises(TypeError):
         fastmel.util.frame(y, 10, 5)
+
+
+def test_samples_beyond_float32_range_rejected_by_a_float32_extractor():
+    # 1e39 is finite in float64 but inf once converted to the extractor's
+    # float32: the offline call rejects it, as its stream does.
+    y = np.zeros(4000)
+    y[100] = 1e39
+    m = fastmel.MelSpectrogram(sr=16000, n_fft=512, hop_length=160, n_mels=40)
+    with pytest.raises(ParameterError, match="non-finite"):
+        m(y)
+    with pytest.raises(ParameterError, match="non-finite"):
+        m.stream().process(y)

@@ -11,9 +11,12 @@ from fastmel._spectral import all_finite
 from fastmel.exceptions import ParameterError
 
 
-def audio(y, name="y"):
-    """``y`` as a float32/float64 array of at least one dimension, finite."""
+def audio(y, name="y", dtype=None):
+    """``y`` as a float32/float64 array (``dtype`` when given) of at least one
+    dimension, finite after any conversion."""
     y = real_float(y, name)
+    if dtype is not None:
+        y = y.astype(dtype, copy=False)
     if y.ndim == 0:
         raise ParameterError(f"{name} must have at least one dimension (time last), got a scalar")
     if not all_finite(y):

@@ -22,6 +22,7 @@ from fastmel._spectral cimport (
 )
 
 from fastmel._analysis import analyze
+from fastmel._checks import real_float
 from fastmel.exceptions import ParameterError
 
 cnp.import_array()
@@ -142,14 +143,8 @@ cdef class FrameStream:
             chunk = np.asarray(chunk)
         x = <cnp.ndarray>chunk
         if cnp.PyArray_TYPE(x) != self.typenum or not cnp.PyArray_ISNOTSWAPPED(x):
-            kind = x.dtype.kind
-            if kind in "iub":
-                raise TypeError(
-                    f"chunk must be floating-point audio, got dtype {x.dtype}; convert integer "
-                    f"PCM to float first, e.g. chunk.astype(np.float32) / 32768 for int16")
-            if kind != "f":
-                raise TypeError(f"chunk must be real floating-point audio, got dtype {x.dtype}")
-            x = x.astype(self.dtype)
+            # The same conversion as the offline call's, so both round alike.
+            x = real_float(x, "chunk").astype(self.dtype)
         if x.ndim == 0:
             raise ParameterError("chunk must have at least one dimension (time last), got a scalar")
         lead = (<object>x).shape[:-1]

@@ -122,7 +122,7 @@ class STFT(_Extractor):
 
     def __call__(self, y):
         """STFT of ``y`` [shape=(..., n)]: [shape=(..., 1 + n_fft // 2, n_frames)], complex."""
-        y = _checks.audio(y).astype(self.dtype, copy=False)
+        y = _checks.audio(y, dtype=self.dtype)
         return analyze(self.kernel, self.framing, y)
 
 
@@ -201,7 +201,7 @@ class MelSpectrogram(_Extractor):
         -------
         S : np.ndarray [shape=(..., n_mels, n_frames), dtype=self.dtype]
         """
-        y = _checks.audio(y).astype(self.dtype, copy=False)
+        y = _checks.audio(y, dtype=self.dtype)
         S = analyze(self.kernel, self.framing, y)
         if not self.to_db:
             return S
@@ -334,7 +334,7 @@ class MFCC(_Extractor):
     def __call__(self, y):
         """MFCCs of ``y`` [shape=(..., n)]: [shape=(..., n_mfcc, n_frames)]."""
         if self.kernel is not None:
-            y = _checks.audio(y).astype(self.dtype, copy=False)
+            y = _checks.audio(y, dtype=self.dtype)
             return analyze(self.kernel, self.framing, y)
         return cepstrum(self.melspec(y), self._dct, self.lifter)
 
