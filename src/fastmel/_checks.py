@@ -16,7 +16,8 @@ def audio(y, name="y", dtype=None):
     dimension, finite after any conversion."""
     y = real_float(y, name)
     if dtype is not None:
-        y = y.astype(dtype, copy=False)
+        with np.errstate(over="ignore"):  # an overflow is reported just below
+            y = y.astype(dtype, copy=False)
     if y.ndim == 0:
         raise ParameterError(f"{name} must have at least one dimension (time last), got a scalar")
     if not all_finite(y):

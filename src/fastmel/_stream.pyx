@@ -143,8 +143,10 @@ cdef class FrameStream:
             chunk = np.asarray(chunk)
         x = <cnp.ndarray>chunk
         if cnp.PyArray_TYPE(x) != self.typenum or not cnp.PyArray_ISNOTSWAPPED(x):
-            # The same conversion as the offline call's, so both round alike.
-            x = real_float(x, "chunk").astype(self.dtype)
+            # The same conversion as the offline call's, so both round alike;
+            # an overflow to inf is rejected below with the other non-finite values.
+            with np.errstate(over="ignore"):
+                x = real_float(x, "chunk").astype(self.dtype)
         if x.ndim == 0:
             raise ParameterError("chunk must have at least one dimension (time last), got a scalar")
         lead = (<object>x).shape[:-1]
