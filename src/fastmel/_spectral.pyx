@@ -21,6 +21,12 @@ cnp.import_array()
 cdef extern from "fastmel_db.h" nogil:
     void fastmel_power_to_db_f32(float* v, long n, float amin, float offset)
     void fastmel_power_to_db_f64(double* v, long n, double amin, double offset)
+    float fastmel_max_f32(const float* v, long n)
+    double fastmel_max_f64(const double* v, long n)
+    void fastmel_clip_below_f32(float* v, long n, float floor)
+    void fastmel_clip_below_f64(double* v, long n, double floor)
+    int fastmel_all_finite_f32(const float* x, long n, long stride)
+    int fastmel_all_finite_f64(const double* x, long n, long stride)
 
 cdef extern from "fastmel_kernels.h" nogil:
     enum: FASTMEL_LANES
@@ -320,29 +326,33 @@ cdef bint finite_rows(const void* x, bint is_double, Py_ssize_t rows, Py_ssize_t
     cdef Py_ssize_t r
     for r in range(rows):
         if is_double:
-            if not _all_finite[double](<const double*>x + r * row_stride, n, stride):
+            if not fastmel_all_finite_f64(<const double*>x + r * row_stride, n, stride):
                 return False
         else:
-            if not _all_finite[float](<const float*>x + r * row_stride, n, stride):
+            if not fastmel_all_finite_f32(<const float*>x + r * row_stride, n, stride):
                 return False
     return True
 
 
-cdef bint _all_finite(const real* x, Py_ssize_t n, Py_ssize_t stride) noexcept nogil:
-    cdef Py_ssize_t i, start
-    cdef int bad = 0
-    # x - x is 0 for finite x and NaN otherwise; NaN fails x == x.  Chunks keep
-    # the loop branch-free (vectorised) yet stop early on bad data.
-    for start in range(0, n, 4096):
-        if stride == 1:
-            for i in range(start, min(n, start + 4096)):
-                bad |= not ((x[i] - x[i]) == 0)
-        else:
-            for i in range(start, min(n, start + 4096)):
-                bad |= not ((x[i * stride] - x[i * stride]) == 0)
-        if bad:
-            return False
-    return True
+def floor_below_max(cnp.ndarray values, double top_db, Py_ssize_t group):
+    """Clip each run of ``group`` values of the C-contiguous float array (finite
+    values) at its maximum minus top_db, in place."""
+    cdef Py_ssize_t n = values.size, start
+    cdef bint is_double = values.itemsize == 8
+    cdef char* p = <char*>cnp.PyArray_DATA(values)
+    cdef double peak
+    if group <= 0:
+        return
+    with nogil:
+        start = 0
+        while start < n:
+            if is_double:
+                peak = fastmel_max_f64(<double*>p + start, group)
+                fastmel_clip_below_f64(<double*>p + start, group, peak - top_db)
+            else:
+                peak = fastmel_max_f32(<float*>p + start, group)
+                fastmel_clip_below_f32(<float*>p + start, group, <float>(peak - top_db))
+            start += group
 
 
 def run_offline(SpectralKernel kernel, cnp.ndarray x, cnp.ndarray head,

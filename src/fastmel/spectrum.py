@@ -5,6 +5,7 @@ import numpy as np
 
 from fastmel import _checks
 from fastmel._analysis import OUT_COMPLEX, Framing, analyze
+from fastmel._spectral import floor_below_max
 from fastmel.exceptions import ParameterError
 
 __all__ = ["stft", "power_to_db", "amplitude_to_db"]
@@ -78,16 +79,22 @@ def _check_db_params(amin, top_db):
     return amin, top_db
 
 
-def floor_top_db(log_spec, top_db):
-    """Clip to ``max - top_db``; per channel (last two axes) for ndim > 2, as librosa 1.0."""
-    if top_db is None or log_spec.size == 0:
+def floor_top_db(log_spec, top_db, *, ours=False):
+    """Clip to ``max - top_db``; per channel (last two axes) for ndim > 2, as librosa 1.0.
+
+    ``ours`` marks a C-contiguous float array fastmel's kernel just wrote (no NaN),
+    which a compiled pass clips with one max and one clip per channel.
+    """
+    if top_db is None or log_spec.size == 0 or log_spec.ndim == 0:
+        return log_spec
+    if ours:
+        group = log_spec.size if log_spec.ndim <= 2 else log_spec.shape[-2] * log_spec.shape[-1]
+        floor_below_max(log_spec, float(top_db), group)
         return log_spec
     if log_spec.ndim > 2:
         peak = log_spec.max(axis=(-2, -1), keepdims=True)
     else:
         peak = log_spec.max()
-    if log_spec.ndim == 0:
-        return log_spec
     return np.maximum(log_spec, peak - top_db, out=log_spec)
 
 

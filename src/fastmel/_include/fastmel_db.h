@@ -78,4 +78,125 @@ static void fastmel_power_to_db_f64(double *v, long n, double amin, double offse
     }
 }
 
+/* Reductions and clips over whole outputs.  Floats are compared through an
+ * integer key that orders like the float values (finite ones, both signs),
+ * which the compiler vectorises without -ffast-math. */
+
+static inline int32_t fastmel_key_f32(float x)
+{
+    int32_t b;
+    memcpy(&b, &x, sizeof b);
+    return b ^ ((b >> 31) & 0x7fffffff);
+}
+
+static inline int64_t fastmel_key_f64(double x)
+{
+    int64_t b;
+    memcpy(&b, &x, sizeof b);
+    return b ^ ((b >> 63) & 0x7fffffffffffffffLL);
+}
+
+/* Largest of n finite values (n >= 1). */
+FASTMEL_CLONES
+static float fastmel_max_f32(const float *v, long n)
+{
+    int32_t best = fastmel_key_f32(v[0]);
+    long at = 0;
+    for (long i = 0; i < n; i++) {
+        int32_t k = fastmel_key_f32(v[i]);
+        best = k > best ? k : best;
+    }
+    for (; at < n; at++)
+        if (fastmel_key_f32(v[at]) == best)
+            break;
+    return v[at];
+}
+
+FASTMEL_CLONES
+static double fastmel_max_f64(const double *v, long n)
+{
+    int64_t best = fastmel_key_f64(v[0]);
+    long at = 0;
+    for (long i = 0; i < n; i++) {
+        int64_t k = fastmel_key_f64(v[i]);
+        best = k > best ? k : best;
+    }
+    for (; at < n; at++)
+        if (fastmel_key_f64(v[at]) == best)
+            break;
+    return v[at];
+}
+
+/* v[i] = max(v[i], floor) for finite values. */
+FASTMEL_CLONES
+static void fastmel_clip_below_f32(float *v, long n, float floor)
+{
+    int32_t fk = fastmel_key_f32(floor);
+    for (long i = 0; i < n; i++) {
+        int32_t k = fastmel_key_f32(v[i]);
+        float x = v[i];
+        int32_t xb, fb, keep = -(int32_t)(k >= fk);
+        memcpy(&xb, &x, sizeof xb);
+        memcpy(&fb, &floor, sizeof fb);
+        xb = (xb & keep) | (fb & ~keep);
+        memcpy(&v[i], &xb, sizeof xb);
+    }
+}
+
+FASTMEL_CLONES
+static void fastmel_clip_below_f64(double *v, long n, double floor)
+{
+    int64_t fk = fastmel_key_f64(floor);
+    for (long i = 0; i < n; i++) {
+        int64_t k = fastmel_key_f64(v[i]);
+        double x = v[i];
+        int64_t xb, fb, keep = -(int64_t)(k >= fk);
+        memcpy(&xb, &x, sizeof xb);
+        memcpy(&fb, &floor, sizeof fb);
+        xb = (xb & keep) | (fb & ~keep);
+        memcpy(&v[i], &xb, sizeof xb);
+    }
+}
+
+/* 1 when all n values (stride apart) are finite. */
+FASTMEL_CLONES
+static int fastmel_all_finite_f32(const float *x, long n, long stride)
+{
+    uint32_t bad = 0;
+    if (stride == 1) {
+        for (long i = 0; i < n; i++) {
+            uint32_t b;
+            memcpy(&b, &x[i], sizeof b);
+            bad |= ((b >> 23) & 0xffu) == 0xffu;
+        }
+    } else {
+        for (long i = 0; i < n; i++) {
+            uint32_t b;
+            memcpy(&b, &x[i * stride], sizeof b);
+            bad |= ((b >> 23) & 0xffu) == 0xffu;
+        }
+    }
+    return !bad;
+}
+
+FASTMEL_CLONES
+static int fastmel_all_finite_f64(const double *x, long n, long stride)
+{
+    uint64_t bad = 0;
+    if (stride == 1) {
+        for (long i = 0; i < n; i++) {
+            uint64_t b;
+            memcpy(&b, &x[i], sizeof b);
+            bad |= ((b >> 52) & 0x7ffu) == 0x7ffu;
+        }
+    } else {
+        for (long i = 0; i < n; i++) {
+            uint64_t b;
+            memcpy(&b, &x[i * stride], sizeof b);
+            bad |= ((b >> 52) & 0x7ffu) == 0x7ffu;
+        }
+    }
+    return !bad;
+}
+
 #endif
