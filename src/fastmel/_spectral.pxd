@@ -51,6 +51,7 @@ cdef class SpectralKernel:
 
     cdef int workspace_init(self, Workspace* ws) noexcept nogil
     cdef void workspace_free(self, Workspace* ws) noexcept nogil
+    cdef Py_ssize_t _mel_scratch_at(self) noexcept nogil
     cdef void frames(self, Workspace* ws, const void** src, const Py_ssize_t* stride,
                      Py_ssize_t nb, void* out, Py_ssize_t row_stride,
                      Py_ssize_t col_stride) noexcept nogil

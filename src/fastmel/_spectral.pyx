@@ -35,7 +35,8 @@ cdef extern from "fastmel_kernels.h" nogil:
     void fastmel_power2_f32(const float* spec, float* p, Py_ssize_t n_bins)
     void fastmel_power2_f64(const double* spec, double* p, Py_ssize_t n_bins)
     void fastmel_mel_f32(const float* p, const float* w, const Py_ssize_t* lo, const Py_ssize_t* len,
-                         const Py_ssize_t* woff, Py_ssize_t n_mels, float* mel, Py_ssize_t lane_stride)
+                         const Py_ssize_t* woff, Py_ssize_t n_mels, float* mel, Py_ssize_t lane_stride,
+                         float* scratch)
     void fastmel_mel_f64(const double* p, const double* w, const Py_ssize_t* lo, const Py_ssize_t* len,
                          const Py_ssize_t* woff, Py_ssize_t n_mels, double* mel, Py_ssize_t lane_stride)
 
@@ -114,7 +115,9 @@ cdef class SpectralKernel:
         cdef size_t item = 8 if self.is_double else 4
         ws.fft_in = aligned_alloc(self.n_fft * item)
         ws.fft_out = aligned_alloc(self.spec_stride * BLOCK * item)
-        ws.pblock = aligned_alloc((self.n_bins + FASTMEL_LANES) * item)
+        # power spectrum (zero-padded past the last bin), then the float32 mel
+        # projection's partial sums (8 per filter, filters rounded up to 8)
+        ws.pblock = aligned_alloc((self._mel_scratch_at() + 8 * ((self.n_mels + 7) // 8 * 8)) * item)
         # mel block, then cepstra (n_out lanes) or dB gather scratch (n_mels lanes)
         ws.mblock = aligned_alloc((self.n_mels + max(self.n_mels, self.n_out)) * BLOCK * item)
         if ws.fft_in == NULL or ws.fft_out == NULL or ws.pblock == NULL or ws.mblock == NULL:
@@ -123,10 +126,14 @@ cdef class SpectralKernel:
         # The samples outside the window stay zero: the FFT preserves its input.
         memset(ws.fft_in, 0, self.n_fft * item)
         # The padding past the last bin meets zero weights; it must stay finite.
-        memset(ws.pblock, 0, (self.n_bins + FASTMEL_LANES) * item)
+        memset(ws.pblock, 0, (self._mel_scratch_at() + 8 * ((self.n_mels + 7) // 8 * 8)) * item)
         # Lanes of a partial block keep finite values through the dB loop.
         memset(ws.mblock, 0, (self.n_mels + max(self.n_mels, self.n_out)) * BLOCK * item)
         return 0
+
+    cdef Py_ssize_t _mel_scratch_at(self) noexcept nogil:
+        """Offset (in values) of the mel scratch inside the power buffer, 64-byte aligned."""
+        return (self.n_bins + FASTMEL_LANES + 15) // 16 * 16
 
     cdef void workspace_free(self, Workspace* ws) noexcept nogil:
         aligned_free(ws.fft_in)
@@ -204,7 +211,7 @@ cdef inline void _frames(SpectralKernel k, Workspace* ws, const void** src,
         _power(k, sp, pblock)
         if real is float:
             fastmel_mel_f32(pblock, <const float*>k.mel_w, k.mel_lo, k.mel_len, k.mel_woff,
-                            k.n_mels, mblock + j, BLOCK)
+                            k.n_mels, mblock + j, BLOCK, pblock + k._mel_scratch_at())
         else:
             fastmel_mel_f64(pblock, <const double*>k.mel_w, k.mel_lo, k.mel_len, k.mel_woff,
                             k.n_mels, mblock + j, BLOCK)
