@@ -36,8 +36,11 @@ The ratio-to-floor target is judged against floor (i), the batched plan (the spe
 "about 3.3 ms and 7 ms"); floor (ii) is the compute-only limit with the data in L1/L2.
 
 Threads: pyfftw plans use ``threads=1`` and fastmel's offline call is single-threaded.
-This script does NOT change the numpy/BLAS thread count (librosa's mel projection is a
-BLAS matrix product, so it may use the BLAS default thread count); it sets no environment
+SPEC section 3 compares single-threaded speed, so by default the BLAS/OpenMP pools
+(librosa's mel projection is a BLAS matrix product) are held to one thread with
+threadpoolctl while timing (``--blas-threads 0`` leaves them as they are, to see librosa
+with its default threads).  The script changes no environment variable (OPENBLAS_CORETYPE
+stays as set on the machine).  It sets no environment
 variables at all (in particular nothing that changes the OpenBLAS core type).
 
 Streaming table (``--stream-repeats``, default 50; W1 with top_db=None, since a top_db relative
@@ -66,6 +69,7 @@ still prints the librosa and floor columns, and exits with status 2.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import os
 import platform
@@ -401,6 +405,8 @@ def main(argv=None) -> int:
     )
     ap.add_argument("--warmup", type=int, default=3, help="untimed calls before timing")
     ap.add_argument("--workloads", default=",".join(WORKLOADS), help="offline workloads, comma-separated, e.g. W1,W2")
+    ap.add_argument("--blas-threads", type=int, default=1,
+                    help="hold BLAS/OpenMP pools to this many threads while timing (0: leave as is)")
     sect = ap.add_mutually_exclusive_group()
     sect.add_argument("--no-stream", action="store_true", help="only the offline table")
     sect.add_argument("--stream-only", action="store_true", help="only the streaming table")
@@ -431,22 +437,33 @@ def main(argv=None) -> int:
     )
     print(
         f"- offline: min of {args.repeats} runs after {args.warmup} warm-up runs, time.perf_counter, GC off; "
-        "pyfftw threads=1; numpy/BLAS thread count left as is "
+        "pyfftw threads=1; BLAS environment variables untouched "
         f"(OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}, "
         f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')})"
     )
-    print(f"- {blas_thread_info()} (reported, not changed)")
+    limiter = contextlib.nullcontext()
+    if args.blas_threads > 0:
+        try:
+            from threadpoolctl import threadpool_limits
+
+            limiter = threadpool_limits(limits=args.blas_threads)
+            print(f"- BLAS/OpenMP pools held to {args.blas_threads} thread(s) while timing "
+                  "(threadpoolctl; --blas-threads 0 to leave them as is)")
+        except ImportError:
+            print("- threadpoolctl not installed: BLAS pools left as they are")
+    print(f"- {blas_thread_info()} (before any limit)")
     if not args.stream_only:
         for n in names:
             print(f"- {WORKLOADS[n].label}, {WORKLOADS[n].n_frames} frames, float32")
     print()
 
-    if not args.stream_only:
-        print("### Offline\n")
-        offline_section(args, names, fastmel)
-        print()
-    if not args.no_stream:
-        stream_section(args, fastmel, fastmel_error)
+    with limiter:
+        if not args.stream_only:
+            print("### Offline\n")
+            offline_section(args, names, fastmel)
+            print()
+        if not args.no_stream:
+            stream_section(args, fastmel, fastmel_error)
     if fastmel_error:
         print(f"\nfastmel columns are n/a: {fastmel_error}")
         return 2

@@ -258,12 +258,13 @@ cdef inline void _power(SpectralKernel k, const real* spec, real* p) noexcept no
 
 cdef inline void _db_block(SpectralKernel k, real* mblock, real* scratch,
                            Py_ssize_t nb) noexcept nogil:
-    """dB of the nb used lanes of the mel block.  A full block is converted in
-    place; a partial one (a stream's few frames) is gathered, converted and
-    scattered back, so the work follows the frames, not the block size.
+    """dB of the nb used lanes of the mel block.  A (mostly) full block is
+    converted in place; a sparse one (a stream's few frames) is gathered,
+    converted and scattered back, so the work follows the frames.
     Every value goes through the same element-wise arithmetic either way."""
     cdef Py_ssize_t m, j, n = k.n_mels
-    if nb == BLOCK:
+    if 2 * nb >= BLOCK:
+        # Mostly full: converting the spare lanes too is cheaper than moving.
         _db(k, mblock, n * BLOCK)
         return
     for j in range(nb):
