@@ -203,3 +203,31 @@ def multichannel(speech, sr, dtype, shape, dur=0.5, quiet_factor=None):
 
 
 assert librosa.__version__.startswith("0.11"), "reference is librosa 0.11"
+
+
+def assert_bits_equal(got, ref, what="stream"):
+    """Same dtype, shape and bytes (stricter than array_equal: -0.0 != +0.0)."""
+    assert isinstance(got, np.ndarray)
+    assert got.dtype == ref.dtype, f"{what}: dtype {got.dtype} != {ref.dtype}"
+    assert got.shape == ref.shape, f"{what}: shape {got.shape} != {ref.shape}"
+    if not np.array_equal(got, ref):
+        bad = np.argwhere(got != ref)
+        diff = np.max(np.abs(got.astype(np.float64) - ref.astype(np.float64)))
+        raise AssertionError(f"{what}: {len(bad)} values differ, first at {tuple(bad[0])}, "
+                             f"max |diff| {diff:.3e}")
+    assert np.ascontiguousarray(got).tobytes() == np.ascontiguousarray(ref).tobytes(), \
+        f"{what}: equal values but different bits (signed zeros)"
+
+
+def cut(n, sizes):
+    """(start, stop) pairs: ``sizes`` applied cyclically until n samples are used;
+    every listed size is used at least once (so listed empty chunks always occur)."""
+    if sum(sizes) == 0:
+        sizes = list(sizes) + [max(n, 1)]
+    bounds, pos, i = [], 0, 0
+    while pos < n or i < len(sizes):
+        k = sizes[i % len(sizes)]
+        bounds.append((min(pos, n), min(pos + k, n)))
+        pos += k
+        i += 1
+    return bounds

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import fastmel
-from conftest import assert_close_rel, multichannel, rtol_for
+from conftest import assert_bits_equal, assert_close_rel, cut, multichannel, rtol_for
 from fastmel import ParameterError
 
 SR = 16000
@@ -27,34 +27,6 @@ DTYPES = [np.float32, np.float64]
 SNR_TOL_DB = 0.01
 W1_DB = dict(sr=SR, n_fft=512, win_length=400, hop_length=160, n_mels=80, to_db=True,
              top_db=None)
-
-
-def assert_bits_equal(got, ref, what="stream"):
-    """Same dtype, shape and bytes (stricter than array_equal: -0.0 != +0.0)."""
-    assert isinstance(got, np.ndarray)
-    assert got.dtype == ref.dtype, f"{what}: dtype {got.dtype} != {ref.dtype}"
-    assert got.shape == ref.shape, f"{what}: shape {got.shape} != {ref.shape}"
-    if not np.array_equal(got, ref):
-        bad = np.argwhere(got != ref)
-        diff = np.max(np.abs(got.astype(np.float64) - ref.astype(np.float64)))
-        raise AssertionError(f"{what}: {len(bad)} values differ, first at {tuple(bad[0])}, "
-                             f"max |diff| {diff:.3e}")
-    assert np.ascontiguousarray(got).tobytes() == np.ascontiguousarray(ref).tobytes(), \
-        f"{what}: equal values but different bits (signed zeros)"
-
-
-def cut(n, sizes):
-    """(start, stop) pairs: ``sizes`` applied cyclically until n samples are used;
-    every listed size is used at least once (so listed empty chunks always occur)."""
-    if sum(sizes) == 0:
-        sizes = list(sizes) + [max(n, 1)]
-    bounds, pos, i = [], 0, 0
-    while pos < n or i < len(sizes):
-        k = sizes[i % len(sizes)]
-        bounds.append((min(pos, n), min(pos + k, n)))
-        pos += k
-        i += 1
-    return bounds
 
 
 def stream_all(stream, x, sizes):
