@@ -54,18 +54,17 @@ import hashlib
 import json
 import math
 import os
-import shutil
 import sys
 import threading
 import uuid
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 
-from fastmel.cli.features import _audio_extensions, _repair_manifest, collect, read_manifest
+from fastmel.cli.features import _audio_extensions, collect
+from fastmel.cli.jobs import Job
 
 MANIFEST = "augment.jsonl"
 # Frames per read: bounds memory (a block of each stage's output) while keeping
@@ -398,68 +397,18 @@ def augment_file(source, rel, out_dir, tmp_dir, params, library):
     return record
 
 
-def _inside(path, folder):
-    try:
-        path.resolve().relative_to(folder)
-        return True
-    except ValueError:
-        return False
-
-
 def augment(inputs, out, params, *, jobs=None, overwrite=False, quiet=False):
     """Run the augment job; returns (records written, skipped count, failures, seconds)."""
-    from fastmel.cli.progress import Progress
-
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    tmp_dir = out.parent / f".{out.name}.fastmel-augment-partial"
-    shutil.rmtree(tmp_dir, ignore_errors=True)
-    tmp_dir.mkdir(parents=True)
-    manifest = out / MANIFEST
-    _repair_manifest(manifest)
-    done = read_manifest(manifest)
-    digest = params.digest()
-    items, failures = collect(inputs)
-    # OUT inside an input folder: never take earlier outputs as inputs.
-    owned = (out.resolve(), tmp_dir.resolve())
-    items = [(s, r) for s, r in items if not any(_inside(s, f) for f in owned)]
-    todo, skipped, seen = [], 0, set()
-    for source, rel in items:
-        key = params.output_path(rel).as_posix()
-        if key in seen:
-            failures.append((source, f"output {key} collides with another input's"))
-            continue
-        seen.add(key)
-        record = done.get(key)
-        if (not overwrite and record is not None and record.get("params_hash") == digest
-                and (out / key).exists()):
-            skipped += 1
-            continue
-        todo.append((source, rel))
+    items, missing = collect(inputs)
+    job = Job(items, out, manifest_name=MANIFEST, tag="fastmel-augment-partial",
+              digest=params.digest(), output_of=params.output_path, overwrite=overwrite,
+              quiet=quiet)
+    job.failures[:0] = missing
     library = Library(params.rir, params.noise)
-    progress = Progress(len(todo), quiet=quiet)
-    written = []
-    pool = ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1)
-    try:
-        futures = [pool.submit(augment_file, s, r, out, tmp_dir, params, library)
-                   for s, r in todo]
-        with open(manifest, "a", encoding="utf-8") as mf:
-            for future in as_completed(futures):
-                result = future.result()
-                if "error" in result:
-                    failures.append((Path(result["source"]), result["error"]))
-                    progress.update()
-                    continue
-                mf.write(json.dumps(result) + "\n")
-                mf.flush()
-                written.append(result)
-                progress.update(audio_seconds=result["duration"])
-    finally:
-        # On Ctrl-C: drop what has not started, let running files finish.
-        pool.shutdown(wait=True, cancel_futures=True)
-        progress.close()
-        shutil.rmtree(tmp_dir, ignore_errors=True)
-    return written, skipped, failures, progress.elapsed
+    with job:
+        job.run_threads(lambda s, r: augment_file(s, r, job.out, job.tmp_dir, params, library),
+                        jobs)
+    return job.written, job.skipped, job.failures, job.progress.elapsed
 
 
 def add_parser(sub):

@@ -17,15 +17,15 @@ import dataclasses
 import hashlib
 import json
 import os
-import shutil
 import sys
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+
+from fastmel.cli.jobs import Job
 
 MANIFEST = "manifest.jsonl"
 
@@ -150,43 +150,6 @@ def process_file(source, rel, out_dir, tmp_dir, params, extractor=None):
     }
 
 
-def read_manifest(path):
-    """output -> record of the manifest's last line for it (a torn last line is ignored)."""
-    done = {}
-    if not path.exists():
-        return done
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            try:
-                record = json.loads(line)
-                done[record["output"]] = record
-            except (ValueError, KeyError):
-                continue
-    return done
-
-
-def _repair_manifest(path):
-    """Drop a torn last line left by a killed run, so appends start on a fresh line."""
-    if not path.exists():
-        return
-    data = path.read_bytes()
-    if data and not data.endswith(b"\n"):
-        cut = data.rfind(b"\n") + 1
-        path.write_bytes(data[:cut])
-
-
-def _compact_manifest(path):
-    """Keep one line per output (its latest), in order of first appearance."""
-    if not path.exists():
-        return
-    latest = read_manifest(path)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        for record in latest.values():
-            fh.write(json.dumps(record) + "\n")
-    os.replace(tmp, path)
-
-
 def extract(inputs, out, params, *, jobs=None, overwrite=False, quiet=False, client=None):
     """Run the features job; returns (records written, skipped count, failures, seconds).
 
@@ -195,88 +158,28 @@ def extract(inputs, out, params, *, jobs=None, overwrite=False, quiet=False, cli
     On KeyboardInterrupt, files already running are finished and recorded,
     the rest are left for the next run, and the interrupt is re-raised.
     """
-    from fastmel.cli.progress import Progress
-
-    # Absolute paths: workers elsewhere resolve nothing against our cwd, and
-    # the temporary folder must sit beside OUT even for "-o .".
-    out = Path(out).absolute()
-    out.mkdir(parents=True, exist_ok=True)
-    out = out.resolve()
-    tmp_dir = out.parent / f".{out.name}.fastmel-partial"
-    shutil.rmtree(tmp_dir, ignore_errors=True)
-    tmp_dir.mkdir(parents=True)
-    manifest = out / MANIFEST
-    _repair_manifest(manifest)
-    done = read_manifest(manifest)
-    digest = params.digest()
-    items, failures = collect(inputs)
-    todo, skipped, seen = [], 0, set()
-    for source, rel in items:
-        key = output_path(rel).as_posix()
-        if key in seen:
-            failures.append((source, f"output {key} collides with another input's"))
-            continue
-        seen.add(key)
-        record = done.get(key)
-        if (not overwrite and record is not None and record.get("params_hash") == digest
-                and (out / key).exists()):
-            skipped += 1
-            continue
-        todo.append((source.absolute(), rel))
-    progress = Progress(len(todo), quiet=quiet)
-    written = []
-
-    def record(result, mf):
-        if "error" in result:
-            failures.append((Path(result["source"]), result["error"]))
-            progress.update()
-            return
-        mf.write(json.dumps(result) + "\n")
-        mf.flush()
-        written.append(result)
-        progress.update(audio_seconds=result["duration"])
-
-    try:
-        with open(manifest, "a", encoding="utf-8") as mf:
-            if client is not None:
-                _run_dask(todo, out, tmp_dir, params, client, lambda r: record(r, mf))
-            else:
-                _run_threads(todo, out, tmp_dir, params, jobs, lambda r: record(r, mf))
-    finally:
-        progress.close()
-        shutil.rmtree(tmp_dir, ignore_errors=True)
-        _compact_manifest(manifest)
-    return written, skipped, failures, progress.elapsed
+    items, missing = collect(inputs)
+    job = Job(items, out, manifest_name=MANIFEST, tag="fastmel-partial",
+              digest=params.digest(), output_of=output_path, overwrite=overwrite, quiet=quiet)
+    job.failures[:0] = missing
+    with job:
+        if client is not None:
+            _run_dask(job, params, client)
+        else:
+            extractor = params.extractor()
+            job.run_threads(lambda s, r: process_file(s, r, job.out, job.tmp_dir, params,
+                                                      extractor), jobs)
+    return job.written, job.skipped, job.failures, job.progress.elapsed
 
 
-def _run_threads(todo, out, tmp_dir, params, jobs, record):
-    extractor = params.extractor()
-    pool = ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1)
-    futures = [pool.submit(process_file, s, r, out, tmp_dir, params, extractor) for s, r in todo]
-    consumed = set()
-    try:
-        for future in as_completed(futures):
-            consumed.add(future)
-            record(future.result())
-    except KeyboardInterrupt:
-        # Drop what has not started, let running files finish, and record them.
-        pool.shutdown(wait=True, cancel_futures=True)
-        for future in futures:
-            if future not in consumed and future.done() and not future.cancelled():
-                record(future.result())
-        raise
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _run_dask(todo, out, tmp_dir, params, client, record):
+def _run_dask(job, params, client):
     from distributed import as_completed as dask_completed
 
-    futures = [client.submit(process_file, str(s), str(r), str(out), str(tmp_dir), params,
-                             pure=False) for s, r in todo]
+    futures = [client.submit(process_file, str(s), str(r), str(job.out), str(job.tmp_dir),
+                             params, pure=False) for s, r in job.todo]
     try:
         for future in dask_completed(futures):
-            record(future.result())
+            job.record(future.result())
     finally:
         client.cancel(futures)
 
