@@ -27,14 +27,26 @@ def noise_gain(signal_power, noise_power, snr_db):
     return float(np.sqrt(signal_power / (noise_power * 10.0 ** (snr_db / 10.0))))
 
 
-def _looped(noise, offset, n):
-    """Samples offset, offset + 1, ... (n of them) of noise repeated end to end."""
-    idx = (offset + np.arange(n)) % noise.shape[-1]
-    return noise[..., idx]
+def _add_looped(x, scaled, offset, out):
+    """out = x + scaled noise, the noise repeated end to end from ``offset``.
+
+    ``scaled`` is the noise already multiplied by the gain, in x's dtype; the
+    adds run in place on stretches of the output, so nothing else is allocated.
+    """
+    n, m = x.shape[-1], scaled.shape[-1]
+    done, pos = 0, offset % m
+    while done < n:
+        take = min(n - done, m - pos)
+        np.add(x[..., done:done + take], scaled[..., pos:pos + take],
+               out=out[..., done:done + take])
+        done += take
+        pos = 0
+    return out
 
 
-def _mix(x, segment, gain):
-    return (x.astype(np.float64) + gain * segment.astype(np.float64)).astype(x.dtype)
+def _scaled(noise, gain, dtype):
+    """gain * noise, formed in float64 and rounded once to the audio's dtype."""
+    return (gain * noise.astype(np.float64)).astype(dtype)
 
 
 def add_noise(x, noise, *, snr_db, rng=None):
@@ -46,8 +58,10 @@ def add_noise(x, noise, *, snr_db, rng=None):
         10 * log10(P(x) / P(gain * segment)) == snr_db,
 
     where P is the mean square over every sample of the clip (all channels,
-    whole duration, computed in float64).  The sum is formed in float64 and
-    returned in ``x``'s dtype.  A silent ``x`` gets no noise (gain 0).
+    whole duration, computed in float64).  The scaled noise is formed in
+    float64, rounded to ``x``'s dtype and added (exactly what
+    :class:`NoiseMixer` does with the same gain and offset).  A silent ``x``
+    gets no noise (gain 0).
 
     Parameters
     ----------
@@ -76,9 +90,10 @@ def add_noise(x, noise, *, snr_db, rng=None):
             f"noise signal or one per channel")
     rng = np.random.default_rng(rng)
     offset = int(rng.integers(0, noise.shape[-1]))
-    segment = np.broadcast_to(_looped(noise, offset, x.shape[-1]), x.shape)
+    idx = (offset + np.arange(x.shape[-1])) % noise.shape[-1]
+    segment = np.broadcast_to(noise[..., idx], x.shape)
     gain = noise_gain(_power(x), _power(segment), snr_db)
-    return _mix(x, segment, gain)
+    return _add_looped(x, _scaled(noise, gain, x.dtype), offset, np.empty_like(x))
 
 
 class NoiseMixer:
@@ -129,6 +144,7 @@ class NoiseMixer:
         self._layout = _checks.ChannelLayout()
         self._pos = self.offset
         self._dtype = np.dtype(np.float32)
+        self._scaled_by_dtype = {}
 
     def __call__(self, x):
         """Mix a whole signal ``x`` [shape=(..., n)] from the start offset."""
@@ -142,8 +158,10 @@ class NoiseMixer:
             raise ParameterError(
                 f"chunk has leading shape {lead}, the noise has {self.noise.shape[:-1]}")
         x = x.reshape(lead + (x.shape[-1],))
-        segment = np.broadcast_to(_looped(self.noise, self._pos, x.shape[-1]), x.shape)
-        out = _mix(x, segment, self.gain)
+        scaled = self._scaled_by_dtype.get(x.dtype)
+        if scaled is None:  # once per dtype: steady state allocates only the output
+            scaled = self._scaled_by_dtype[x.dtype] = _scaled(self.noise, self.gain, x.dtype)
+        out = _add_looped(x, scaled, self._pos, np.empty_like(x))
         if self._layout.lead is None:
             self._dtype = out.dtype
         self._layout.accept(lead)
