@@ -7,6 +7,7 @@ class SpectralKernel:
     n_fft: int
     n_bins: int
     n_out: int
+    n_mels: int
     def __init__(
         self,
         mode: int,
@@ -17,9 +18,11 @@ class SpectralKernel:
         mel_basis: npt.NDArray[np.floating] | None = ...,
         amin: float = ...,
         db_offset: float = ...,
+        dct: npt.NDArray[np.floating] | None = ...,
     ) -> None: ...
 
 def all_finite(x: npt.NDArray[np.floating]) -> bool: ...
+def floor_below_max(values: npt.NDArray[np.floating], top_db: float, group: int) -> None: ...
 def run_offline(
     kernel: SpectralKernel,
     x: npt.NDArray[np.floating],
