@@ -2,13 +2,15 @@
 
 Each section runs in transposed direct form II, the form (and operation
 order) of scipy.signal.sosfilt.  The state is float64 for float32 audio too,
-and every state update is kept out of the denormal range: adding and
-subtracting 1e-200 rounds magnitudes below about 1e-216 to zero, moves values
-up to about 1e-184 by at most about 1e-216, and leaves larger ones exactly as
-they were.  After a signal stops, the state decays to zero or settles in a
-limit cycle near 1e-215 (float32 output is exactly 0 either way), never in
-denormal numbers.  The guard acts per sample, so results do not depend on how
-the signal is cut into chunks.
+and the state is kept out of the denormal range: adding and subtracting
+1e-200 rounds magnitudes below about 1e-216 to zero, moves values up to about
+1e-184 by at most about 1e-216, and leaves larger ones exactly as they were.
+The guard runs after every GUARD_EVERY-th sample of the stream, counted from
+its start (so results do not depend on how the signal is cut into chunks),
+and off the per-sample recursion, which keeps the filter as fast as a plain
+one; between two guards no state can decay from 1e-216 into denormals.  After
+a signal stops, the state decays to zero or settles in a limit cycle near
+1e-215 (float32 output is exactly 0 either way).
 """
 import numpy as np
 
@@ -24,10 +26,16 @@ ctypedef fused real:
 
 # Far below any audible level, far above the denormal range (~2.2e-308).
 cdef double DENORMAL_GUARD = 1e-200
+# A state would have to shrink by 1e-92 within this many samples to slip from
+# the guard's reach into denormals (a pole radius under 1e-11).
+cdef enum:
+    GUARD_EVERY = 8
 
 
 cdef void _cascade(const real* x, Py_ssize_t xs, real* y, Py_ssize_t n,
-                   const double* sos, Py_ssize_t n_sections, double* state) noexcept nogil:
+                   const double* sos, Py_ssize_t n_sections, double* state,
+                   long long pos) noexcept nogil:
+    """Filter n samples; ``pos`` is the stream index of x[0] (it places the guards)."""
     cdef Py_ssize_t i, s
     cdef double v, out, s0, s1
     cdef const double* c
@@ -38,12 +46,13 @@ cdef void _cascade(const real* x, Py_ssize_t xs, real* y, Py_ssize_t n,
             s0 = state[2 * s]
             s1 = state[2 * s + 1]
             out = c[0] * v + s0
-            s0 = c[1] * v - c[4] * out + s1
-            s1 = c[2] * v - c[5] * out
-            state[2 * s] = (s0 + DENORMAL_GUARD) - DENORMAL_GUARD
-            state[2 * s + 1] = (s1 + DENORMAL_GUARD) - DENORMAL_GUARD
+            state[2 * s] = c[1] * v - c[4] * out + s1
+            state[2 * s + 1] = c[2] * v - c[5] * out
             v = out
         y[i] = <real>v
+        if (pos + i) % GUARD_EVERY == GUARD_EVERY - 1:
+            for s in range(2 * n_sections):
+                state[s] = (state[s] + DENORMAL_GUARD) - DENORMAL_GUARD
 
 
 cdef class SosStream:
@@ -62,6 +71,7 @@ cdef class SosStream:
     cdef Py_ssize_t n_ch
     cdef cnp.ndarray state
     cdef object out_dtype
+    cdef long long pos
 
     def __init__(self, sos):
         self._set_sos(sos)
@@ -84,6 +94,7 @@ cdef class SosStream:
         self.n_ch = 0
         self.state = None
         self.out_dtype = np.dtype(np.float32)
+        self.pos = 0
 
     cdef _accept_first(self, cnp.ndarray x):
         from fastmel import _checks
@@ -164,10 +175,13 @@ cdef class SosStream:
             for c in range(self.n_ch):
                 if item == 8:
                     _cascade[double](<const double*>xp + c * xs_ch, xs, <double*>yp + c * k, k,
-                                     self.coeffs, self.n_sections, st + c * 2 * self.n_sections)
+                                     self.coeffs, self.n_sections, st + c * 2 * self.n_sections,
+                                     self.pos)
                 else:
                     _cascade[float](<const float*>xp + c * xs_ch, xs, <float*>yp + c * k, k,
-                                    self.coeffs, self.n_sections, st + c * 2 * self.n_sections)
+                                    self.coeffs, self.n_sections, st + c * 2 * self.n_sections,
+                                    self.pos)
+        self.pos += k
         return y
 
     def flush(self):
@@ -179,11 +193,12 @@ cdef class SosStream:
         return np.zeros(lead + (0,), dtype=dtype)
 
     def _get_state(self):
-        return None if self.lead is None else (self.lead, self.state.copy())
+        return None if self.lead is None else (self.lead, self.state.copy(), self.pos)
 
     def _set_state(self, saved):
         self.reset()
         if saved is not None:
-            lead, state = saved
+            lead, state, pos = saved
             self._accept_first(np.zeros(tuple(lead) + (0,)))
             self.state[...] = state
+            self.pos = pos
