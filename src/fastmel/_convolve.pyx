@@ -24,7 +24,7 @@ from libc.string cimport memcpy, memmove, memset
 from pyfftw cimport fftw_exe
 
 from fastmel._plan cimport RealPlan, aligned_alloc, aligned_free
-from fastmel._plan import get_plan
+from fastmel._plan import _aligned_empty, get_plan
 from fastmel._spectral cimport finite_rows
 
 cnp.import_array()
@@ -47,6 +47,23 @@ DEF MAX_ND = 33
 
 cdef inline void _exec(fftw_exe* exe, void* src, void* dst) noexcept nogil:
     exe._fftw_execute(exe._plan, src, dst)
+
+
+cdef inline Py_ssize_t _round16(Py_ssize_t n) noexcept nogil:
+    return (n + 15) // 16 * 16
+
+
+cdef inline Py_ssize_t _slot(Py_ssize_t n) noexcept nogil:
+    """Values per spectrum slot for partitions of n taps: n + 1 complex, rounded
+    up to 64 bytes (16 values) so every slot is aligned for FFTW."""
+    return _round16(2 * (n + 1))
+
+
+def _aligned_zeros(shape, dtype):
+    """Zeros whose rows start on 64-byte boundaries (the row length is a multiple of 16)."""
+    out = _aligned_empty(shape[0] * shape[1], dtype).reshape(shape)
+    out[...] = 0
+    return out
 
 
 # ---------------------------------------------------------------------------
@@ -198,7 +215,7 @@ cdef class PartitionedConvolver:
         for l, (N, K) in enumerate(self.levels):
             self.N[l], self.K[l], self.S[l] = N, K, s
             self.hoff[l] = total
-            total += K * 2 * (N + 1)
+            total += K * _slot(N)
             s += N * K
             n_max = max(n_max, N)
             p = get_plan(2 * N, self.is_double, False)
@@ -208,12 +225,15 @@ cdef class PartitionedConvolver:
             self.inv[l] = p._exe
             plans.append(p)
         self._plans = plans
-        self.bank = max(total, 1)
+        self.bank = max(total, 16)
         self.n_max = n_max
         # Input history for the largest transform and the head; accumulator
         # reaching the furthest output any level writes.
-        self.hist = max(2 * n_max, self.head)
-        self.cap = self.hist + max(4096, 2 * n_max)
+        # Rows of the input buffer, its history and every compaction shift are
+        # whole multiples of 16 values (64 bytes), so the last 2N inputs of any
+        # event start on an aligned address and FFTW reads them in place.
+        self.hist = _round16(max(2 * n_max, self.head))
+        self.cap = self.hist + _round16(max(4096, 2 * n_max)) + 16
         self.ring = 1
         while self.ring < s + n_max + 1:
             self.ring *= 2
@@ -236,7 +256,7 @@ cdef class PartitionedConvolver:
         cdef Py_ssize_t r, l, k, N
         dtype = ir.dtype
         self.hhead = np.ascontiguousarray(ir[:, :self.head])
-        bank = np.zeros((self.n_ir, self.bank), dtype=dtype)
+        bank = _aligned_zeros((self.n_ir, self.bank), dtype)
         for l in range(self.n_levels):
             N = self.N[l]
             for k in range(self.K[l]):
@@ -245,7 +265,7 @@ cdef class PartitionedConvolver:
                 part = ir[:, lo:lo + N].astype(np.float64)
                 block[:, :part.shape[1]] = part / (2 * N)
                 spec = self._forward(block.astype(dtype), l)
-                o = self.hoff[l] + k * 2 * (N + 1)
+                o = self.hoff[l] + k * _slot(N)
                 bank[:, o:o + 2 * (N + 1)] = spec
         self.hspec = bank
 
@@ -298,10 +318,10 @@ cdef class PartitionedConvolver:
         self.n_ch = n_ch
         dtype = self.ir.dtype
         # History before the first sample is silence.
-        self.buf = np.zeros((n_ch, self.cap), dtype=dtype)
+        self.buf = _aligned_zeros((n_ch, self.cap), dtype)
         self.buf_pos = -self.hist
         self.buf_len = self.hist
-        self.fdl = np.zeros((n_ch, self.bank), dtype=dtype)
+        self.fdl = _aligned_zeros((n_ch, self.bank), dtype)
         self.acc = np.zeros((n_ch, self.ring), dtype=dtype)
 
     cdef cnp.ndarray _accept(self, chunk):
@@ -399,16 +419,17 @@ cdef class PartitionedConvolver:
                 done += m
 
     cdef void _compact(self) noexcept nogil:
-        """Keep the last ``hist`` inputs at the front of the buffer."""
-        cdef Py_ssize_t shift = self.buf_len - self.hist, c
+        """Move the last ``hist`` (to 15 more) inputs to the front of the buffer,
+        by a multiple of 16 values so alignment is kept."""
+        cdef Py_ssize_t shift = (self.buf_len - self.hist) // 16 * 16, c
         cdef char* base = <char*>cnp.PyArray_DATA(self.buf)
         if shift <= 0:
             return
         for c in range(self.n_ch):
             memmove(base + c * self.cap * self.item,
-                    base + (c * self.cap + shift) * self.item, self.hist * self.item)
+                    base + (c * self.cap + shift) * self.item, (self.buf_len - shift) * self.item)
         self.buf_pos += shift
-        self.buf_len = self.hist
+        self.buf_len -= shift
 
     cdef void _piece(self, const char* xp, Py_ssize_t xs_ch, Py_ssize_t xs, Py_ssize_t m,
                      real* y, Py_ssize_t y_row) noexcept nogil:
@@ -462,26 +483,24 @@ cdef class PartitionedConvolver:
         """Level l's block ending at input T: transform, multiply along the delay
         line, add the inverse into the accumulator at [T - N + S, T + S)."""
         cdef Py_ssize_t N = self.N[l], K = self.K[l], nb = N + 1, k, slot, b, i, p, run
+        cdef Py_ssize_t stride = _slot(N)
         cdef real* tb = <real*>self.tbuf
-        cdef real* sp = <real*>self.spec
         cdef real* ys = <real*>self.yspec
         cdef real* line = fdl + self.hoff[l]
         cdef const real* h = hs + self.hoff[l]
         b = T // N - 1
-        memcpy(tb, buf + (T - 2 * N - self.buf_pos), 2 * N * sizeof(real))
         slot = b % K
-        # FFTW writes only to buffers aligned like its plan's: go through sp.
-        _exec(&self.fwd[l], tb, sp)
-        memcpy(line + slot * 2 * nb, sp, 2 * nb * sizeof(real))
+        # Input and delay-line slot are both 64-byte aligned, like the plan's arrays.
+        _exec(&self.fwd[l], <void*>(buf + (T - 2 * N - self.buf_pos)), line + slot * stride)
         for k in range(K):
             # Partition k meets the input spectrum of k blocks ago.
             slot = (b - k) % K
             if slot < 0:
                 slot += K
             if real is float:
-                fastmel_cmac_f32(line + slot * 2 * nb, h + k * 2 * nb, ys, nb, k == 0)
+                fastmel_cmac_f32(line + slot * stride, h + k * stride, ys, nb, k == 0)
             else:
-                fastmel_cmac_f64(line + slot * 2 * nb, h + k * 2 * nb, ys, nb, k == 0)
+                fastmel_cmac_f64(line + slot * stride, h + k * stride, ys, nb, k == 0)
         _exec(&self.inv[l], ys, tb)
         p = T - N + self.S[l]
         i = 0
