@@ -38,6 +38,8 @@ from importlib import resources
 
 import numpy as np
 
+from fastmel.cli.options import positive_int
+
 FULL_SECONDS = 60.0
 QUICK_SECONDS = 10.0
 CONV_SECONDS = {False: 10.0, True: 2.0}  # by --quick
@@ -462,16 +464,6 @@ def bandpass(seconds, repeats, peers, notes):
 # Command
 # --------------------------------------------------------------------------- #
 
-def _repeats(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
-
-
 def add_parser(sub):
     p = sub.add_parser(
         "bench", help="time fastmel beside librosa, scipy, pedalboard, kaldi-native-fbank",
@@ -480,7 +472,7 @@ def add_parser(sub):
     p.add_argument("--quick", action="store_true",
                    help=f"{QUICK_SECONDS:g} s of audio instead of {FULL_SECONDS:g} s "
                         f"(a few seconds in all)")
-    p.add_argument("--repeats", type=_repeats, default=None,
+    p.add_argument("--repeats", type=positive_int, default=None,
                    help="timed runs per candidate, the least is shown "
                         "(default 10, 3 with --quick)")
     p.set_defaults(run=run)

@@ -26,6 +26,7 @@ import numpy as np
 import soundfile as sf
 
 from fastmel.cli.jobs import Job
+from fastmel.cli.options import positive_int
 
 MANIFEST = "manifest.jsonl"
 
@@ -184,13 +185,6 @@ def _run_dask(job, params, client):
         client.cancel(futures)
 
 
-def _positive(text):
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
 def add_parser(sub):
     p = sub.add_parser(
         "features", help="compute log-mel / MFCC features for files and folders",
@@ -213,7 +207,7 @@ def add_parser(sub):
                    help="floor at max - TOP_DB per file (default 80; negative disables)")
     p.add_argument("--dtype", choices=("float32", "float16"), default="float32")
     p.add_argument("--mono", action="store_true", help="average channels")
-    p.add_argument("--jobs", "-j", type=_positive, default=None,
+    p.add_argument("--jobs", "-j", type=positive_int, default=None,
                    help="worker threads (default: all cores)")
     p.add_argument("--overwrite", action="store_true", help="recompute existing outputs")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress or summary")

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from fastmel.cli.options import positive_int
+
 PLOT_HINT = "pip install 'fastmel[plot]'"
 
 # Frequencies (Hz) worth a tick on a mel axis; those inside the band are used.
@@ -103,16 +105,6 @@ def _default_n_fft(sr):
     return 2 ** max(1, round(math.log2(0.025 * sr)))
 
 
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
-
-
 def read_audio(path, sr=None):
     """``(data [shape=(channels, n)] float32, rate)`` of a file, resampled to ``sr`` if given.
 
@@ -152,15 +144,15 @@ def add_parser(sub):
     p.add_argument("file", metavar="FILE", help="audio file (any format soundfile reads)")
     p.add_argument("-o", "--output", metavar="OUT",
                    help="picture to write (default: FILE's name + .png, in the current folder)")
-    p.add_argument("--sr", type=_positive_int, default=None,
+    p.add_argument("--sr", type=positive_int, default=None,
                    help="resample to this rate first (default: the file's own)")
-    p.add_argument("--n-fft", type=_positive_int, default=None,
+    p.add_argument("--n-fft", type=positive_int, default=None,
                    help="FFT size (default: the power of two nearest 25 ms)")
-    p.add_argument("--win-length", type=_positive_int, default=None,
+    p.add_argument("--win-length", type=positive_int, default=None,
                    help="window length (default: n_fft)")
-    p.add_argument("--hop", type=_positive_int, default=None,
+    p.add_argument("--hop", type=positive_int, default=None,
                    help="hop length in samples (default: 10 ms)")
-    p.add_argument("--n-mels", type=_positive_int, default=80, help="mel bands (default 80)")
+    p.add_argument("--n-mels", type=positive_int, default=80, help="mel bands (default 80)")
     p.add_argument("--fmin", type=float, default=0.0)
     p.add_argument("--fmax", type=float, default=None)
     p.add_argument("--top-db", type=float, default=80.0,
