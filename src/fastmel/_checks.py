@@ -65,22 +65,33 @@ def positive_number(value, name):
     return value
 
 
+def stream_chunk(chunk, lead, dtype=None):
+    """A stream's chunk, checked, as ``((channels, k) array, leading shape)``.
+
+    The checks and conversion of an offline call (real floats, other float
+    types converted, finite after conversion), plus the stream's channel
+    layout: ``lead`` is the leading shape fixed by its first chunk (None until
+    then).  Every stream's slow path goes through here, before any state
+    changes; fast paths only skip it for arrays already in the right form.
+    """
+    x = audio(chunk, "chunk", dtype=dtype)
+    this = x.shape[:-1]
+    if lead is not None and this != lead:
+        raise ParameterError(
+            f"chunk has leading shape {this}, but this stream carries {lead}; "
+            f"the leading shape is fixed per stream (reset() to change it)")
+    return x.reshape(int(np.prod(this, dtype=np.int64)), x.shape[-1]), this
+
+
 class ChannelLayout:
     """The leading shape a signal stream is fixed to by its first chunk."""
 
     def __init__(self):
         self.lead = None
 
-    def check(self, chunk, name="chunk"):
-        """``chunk`` as a checked (channels, k) float array; the stream's layout is
-        fixed by the first accepted chunk, later ones must match it."""
-        x = audio(chunk, name)
-        lead = x.shape[:-1]
-        if self.lead is not None and lead != self.lead:
-            raise ParameterError(
-                f"{name} has leading shape {lead}, but this stream carries {self.lead}; "
-                f"the leading shape is fixed per stream (reset() to change it)")
-        return x.reshape(int(np.prod(lead, dtype=np.int64)), x.shape[-1]), lead
+    def check(self, chunk):
+        """``chunk`` as a checked (channels, k) float array and its leading shape."""
+        return stream_chunk(chunk, self.lead)
 
     def accept(self, lead):
         self.lead = lead

@@ -25,7 +25,9 @@ from pyfftw cimport fftw_exe
 
 from fastmel._plan cimport RealPlan, aligned_alloc, aligned_free
 from fastmel._plan import _aligned_empty, get_plan
-from fastmel._spectral cimport finite_rows
+from fastmel._checks import stream_chunk
+from fastmel._spectral cimport finite_rows, readable_as_is
+from fastmel.exceptions import ParameterError
 
 cnp.import_array()
 
@@ -304,12 +306,11 @@ cdef class PartitionedConvolver:
     cdef _begin(self, tuple lead):
         cdef Py_ssize_t n_ch = 1
         if len(lead) + 1 > MAX_ND:
-            raise ValueError(f"chunk has too many dimensions ({len(lead) + 1})")
+            raise ParameterError(f"chunk has too many dimensions ({len(lead) + 1})")
         for i, d in enumerate(lead):
             n_ch *= d
             self.dims[i] = d
         if self.n_ir > 1 and n_ch != self.n_ir:
-            from fastmel.exceptions import ParameterError
             raise ParameterError(
                 f"this convolver holds {self.n_ir} impulse responses, one per channel, "
                 f"but the chunk has {n_ch} channels (leading shape {lead})")
@@ -328,32 +329,18 @@ cdef class PartitionedConvolver:
         """The chunk as (k,) or (channels, k) in the working precision, or raise
         (before any state changes)."""
         cdef cnp.ndarray x
-        cdef int i
-        cdef Py_ssize_t xs_ch, n_ch = 1
-        if not cnp.PyArray_Check(chunk) or cnp.PyArray_TYPE(<cnp.ndarray>chunk) != cnp.PyArray_TYPE(<cnp.ndarray>self.ir) \
-                or not cnp.PyArray_ISNOTSWAPPED(<cnp.ndarray>chunk):
-            from fastmel import _checks
-            chunk = _checks.real_float(chunk, "chunk").astype(self.ir.dtype)
-        x = <cnp.ndarray>chunk
-        if x.ndim == 0:
-            from fastmel.exceptions import ParameterError
-            raise ParameterError("chunk must have at least one dimension (time last), got a scalar")
-        lead = (<object>x).shape[:-1]
-        if self.lead is not None and lead != self.lead:
-            from fastmel.exceptions import ParameterError
-            raise ParameterError(
-                f"chunk has leading shape {lead}, but this stream carries {self.lead}; "
-                f"the leading shape is fixed per stream (reset() to change it)")
-        for d in lead:
-            n_ch *= d
-        if x.ndim > 2:
-            x = x.reshape(n_ch, cnp.PyArray_DIM(x, x.ndim - 1))
-        xs_ch = cnp.PyArray_STRIDE(x, 0) // self.item if x.ndim == 2 else 0
-        if not finite_rows(cnp.PyArray_DATA(x), self.is_double, n_ch, xs_ch,
-                           cnp.PyArray_DIM(x, x.ndim - 1),
-                           cnp.PyArray_STRIDE(x, x.ndim - 1) // self.item):
-            from fastmel.exceptions import ParameterError
-            raise ParameterError("chunk contains non-finite values (NaN or inf); audio must be finite")
+        cdef Py_ssize_t xs_ch
+        if self.lead is not None and readable_as_is(chunk, cnp.PyArray_TYPE(self.ir),
+                                                    self.lead_nd, self.dims):
+            x = <cnp.ndarray>chunk
+            xs_ch = cnp.PyArray_STRIDE(x, 0) // self.item if x.ndim == 2 else 0
+            if not finite_rows(cnp.PyArray_DATA(x), self.is_double, self.n_ch, xs_ch,
+                               cnp.PyArray_DIM(x, x.ndim - 1),
+                               cnp.PyArray_STRIDE(x, x.ndim - 1) // self.item):
+                raise ParameterError(
+                    "chunk contains non-finite values (NaN or inf); audio must be finite")
+            return x
+        x, lead = stream_chunk(chunk, self.lead, self.ir.dtype)
         if self.lead is None:
             self._begin(lead)
         return x

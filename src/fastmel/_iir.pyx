@@ -16,7 +16,9 @@ import numpy as np
 
 cimport numpy as cnp
 
-from fastmel._spectral cimport finite_rows
+from fastmel._checks import stream_chunk
+from fastmel._spectral cimport finite_rows, readable_as_is
+from fastmel.exceptions import ParameterError
 
 cnp.import_array()
 
@@ -96,12 +98,9 @@ cdef class SosStream:
         self.out_dtype = np.dtype(np.float32)
         self.pos = 0
 
-    cdef _accept_first(self, cnp.ndarray x):
-        from fastmel import _checks
-        x = _checks.audio(x, "chunk")
-        lead = (<object>x).shape[:-1]
+    cdef _begin(self, tuple lead, dtype):
+        """Fix the channel layout and output dtype; zero state."""
         if len(lead) > 32:
-            from fastmel.exceptions import ParameterError
             raise ParameterError(f"chunk has too many dimensions ({len(lead) + 1})")
         self.lead = lead
         self.lead_nd = len(lead)
@@ -110,8 +109,7 @@ cdef class SosStream:
             self.dims[i] = d
             self.n_ch *= d
         self.state = np.zeros((self.n_ch, 2 * self.n_sections))
-        self.out_dtype = x.dtype
-        return x
+        self.out_dtype = np.dtype(dtype)
 
     def process(self, chunk):
         """Filter the next chunk [shape=(..., k)]; returns [shape=(..., k)], same dtype.
@@ -125,49 +123,29 @@ cdef class SosStream:
             Integer, boolean or complex samples; the stream is unchanged.
         """
         cdef cnp.ndarray x, y
-        cdef int typenum, i
         cdef Py_ssize_t k, xs, xs_ch, c, item
         cdef char* xp
         cdef char* yp
         cdef double* st
-        from_first = False
-        if self.lead is None:
-            x = self._accept_first(chunk if cnp.PyArray_Check(chunk) else np.asarray(chunk))
-            from_first = True
-        elif cnp.PyArray_Check(chunk):
+        if self.lead is not None and readable_as_is(chunk, -1, self.lead_nd, self.dims):
             x = <cnp.ndarray>chunk
-        else:
-            x = np.asarray(chunk)
-        typenum = cnp.PyArray_TYPE(x)
-        if not from_first and not ((typenum == cnp.NPY_FLOAT32 or typenum == cnp.NPY_FLOAT64)
-                                   and cnp.PyArray_ISNOTSWAPPED(x)):
-            from fastmel import _checks
-            x = _checks.real_float(x, "chunk").astype(
-                np.float32 if x.dtype.itemsize <= 4 else np.float64)
-            typenum = cnp.PyArray_TYPE(x)
-        if not from_first:
-            from fastmel.exceptions import ParameterError
-            if x.ndim != self.lead_nd + 1:
+            item = x.itemsize
+            xs_ch = cnp.PyArray_STRIDE(x, 0) // item if x.ndim == 2 else 0
+            if not finite_rows(cnp.PyArray_DATA(x), item == 8, self.n_ch, xs_ch,
+                               cnp.PyArray_DIM(x, x.ndim - 1),
+                               cnp.PyArray_STRIDE(x, x.ndim - 1) // item):
                 raise ParameterError(
-                    f"chunk has leading shape {(<object>x).shape[:-1]}, but this stream carries "
-                    f"{self.lead}; the leading shape is fixed per stream (reset() to change it)")
-            for i in range(self.lead_nd):
-                if cnp.PyArray_DIM(x, i) != self.dims[i]:
-                    raise ParameterError(
-                        f"chunk has leading shape {(<object>x).shape[:-1]}, but this stream "
-                        f"carries {self.lead}; the leading shape is fixed per stream")
-        if x.ndim > 2:
-            x = x.reshape(self.n_ch, cnp.PyArray_DIM(x, x.ndim - 1))
+                    "chunk contains non-finite values (NaN or inf); audio must be finite")
+        else:
+            x, lead = stream_chunk(chunk, self.lead)
+            if self.lead is None:
+                self._begin(lead, x.dtype)
         item = x.itemsize
         k = cnp.PyArray_DIM(x, x.ndim - 1)
         xs = cnp.PyArray_STRIDE(x, x.ndim - 1) // item
         xs_ch = cnp.PyArray_STRIDE(x, 0) // item if x.ndim == 2 else 0
-        if not from_first:
-            if not finite_rows(cnp.PyArray_DATA(x), item == 8, self.n_ch, xs_ch, k, xs):
-                from fastmel.exceptions import ParameterError
-                raise ParameterError("chunk contains non-finite values (NaN or inf); audio must be finite")
         self.dims[self.lead_nd] = k
-        y = cnp.PyArray_EMPTY(self.lead_nd + 1, self.dims, typenum, 0)
+        y = cnp.PyArray_EMPTY(self.lead_nd + 1, self.dims, cnp.PyArray_TYPE(x), 0)
         xp = <char*>cnp.PyArray_DATA(x)
         yp = <char*>cnp.PyArray_DATA(y)
         st = <double*>cnp.PyArray_DATA(self.state)
@@ -193,12 +171,14 @@ cdef class SosStream:
         return np.zeros(lead + (0,), dtype=dtype)
 
     def _get_state(self):
-        return None if self.lead is None else (self.lead, self.state.copy(), self.pos)
+        if self.lead is None:
+            return None
+        return (self.lead, self.state.copy(), self.pos, self.out_dtype.str)
 
     def _set_state(self, saved):
         self.reset()
         if saved is not None:
-            lead, state, pos = saved
-            self._accept_first(np.zeros(tuple(lead) + (0,)))
+            lead, state, pos, dtype = saved
+            self._begin(tuple(lead), dtype)
             self.state[...] = state
             self.pos = pos

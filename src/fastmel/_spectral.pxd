@@ -1,4 +1,5 @@
 # The per-frame spectral kernel shared by the offline functions and the streams.
+cimport numpy as cnp
 from fastmel._plan cimport RealPlan
 
 # What a kernel writes for each frame.
@@ -59,3 +60,6 @@ cdef class SpectralKernel:
 
 cdef bint finite_rows(const void* x, bint is_double, Py_ssize_t rows, Py_ssize_t row_stride,
                       Py_ssize_t n, Py_ssize_t stride) noexcept nogil
+
+cdef bint readable_as_is(object chunk, int typenum, int lead_nd,
+                         const cnp.npy_intp* dims) noexcept

@@ -342,6 +342,30 @@ cdef bint finite_rows(const void* x, bint is_double, Py_ssize_t rows, Py_ssize_t
     return True
 
 
+cdef bint readable_as_is(object chunk, int typenum, int lead_nd,
+                         const cnp.npy_intp* dims) noexcept:
+    """True when a stream can read ``chunk`` without the checks of stream_chunk's
+    slow path: an ndarray of ``typenum`` (-1: float32 or float64) in native byte
+    order, at most 2-D, whose leading dimensions are ``dims[:lead_nd]``.
+    Finiteness is still the caller's to check."""
+    cdef cnp.ndarray x
+    cdef int i, t
+    if not cnp.PyArray_Check(chunk):
+        return False
+    x = <cnp.ndarray>chunk
+    t = cnp.PyArray_TYPE(x)
+    if typenum >= 0 and t != typenum:
+        return False
+    if typenum < 0 and t != cnp.NPY_FLOAT32 and t != cnp.NPY_FLOAT64:
+        return False
+    if not cnp.PyArray_ISNOTSWAPPED(x) or x.ndim != lead_nd + 1 or x.ndim > 2:
+        return False
+    for i in range(lead_nd):
+        if cnp.PyArray_DIM(x, i) != dims[i]:
+            return False
+    return True
+
+
 def floor_below_max(cnp.ndarray values, double top_db, Py_ssize_t group):
     """Clip each run of ``group`` values of the C-contiguous float array (finite
     values) at its maximum minus top_db, in place."""

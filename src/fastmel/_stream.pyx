@@ -18,11 +18,11 @@ cimport numpy as cnp
 from libc.string cimport memcpy, memmove, memset
 
 from fastmel._spectral cimport (
-    BLOCK, OUT_COMPLEX, SpectralKernel, Workspace, finite_rows,
+    BLOCK, OUT_COMPLEX, SpectralKernel, Workspace, finite_rows, readable_as_is,
 )
 
 from fastmel._analysis import analyze
-from fastmel._checks import real_float
+from fastmel._checks import stream_chunk
 from fastmel.exceptions import ParameterError
 
 cnp.import_array()
@@ -133,44 +133,6 @@ cdef class FrameStream:
             # Raw samples go after room for the left padding, built later.
             self.buf_len = self.pad
 
-    cdef cnp.ndarray _check(self, chunk):
-        """The chunk as a (k,) or (channels, k) array of this stream's precision, or raise.
-
-        Nothing changes unless the chunk is accepted (a first chunk fixes the
-        leading shape only once its samples are known to be finite)."""
-        cdef cnp.ndarray x
-        if not cnp.PyArray_Check(chunk):
-            chunk = np.asarray(chunk)
-        x = <cnp.ndarray>chunk
-        if cnp.PyArray_TYPE(x) != self.typenum or not cnp.PyArray_ISNOTSWAPPED(x):
-            # The same conversion as the offline call's, so both round alike;
-            # an overflow to inf is rejected below with the other non-finite values.
-            with np.errstate(over="ignore"):
-                x = real_float(x, "chunk").astype(self.dtype)
-        if x.ndim == 0:
-            raise ParameterError("chunk must have at least one dimension (time last), got a scalar")
-        lead = (<object>x).shape[:-1]
-        if self.lead is not None and lead != self.lead:
-            raise ParameterError(
-                f"chunk has leading shape {lead}, but this stream carries {self.lead}; "
-                f"the leading shape is fixed per stream (reset() to change it)")
-        if x.ndim > 2:
-            n_ch = 1
-            for d in lead:
-                n_ch *= d
-            x = x.reshape(n_ch, x.shape[x.ndim - 1])
-        if self.lead is None:
-            n_ch = 1
-            for d in lead:
-                n_ch *= d
-            xs_ch = x.strides[0] // self.item if x.ndim == 2 else 0
-            if not finite_rows(cnp.PyArray_DATA(x), self.kernel.is_double, n_ch, xs_ch,
-                               x.shape[x.ndim - 1], x.strides[x.ndim - 1] // self.item):
-                raise ParameterError(
-                    "chunk contains non-finite values (NaN or inf); audio must be finite")
-            self._begin(lead)
-        return x
-
     cdef Py_ssize_t _frames_ready(self, Py_ssize_t n_in) noexcept:
         """Frames computable once n_in raw samples are in (before the right padding)."""
         cdef Py_ssize_t avail
@@ -208,9 +170,12 @@ cdef class FrameStream:
         cdef cnp.ndarray x
         cdef cnp.ndarray out
         cdef Py_ssize_t k, xs_ch, xs
-        if not self._fast_ok(chunk):
-            chunk = self._check(chunk)
-        x = <cnp.ndarray>chunk
+        if self.lead is not None and readable_as_is(chunk, self.typenum, self.lead_nd, self.dims):
+            x = <cnp.ndarray>chunk
+        else:
+            x, lead = stream_chunk(chunk, self.lead, self.dtype)
+            if self.lead is None:
+                self._begin(lead)
         k = cnp.PyArray_DIM(x, x.ndim - 1)
         xs = cnp.PyArray_STRIDE(x, x.ndim - 1) // self.item
         xs_ch = cnp.PyArray_STRIDE(x, 0) // self.item if x.ndim == 2 else 0
@@ -219,23 +184,6 @@ cdef class FrameStream:
         out = self._new_out(self._frames_ready(self.n_in + k) - self.t_next)
         self._feed(<const char*>cnp.PyArray_DATA(x), xs_ch, xs, k, out, self.t_next)
         return out
-
-    cdef bint _fast_ok(self, chunk):
-        """True for an array this stream reads directly: its dtype, native
-        byte order, its leading shape, and at most two dimensions."""
-        cdef cnp.ndarray x
-        cdef int i
-        if self.lead is None or not cnp.PyArray_Check(chunk):
-            return False
-        x = <cnp.ndarray>chunk
-        if cnp.PyArray_TYPE(x) != self.typenum or not cnp.PyArray_ISNOTSWAPPED(x):
-            return False
-        if x.ndim != self.lead_nd + 1 or x.ndim > 2:
-            return False
-        for i in range(self.lead_nd):
-            if cnp.PyArray_DIM(x, i) != self.dims[i]:
-                return False
-        return True
 
     cdef _feed(self, const char* xp, Py_ssize_t xs_ch, Py_ssize_t xs, Py_ssize_t k,
                cnp.ndarray out, Py_ssize_t t_first):
