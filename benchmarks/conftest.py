@@ -336,43 +336,6 @@ def import_knf():
     return knf
 
 
-def knf_fbank_options(knf, wl: Workload, kaldi_defaults: bool = False):
-    """OnlineFbank options as close to W1 as Kaldi fbank allows.
-
-    25 ms / 10 ms frames (400 / 160 samples, FFT rounded up to 512), 80 mel bins over
-    0 .. sr/2, hann window, no dither (dither draws a Gaussian per sample and roughly
-    doubles knf's cost), no pre-emphasis, no DC removal, snip_edges=False (Kaldi's
-    centred framing). The output is Kaldi's log (not dB) of the mel power on Kaldi's
-    mel scale: a different filterbank, the same amount of work.
-
-    ``kaldi_defaults=True``: Kaldi's own defaults (dither 3e-5, povey window, pre-emphasis
-    0.97, DC removal, snip_edges=True) with only the rate, frame sizes and 80 bins set; shown
-    for context, it is what the SPEC's "about 21 us per chunk" was measured with.
-    """
-    opts = knf.FbankOptions()
-    if kaldi_defaults:
-        fo = opts.frame_opts
-        fo.samp_freq = float(wl.sr)
-        fo.frame_length_ms = 1000.0 * wl.win_length / wl.sr
-        fo.frame_shift_ms = 1000.0 * wl.hop_length / wl.sr
-        opts.mel_opts.num_bins = wl.n_mels
-        return opts
-    fo = opts.frame_opts
-    fo.samp_freq = float(wl.sr)
-    fo.frame_length_ms = 1000.0 * wl.win_length / wl.sr
-    fo.frame_shift_ms = 1000.0 * wl.hop_length / wl.sr
-    fo.dither = 0.0
-    fo.preemph_coeff = 0.0
-    fo.remove_dc_offset = False
-    fo.snip_edges = False
-    fo.round_to_power_of_two = True
-    fo.window_type = "hann"
-    opts.mel_opts.num_bins = wl.n_mels
-    opts.mel_opts.low_freq = 0.0
-    opts.mel_opts.high_freq = 0.0  # <= 0: relative to Nyquist
-    return opts
-
-
 def make_knf_online(knf, wl: Workload, chunks: list[np.ndarray], tolist: bool = False, kaldi_defaults: bool = False):
     """kaldi-native-fbank OnlineFbank fed the same chunks, reading every ready frame after each.
 
@@ -381,8 +344,10 @@ def make_knf_online(knf, wl: Workload, chunks: list[np.ndarray], tolist: bool = 
     With ``tolist=True`` each chunk is passed as ``chunk.tolist()`` (converted inside the
     timing): pybind11 turns a Python list into its ``std::vector<float>`` faster than it
     walks a numpy array element by element, so this is the fastest way to feed it numpy audio.
-    ``kaldi_defaults``: see ``knf_fbank_options``.
+    ``kaldi_defaults``: see ``fastmel.cli.bench.knf_fbank_options``.
     """
+    from fastmel.cli.bench import knf_fbank_options  # the options `fastmel bench` uses
+
     opts = knf_fbank_options(knf, wl, kaldi_defaults)
     sr = float(wl.sr)
     OnlineFbank = knf.OnlineFbank

@@ -53,7 +53,7 @@ to the whole-signal maximum cannot stream; same calls as ``test_bench_stream.py`
                         ``get_frame(i)`` for every newly ready frame (as a real-time reader would), then
                         ``input_finished()``; once with the numpy views, once with ``c.tolist()`` (faster
                         in knf: pybind11 walks a numpy array element by element); options in
-                        ``conftest.knf_fbank_options`` (dither 0). A third row, for context only, keeps
+                        ``fastmel.cli.bench.knf_fbank_options`` (dither 0). A third row, for context only, keeps
                         Kaldi's default options (dither 3e-5 etc.), the SPEC's "about 21 us" setting
 
 Per-chunk cost = min whole-stream time / number of chunks. Targets (SPEC section 3): stream
@@ -78,6 +78,12 @@ import sys
 import time
 
 import numpy as np
+
+try:
+    from fastmel.cli.bench import cpu_model
+except ImportError:  # fastmel not built: the report says so below
+    def cpu_model():
+        return platform.processor() or "unknown CPU"
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -139,17 +145,6 @@ def _ratio(num, den, fmt="{:.2f}x") -> str:
 
 def _verdict(value: float, ok: bool) -> str:
     return f"{value:.2f}x {'PASS' if ok else 'FAIL'}"
-
-
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def offline_section(args, names, fastmel) -> None:
@@ -431,7 +426,7 @@ def main(argv=None) -> int:
     fm_version = getattr(fastmel, "__version__", "?") if fastmel else "NOT IMPORTABLE"
     print("## fastmel log-mel benchmark\n")
     print(
-        f"- {_cpu_model()}, {os.cpu_count()} CPUs; Python {platform.python_version()}; "
+        f"- {cpu_model()}, {os.cpu_count()} CPUs; Python {platform.python_version()}; "
         f"numpy {np.__version__}; librosa {librosa.__version__}; pyfftw {pyfftw.__version__}; "
         f"fastmel {fm_version}"
     )

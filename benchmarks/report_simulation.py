@@ -72,6 +72,12 @@ import time
 
 import numpy as np
 
+try:
+    from fastmel.cli.bench import cpu_model
+except ImportError:  # fastmel not built: the report says so below
+    def cpu_model():
+        return platform.processor() or "unknown CPU"
+
 # --------------------------------------------------------------------------- #
 # Workloads
 # --------------------------------------------------------------------------- #
@@ -380,17 +386,6 @@ def measure(cand: Candidate, repeats: int, warmup: int) -> tuple[list[float], fl
         if gc_was_enabled:
             gc.enable()
     return times, (cpu / wall if wall > 0 else float("nan"))
-
-
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def _load() -> str:
@@ -712,7 +707,7 @@ def main(argv=None) -> int:
     load_start = _load()
     print("## fastmel recording-simulation benchmark\n")
     print(
-        f"- {_cpu_model()}, {os.cpu_count()} CPUs; Python {platform.python_version()}; numpy {np.__version__}; "
+        f"- {cpu_model()}, {os.cpu_count()} CPUs; Python {platform.python_version()}; numpy {np.__version__}; "
         f"scipy {scipy.__version__}; pedalboard {getattr(pedalboard, '__version__', 'NOT INSTALLED')}; "
         f"fastmel {getattr(fastmel, '__version__', 'NOT IMPORTABLE')}"
     )
