@@ -206,15 +206,16 @@ assert librosa.__version__.startswith("0.11"), "reference is librosa 0.11"
 
 
 def assert_bits_equal(got, ref, what="stream"):
-    """Same dtype, shape and bytes (stricter than array_equal: -0.0 != +0.0)."""
+    """Same type, dtype, shape and bytes (stricter than np.array_equal: -0.0 != +0.0);
+    real or complex."""
     assert isinstance(got, np.ndarray)
     assert got.dtype == ref.dtype, f"{what}: dtype {got.dtype} != {ref.dtype}"
     assert got.shape == ref.shape, f"{what}: shape {got.shape} != {ref.shape}"
     if not np.array_equal(got, ref):
-        bad = np.argwhere(got != ref)
-        diff = np.max(np.abs(got.astype(np.float64) - ref.astype(np.float64)))
+        diff = np.abs(got.astype(np.complex128) - ref.astype(np.complex128))
+        bad = np.argwhere(diff > 0) if np.all(np.isfinite(diff)) else np.argwhere(~(got == ref))
         raise AssertionError(f"{what}: {len(bad)} values differ, first at {tuple(bad[0])}, "
-                             f"max |diff| {diff:.3e}")
+                             f"max |diff| {np.nanmax(diff):.3e}")
     assert np.ascontiguousarray(got).tobytes() == np.ascontiguousarray(ref).tobytes(), \
         f"{what}: equal values but different bits (signed zeros)"
 

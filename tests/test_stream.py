@@ -25,9 +25,11 @@ import fastmel
 from conftest import (
     RTOL_F32,
     RTOL_F64,
+    assert_bits_equal,
     assert_close_rel,
     assert_db_close,
     complex_of,
+    cut,
     multichannel,
 )
 from fastmel import ParameterError
@@ -124,37 +126,6 @@ def expected_stream(ext, y):
             ext(y)
         return empty
     return ext(y)
-
-
-def assert_bits_equal(got, ref, what="stream"):
-    """Same type, dtype, shape and bytes (stricter than np.array_equal: -0.0 != +0.0)."""
-    assert isinstance(got, np.ndarray)
-    assert got.dtype == ref.dtype, f"{what}: dtype {got.dtype} != offline {ref.dtype}"
-    assert got.shape == ref.shape, f"{what}: shape {got.shape} != offline {ref.shape}"
-    if not np.array_equal(got, ref):
-        diff = np.abs(got.astype(np.complex128) - ref.astype(np.complex128))
-        bad = np.argwhere(diff > 0) if np.all(np.isfinite(diff)) else np.argwhere(~(got == ref))
-        raise AssertionError(f"{what}: {len(bad)} values differ from offline, first at "
-                             f"{tuple(bad[0])}, max |diff| {np.nanmax(diff):.3e}")
-    assert np.ascontiguousarray(got).tobytes() == np.ascontiguousarray(ref).tobytes(), \
-        f"{what}: equal values but different bits (signed zeros)"
-
-
-def cut(n, sizes):
-    """Chunk boundaries: ``sizes`` applied cyclically until n samples are used
-    (every listed size is used at least once, so zero-size chunks always occur
-    when listed, even for an empty signal)."""
-    bounds = []
-    pos = 0
-    i = 0
-    if sum(sizes) == 0:
-        sizes = list(sizes) + [max(n, 1)]
-    while pos < n or i < len(sizes):
-        k = sizes[i % len(sizes)]
-        bounds.append((min(pos, n), min(pos + k, n)))
-        pos += k
-        i += 1
-    return bounds
 
 
 def feed(stream, y, sizes, *, check_shape=None):
