@@ -92,6 +92,11 @@ class _Extractor:
     def _check_streamable(self):
         pass
 
+    def _set_framing(self, c):
+        self.dtype = _working_dtype(c["dtype"])
+        self.framing = Framing.make(c["n_fft"], c["hop_length"], c["win_length"], c["window"],
+                                    c["center"], c["pad_mode"])
+
     def _new_stream(self):
         return FrameStream(self, self.kernel, self.framing)
 
@@ -115,9 +120,7 @@ class STFT(_Extractor):
 
     def _build(self):
         c = self._config
-        self.dtype = _working_dtype(c["dtype"])
-        self.framing = Framing.make(c["n_fft"], c["hop_length"], c["win_length"], c["window"],
-                                    c["center"], c["pad_mode"])
+        self._set_framing(c)
         self.kernel = self.framing.kernel(self.dtype, OUT_COMPLEX)
 
     def __call__(self, y):
@@ -169,9 +172,7 @@ class MelSpectrogram(_Extractor):
 
     def _build(self):
         c = self._config
-        self.dtype = _working_dtype(c["dtype"])
-        self.framing = Framing.make(c["n_fft"], c["hop_length"], c["win_length"], c["window"],
-                                    c["center"], c["pad_mode"])
+        self._set_framing(c)
         self.power = _checks.positive_number(c["power"], "power")
         self.mel_args = (("sr", c["sr"]), ("n_mels", c["n_mels"]), ("fmin", c["fmin"]),
                          ("fmax", c["fmax"]), ("htk", bool(c["htk"])), ("norm", c["norm"]))
