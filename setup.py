@@ -3,6 +3,7 @@
 Metadata lives in setup.cfg; this file only describes the Cython extensions.
 """
 import os
+import sys
 
 import numpy
 from Cython.Build import cythonize
@@ -11,11 +12,15 @@ from setuptools import Extension, setup
 HERE = os.path.dirname(os.path.abspath(__file__))
 INCLUDE = os.path.join("src", "fastmel", "_include")
 
-# Compiler directives are set here, once, for every module.
+# Compiler directives are set here, once, for every module.  The kernels work
+# on raw pointers, which these checks never touch; boundscheck and wraparound
+# stay on because they also govern indexing of Python objects (tuples, lists,
+# ndarrays), where turning them off silently misreads negative indices (numpy
+# 2.5 made ndarray a sequence, so Cython passes ``a[-1]`` through unchanged).
 CYTHON_DIRECTIVES = {
     "language_level": 3,
-    "boundscheck": False,
-    "wraparound": False,
+    "boundscheck": True,
+    "wraparound": True,
     "cdivision": True,
     "initializedcheck": False,
     "nonecheck": False,
@@ -29,7 +34,10 @@ def extension(name):
         f"fastmel.{name}",
         [os.path.join("src", "fastmel", f"{name}.pyx")],
         include_dirs=[numpy.get_include(), INCLUDE],
-        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+        # Built against any numpy 2.x, the modules also run on the oldest numpy
+        # setup.cfg admits.
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION"),
+                       ("NPY_TARGET_VERSION", "NPY_1_25_API_VERSION")],
         extra_compile_args=["-O3"],
     )
 
@@ -39,5 +47,9 @@ setup(
         [extension(name) for name in ("_plan", "_spectral", "_stream", "_iir", "_convolve")],
         compiler_directives=CYTHON_DIRECTIVES,
         include_path=[os.path.join("src")],
+        # The generated C depends on the interpreter and on numpy's .pxd, so
+        # each stack gets its own copy: one checkout builds for several Pythons.
+        build_dir=os.path.join(
+            "build", f"cython-{sys.implementation.cache_tag}-numpy{numpy.__version__}"),
     ),
 )

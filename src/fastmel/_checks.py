@@ -20,9 +20,20 @@ def audio(y, name="y", dtype=None):
             y = y.astype(dtype, copy=False)
     if y.ndim == 0:
         raise ParameterError(f"{name} must have at least one dimension (time last), got a scalar")
+    y = element_strided(y)
     if not all_finite(y):
         raise ParameterError(f"{name} contains non-finite values (NaN or inf); audio must be finite")
     return y
+
+
+def element_strided(x):
+    """``x`` itself when the compiled core can step through it in whole elements
+    from an aligned start, else its contiguous copy (a float field of a
+    structured array can sit 6 bytes apart, at an odd address)."""
+    item = x.dtype.itemsize
+    if x.flags.aligned and all(s % item == 0 for s in x.strides):
+        return x
+    return np.ascontiguousarray(x)
 
 
 def real_float(x, name):

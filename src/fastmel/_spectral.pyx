@@ -316,7 +316,8 @@ cdef inline real _pow(real v, real e) noexcept nogil:
 
 
 def all_finite(cnp.ndarray x):
-    """True when every sample of the float32/float64 array ``x`` is finite."""
+    """True when every sample of the float32/float64 array ``x`` (aligned, strides
+    whole elements: see ``_checks.audio``) is finite."""
     if x.ndim == 0 or x.size == 0:
         return bool(np.isfinite(x).all())
     cdef cnp.ndarray x2 = x.reshape(-1, x.shape[x.ndim - 1])
@@ -360,6 +361,13 @@ cdef bint readable_as_is(object chunk, int typenum, int lead_nd,
         return False
     if not cnp.PyArray_ISNOTSWAPPED(x) or x.ndim != lead_nd + 1 or x.ndim > 2:
         return False
+    if not cnp.PyArray_ISALIGNED(x):
+        return False
+    for i in range(x.ndim):
+        # The kernels step in whole elements (a field of a structured array
+        # can be 6 bytes apart).
+        if cnp.PyArray_STRIDE(x, i) % cnp.PyArray_ITEMSIZE(x) != 0:
+            return False
     for i in range(lead_nd):
         if cnp.PyArray_DIM(x, i) != dims[i]:
             return False
