@@ -1,8 +1,10 @@
-"""power_to_db / amplitude_to_db / mfcc against librosa 0.11.
+"""power_to_db / amplitude_to_db / mfcc against librosa (0.11 or 1.0, by Python).
 
-Multichannel dB follows librosa 1.0 (top_db floor per channel, i.e. per index
-of the leading axes), so multichannel references are librosa 0.11 applied to
-each channel separately.
+Multichannel dB follows librosa 1.0 (top_db floor and callable ref per channel,
+i.e. per index of the leading axes).  The reference is librosa applied to each
+channel separately, which is what 1.0 does by itself: under librosa 1.0 the
+tests also check fastmel against 1.0's own multichannel call, under 0.11 they
+check that the input tells a per-channel floor from a whole-array one.
 """
 import numpy as np
 import pytest
@@ -11,6 +13,7 @@ import librosa
 
 import fastmel
 from conftest import (
+    LIBROSA_1,
     assert_close_dtype,
     assert_db_close,
     multichannel,
@@ -18,6 +21,12 @@ from conftest import (
 )
 
 MEL16 = dict(sr=16000, n_fft=512, win_length=400, hop_length=160, n_mels=80)
+
+
+def _whole_array(db_fn, S, **kwargs):
+    """``db_fn`` with one floor (and one callable ref) for the whole array,
+    whatever the librosa version: the channels are stacked into one 2-D input."""
+    return db_fn(S.reshape(-1, S.shape[-1]), **kwargs).reshape(S.shape)
 
 
 @pytest.fixture(scope="module")
@@ -117,13 +126,15 @@ def test_db_multichannel_top_db_per_channel(func, shape, top_db, dtype, speech):
     ref = per_channel(ref_fn, S, 2, top_db=top_db)
     # The input is built so that a whole-array floor would differ: the test
     # would not see a wrong (librosa 0.11, global) floor otherwise.
-    global_floor = ref_fn(S, top_db=top_db)
-    assert not np.allclose(global_floor, ref, atol=1.0)
+    assert not np.allclose(_whole_array(ref_fn, S, top_db=top_db), ref, atol=1.0)
     got = getattr(fastmel, func)(S, top_db=top_db)
     assert got.shape == S.shape
     # 0.01 dB over the top 80 dB of each channel's reference: spec dB tolerance
     for idx in np.ndindex(*shape):
         assert_db_close(got[idx], ref[idx], f"spec dB tolerance, channel {idx}")
+    if LIBROSA_1:
+        # librosa 1.0's own multichannel call: same floor per channel
+        assert_db_close(got, ref_fn(S, top_db=top_db), "spec dB tolerance, librosa 1.0")
 
 
 @pytest.mark.parametrize("func", ["power_to_db", "amplitude_to_db"])
@@ -138,11 +149,14 @@ def test_db_multichannel_callable_ref_per_channel(func, dtype, speech):
     ref = per_channel(ref_fn, S, 2, ref=np.max, top_db=None)
     # A whole-array np.max reference would shift the quiet channels: check the
     # input can tell the two apart.
-    assert not np.allclose(ref_fn(S, ref=np.max, top_db=None), ref, atol=1.0)
+    assert not np.allclose(_whole_array(ref_fn, S, ref=np.max, top_db=None), ref, atol=1.0)
     got = getattr(fastmel, func)(S, ref=np.max, top_db=None)
     for idx in np.ndindex(3, 2):
         # 0.01 dB over the top 80 dB of each channel: spec dB tolerance
         assert_db_close(got[idx], ref[idx], f"spec dB tolerance, channel {idx}")
+    if LIBROSA_1:
+        # librosa 1.0 evaluates the callable per channel too
+        assert_db_close(got, ref_fn(S, ref=np.max, top_db=None), "spec dB tolerance, librosa 1.0")
 
 
 @pytest.mark.parametrize("func", ["power_to_db", "amplitude_to_db"])
@@ -208,13 +222,20 @@ def test_mfcc_multichannel_per_channel(shape, dtype, speech):
     y = multichannel(speech, 16000, dtype, shape, quiet_factor=1e-3)
     kw = dict(MEL16, n_mfcc=13, lifter=22)
     ref = per_channel(lambda ch: librosa.feature.mfcc(y=ch, **kw), y, 1)
-    global_floor = librosa.feature.mfcc(y=y, **kw)
+    mel_kw = {k: v for k, v in kw.items() if k not in ("n_mfcc", "lifter")}
+    S_db = _whole_array(librosa.power_to_db, librosa.feature.melspectrogram(y=y, **mel_kw))
+    global_floor = librosa.feature.mfcc(S=S_db, n_mfcc=13, lifter=22)
     assert not np.allclose(global_floor, ref, atol=1.0)  # the input does distinguish
     got = fastmel.feature.mfcc(y=y, **kw)
     assert got.shape == shape + ref.shape[len(shape):]
     # spec mfcc tolerance, applied to each channel against its own reference
     for idx in np.ndindex(*shape):
         assert_close_dtype(got[idx], ref[idx], f"spec mfcc tolerance, channel {idx}")
+    if LIBROSA_1:
+        # librosa 1.0's own multichannel mfcc, channel by channel
+        whole = librosa.feature.mfcc(y=y, **kw)
+        for idx in np.ndindex(*shape):
+            assert_close_dtype(got[idx], whole[idx], f"spec mfcc tolerance, librosa 1.0 {idx}")
 
 
 def test_mfcc_multichannel_S(dtype, power_mel):
