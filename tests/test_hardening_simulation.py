@@ -1,0 +1,260 @@
+"""Hardening of the recording simulation (issue 8): convolve/Convolver, Bandpass,
+add_noise/NoiseMixer and Chain.
+
+SPEC "Errors and misuse": any array numpy can describe gives the result of its
+contiguous copy; finite input never comes out as non-finite output called
+success (a stage that would overflow raises ParameterError and, as a stream,
+changes no state); impossible sizes are refused before anything is allocated.
+"""
+import numpy as np
+import pytest
+import scipy.signal
+
+import fastmel
+from conftest import assert_bits_equal, assert_close_rel, cut
+from fastmel import ParameterError
+
+SR = 16000
+DTYPES = [np.float32, np.float64]
+F32_MAX = float(np.finfo(np.float32).max)
+
+
+def signal(lead=(), n=3000, dtype=np.float32, seed=0):
+    """Band-limited noise with a decaying envelope (speech-like spread of levels)."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(tuple(lead) + (n,)) * np.exp(-np.arange(n) / n)
+    return scipy.signal.lfilter([1.0, 0.5], [1.0, -0.6], x).astype(dtype)
+
+
+def room(n_taps=2000, seed=1, dtype=np.float64):
+    rng = np.random.default_rng(seed)
+    ir = rng.standard_normal(n_taps) * 0.3 * np.exp(-np.arange(n_taps) / (n_taps / 6))
+    ir[0] = 1.0
+    return ir.astype(dtype)
+
+
+# --- finding 1: every numpy layout gives the result of its contiguous copy --------------
+
+def _field(x):
+    """x as a field of a structured array: 2 + itemsize bytes apart, at an odd-ish
+    (unaligned) offset."""
+    s = np.zeros(x.shape, dtype=[("tag", "<u2"), ("v", x.dtype)])
+    s["v"] = x
+    return s["v"]
+
+
+def _unaligned(x):
+    raw = np.zeros(x.nbytes + 1, dtype=np.uint8)
+    u = raw[1:].view(x.dtype).reshape(x.shape)
+    u[...] = x
+    return u
+
+
+def _readonly(x):
+    r = x.copy()
+    r.setflags(write=False)
+    return r
+
+
+def _fortran(x):
+    return np.asfortranarray(x)
+
+
+def _reversed(x):
+    return np.ascontiguousarray(x[..., ::-1])[..., ::-1]
+
+
+def _stepped(x):
+    wide = np.zeros(x.shape[:-1] + (3 * x.shape[-1],), dtype=x.dtype)
+    wide[..., ::3] = x
+    return wide[..., ::3]
+
+
+def _swapped(x):
+    return x.astype(x.dtype.newbyteorder())
+
+
+LAYOUTS = {"field": _field, "unaligned": _unaligned, "readonly": _readonly,
+           "fortran": _fortran, "reversed": _reversed, "stepped": _stepped,
+           "byteswapped": _swapped}
+
+
+def _variant(name, x):
+    v = LAYOUTS[name](x)
+    assert np.array_equal(v, x)
+    return v
+
+
+def test_layout_helpers_make_what_they_claim():
+    x = signal((2,), 50)
+    assert _field(x).strides[-1] == 6 and not _field(x).flags.aligned
+    assert not _unaligned(x).flags.aligned
+    assert _swapped(x).dtype.byteorder not in ("=", "|") and not _swapped(x).dtype.isnative
+    assert _reversed(x).strides[-1] < 0
+    assert not _readonly(x).flags.writeable
+
+
+@pytest.mark.parametrize("name", list(LAYOUTS))
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+@pytest.mark.parametrize("lead", [(), (2,)], ids=["mono", "stereo"])
+def test_convolve_any_layout_of_x_and_ir(name, dtype, lead):
+    x = signal(lead, 3000, dtype)
+    for ir in (room(37, dtype=dtype), room(1500, dtype=dtype)):
+        want = fastmel.convolve(x, ir)
+        assert_bits_equal(fastmel.convolve(_variant(name, x), ir), want, f"x {name}")
+        assert_bits_equal(fastmel.convolve(x, _variant(name, ir)), want, f"ir {name}")
+        if lead:  # one IR per channel, as a 2-D array in that layout
+            irs = np.stack([ir, ir[::-1].copy()])
+            want = fastmel.convolve(x, irs)
+            assert_bits_equal(fastmel.convolve(x, _variant(name, irs)), want, f"irs {name}")
+
+
+@pytest.mark.parametrize("name", list(LAYOUTS))
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+@pytest.mark.parametrize("lead", [(), (2,)], ids=["mono", "stereo"])
+def test_convolver_any_layout_of_chunks_and_ir(name, dtype, lead):
+    x = signal(lead, 3000, dtype)
+    ir = room(700)
+    conv = fastmel.Convolver(ir, block_size=64, dtype=dtype)
+    want = conv(x)
+    assert_bits_equal(fastmel.Convolver(_variant(name, ir), block_size=64, dtype=dtype)(x),
+                      want, f"ir {name}")
+    assert_bits_equal(conv(_variant(name, x)), want, f"whole x {name}")
+    # chunks in that layout, first and later (the streams' fast path)
+    outs = [conv.process(_variant(name, x[..., a:b])) for a, b in cut(x.shape[-1], [1, 160, 999])]
+    outs.append(conv.flush())
+    assert_bits_equal(np.concatenate(outs, axis=-1), want, f"chunks {name}")
+
+
+@pytest.mark.parametrize("name", list(LAYOUTS))
+def test_chain_any_layout(name):
+    x = signal((2,), 2000, np.float32)
+
+    def chain():
+        return fastmel.Chain([fastmel.Convolver(room(300), block_size=64),
+                              fastmel.NoiseMixer(signal((), 500, seed=9), gain=0.1),
+                              fastmel.Bandpass(SR, 100, 7000)])
+    c = chain()
+    want = np.concatenate([c.process(x), c.flush()], axis=-1)
+    c = chain()
+    outs = [c.process(_variant(name, x[..., a:b])) for a, b in cut(x.shape[-1], [1, 161, 500])]
+    assert_bits_equal(np.concatenate(outs + [c.flush()], axis=-1), want, f"chunks {name}")
+
+
+# --- finding 2: high orders, stable sections, bounded orders ------------------------------
+
+
+# --- finding 2 (convolution): overflow raises, the stream keeps its state -----------------
+
+def test_convolve_overflow_raises():
+    x = np.full(100, 3e38, np.float32)
+    with pytest.raises(ParameterError, match="overflow"):
+        fastmel.convolve(x, [1, 0.9, 0.5])
+    # FFT path (a long IR): the float32 transforms overflow
+    with pytest.raises(ParameterError, match="overflow"):
+        fastmel.convolve(np.full(10000, 1e36, np.float32), np.ones(1000) / 1000)
+    # an IR that does not fit the audio's dtype
+    with pytest.raises(ParameterError, match="range"):
+        fastmel.convolve(np.ones(10, np.float32), [1e39])
+    with pytest.raises(ParameterError, match="range"):
+        fastmel.Convolver([1e39])
+
+
+@pytest.mark.parametrize("ir", [np.array([1.0, 0.9, 0.5]), room(2000)],
+                         ids=["head-only", "partitioned"])
+def test_convolver_overflow_is_refused_and_changes_no_state(ir):
+    x = signal((), 5000, np.float32)
+    conv = fastmel.Convolver(ir, block_size=64)
+    want = conv(x)
+    loud = np.full(200, 3e38, np.float32)
+    outs = [conv.process(x[:1234])]
+    with pytest.raises(ParameterError, match="overflow"):
+        conv.process(loud)
+    outs += [conv.process(x[1234:]), conv.flush()]
+    assert_bits_equal(np.concatenate(outs), want, "after a rejected loud chunk")
+    with pytest.raises(ParameterError, match="overflow"):
+        conv(loud)
+    # rejected as the first chunk: the stream is still at rest, any layout may follow
+    with pytest.raises(ParameterError):
+        conv.process(loud)
+    stereo = np.stack([x, x[::-1]])
+    assert_bits_equal(np.concatenate([conv.process(stereo), conv.flush()], axis=-1),
+                      conv(stereo), "stereo after a rejected first chunk")
+
+
+def test_convolver_loud_but_representable_input_is_exact():
+    """Inputs above the level where overflow is impossible take the checked path:
+    the same bits as offline, and scipy's result, when nothing overflows."""
+    ir = room(2000)
+    x = (signal((), 6000, np.float64) * 1e34).astype(np.float32)
+    conv = fastmel.Convolver(ir, block_size=64)
+    want = conv(x)
+    outs = [conv.process(x[a:b]) for a, b in cut(x.size, [1, 100, 1000])] + [conv.flush()]
+    assert_bits_equal(np.concatenate(outs), want, "checked path")
+    ref = scipy.signal.fftconvolve(x.astype(np.float64), ir)
+    assert_close_rel(want, ref, 1e-5, "float32 FFTs vs float64 reference (SPEC 2)",
+                     check_dtype=False)
+
+
+def test_convolver_tail_overflow_raises_in_flush():
+    """Finite outputs while streaming, but the tail (the IR's later taps meeting
+    loud input) overflows: flush() raises and the stream keeps its state."""
+    ir = np.zeros(16)
+    ir[0], ir[15] = 1e-3, 3.0
+    conv = fastmel.Convolver(ir, block_size=16)
+    assert conv.partitions == (16, ())  # all taps in the time-domain head
+    y = conv.process(np.full(15, 3e38, np.float32))
+    assert np.all(np.isfinite(y))
+    with pytest.raises(ParameterError, match="overflow"):
+        conv.flush()
+    with pytest.raises(ParameterError):  # still owed, still overflowing
+        conv.flush()
+    conv.reset()
+    assert conv.flush().size == 0
+
+
+# --- finding 9: arithmetic and sizes ---------------------------------------------------------
+
+
+def test_absurd_sizes_are_refused_before_allocating():
+    # 10**6 channels x 10**6 output samples: terabytes
+    x = np.broadcast_to(np.float32(0.1), (10**6, 1))
+    with pytest.raises(ParameterError, match="GiB"):
+        fastmel.convolve(x, np.ones(10**6, np.float32))
+    conv = fastmel.Convolver(room(48000))
+    with pytest.raises(ParameterError, match="GiB"):
+        conv.process(x)
+    # the stream is still at rest: a mono stream may start
+    y = signal((), 300, np.float32)
+    assert_bits_equal(np.concatenate([conv.process(y), conv.flush()]), conv(y), "after refusal")
+
+
+def test_absurd_block_size_only_caps_the_head():
+    """block_size is a tuning hint: the time-domain head never exceeds 256 taps, so
+    a huge value allocates nothing more than 256 would."""
+    ir = room(4800)
+    big = fastmel.Convolver(ir, block_size=2**62)
+    assert big.partitions == fastmel.Convolver(ir, block_size=256).partitions
+
+
+# --- finding 11: empty signals, stream dtypes --------------------------------------------------
+
+@pytest.mark.parametrize("mode", ["full", "same", "valid"])
+@pytest.mark.parametrize("lead", [(), (2,), (2, 3)])
+def test_empty_signal_convolves_to_empty(mode, lead):
+    """scipy.signal.fftconvolve returns an empty array for an empty input; fastmel
+    does the same, offline and as a stream (empty chunks and flush owe nothing)."""
+    assert scipy.signal.fftconvolve(np.zeros(0), np.ones(5), mode=mode).size == 0
+    x = np.zeros(lead + (0,), np.float32)
+    out = fastmel.convolve(x, room(50), mode=mode)
+    assert out.shape == lead + (0,) and out.dtype == np.float32
+    conv = fastmel.Convolver(room(50))
+    assert_bits_equal(conv(x), fastmel.convolve(x, room(50)), "Convolver(ir)(empty)")
+    assert conv.process(x).shape == lead + (0,)
+    assert conv.process(x).shape == lead + (0,)
+    assert conv.flush().shape == lead + (0,)
+
+
+# --- finding 11: add_noise in bounded memory, same result -------------------------------------
+
+
