@@ -6,13 +6,16 @@ contiguous copy; finite input never comes out as non-finite output called
 success (a stage that would overflow raises ParameterError and, as a stream,
 changes no state); impossible sizes are refused before anything is allocated.
 """
+import re
+
 import numpy as np
 import pytest
 import scipy.signal
 
 import fastmel
-from conftest import assert_bits_equal, assert_close_rel, cut
+from conftest import RTOL_F64, assert_bits_equal, assert_close_rel, cut
 from fastmel import ParameterError
+from fastmel.filters import bandpass_fir, butter_bandpass
 
 SR = 16000
 DTYPES = [np.float32, np.float64]
@@ -127,6 +130,19 @@ def test_convolver_any_layout_of_chunks_and_ir(name, dtype, lead):
 
 
 @pytest.mark.parametrize("name", list(LAYOUTS))
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+@pytest.mark.parametrize("lead", [(), (2,)], ids=["mono", "stereo"])
+def test_bandpass_any_layout(name, dtype, lead):
+    x = signal(lead, 2000, dtype)
+    bp = fastmel.Bandpass(SR, 100, 7000, order=6)
+    want = bp(x)
+    assert want.dtype == np.dtype(dtype)
+    assert_bits_equal(bp(_variant(name, x)), want, f"whole x {name}")
+    outs = [bp.process(_variant(name, x[..., a:b])) for a, b in cut(x.shape[-1], [1, 160, 333])]
+    assert_bits_equal(np.concatenate(outs + [bp.flush()], axis=-1), want, f"chunks {name}")
+
+
+@pytest.mark.parametrize("name", list(LAYOUTS))
 def test_chain_any_layout(name):
     x = signal((2,), 2000, np.float32)
 
@@ -142,6 +158,109 @@ def test_chain_any_layout(name):
 
 
 # --- finding 2: high orders, stable sections, bounded orders ------------------------------
+
+def butterworth_magnitude(f, sr, low, high, order):
+    """|H| of the digital Butterworth band-pass at frequencies f, from its analog
+    definition |H(jW)|^2 = 1 / (1 + ((W^2 - W0^2) / (W B))^(2 order)) at the
+    bilinear-warped W = tan(pi f / sr) (edges warped alike)."""
+    w = np.tan(np.pi * np.asarray(f, dtype=np.float64) / sr)
+    w1, w2 = np.tan(np.pi * np.array([low, high]) / sr)
+    ratio = np.abs((w ** 2 - w1 * w2) / (w * (w2 - w1)))
+    with np.errstate(divide="ignore"):  # ratio 0 at the centre: log -inf, |H| 1
+        return np.exp(-0.5 * np.logaddexp(0.0, 2.0 * order * np.log(ratio)))
+
+
+@pytest.mark.parametrize("sr, low, high, order", [
+    (16000, 100, 7000, 158),   # the issue's case: scipy's gain overflows to NaN here
+    (16000, 100, 7000, 300),   # scipy raises OverflowError here
+    (48000, 20, 20000, 200),
+    (16000, 300, 3400, 60),
+    (22050, 1000, 1100, 12),
+    (16000, 100, 7000, 500),
+])
+def test_bandpass_high_order_is_the_butterworth_filter(sr, low, high, order):
+    sos = butter_bandpass(sr, low, high, order=order)
+    assert np.all(np.isfinite(sos))
+    # every section stable: poles strictly inside the unit circle
+    a1, a2 = sos[:, 4], sos[:, 5]
+    assert np.all(np.abs(a2) < 1) and np.all(np.abs(a1) < 1 + a2)
+    # the response is Butterworth's, from the passband down to -60 dB
+    f = np.linspace(1, sr / 2 - 1, 4000)
+    want = butterworth_magnitude(f, sr, low, high, order)
+    f, want = f[want > 1e-3], want[want > 1e-3]
+    _, h = scipy.signal.sosfreqz(sos, worN=f, fs=sr)
+    # a product of `order` sections, each with poles near the unit circle: the
+    # coefficients' rounding (1e-16) is amplified by about 1/(1 - |pole|) per section
+    assert np.max(np.abs(np.abs(h) - want)) <= 1e-6
+    # where scipy can design it, the same sections as scipy (1e-10 absolute:
+    # coefficient rounding of scipy's other route)
+    with np.errstate(all="ignore"):
+        try:
+            ref = scipy.signal.butter(order, [low, high], btype="bandpass", fs=sr, output="sos")
+        except OverflowError:
+            ref = None
+    if ref is not None:
+        assert np.max(np.abs(sos[:, 3:] - ref[:, 3:])) <= 1e-10
+        assert np.max(np.abs(sos[1:, :3] - ref[1:, :3])) <= 1e-10
+        if np.isfinite(ref[0, 0]):
+            assert np.max(np.abs(sos[0, :3] - ref[0, :3])) <= 1e-10
+    x = signal((), 4000, np.float64)
+    y = fastmel.Bandpass(sr, low, high, order=order)(x)
+    assert np.all(np.isfinite(y)) and np.max(np.abs(y)) > 0
+    assert_close_rel(y, scipy.signal.sosfilt(sos, x), RTOL_F64,
+                     "the same sections run by scipy: recursion rounding only (SPEC 2)")
+
+
+def test_bandpass_orders_beyond_the_limits_are_refused():
+    with pytest.raises(ParameterError, match="at most 500"):
+        fastmel.Bandpass(SR, 100, 7000, order=501)
+    with pytest.raises(ParameterError, match="at most 500"):
+        fastmel.Bandpass(SR, 100, 7000, order=10**12)
+    # a 1 Hz band: the message names the highest order, which is accepted
+    with pytest.raises(ParameterError, match=r"highest order for this band is \d+") as info:
+        fastmel.Bandpass(SR, 1000, 1001, order=100)
+    highest = int(re.search(r"highest order for this band is (\d+)", str(info.value)).group(1))
+    assert 1 <= highest < 100
+    y = fastmel.Bandpass(SR, 1000, 1001, order=highest)(signal((), 2000, np.float64))
+    assert np.all(np.isfinite(y))
+    with pytest.raises(ParameterError):
+        fastmel.Bandpass(SR, 1000, 1001, order=highest + 1)
+    # a band no order can reach
+    with pytest.raises(ParameterError, match="no order"):
+        butter_bandpass(SR, 1e-300, 2e-300, order=1)
+
+
+def _square(n, amplitude, dtype, period=16):
+    t = np.arange(n)
+    return (amplitude * np.sign(np.sin(2 * np.pi * t / period + 0.1))).astype(dtype)
+
+
+@pytest.mark.parametrize("lead", [(), (2,)], ids=["mono", "stereo"])
+def test_bandpass_overflow_is_refused_and_changes_no_state(lead):
+    x = signal(lead, 2000, np.float32)
+    loud = np.broadcast_to(_square(300, 3e38, np.float32), lead + (300,))
+    bp = fastmel.Bandpass(SR, 100, 7000)
+    # the float64 response of the loud square wave exceeds float32's range
+    assert np.max(np.abs(bp(loud.astype(np.float64)))) > F32_MAX
+    with pytest.raises(ParameterError, match="overflow"):
+        bp(loud)
+    want = bp(x)
+    outs = [bp.process(x[..., :500])]
+    with pytest.raises(ParameterError, match="overflow"):
+        bp.process(loud)
+    outs.append(bp.process(x[..., 500:]))
+    assert_bits_equal(np.concatenate(outs, axis=-1), want, "after a rejected loud chunk")
+    # rejected as the first chunk: the stream is still at rest (layout and dtype free)
+    bp.reset()
+    with pytest.raises(ParameterError):
+        bp.process(loud)
+    assert_bits_equal(bp.process(x[None]), bp.stream()(x[None]), "new layout after rejection")
+
+
+def test_bandpass_float64_state_overflow_is_refused():
+    bp = fastmel.Bandpass(SR, 100, 7000)
+    with pytest.raises(ParameterError, match="overflow"):
+        bp(_square(300, 1.7e308, np.float64))
 
 
 # --- finding 2 (convolution): overflow raises, the stream keeps its state -----------------
@@ -229,6 +348,11 @@ def test_absurd_sizes_are_refused_before_allocating():
     assert_bits_equal(np.concatenate([conv.process(y), conv.flush()]), conv(y), "after refusal")
 
 
+def test_bandpass_fir_absurd_num_taps_is_refused_before_allocating():
+    with pytest.raises(ParameterError, match="num_taps"):
+        bandpass_fir(SR, 300, 3400, num_taps=10**15)
+
+
 def test_absurd_block_size_only_caps_the_head():
     """block_size is a tuning hint: the time-domain head never exceeds 256 taps, so
     a huge value allocates nothing more than 256 would."""
@@ -253,6 +377,45 @@ def test_empty_signal_convolves_to_empty(mode, lead):
     assert conv.process(x).shape == lead + (0,)
     assert conv.process(x).shape == lead + (0,)
     assert conv.flush().shape == lead + (0,)
+
+
+SIGNAL_STREAMS = {
+    "bandpass": lambda: fastmel.Bandpass(SR, 100, 7000),
+}
+
+
+@pytest.mark.parametrize("first, second", [(np.float32, np.float64), (np.float64, np.float32)])
+@pytest.mark.parametrize("stage", list(SIGNAL_STREAMS))
+def test_stream_dtype_is_fixed_by_the_first_chunk(first, second, stage):
+    make = SIGNAL_STREAMS[stage]
+    x = signal((2,), 1000, np.float64)
+    s = make()
+    a = s.process(x[..., :400].astype(first))
+    b = s.process(x[..., 400:].astype(second))
+    assert a.dtype == b.dtype == np.dtype(first)
+    tail = s.flush()
+    assert tail.dtype == np.dtype(first) and tail.shape == (2, 0)
+    # later chunks are converted to the stream's dtype, like the feature streams do
+    want = make().process(np.concatenate([x[..., :400].astype(first),
+                                          x[..., 400:].astype(second).astype(first)], axis=-1))
+    assert_bits_equal(np.concatenate([a, b], axis=-1), want, "converted chunk")
+    # flush() (and reset()) free the dtype
+    assert s.process(x.astype(second)).dtype == np.dtype(second)
+    s.reset()
+    assert s.process(x.astype(second)).dtype == np.dtype(second)
+
+
+@pytest.mark.parametrize("stage", list(SIGNAL_STREAMS))
+def test_stream_rejects_a_later_chunk_that_does_not_fit_its_dtype(stage):
+    s = SIGNAL_STREAMS[stage]()
+    x = signal((), 500, np.float32)
+    want = s.process(x)
+    s.reset()
+    s.process(x[:100])
+    with pytest.raises(ParameterError):
+        s.process(np.full(10, 1e39))  # beyond float32
+    assert_bits_equal(np.concatenate([s.process(x[:0]), s.process(x[100:])]), want[100:],
+                      f"{stage} after a rejected chunk")
 
 
 # --- finding 11: add_noise in bounded memory, same result -------------------------------------
