@@ -16,6 +16,7 @@ import fastmel
 from conftest import RTOL_F64, assert_bits_equal, assert_close_rel, cut
 from fastmel import ParameterError
 from fastmel.filters import bandpass_fir, butter_bandpass
+from fastmel.noise import MAX_SNR_DB
 
 SR = 16000
 DTYPES = [np.float32, np.float64]
@@ -140,6 +141,25 @@ def test_bandpass_any_layout(name, dtype, lead):
     assert_bits_equal(bp(_variant(name, x)), want, f"whole x {name}")
     outs = [bp.process(_variant(name, x[..., a:b])) for a, b in cut(x.shape[-1], [1, 160, 333])]
     assert_bits_equal(np.concatenate(outs + [bp.flush()], axis=-1), want, f"chunks {name}")
+
+
+@pytest.mark.parametrize("name", list(LAYOUTS))
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+@pytest.mark.parametrize("per_channel", [False, True], ids=["mono-noise", "per-channel"])
+def test_noise_any_layout(name, dtype, per_channel):
+    x = signal((2,), 2000, dtype)
+    noise = signal((2,) if per_channel else (), 700, dtype, seed=7)
+    want = fastmel.add_noise(x, noise, snr_db=6.0, rng=3)
+    assert_bits_equal(fastmel.add_noise(_variant(name, x), noise, snr_db=6.0, rng=3), want,
+                      f"x {name}")
+    assert_bits_equal(fastmel.add_noise(x, _variant(name, noise), snr_db=6.0, rng=3), want,
+                      f"noise {name}")
+    mixer = fastmel.NoiseMixer(noise, gain=0.3, offset=11)
+    want = mixer(x)
+    assert_bits_equal(fastmel.NoiseMixer(_variant(name, noise), gain=0.3, offset=11)(x), want,
+                      f"mixer noise {name}")
+    outs = [mixer.process(_variant(name, x[..., a:b])) for a, b in cut(x.shape[-1], [1, 160])]
+    assert_bits_equal(np.concatenate(outs + [mixer.flush()], axis=-1), want, f"chunks {name}")
 
 
 @pytest.mark.parametrize("name", list(LAYOUTS))
@@ -334,6 +354,59 @@ def test_convolver_tail_overflow_raises_in_flush():
 
 # --- finding 9: arithmetic and sizes ---------------------------------------------------------
 
+@pytest.mark.parametrize("snr_db", [-4000, 4000, -MAX_SNR_DB - 0.5, MAX_SNR_DB + 0.5, 1e308])
+def test_impossible_snr_is_refused(snr_db):
+    x, noise = signal((), 500, np.float64), signal((), 100, np.float64, seed=4)
+    with pytest.raises(ParameterError, match="snr_db"):
+        fastmel.add_noise(x, noise, snr_db=snr_db)
+    with pytest.raises(ParameterError, match="snr_db"):
+        fastmel.NoiseMixer(noise, snr_db=snr_db, signal_power=0.1)
+
+
+@pytest.mark.parametrize("snr_db", [-MAX_SNR_DB, MAX_SNR_DB])
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+def test_extreme_accepted_snr_is_exact(snr_db, dtype):
+    x, noise = signal((), 4000, dtype), signal((), 1000, dtype, seed=4)
+    y = fastmel.add_noise(x, noise, snr_db=snr_db, rng=0)
+    assert np.all(np.isfinite(y))
+    if snr_db < 0 or dtype == np.float64:  # the noise is measurable: measure it back
+        d = y.astype(np.float64) - x.astype(np.float64)
+        measured = 10 * np.log10(np.mean(np.square(x.astype(np.float64)))
+                                 / np.mean(np.square(d)))
+        # the spec's dB tolerance; rounding the sum to the dtype moves the measured
+        # noise power by eps * |x| / |noise| relative (2e-6 at +200 dB in float64)
+        assert abs(measured - snr_db) <= 0.01
+    else:  # 1e-10 of x's amplitude, below float32 rounding: y is x up to that rounding
+        assert_close_rel(y, x, np.finfo(dtype).eps, "noise at +200 dB is below x's rounding")
+
+
+def test_noise_gain_overflow_is_refused():
+    with pytest.raises(ParameterError, match="float64"):
+        fastmel.NoiseMixer(np.full(10, 1e10), gain=1e300)
+    # float32 overflow shows at the first float32 chunk, which leaves the stream at rest
+    mixer = fastmel.NoiseMixer(np.ones(10, np.float32), gain=1e300)
+    with pytest.raises(ParameterError, match="float32"):
+        mixer.process(np.ones(10, np.float32))
+    out = mixer.process(np.ones(10, np.float64))
+    assert out.dtype == np.float64 and np.all(out == 1 + 1e300)
+
+
+def test_noise_sum_overflow_is_refused_and_changes_no_state():
+    noise = signal((), 300, np.float32, seed=5)
+    x = signal((), 1000, np.float32)
+    with pytest.raises(ParameterError, match="overflow"):
+        fastmel.add_noise(np.full(10, 3e38, np.float32), noise, snr_db=-10.0)
+    with pytest.raises(ParameterError, match="overflow"):
+        fastmel.add_noise(np.full(10, 1e200), noise, snr_db=0.0)  # its power
+    mixer = fastmel.NoiseMixer(noise, gain=1e37)
+    want = mixer(x)
+    outs = [mixer.process(x[:400])]
+    assert np.max(mixer.process(x[:0]).shape) == 0
+    with pytest.raises(ParameterError, match="overflow"):
+        mixer.process(np.full((50,), 3.4e38, np.float32))
+    outs.append(mixer.process(x[400:]))
+    assert_bits_equal(np.concatenate(outs), want, "after a rejected chunk")
+
 
 def test_absurd_sizes_are_refused_before_allocating():
     # 10**6 channels x 10**6 output samples: terabytes
@@ -381,6 +454,7 @@ def test_empty_signal_convolves_to_empty(mode, lead):
 
 SIGNAL_STREAMS = {
     "bandpass": lambda: fastmel.Bandpass(SR, 100, 7000),
+    "noise": lambda: fastmel.NoiseMixer(signal((), 300, np.float64, seed=2), gain=0.1),
 }
 
 
@@ -420,4 +494,30 @@ def test_stream_rejects_a_later_chunk_that_does_not_fit_its_dtype(stage):
 
 # --- finding 11: add_noise in bounded memory, same result -------------------------------------
 
+def _add_noise_by_definition(x, noise, snr_db, rng):
+    """The documented computation, written out with full-length arrays: the looped
+    noise segment (C-contiguous), powers as numpy's float64 mean of squares, the
+    scaled noise formed in float64 and rounded once to x's dtype, then added."""
+    offset = int(np.random.default_rng(rng).integers(0, noise.shape[-1]))
+    idx = (offset + np.arange(x.shape[-1])) % noise.shape[-1]
+    segment = np.ascontiguousarray(np.broadcast_to(noise[..., idx], x.shape))
+    p_x = float(np.mean(np.square(x, dtype=np.float64)))
+    p_n = float(np.mean(np.square(segment, dtype=np.float64)))
+    gain = float(np.sqrt(p_x / (p_n * 10.0 ** (snr_db / 10.0))))
+    return x + (gain * segment.astype(np.float64)).astype(x.dtype)
 
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+@pytest.mark.parametrize("noise_dtype", DTYPES, ids=["noise-f32", "noise-f64"])
+@pytest.mark.parametrize("lead, per_channel", [((), False), ((2,), False), ((2,), True),
+                                               ((3, 2), False), ((3, 2), True)])
+@pytest.mark.parametrize("n, m", [(1, 5), (7, 300), (16383, 1), (16385, 50001), (40000, 16384),
+                                  (100003, 777)])
+def test_add_noise_is_bit_identical_to_its_definition(dtype, noise_dtype, lead, per_channel, n, m):
+    """Block by block (sums in numpy's pairwise order), with the bits of the
+    full-length computation."""
+    rng = np.random.default_rng(n + m)
+    x = rng.standard_normal(lead + (n,)).astype(dtype)
+    noise = rng.standard_normal((lead if per_channel else ()) + (m,)).astype(noise_dtype)
+    got = fastmel.add_noise(x, noise, snr_db=3.7, rng=n)
+    assert_bits_equal(got, _add_noise_by_definition(x, noise, 3.7, n), "add_noise")
