@@ -521,3 +521,13 @@ def test_add_noise_is_bit_identical_to_its_definition(dtype, noise_dtype, lead, 
     noise = rng.standard_normal((lead if per_channel else ()) + (m,)).astype(noise_dtype)
     got = fastmel.add_noise(x, noise, snr_db=3.7, rng=n)
     assert_bits_equal(got, _add_noise_by_definition(x, noise, 3.7, n), "add_noise")
+
+
+def test_add_noise_of_an_empty_signal_is_empty():
+    """Like NoiseMixer (and convolve): nothing in, nothing out, instead of a
+    misleading "noise is silent" error."""
+    for lead in ((), (2,)):
+        x = np.zeros(lead + (0,), np.float32)
+        y = fastmel.add_noise(x, signal((), 50, np.float32), snr_db=10.0, rng=0)
+        assert y.shape == x.shape and y.dtype == x.dtype
+        assert_bits_equal(y, fastmel.NoiseMixer(signal((), 50), gain=0.1)(x), "empty")

@@ -394,9 +394,11 @@ cdef class PartitionedConvolver:
         Raises
         ------
         ParameterError
-            Non-finite samples, a leading shape other than the stream's, or a
-            channel count that does not match per-channel impulse responses;
-            the stream is unchanged.
+            Non-finite samples, a leading shape other than the stream's, a
+            channel count that does not match per-channel impulse responses,
+            state larger than the machine's memory (a first chunk with a huge
+            number of channels), or samples so large that the output or the
+            state overflows; the stream is unchanged.
         TypeError
             Integer, boolean or complex samples; the stream is unchanged.
         """

@@ -161,7 +161,7 @@ def add_noise(x, noise, *, snr_db, rng=None):
     whole duration, computed in float64).  The scaled noise is formed in
     float64, rounded to ``x``'s dtype and added (exactly what
     :class:`NoiseMixer` does with the same gain and offset).  A silent ``x``
-    gets no noise (gain 0).  Memory: the output plus a fixed scratch of a few
+    gets no noise (gain 0); an empty ``x`` gives an empty result.  Memory: the output plus a fixed scratch of a few
     hundred KiB, whatever the lengths.
 
     Parameters
@@ -193,6 +193,8 @@ def add_noise(x, noise, *, snr_db, rng=None):
             f"noise signal or one per channel")
     rng = np.random.default_rng(rng)
     offset = int(rng.integers(0, noise.shape[-1]))
+    if x.shape[-1] == 0:  # nothing to add noise to (and no power to scale it by)
+        return np.empty_like(x)
     n_rows = int(np.prod(x.shape[:-1], dtype=np.int64))
     noise_rows = _rows(noise) if noise.ndim > 1 else [noise] * n_rows
     segment_power = _mean_square(noise_rows, x.shape[-1], looped_from=offset)
