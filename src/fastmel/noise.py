@@ -297,14 +297,25 @@ class NoiseMixer:
     def process(self, chunk):
         """Add the next stretch of noise to ``chunk`` [shape=(..., k)]; same shape,
         the stream's dtype (its first chunk's)."""
-        x, lead = _checks.stream_chunk(chunk, self._layout.lead, self._dtype)
+        # the stream's dtype only when the chunk needs converting (converting
+        # costs a floating-point state switch even when there is nothing to do)
+        dtype = self._dtype
+        if isinstance(chunk, np.ndarray) and chunk.dtype == dtype:
+            dtype = None
+        x, lead = _checks.stream_chunk(chunk, self._layout.lead, dtype)
         if self.noise.ndim > 1 and self.noise.shape[:-1] != lead:
             raise ParameterError(
                 f"chunk has leading shape {lead}, the noise has {self.noise.shape[:-1]}")
         x = x.reshape(lead + (x.shape[-1],))
-        with np.errstate(over="ignore"):  # reported just below
-            out = _add_looped(x, self._scaled_for(x.dtype), self._pos, np.empty_like(x))
-        if not all_finite(out):
+        scaled = self._scaled_for(x.dtype)
+        # No np.errstate here: it would cost more than the add.  An overflow
+        # (absurd levels only) warns, or raises where warnings are errors, and is
+        # reported as a ParameterError either way.
+        try:
+            out = _add_looped(x, scaled, self._pos, np.empty_like(x))
+        except RuntimeWarning:
+            out = None
+        if out is None or not all_finite(out):
             raise ParameterError(
                 f"chunk plus the noise overflows {x.dtype} (samples up to "
                 f"{float(np.max(np.abs(x))):.3g}, gain {self.gain:.3g}); the stream is unchanged")
