@@ -183,7 +183,10 @@ class Convolver(PartitionedConvolver):
     depending on inputs up to n; ``flush()`` returns the ``len(ir) - 1`` tail.
     The concatenated output equals ``scipy.signal.fftconvolve(x, ir)`` (within
     1e-5 of its peak in float32, 1e-10 in float64) and is bit-identical
-    however the input is cut into calls.
+    however the input is cut into calls.  A stream that received no samples
+    owes nothing at ``flush()`` (an empty signal convolves to an empty result,
+    as in :func:`convolve`), and a chunk whose output would overflow the
+    working dtype raises ``ParameterError`` and leaves the stream unchanged.
 
     The impulse response is split as :func:`partition_plan` describes: a short
     time-domain head, then levels of frequency-domain partitions growing
