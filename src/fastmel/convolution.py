@@ -225,7 +225,8 @@ class Convolver(PartitionedConvolver):
         block_size = _checks.positive_int(block_size, "block_size")
         head, levels = partition_plan(ir.shape[-1], block_size=block_size)
         rows = 1 if ir.ndim == 1 else ir.shape[0]
-        # the IR's spectra: 2N + 2 values (rounded up to 16) per partition of N taps
+        # the IR in the working dtype, its head, and its spectra (2N + 2 values,
+        # rounded up to 16, per partition of N taps)
         _checks.allocation(rows * (3 * ir.shape[-1] + 18 * sum(k for _, k in levels))
                            * dtype.itemsize, f"a convolver for {rows} x {ir.shape[-1]} taps")
         self = super().__new__(cls, np.array(ir.reshape(rows, -1), dtype=dtype), head, levels)
