@@ -87,3 +87,17 @@ def test_signal_streams_allocate_only_their_output(name):
     # chain also holds its three inner stages' outputs, 160 float32 samples each)
     allowed = 2048 + (3 * 160 * 4 if name == "chain" else 0)
     assert peak_call <= allowed, peak_call
+
+
+@pytest.mark.parametrize("noise_len", [16000 * 15, 1234], ids=["long-noise", "short-noise"])
+def test_add_noise_peak_memory_is_near_the_output(noise_len):
+    """No full-length index, noise segment or float64 copy: the output plus
+    add_noise's fixed float64 scratch (a block for the powers, one for the scaled
+    noise)."""
+    from fastmel.noise import _BLOCK
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((2, 16000 * 10)).astype(np.float32)
+    noise = rng.standard_normal(noise_len).astype(np.float32)
+    out, peak = _peak_extra(lambda: fastmel.add_noise(x, noise, snr_db=5.0, rng=0))
+    # the output is 1.28 MB; the former segment and float64 copies were several times that
+    assert peak <= out.nbytes + 2 * 8 * _BLOCK + SLACK, (peak, out.nbytes)

@@ -3,7 +3,10 @@
 Public functions validate and coerce here, then hand the compiled core arrays
 it can trust: float32 or float64, finite, of the agreed shape.
 """
+import functools
 import numbers
+import os
+import sys
 
 import numpy as np
 
@@ -24,6 +27,34 @@ def audio(y, name="y", dtype=None):
     if not all_finite(y):
         raise ParameterError(f"{name} contains non-finite values (NaN or inf); audio must be finite")
     return y
+
+
+def allocation(nbytes, what):
+    """Refuse, before anything is allocated, ``nbytes`` that this machine cannot
+    hold: more than its physical memory or the process's address-space limit
+    (an absurd size fails with a message instead of exhausting memory)."""
+    limit = _memory_limit()
+    if nbytes > limit:
+        raise ParameterError(
+            f"{what} would need {nbytes / 2**30:.4g} GiB, more than this machine can "
+            f"allocate ({limit / 2**30:.4g} GiB)")
+
+
+@functools.lru_cache(maxsize=None)
+def _memory_limit():
+    limit = sys.maxsize
+    try:
+        limit = min(limit, os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, ValueError, OSError):  # no sysconf (Windows) or no such name
+        pass
+    try:
+        import resource
+        soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+        if soft != resource.RLIM_INFINITY:
+            limit = min(limit, soft)
+    except (ImportError, ValueError, OSError):  # no resource module (Windows)
+        pass
+    return limit
 
 
 def element_strided(x):
@@ -51,6 +82,8 @@ def real_float(x, name):
         raise TypeError(f"{name} must be a real floating-point array, got dtype {x.dtype}")
     if x.dtype == np.float32 or x.dtype == np.float64:
         return x
+    if x.dtype.itemsize in (4, 8):  # float32/float64 in the other byte order: same values
+        return x.astype(x.dtype.newbyteorder("="))
     return x.astype(np.float32 if x.dtype.itemsize < 4 else np.float64)
 
 

@@ -25,7 +25,7 @@ from pyfftw cimport fftw_exe
 
 from fastmel._plan cimport RealPlan, aligned_alloc, aligned_free
 from fastmel._plan import _aligned_empty, get_plan
-from fastmel._checks import stream_chunk
+from fastmel._checks import allocation, stream_chunk
 from fastmel._spectral cimport finite_rows, readable_as_is
 from fastmel.exceptions import ParameterError
 
@@ -38,6 +38,8 @@ cdef extern from "fastmel_conv.h" nogil:
                          float* y, Py_ssize_t n)
     void fastmel_fir_f64(const double* x, const double* h, Py_ssize_t d, const double* add,
                          double* y, Py_ssize_t n)
+    double fastmel_peak_f32(const float* x, Py_ssize_t n, Py_ssize_t stride)
+    double fastmel_peak_f64(const double* x, Py_ssize_t n, Py_ssize_t stride)
 
 ctypedef fused real:
     float
@@ -59,6 +61,22 @@ cdef inline Py_ssize_t _slot(Py_ssize_t n) noexcept nogil:
     """Values per spectrum slot for partitions of n taps: n + 1 complex, rounded
     up to 64 bytes (16 values) so every slot is aligned for FFTW."""
     return _round16(2 * (n + 1))
+
+
+cdef double _peak_rows(const void* x, bint is_double, Py_ssize_t rows, Py_ssize_t row_stride,
+                       Py_ssize_t n, Py_ssize_t stride) noexcept nogil:
+    """The largest |x| over ``rows x n`` values (strides in elements), +inf when
+    any of them is not finite."""
+    cdef Py_ssize_t r
+    cdef double peak = 0.0, p
+    for r in range(rows):
+        if is_double:
+            p = fastmel_peak_f64(<const double*>x + r * row_stride, n, stride)
+        else:
+            p = fastmel_peak_f32(<const float*>x + r * row_stride, n, stride)
+        if p > peak:
+            peak = p
+    return peak
 
 
 def _aligned_zeros(shape, dtype):
@@ -198,6 +216,11 @@ cdef class PartitionedConvolver:
     cdef cnp.ndarray buf                 # (n_ch, cap) inputs from buf_pos on
     cdef cnp.ndarray fdl                 # (n_ch, bank) input spectra
     cdef cnp.ndarray acc                 # (n_ch, ring) output accumulator
+    # Overflow: while every input so far is at most safe_peak in magnitude, no
+    # intermediate value can overflow (see __cinit__); past it, each call keeps
+    # a copy of the state and checks what it produced.
+    cdef double safe_peak
+    cdef double peak                     # the largest |input| since the last reset
 
     def __cinit__(self, ir, Py_ssize_t head, levels):
         cdef Py_ssize_t l, s, n_max = 1, total = 0
@@ -245,6 +268,7 @@ cdef class PartitionedConvolver:
         if self.tbuf == NULL or self.spec == NULL or self.yspec == NULL:
             raise MemoryError("fastmel: could not allocate convolver buffers")
         self._prepare_ir(ir)
+        self.safe_peak = self._safe_peak(ir)
         self._clear()
 
     def __dealloc__(self):
@@ -271,6 +295,20 @@ cdef class PartitionedConvolver:
                 bank[:, o:o + 2 * (N + 1)] = spec
         self.hspec = bank
 
+    cdef double _safe_peak(self, ir):
+        """The input magnitude A below which nothing overflows, with a factor of 2
+        to spare for rounding.  With L = the largest sum of |taps| of an IR row:
+        head outputs and the accumulator stay below A L; a level's forward
+        transform of 2N inputs stays below 2N A, its spectra times the
+        partition spectra (taps scaled by 1/(2N)) below A L, and the inverse
+        transform's partial sums below 2N A L."""
+        cdef double big = np.finfo(ir.dtype).max
+        cdef double l1 = float(np.max(np.sum(np.abs(ir), axis=1, dtype=np.float64)))
+        cdef double worst = 2.0 * l1
+        if self.n_levels:
+            worst = 2.0 * 2 * self.n_max * max(1.0, l1)
+        return big / worst if worst > 0 else np.inf
+
     cdef _forward(self, block, Py_ssize_t l):
         """The level-l transform of each row of block, as interleaved reals."""
         cdef Py_ssize_t r, N = self.N[l]
@@ -287,6 +325,7 @@ cdef class PartitionedConvolver:
         self.lead_nd = 0
         self.n_ch = 0
         self.n_in = 0
+        self.peak = 0.0
         self.buf = self.fdl = self.acc = None
 
     def reset(self):
@@ -314,6 +353,8 @@ cdef class PartitionedConvolver:
             raise ParameterError(
                 f"this convolver holds {self.n_ir} impulse responses, one per channel, "
                 f"but the chunk has {n_ch} channels (leading shape {lead})")
+        allocation(n_ch * (self.cap + self.bank + self.ring) * self.item,
+                   f"a convolver stream of {n_ch} channels (leading shape {lead})")
         self.lead = lead
         self.lead_nd = len(lead)
         self.n_ch = n_ch
@@ -325,23 +366,25 @@ cdef class PartitionedConvolver:
         self.fdl = _aligned_zeros((n_ch, self.bank), dtype)
         self.acc = np.zeros((n_ch, self.ring), dtype=dtype)
 
-    cdef cnp.ndarray _accept(self, chunk):
-        """The chunk as (k,) or (channels, k) in the working precision, or raise
-        (before any state changes)."""
+    cdef cnp.ndarray _accept(self, chunk, double* peak):
+        """The chunk as (k,) or (channels, k) in the working precision, and its
+        largest magnitude in ``peak``; or raise (before any state changes)."""
         cdef cnp.ndarray x
-        cdef Py_ssize_t xs_ch
-        if self.lead is not None and readable_as_is(chunk, cnp.PyArray_TYPE(self.ir),
-                                                    self.lead_nd, self.dims):
+        cdef bint fast = self.lead is not None and readable_as_is(
+            chunk, cnp.PyArray_TYPE(self.ir), self.lead_nd, self.dims)
+        if fast:
             x = <cnp.ndarray>chunk
-            xs_ch = cnp.PyArray_STRIDE(x, 0) // self.item if x.ndim == 2 else 0
-            if not finite_rows(cnp.PyArray_DATA(x), self.is_double, self.n_ch, xs_ch,
-                               cnp.PyArray_DIM(x, x.ndim - 1),
-                               cnp.PyArray_STRIDE(x, x.ndim - 1) // self.item):
-                raise ParameterError(
-                    "chunk contains non-finite values (NaN or inf); audio must be finite")
-            return x
-        x, lead = stream_chunk(chunk, self.lead, self.ir.dtype)
-        if self.lead is None:
+        else:
+            x, lead = stream_chunk(chunk, self.lead, self.ir.dtype)
+        peak[0] = _peak_rows(cnp.PyArray_DATA(x), self.is_double,
+                             cnp.PyArray_DIM(x, 0) if x.ndim == 2 else 1,
+                             cnp.PyArray_STRIDE(x, 0) // self.item if x.ndim == 2 else 0,
+                             cnp.PyArray_DIM(x, x.ndim - 1),
+                             cnp.PyArray_STRIDE(x, x.ndim - 1) // self.item)
+        if peak[0] == np.inf:
+            raise ParameterError(
+                "chunk contains non-finite values (NaN or inf); audio must be finite")
+        if not fast and self.lead is None:
             self._begin(lead)
         return x
 
@@ -351,21 +394,59 @@ cdef class PartitionedConvolver:
         Raises
         ------
         ParameterError
-            Non-finite samples, a leading shape other than the stream's, or a
-            channel count that does not match per-channel impulse responses;
-            the stream is unchanged.
+            Non-finite samples, a leading shape other than the stream's, a
+            channel count that does not match per-channel impulse responses,
+            state larger than the machine's memory (a first chunk with a huge
+            number of channels), or samples so large that the output or the
+            state overflows; the stream is unchanged.
         TypeError
             Integer, boolean or complex samples; the stream is unchanged.
         """
-        cdef cnp.ndarray x = self._accept(chunk)
+        cdef double peak
+        cdef bint first = self.lead is None
+        cdef cnp.ndarray x = self._accept(chunk, &peak)
         cdef Py_ssize_t k = cnp.PyArray_DIM(x, x.ndim - 1)
         cdef Py_ssize_t xs = cnp.PyArray_STRIDE(x, x.ndim - 1) // self.item
         cdef Py_ssize_t xs_ch = cnp.PyArray_STRIDE(x, 0) // self.item if x.ndim == 2 else 0
         self.dims[self.lead_nd] = k
         cdef cnp.ndarray y = cnp.PyArray_EMPTY(self.lead_nd + 1, self.dims,
                                                cnp.PyArray_TYPE(<cnp.ndarray>self.ir), 0)
-        self._run(<const char*>cnp.PyArray_DATA(x), xs_ch, xs, k, <char*>cnp.PyArray_DATA(y))
+        peak = max(peak, self.peak)
+        if peak <= self.safe_peak:
+            self._run(<const char*>cnp.PyArray_DATA(x), xs_ch, xs, k, <char*>cnp.PyArray_DATA(y))
+        else:
+            saved = self._snapshot()
+            self._run(<const char*>cnp.PyArray_DATA(x), xs_ch, xs, k, <char*>cnp.PyArray_DATA(y))
+            if not self._finite(y):
+                if first:
+                    self._clear()
+                else:
+                    self._restore(saved)
+                raise ParameterError(
+                    f"chunk overflows the convolution: finite samples (up to {peak:.3g} in "
+                    f"magnitude so far) give non-finite {self.ir.dtype} output or state; "
+                    f"the stream is unchanged")
+        self.peak = peak
         return y
+
+    cdef _snapshot(self):
+        return (self.buf.copy(), self.fdl.copy(), self.acc.copy(),
+                self.n_in, self.buf_pos, self.buf_len)
+
+    cdef _restore(self, saved):
+        """Put back a _snapshot (into the same, aligned, arrays)."""
+        buf, fdl, acc, self.n_in, self.buf_pos, self.buf_len = saved
+        self.buf[...] = buf
+        self.fdl[...] = fdl
+        self.acc[...] = acc
+
+    cdef bint _finite(self, cnp.ndarray y):
+        """Whether the output y and the state that later outputs come from are finite."""
+        return (finite_rows(cnp.PyArray_DATA(y), self.is_double, 1, 0, y.size, 1)
+                and finite_rows(cnp.PyArray_DATA(self.acc), self.is_double, 1, 0,
+                                self.acc.size, 1)
+                and finite_rows(cnp.PyArray_DATA(self.fdl), self.is_double, 1, 0,
+                                self.fdl.size, 1))
 
     def flush(self):
         """End of stream: returns the ``len(ir) - 1`` tail samples, then resets.
@@ -373,19 +454,34 @@ cdef class PartitionedConvolver:
         Returns
         -------
         np.ndarray [shape=(..., len(ir) - 1)]
-            The rest of the full convolution; nothing when no input arrived.
+            The rest of the full convolution; an empty (..., 0) array when no
+            samples arrived (the convolution of an empty signal is empty, as in
+            ``scipy.signal.fftconvolve``).
+
+        Raises
+        ------
+        ParameterError
+            The tail overflows (inputs near the dtype's limit); the stream is
+            unchanged.
         """
         cdef Py_ssize_t tail = self.m - 1
-        if self.lead is None:
-            out = np.zeros((0,), dtype=self.ir.dtype)
+        if self.lead is None or self.n_in == 0:
+            out = np.zeros((self.lead or ()) + (0,), dtype=self.ir.dtype)
             self._clear()
             return out
         zeros = np.zeros((self.n_ch, tail), dtype=self.ir.dtype)
         self.dims[self.lead_nd] = tail
         cdef cnp.ndarray y = cnp.PyArray_EMPTY(self.lead_nd + 1, self.dims,
                                                cnp.PyArray_TYPE(<cnp.ndarray>self.ir), 0)
+        saved = self._snapshot() if self.peak > self.safe_peak else None
         self._run(<const char*>cnp.PyArray_DATA(zeros), tail, 1, tail,
                   <char*>cnp.PyArray_DATA(y))
+        if saved is not None and not finite_rows(cnp.PyArray_DATA(y), self.is_double, 1, 0,
+                                                 y.size, 1):
+            self._restore(saved)
+            raise ParameterError(
+                f"the convolution tail overflows: inputs up to {self.peak:.3g} in magnitude "
+                f"give non-finite {self.ir.dtype} output; the stream is unchanged")
         self._clear()
         return y
 
@@ -502,7 +598,8 @@ cdef class PartitionedConvolver:
         if self.lead is None:
             return None
         return dict(lead=self.lead, n_in=self.n_in, buf_pos=self.buf_pos,
-                    buf=self.buf[:, :self.buf_len].copy(), fdl=self.fdl.copy(), acc=self.acc.copy())
+                    buf=self.buf[:, :self.buf_len].copy(), fdl=self.fdl.copy(), acc=self.acc.copy(),
+                    peak=self.peak)
 
     def _set_state(self, st):
         self._clear()
@@ -516,6 +613,8 @@ cdef class PartitionedConvolver:
         self.n_in = st["n_in"]
         self.fdl[...] = st["fdl"]
         self.acc[...] = st["acc"]
+        # a state saved without its peak is checked on every call
+        self.peak = st.get("peak", np.inf)
 
 
 cdef inline void _head_out(const real* x, const real* h, Py_ssize_t d, const real* add,

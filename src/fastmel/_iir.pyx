@@ -15,6 +15,7 @@ a signal stops, the state decays to zero or settles in a limit cycle near
 import numpy as np
 
 cimport numpy as cnp
+from libc.string cimport memcpy
 
 from fastmel._checks import stream_chunk
 from fastmel._spectral cimport finite_rows, readable_as_is
@@ -60,8 +61,10 @@ cdef void _cascade(const real* x, Py_ssize_t xs, real* y, Py_ssize_t n,
 cdef class SosStream:
     """A cascade of second-order sections as a stream (see fastmel.Bandpass).
 
-    ``sos`` is (n_sections, 6) float64.  The leading shape of the signal is
-    fixed by the first chunk; state is (channels, 2 * n_sections) float64.
+    ``sos`` is (n_sections, 6) float64.  The leading shape and the dtype of the
+    signal are fixed by the first chunk (later chunks of another float dtype
+    are converted to it, as the feature streams do); state is
+    (channels, 2 * n_sections) float64.
     """
 
     cdef readonly object sos
@@ -72,7 +75,9 @@ cdef class SosStream:
     cdef cnp.npy_intp dims[33]
     cdef Py_ssize_t n_ch
     cdef cnp.ndarray state
+    cdef cnp.ndarray saved               # the state before the chunk being filtered
     cdef object out_dtype
+    cdef int typenum
     cdef long long pos
 
     def __init__(self, sos):
@@ -90,16 +95,18 @@ cdef class SosStream:
         return 0
 
     def reset(self):
-        """Back to rest: zero state, no fixed channel layout."""
+        """Back to rest: zero state, no fixed channel layout or dtype."""
         self.lead = None
         self.lead_nd = 0
         self.n_ch = 0
         self.state = None
+        self.saved = None
         self.out_dtype = np.dtype(np.float32)
+        self.typenum = -1
         self.pos = 0
 
     cdef _begin(self, tuple lead, dtype):
-        """Fix the channel layout and output dtype; zero state."""
+        """Fix the channel layout and dtype; zero state."""
         if len(lead) > 32:
             raise ParameterError(f"chunk has too many dimensions ({len(lead) + 1})")
         self.lead = lead
@@ -109,16 +116,20 @@ cdef class SosStream:
             self.dims[i] = d
             self.n_ch *= d
         self.state = np.zeros((self.n_ch, 2 * self.n_sections))
+        self.saved = np.empty_like(self.state)
         self.out_dtype = np.dtype(dtype)
+        self.typenum = self.out_dtype.num
 
     def process(self, chunk):
-        """Filter the next chunk [shape=(..., k)]; returns [shape=(..., k)], same dtype.
+        """Filter the next chunk [shape=(..., k)]; returns [shape=(..., k)] in the
+        stream's dtype (its first chunk's).
 
         Raises
         ------
         ParameterError
-            Non-finite samples or a leading shape other than the stream's; the
-            stream is unchanged.
+            Non-finite samples, a leading shape other than the stream's, or
+            samples so large that the output (or the filter's state) overflows;
+            the stream is unchanged.
         TypeError
             Integer, boolean or complex samples; the stream is unchanged.
         """
@@ -127,7 +138,8 @@ cdef class SosStream:
         cdef char* xp
         cdef char* yp
         cdef double* st
-        if self.lead is not None and readable_as_is(chunk, -1, self.lead_nd, self.dims):
+        cdef bint first = self.lead is None, ok
+        if not first and readable_as_is(chunk, self.typenum, self.lead_nd, self.dims):
             x = <cnp.ndarray>chunk
             item = x.itemsize
             xs_ch = cnp.PyArray_STRIDE(x, 0) // item if x.ndim == 2 else 0
@@ -137,8 +149,8 @@ cdef class SosStream:
                 raise ParameterError(
                     "chunk contains non-finite values (NaN or inf); audio must be finite")
         else:
-            x, lead = stream_chunk(chunk, self.lead)
-            if self.lead is None:
+            x, lead = stream_chunk(chunk, self.lead, None if first else self.out_dtype)
+            if first:
                 self._begin(lead, x.dtype)
         item = x.itemsize
         k = cnp.PyArray_DIM(x, x.ndim - 1)
@@ -150,6 +162,7 @@ cdef class SosStream:
         yp = <char*>cnp.PyArray_DATA(y)
         st = <double*>cnp.PyArray_DATA(self.state)
         with nogil:
+            memcpy(cnp.PyArray_DATA(self.saved), st, self.n_ch * 2 * self.n_sections * sizeof(double))
             for c in range(self.n_ch):
                 if item == 8:
                     _cascade[double](<const double*>xp + c * xs_ch, xs, <double*>yp + c * k, k,
@@ -159,12 +172,27 @@ cdef class SosStream:
                     _cascade[float](<const float*>xp + c * xs_ch, xs, <float*>yp + c * k, k,
                                     self.coeffs, self.n_sections, st + c * 2 * self.n_sections,
                                     self.pos)
+            # Finite input can still overflow: the output's dtype (float32 near
+            # its limit times a passband gain above 1) or, with huge float64
+            # input, the state, which would poison every later output.
+            ok = (finite_rows(yp, item == 8, 1, 0, self.n_ch * k, 1)
+                  and finite_rows(st, True, 1, 0, self.n_ch * 2 * self.n_sections, 1))
+            if not ok:
+                memcpy(st, cnp.PyArray_DATA(self.saved),
+                       self.n_ch * 2 * self.n_sections * sizeof(double))
+        if not ok:
+            if first:
+                self.reset()
+            raise ParameterError(
+                f"chunk overflows the filter: finite samples (up to "
+                f"{float(np.max(np.abs(x))):.3g}) give non-finite {self.out_dtype} output or "
+                f"state; the stream is unchanged")
         self.pos += k
         return y
 
     def flush(self):
         """End of stream: an IIR filter owes nothing; returns an empty array (the
-        stream's first chunk's dtype) and resets."""
+        stream's dtype) and resets."""
         lead = self.lead if self.lead is not None else ()
         dtype = self.out_dtype
         self.reset()

@@ -6,6 +6,7 @@ import numpy as np
 
 from fastmel import _checks
 from fastmel._convolve import PartitionedConvolver, overlap_add
+from fastmel._spectral import all_finite
 from fastmel.exceptions import ParameterError
 
 __all__ = ["convolve", "Convolver", "partition_plan"]
@@ -78,15 +79,28 @@ def partition_plan(n_taps, *, block_size=256):
     return best[1], best[2]
 
 
-def _check_ir(ir, name="ir"):
-    ir = _checks.real_float(ir, name)
+def _check_ir(ir):
+    """``ir`` checked: (n,) or (channels, n), not empty, finite, readable by the
+    compiled core (odd strides copied)."""
+    ir = _checks.real_float(ir, "ir")
     if ir.ndim not in (1, 2):
-        raise ParameterError(f"{name} must have shape (n,) or (channels, n), got {ir.shape}")
+        raise ParameterError(f"ir must have shape (n,) or (channels, n), got {ir.shape}")
     if ir.shape[-1] == 0:
-        raise ParameterError(f"{name} is empty")
-    if not np.all(np.isfinite(ir)):
-        raise ParameterError(f"{name} contains non-finite values (NaN or inf)")
-    return ir
+        raise ParameterError("ir is empty")
+    return _checks.audio(ir, "ir")
+
+
+def _ir_as(ir, dtype):
+    """A checked ``ir`` in ``dtype``, which it must fit."""
+    if ir.dtype == dtype:
+        return ir
+    with np.errstate(over="ignore"):  # reported just below
+        cast = ir.astype(dtype)
+    if not all_finite(cast):
+        raise ParameterError(
+            f"ir has values beyond the {np.dtype(dtype)} range (largest magnitude "
+            f"{float(np.max(np.abs(ir))):.3g})")
+    return cast
 
 
 def _fft_size(n, m):
@@ -122,27 +136,38 @@ def convolve(x, ir, *, mode="full"):
     Returns
     -------
     np.ndarray [shape=(..., n_out)], the dtype of ``x``
+        An empty ``x`` (n = 0) gives an empty result (..., 0) in every mode, as
+        ``scipy.signal.fftconvolve`` returns an empty array.
 
     Raises
     ------
     ParameterError
-        Empty or non-finite input, a bad mode, or mismatched channels.
+        Non-finite input, an empty ``ir``, a bad mode, mismatched channels, an
+        output larger than the machine's memory, or a result that overflows
+        ``x``'s dtype (samples near its largest value).
     """
     x = _checks.audio(x, "x")
-    ir = _check_ir(ir).astype(x.dtype, copy=False)
+    ir = _ir_as(_check_ir(ir), x.dtype)
     if mode not in ("full", "same", "valid"):
         raise ParameterError(f"mode must be 'full', 'same' or 'valid', got {mode!r}")
     lead, n, m = x.shape[:-1], x.shape[-1], ir.shape[-1]
-    if n == 0:
-        raise ParameterError("x is empty")
     x2 = x.reshape(int(np.prod(lead, dtype=np.int64)), n)
     ir2 = ir.reshape(-1, m)
     if ir2.shape[0] not in (1, x2.shape[0]):
         raise ParameterError(
             f"ir has {ir2.shape[0]} rows but x has {x2.shape[0]} channels; "
             f"give one impulse response, or one per channel")
+    if n == 0:
+        return np.zeros(lead + (0,), dtype=x.dtype)
+    n_fft = _fft_size(n, m)
+    _checks.allocation((x2.shape[0] * (n + m - 1) + ir2.shape[0] * (n_fft + 2)) * x.itemsize,
+                       f"the convolution of {x2.shape[0]} x {n} samples with {m} taps")
     out = np.empty((x2.shape[0], n + m - 1), dtype=x.dtype)
-    overlap_add(x2, ir2, _fft_size(n, m), out)
+    overlap_add(x2, ir2, n_fft, out)
+    if not all_finite(out):
+        raise ParameterError(
+            f"the convolution overflows {x.dtype}: finite x (largest magnitude "
+            f"{float(np.max(np.abs(x))):.3g}) and ir give non-finite output")
     if mode == "same":
         start = (m - 1) // 2
         out = out[:, start:start + n]
@@ -158,7 +183,10 @@ class Convolver(PartitionedConvolver):
     depending on inputs up to n; ``flush()`` returns the ``len(ir) - 1`` tail.
     The concatenated output equals ``scipy.signal.fftconvolve(x, ir)`` (within
     1e-5 of its peak in float32, 1e-10 in float64) and is bit-identical
-    however the input is cut into calls.
+    however the input is cut into calls.  A stream that received no samples
+    owes nothing at ``flush()`` (an empty signal convolves to an empty result,
+    as in :func:`convolve`), and a chunk whose output would overflow the
+    working dtype raises ``ParameterError`` and leaves the stream unchanged.
 
     The impulse response is split as :func:`partition_plan` describes: a short
     time-domain head, then levels of frequency-domain partitions growing
@@ -186,14 +214,23 @@ class Convolver(PartitionedConvolver):
         pass  # everything happens in __new__ (the compiled base class's __cinit__)
 
     def __new__(cls, ir, *, block_size=256, dtype=np.float32):
-        dtype = np.dtype(dtype)
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError:
+            raise ParameterError(f"dtype must be float32 or float64, got {dtype!r}") from None
         if dtype not in (np.float32, np.float64):
             raise ParameterError(f"dtype must be float32 or float64, got {dtype}")
-        ir = _check_ir(ir)
+        original = _check_ir(ir)
+        ir = _ir_as(original, dtype)
         block_size = _checks.positive_int(block_size, "block_size")
         head, levels = partition_plan(ir.shape[-1], block_size=block_size)
-        self = super().__new__(cls, ir.reshape(-1, ir.shape[-1]).astype(dtype), head, levels)
-        self._config = dict(ir=ir, block_size=block_size, dtype=dtype)
+        rows = 1 if ir.ndim == 1 else ir.shape[0]
+        # the IR in the working dtype, its head, and its spectra (2N + 2 values,
+        # rounded up to 16, per partition of N taps)
+        _checks.allocation(rows * (3 * ir.shape[-1] + 18 * sum(k for _, k in levels))
+                           * dtype.itemsize, f"a convolver for {rows} x {ir.shape[-1]} taps")
+        self = super().__new__(cls, np.array(ir.reshape(rows, -1), dtype=dtype), head, levels)
+        self._config = dict(ir=original, block_size=block_size, dtype=dtype)
         return self
 
     @property

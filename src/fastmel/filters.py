@@ -229,6 +229,37 @@ def _check_band(sr, low_hz, high_hz):
     return sr, low_hz, high_hz
 
 
+# Designs grow as order**2 in time; Butterworth orders above a few dozen have no audio use.
+_MAX_BUTTER_ORDER = 500
+# The overall gain sits in the first section: below this, float64 state would carry
+# the first section's output of quiet audio down to where the denormal guard of
+# fastmel._iir rounds it (about 1e-216), or the gain itself would underflow.
+_MIN_LOG10_GAIN = -100
+
+
+def _bandpass_prototype(sr, low_hz, high_hz, order):
+    """The analog band-pass behind :func:`butter_bandpass`: edges pre-warped for a
+    bilinear transform at fs = 2 (scipy's convention), half the frequency-scaled
+    prototype poles, and per prototype pole the factor of the digital gain its
+    two band-pass poles contribute (each of magnitude below 1, so their product
+    cannot overflow the way bw**order / prod(fs2 - poles) does)."""
+    fs2 = 4.0
+    w1, w2 = fs2 * np.tan(np.pi * np.array([low_hz, high_hz]) / sr)
+    bw, w0 = w2 - w1, np.sqrt(w1 * w2)
+    proto = -np.exp(1j * np.pi * np.arange(-order + 1, order, 2) / (2 * order))
+    half = proto * bw / 2
+    # (fs2 - p)(fs2 - p') for the pair p + p' = 2 half, p p' = w0**2
+    factors = fs2 * bw / (fs2 ** 2 - 2 * fs2 * half + w0 ** 2)
+    return fs2, bw, w0, half, factors
+
+
+def _bandpass_log10_gain(sr, low_hz, high_hz, order):
+    """log10 of the overall gain of ``butter_bandpass(sr, low_hz, high_hz, order=order)``
+    (the first section's b0), computed without underflow."""
+    factors = _bandpass_prototype(sr, low_hz, high_hz, order)[-1]
+    return float(np.sum(np.log10(np.abs(factors))))
+
+
 def butter_bandpass(sr, low_hz, high_hz, *, order=4):
     """Butterworth band-pass as second-order sections.
 
@@ -245,29 +276,44 @@ def butter_bandpass(sr, low_hz, high_hz, *, order=4):
     ----------
     sr : number > 0
     low_hz, high_hz : float, 0 < low_hz < high_hz < sr / 2
-    order : int > 0
+    order : int, 1 <= order <= 500
         Order of the prototype (the band-pass has 2 * order poles, ``order`` sections).
 
     Returns
     -------
     sos : np.ndarray [shape=(order, 6), dtype=float64]
-        Rows ``[b0, b1, b2, 1, a1, a2]``.
+        Rows ``[b0, b1, b2, 1, a1, a2]``.  The overall gain sits in the first
+        section, as in scipy; it is computed as a product of per-pole factors,
+        so it stays finite at orders where scipy's gain overflows to NaN.
+
+    Raises
+    ------
+    ParameterError
+        Band edges outside ``0 < low_hz < high_hz < sr / 2``, an order outside
+        [1, 500], or an order whose overall gain would fall below 1e-100 (very
+        high orders on narrow bands, e.g. order 28 on a 1 Hz wide band at
+        16 kHz); the message names the highest order the band allows.
     """
     sr, low_hz, high_hz = _check_band(sr, low_hz, high_hz)
     order = _checks.positive_int(order, "order")
-    # Pre-warp the band edges for a bilinear transform at fs = 2 (scipy's convention).
-    fs2 = 4.0
-    w1, w2 = fs2 * np.tan(np.pi * np.array([low_hz, high_hz]) / sr)
-    bw, w0 = w2 - w1, np.sqrt(w1 * w2)
-    proto = -np.exp(1j * np.pi * np.arange(-order + 1, order, 2) / (2 * order))
+    if order > _MAX_BUTTER_ORDER:
+        raise ParameterError(f"order must be at most {_MAX_BUTTER_ORDER}, got {order!r}")
+    fs2, bw, w0, half, factors = _bandpass_prototype(sr, low_hz, high_hz, order)
     # Low-pass to band-pass: each prototype pole gives two poles; order zeros at s = 0.
-    half = proto * bw / 2
     root = np.sqrt(half ** 2 - w0 ** 2 + 0j)
     poles_s = np.concatenate([half + root, half - root])
-    gain = bw ** order
     # Bilinear transform: s = 0 -> z = 1, s = inf -> z = -1.
     poles = (fs2 + poles_s) / (fs2 - poles_s)
-    gain = np.real(gain * fs2 ** order / np.prod(fs2 - poles_s))
+    log_gain = _bandpass_log10_gain(sr, low_hz, high_hz, order)
+    if log_gain < _MIN_LOG10_GAIN:
+        highest = next((k for k in range(order - 1, 0, -1)
+                        if _bandpass_log10_gain(sr, low_hz, high_hz, k) >= _MIN_LOG10_GAIN), None)
+        raise ParameterError(
+            f"order={order} is too high for the band {low_hz:g}-{high_hz:g} Hz at sr={sr:g}: "
+            f"the filter's gain would be about 1e{log_gain:.0f}, below 1e{_MIN_LOG10_GAIN}; "
+            + (f"the highest order for this band is {highest}" if highest else
+               "no order can filter a band this narrow or this close to 0 Hz"))
+    gain = np.real(np.prod(factors))
     # One representative per conjugate pair, plus the real poles (a very wide
     # band makes some), in scipy's order for ties.
     tol = 100 * np.finfo(np.float64).eps * np.abs(poles)
@@ -314,9 +360,17 @@ def bandpass_fir(sr, low_hz, high_hz, *, num_taps):
     Returns
     -------
     h : np.ndarray [shape=(num_taps,), dtype=float64]
+
+    Raises
+    ------
+    ParameterError
+        Band edges outside ``0 < low_hz < high_hz < sr / 2``, or more taps
+        than the machine's memory can hold.
     """
     sr, low_hz, high_hz = _check_band(sr, low_hz, high_hz)
     num_taps = _checks.positive_int(num_taps, "num_taps")
+    # the taps, their positions, the window and one temporary, in float64
+    _checks.allocation(4 * 8 * num_taps, f"bandpass_fir with num_taps={num_taps}")
     nyquist = sr / 2.0
     lo, hi = low_hz / nyquist, high_hz / nyquist
     m = np.arange(num_taps) - (num_taps - 1) / 2.0

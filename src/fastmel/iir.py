@@ -19,8 +19,15 @@ class Bandpass(SosStream):
     ----------
     sr : number > 0
     low_hz, high_hz : float, 0 < low_hz < high_hz < sr / 2
-    order : int > 0
-        Butterworth order, as ``scipy.signal.butter`` means it.
+    order : int, 1 <= order <= 500
+        Butterworth order, as ``scipy.signal.butter`` means it.  Orders whose
+        overall gain would fall below 1e-100 (high orders on narrow bands) are
+        refused; the message names the highest order the band allows.
+
+    The leading shape and dtype of a stream are fixed by its first chunk;
+    later chunks of another float dtype are converted to it.  A chunk whose
+    output would overflow (float32 samples near 3e38, say) raises
+    ``ParameterError`` and leaves the stream unchanged.
 
     Examples
     --------

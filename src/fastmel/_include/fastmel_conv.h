@@ -8,7 +8,9 @@
 #ifndef FASTMEL_CONV_H
 #define FASTMEL_CONV_H
 
+#include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "fastmel_db.h"   /* FASTMEL_CLONES */
@@ -78,6 +80,37 @@ FASTMEL_CLONES static void fastmel_fir_##SUF(const T *restrict x, const T *restr
         y[i] = acc + add[i];                                                              \
     }                                                                                     \
 }
+
+/* The largest |x[i * stride]| of n values, or +inf when any of them is NaN or inf.
+ * Absolute values of IEEE floats order like their bit patterns read as unsigned
+ * integers, and every inf or NaN pattern lies above the largest finite one, so
+ * one integer maximum (which vectorises) answers both questions. */
+#define FASTMEL_DEFINE_PEAK(T, SUF, U, ABS_MASK, INF_BITS)                                   \
+FASTMEL_CLONES static double fastmel_peak_##SUF(const T *x, ptrdiff_t n, ptrdiff_t stride)  \
+{                                                                                          \
+    U m = 0, b;                                                                            \
+    T v;                                                                                   \
+    if (stride == 1) {                                                                     \
+        for (ptrdiff_t i = 0; i < n; i++) {                                                \
+            memcpy(&b, x + i, sizeof b);                                                   \
+            b &= ABS_MASK;                                                                 \
+            m = b > m ? b : m;                                                             \
+        }                                                                                  \
+    } else {                                                                               \
+        for (ptrdiff_t i = 0; i < n; i++) {                                                \
+            memcpy(&b, x + i * stride, sizeof b);                                          \
+            b &= ABS_MASK;                                                                 \
+            m = b > m ? b : m;                                                             \
+        }                                                                                  \
+    }                                                                                      \
+    if (m >= INF_BITS)                                                                     \
+        return INFINITY;                                                                   \
+    memcpy(&v, &m, sizeof v);                                                              \
+    return (double)v;                                                                      \
+}
+
+FASTMEL_DEFINE_PEAK(float, f32, uint32_t, 0x7fffffffu, 0x7f800000u)
+FASTMEL_DEFINE_PEAK(double, f64, uint64_t, 0x7fffffffffffffffull, 0x7ff0000000000000ull)
 
 typedef float fastmel_v8sf __attribute__((vector_size(32)));
 typedef double fastmel_v4df __attribute__((vector_size(32)));
