@@ -151,8 +151,8 @@ def test_show_bad_parameters(tmp_path, stereo_wav):
     assert result.returncode == 2
     assert "fmin" in result.stderr and "Traceback" not in result.stderr
     result = fastmel_cmd(tmp_path, "show", str(stereo_wav), "--n-fft", "0")
-    assert result.returncode == 2  # argparse: not a positive integer
-    assert "positive integer" in result.stderr
+    assert result.returncode == 2  # argparse: outside the sizes the command takes
+    assert "expected an integer from 1 to 65536, got '0'" in result.stderr
 
 
 def test_show_without_matplotlib_exits_2_with_the_hint(tmp_path, stereo_wav):

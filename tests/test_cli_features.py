@@ -32,8 +32,8 @@ from fastmel.cli.features import MANIFEST, FeatureParams
 
 SR = 16000
 W1 = dict(sr=SR, n_fft=512, win_length=400, hop_length=160, n_mels=80)
-RECORD_KEYS = {"source", "duration", "sample_rate", "output", "shape", "dtype", "params_hash",
-               "timing"}
+RECORD_KEYS = {"source", "source_size", "source_mtime_ns", "duration", "sample_rate", "output",
+               "shape", "dtype", "params_hash", "timing"}
 TIMING_KEYS = {"read_s", "features_s", "write_s"}
 SUMMARY = re.compile(r"fastmel features: (\d+) written, (\d+) up to date, (\d+) failed")
 
@@ -350,6 +350,9 @@ def test_manifest_records(small, cli_run):
         source = small.mixed / rel
         assert Path(record["source"]).is_absolute()
         assert os.path.samefile(record["source"], source)
+        st = os.stat(source)
+        assert (record["source_size"], record["source_mtime_ns"]) == (st.st_size,
+                                                                      st.st_mtime_ns)
         _, rate, frames = read_like_features(source)
         assert record["sample_rate"] == rate == sf.info(str(source)).samplerate
         assert record["duration"] == pytest.approx(frames / rate, abs=1e-6)

@@ -7,11 +7,15 @@ each stage present only when its option is given, and written as audio to
 ``OUT/<relative path>`` in the input's format and subtype (``--format`` /
 ``--subtype`` change that).  Memory stays bounded however long a file is;
 RIR and noise files are read whole, resampled with soxr to each input's rate
-where they differ, and cached.  Outputs are written beside OUT and renamed
-into place, so OUT never holds a partial file.  ``OUT/augment.jsonl`` gets a
-line per output with every random choice; a re-run skips inputs done with the
-same parameters (``--overwrite`` redoes them).  Files that fail are reported,
-the others complete, and the exit status is 1.
+where they differ, and cached.  Outputs are written beside OUT (which must
+lie outside the inputs) and renamed into place, so OUT never holds a partial
+file.  ``OUT/augment.jsonl`` gets a line per output with every random choice;
+a re-run skips inputs done with the same parameters whose source has the
+size and modification time recorded (``--overwrite`` redoes them).  Files
+that fail are reported (folders that cannot be listed, broken links, FIFOs,
+truncated WAV/AIFF files, NaN samples, an output that would hold NaN or inf),
+the others complete, and the exit status is 1; bad options or an unusable
+OUT exit with 2 before anything is done.
 
 Randomness.  Each file's choices come from a generator seeded with
 ``--seed`` and a hash of the file's relative path, so they depend on neither
@@ -27,7 +31,19 @@ channel; otherwise its channels are averaged and the result added to every
 channel.  The noise is looped from a random offset; the SNR is drawn
 uniformly from LO:HI.
 
-Level.  The SNR compares the signal entering the noise stage (after the room,
+Room level.  The RIR is a filter, so its effect must not depend on the
+rate it is applied at: resampled from its own rate r to an input's rate sr,
+its taps are scaled by r / sr (the same frequency response, not sr / r times
+louder).  ``--rir-norm energy`` (the default, as torchaudio's augmentation
+tutorial does) first scales the RIR to unit energy at its own rate, so the
+room keeps the level of broadband sound and a peak-normalised RIR file no
+longer adds 10-20 dB; ``--rir-norm none`` takes its samples as they are.  The manifest records the factor applied to the file's samples
+(``rir_scale``).  A resampled RIR starts 0.5 ms later than the original
+(room for the resampler's ringing before the first tap, part of the direct
+sound); on band-limited speech the level then differs by less than 0.01 dB
+between input rates.
+
+SNR.  The SNR compares the signal entering the noise stage (after the room,
 if any) with the noise segment actually added, both as mean square over every
 sample and channel of the output's span.  Whole-clip power is not causal, so
 a first read-only pass streams the file (through its own Convolver when there
@@ -45,8 +61,11 @@ Clipping.  Subtypes with a full scale (everything but FLOAT and DOUBLE) are
 hard-clipped at +-1.0.  Scaling down instead would need the peak before the
 first block is written; clipping keeps one write pass, and the recorded gain
 and SNR still describe the mix before clipping.  The manifest records
-``clipped_samples`` per file and the summary counts the files that clipped
-(lower the level by scaling the RIR if that count matters).
+``clipped_samples`` per file and the summary counts the files and samples
+that clipped (``--rir-norm energy`` keeps a room from clipping speech that
+was not already near full scale).  Every block is checked before it is
+written: an output that would hold NaN or inf (an unstable ``--bandpass-order``,
+float audio near the float32 limit) fails that file and nothing is written.
 """
 import argparse
 import dataclasses
@@ -63,8 +82,10 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from fastmel.cli.features import _audio_extensions, collect
-from fastmel.cli.jobs import Job
+from fastmel.cli import options
+from fastmel.cli.jobs import (FileFailure, Job, UsageError, audio_extensions, check_complete,
+                              check_output_folder, collect, describe, open_source, source_stamp,
+                              walk)
 
 MANIFEST = "augment.jsonl"
 # Frames per read: bounds memory (a block of each stage's output) while keeping
@@ -77,10 +98,12 @@ _EXTENSIONS = {"WAVEX": ".wav", "RF64": ".wav", "OGG": ".ogg", "MP3": ".mp3", "A
 _UNBOUNDED = ("FLOAT", "DOUBLE")
 # sndfile.h; python-soundfile has no name for it.
 _SFC_SET_ADD_PEAK_CHUNK = 0x1050
-
-
-class UsageError(Exception):
-    """A problem with the command line found after parsing (exit status 2)."""
+# Butterworth orders --bandpass-order takes: far steeper than any microphone,
+# and low enough for the sections to stay numerically sound.
+MAX_BANDPASS_ORDER = 32
+RIR_NORMS = ("energy", "none")
+# Silence put before an RIR that is resampled (seconds); see Library.rir.
+RIR_LEAD_S = 0.0005
 
 
 def _range(text, *, positive):
@@ -115,9 +138,10 @@ def candidates(arg, option):
     sorted); each must open as non-empty audio, else :class:`UsageError`."""
     root = Path(arg)
     if root.is_dir():
-        exts = _audio_extensions()
-        files = sorted(p for p in root.rglob("*")
-                       if p.is_file() and p.suffix.lower().lstrip(".") in exts)
+        files, problems = walk(root, audio_extensions())
+        if problems:
+            path, reason = problems[0]
+            raise UsageError(f"{option} {path}: {reason}")
         if not files:
             raise UsageError(f"{option} {arg}: no audio files in this folder")
     elif root.is_file():
@@ -127,12 +151,14 @@ def candidates(arg, option):
     found = []
     for path in files:
         try:
-            info = sf.info(str(path))
+            with open_source(path) as fh, sf.SoundFile(fh) as snd:
+                frames = snd.frames
+            stat = path.stat()
         except Exception as err:
-            raise UsageError(f"{option} {path}: cannot read it as audio ({err})") from None
-        if info.frames == 0:
+            raise UsageError(f"{option} {path}: cannot read it as audio "
+                             f"({describe(err, path)})") from None
+        if frames == 0:
             raise UsageError(f"{option} {path}: empty audio (no samples)")
-        stat = path.stat()
         found.append((str(path.resolve()), stat.st_size, stat.st_mtime_ns))
     return tuple(found)
 
@@ -144,6 +170,7 @@ class AugmentParams:
     a change of parameters."""
 
     rir: tuple = ()
+    rir_norm: str = "energy"
     noise: tuple = ()
     snr: tuple = None
     bandpass: tuple = None
@@ -205,9 +232,10 @@ class Library:
     """RIR and noise files, loaded on demand at each rate needed and cached
     (a few at a time); shared by the worker threads."""
 
-    def __init__(self, rirs, noises):
+    def __init__(self, rirs, noises, rir_norm="energy"):
         self.rirs = [p for p, _, _ in rirs]
         self.noises = [p for p, _, _ in noises]
+        self.rir_norm = rir_norm
         self._cache = OrderedDict()
         self._lock = threading.Lock()
 
@@ -225,20 +253,53 @@ class Library:
         return value
 
     @staticmethod
-    def _read(path, sr):
-        data, rate = sf.read(path, dtype="float32", always_2d=True)
+    def _read(path):
+        """(channels, n) float32 samples of an RIR or noise file, and its rate."""
+        with open_source(path) as fh, sf.SoundFile(fh) as snd:
+            data = snd.read(dtype="float32", always_2d=True)
+            check_complete(snd, data.shape[0])
         if data.shape[0] == 0:
-            raise ValueError(f"{path}: empty audio (no samples)")
-        if rate != sr:
-            import soxr
+            raise FileFailure(f"{path}: empty audio (no samples)")
+        if not np.isfinite(data).all():
+            raise FileFailure(f"{path}: holds non-finite samples (NaN or inf)")
+        return np.ascontiguousarray(data.T), snd.samplerate
 
-            data = soxr.resample(data, rate, sr)
-        return np.ascontiguousarray(data.T)
+    @staticmethod
+    def _resample(data, rate, sr):
+        if rate == sr:
+            return data
+        import soxr
+
+        return np.ascontiguousarray(soxr.resample(data.T, rate, sr).T)
 
     def rir(self, index, sr):
-        """The first channel of RIR ``index`` at ``sr``, shape (m,)."""
+        """The first channel of RIR ``index`` at ``sr``, shape (m,), and the factor
+        its file's samples were scaled by (see "Room level")."""
         path = self.rirs[index]
-        return self._get(("rir", path, sr), lambda: np.ascontiguousarray(self._read(path, sr)[0]))
+
+        def make():
+            data, rate = self._read(path)
+            h = data[0].astype(np.float64)
+            scale = 1.0
+            if self.rir_norm == "energy":
+                energy = float(np.dot(h, h))
+                if not energy > 0:
+                    raise FileFailure(f"RIR {path} is silent (all zeros)")
+                scale = 1.0 / math.sqrt(energy)
+            if rate != sr:
+                # The same filter at another rate: sr / rate times the taps, each
+                # scaled by rate / sr, so the frequency response (and the level)
+                # stays.  A resampled first tap rings before itself, and that
+                # ringing carries part of the direct sound: cut off at the start
+                # it costs 0.1 dB on speech, so the RIR starts RIR_LEAD_S later.
+                scale *= rate / sr
+                lead = np.zeros(math.ceil(RIR_LEAD_S * rate))
+                h = self._resample(np.concatenate([lead, h * scale])[None, :], rate, sr)[0]
+            else:
+                h = h * scale
+            return np.ascontiguousarray(h, dtype=np.float32), scale
+
+        return self._get(("rir", path, sr), make)
 
     def noise(self, index, sr, channels):
         """Noise ``index`` at ``sr``: (channels, m) when it has the input's channel
@@ -246,7 +307,8 @@ class Library:
         path = self.noises[index]
 
         def make():
-            data = self._read(path, sr)
+            data, rate = self._read(path)
+            data = self._resample(data, rate, sr)
             if channels > 1 and data.shape[0] == channels:
                 return _Noise(data)
             return _Noise(np.ascontiguousarray(data.mean(axis=0, dtype=np.float32)))
@@ -264,10 +326,16 @@ def _no_peak_chunk(fh):
 
 
 def _blocks(path, dtype):
-    """The file as (channels, k) blocks of ``dtype``."""
-    with sf.SoundFile(str(path)) as fh:
-        for block in fh.blocks(blocksize=BLOCK, dtype=dtype, always_2d=True):
+    """The file as (channels, k) blocks of ``dtype``; raises :class:`FileFailure`
+    at a non-finite sample or, after the last block, when the file was cut short."""
+    frames = 0
+    with open_source(path) as fh, sf.SoundFile(fh) as snd:
+        for block in snd.blocks(blocksize=BLOCK, dtype=dtype, always_2d=True):
+            if not np.isfinite(block).all():
+                raise FileFailure("the file holds non-finite samples (NaN or inf)")
+            frames += block.shape[0]
             yield np.ascontiguousarray(block.T)
+        check_complete(snd, frames)
 
 
 def _signal_power(path, dtype, convolver, keep_tail):
@@ -287,6 +355,12 @@ def _signal_power(path, dtype, convolver, keep_tail):
     return frames, (total / count if count else 0.0)
 
 
+def _info(source):
+    """(rate, channels, format, subtype) of an input file."""
+    with open_source(source) as fh, sf.SoundFile(fh) as snd:
+        return int(snd.samplerate), int(snd.channels), snd.format, snd.subtype
+
+
 def augment_file(source, rel, out_dir, tmp_dir, params, library):
     """Augment one file and write it atomically; returns its manifest record, or
     ``{"source": ..., "error": reason}``.  Runs in worker threads."""
@@ -297,18 +371,20 @@ def augment_file(source, rel, out_dir, tmp_dir, params, library):
     out_rel = params.output_path(rel)
     tmp = None
     try:
-        info = sf.info(str(source))
-        sr, channels = int(info.samplerate), int(info.channels)
-        fmt = params.format or info.format
-        subtype = params.subtype or (info.subtype if sf.check_format(fmt, info.subtype)
+        # Taken before reading: a file changed meanwhile looks changed to the next run.
+        stamp = source_stamp(os.stat(source))
+        sr, channels, in_format, in_subtype = _info(source)
+        fmt = params.format or in_format
+        subtype = params.subtype or (in_subtype if sf.check_format(fmt, in_subtype)
                                      else sf.default_subtype(fmt))
         if not sf.check_format(fmt, subtype):
-            raise ValueError(f"format {fmt} cannot hold subtype {subtype}")
-        wide = {"DOUBLE", "PCM_32"} & {info.subtype, subtype}
+            raise FileFailure(f"format {fmt} cannot hold subtype {subtype}")
+        wide = {"DOUBLE", "PCM_32"} & {in_subtype, subtype}
         dtype = "float64" if wide else "float32"
         rir_rng, noise_rng = file_rngs(params.seed, rel)
-        record = {"source": str(source.resolve()), "output": out_rel.as_posix(),
-                  "rir": None, "noise": None, "noise_offset": None, "snr_db": None,
+        record = {"source": str(source.absolute()), **stamp, "output": out_rel.as_posix(),
+                  "rir": None, "rir_norm": params.rir_norm if params.rir else None,
+                  "rir_scale": None, "noise": None, "noise_offset": None, "snr_db": None,
                   "gain": None, "signal_power": None, "noise_power": None,
                   "bandpass": list(params.bandpass) if params.bandpass else None,
                   "bandpass_order": params.order if params.bandpass else None,
@@ -317,14 +393,14 @@ def augment_file(source, rel, out_dir, tmp_dir, params, library):
         stages, rir = [], None
         if params.rir:
             index = int(rir_rng.integers(len(library.rirs)))
-            rir = library.rir(index, sr)
-            record["rir"] = library.rirs[index]
+            rir, rir_scale = library.rir(index, sr)
+            record.update(rir=library.rirs[index], rir_scale=rir_scale)
         bandpass = None
         if params.bandpass:
             low, high = params.bandpass
             if not high < sr / 2:
-                raise ValueError(f"--bandpass {low:g}:{high:g} Hz is outside (0, {sr / 2:g}) "
-                                 f"Hz, the band of this {sr} Hz file")
+                raise FileFailure(f"--bandpass {low:g}:{high:g} Hz is outside (0, {sr / 2:g}) "
+                                  f"Hz, the band of this {sr} Hz file")
             bandpass = fastmel.Bandpass(sr, low, high, order=params.order)
 
         def convolver():
@@ -336,7 +412,9 @@ def augment_file(source, rel, out_dir, tmp_dir, params, library):
             frames, signal_power = _signal_power(
                 source, dtype, convolver() if rir is not None else None, params.keep_tail)
             if frames == 0:
-                raise ValueError("empty audio (no samples)")
+                raise FileFailure("empty audio (no samples)")
+            if not math.isfinite(signal_power):
+                raise FileFailure("the room's output overflows (NaN or inf); nothing written")
 
         if rir is not None:
             stages.append(convolver())
@@ -361,8 +439,15 @@ def augment_file(source, rel, out_dir, tmp_dir, params, library):
         with sf.SoundFile(str(tmp), "w", samplerate=sr, channels=channels, format=fmt,
                           subtype=subtype) as out:
             _no_peak_chunk(out)
+
             def write(y):
                 nonlocal clipped, written
+                # Before clipping: NaN would otherwise become full scale in PCM files.
+                if not np.isfinite(y).all():
+                    raise FileFailure(
+                        "the output would hold non-finite samples (NaN or inf), nothing "
+                        "written" + (f" (--bandpass-order {params.order} may be unstable "
+                                     f"for this band)" if bandpass is not None else ""))
                 if clip:
                     over = np.abs(y) > 1.0
                     clipped += int(np.count_nonzero(over))
@@ -375,19 +460,22 @@ def augment_file(source, rel, out_dir, tmp_dir, params, library):
                 # Every stage has zero latency: a block out for each block in.
                 write(chain.process(block) if chain is not None else block)
             if read == 0:
-                raise ValueError("empty audio (no samples)")
+                raise FileFailure("empty audio (no samples)")
             # The chain owes only the RIR's tail, which the default crops.
             if chain is not None and params.keep_tail:
                 write(chain.flush())
         if (frames is not None and read != frames) or written != read + tail:
-            raise ValueError(f"the file changed while it was read ({read} frames, "
-                             f"{frames} in the first pass)")
+            raise FileFailure(f"the file changed while it was read ({read} frames, "
+                              f"{frames} in the first pass)")
         final = Path(out_dir) / out_rel
-        final.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(tmp, final)
+        try:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp, final)
+        except OSError as err:
+            raise FileFailure(f"cannot write {final}: {describe(err, final)}") from None
         tmp = None
     except Exception as err:  # reported per file; the run goes on
-        return {"source": str(source.resolve()), "error": f"{type(err).__name__}: {err}"}
+        return {"source": str(source.absolute()), "error": describe(err, source)}
     finally:
         if tmp is not None:
             tmp.unlink(missing_ok=True)
@@ -398,13 +486,21 @@ def augment_file(source, rel, out_dir, tmp_dir, params, library):
 
 
 def augment(inputs, out, params, *, jobs=None, overwrite=False, quiet=False):
-    """Run the augment job; returns (records written, skipped count, failures, seconds)."""
-    items, missing = collect(inputs)
+    """Run the augment job; returns (records written, skipped count, failures, seconds).
+
+    Raises
+    ------
+    UsageError
+        OUT is or holds an input, or cannot be made or used.
+    """
+    check_output_folder(inputs, out)
+    items, problems = collect(inputs)
+    if not items:
+        return [], 0, problems, 0.0
     job = Job(items, out, manifest_name=MANIFEST, tag="fastmel-augment-partial",
-              digest=params.digest(), output_of=params.output_path, overwrite=overwrite,
-              quiet=quiet)
-    job.failures[:0] = missing
-    library = Library(params.rir, params.noise)
+              digest=params.digest(), output_of=params.output_path, problems=problems,
+              overwrite=overwrite, quiet=quiet)
+    library = Library(params.rir, params.noise, params.rir_norm)
     with job:
         job.run_threads(lambda s, r: augment_file(s, r, job.out, job.tmp_dir, params, library),
                         jobs)
@@ -416,9 +512,13 @@ def add_parser(sub):
         "augment", help="simulate room, noise and microphone on files and folders",
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("inputs", nargs="+", metavar="IN", help="audio files or folders (recursive)")
-    p.add_argument("-o", "--output", required=True, metavar="OUT", help="output folder")
+    p.add_argument("-o", "--output", required=True, metavar="OUT",
+                   help="output folder (outside the inputs)")
     p.add_argument("--rir", metavar="FILE_OR_DIR",
                    help="room impulse response(s); one is chosen at random per input")
+    p.add_argument("--rir-norm", choices=RIR_NORMS, default="energy",
+                   help="scale each RIR to unit energy at its own rate (energy, the default) "
+                        "or take it as it is (none); see 'Room level'")
     p.add_argument("--noise", metavar="FILE_OR_DIR",
                    help="noise file(s); one is chosen at random per input (needs --snr)")
     p.add_argument("--snr", type=snr_range, metavar="LO:HI",
@@ -426,8 +526,9 @@ def add_parser(sub):
                         "negative LO)")
     p.add_argument("--bandpass", type=band_range, metavar="LOW:HIGH",
                    help="Butterworth band-pass edges in Hz (HIGH below each file's sr/2)")
-    p.add_argument("--bandpass-order", type=int, default=4, metavar="N",
-                   help="Butterworth order, as scipy's butter (default 4)")
+    p.add_argument("--bandpass-order", type=options.int_in(1, MAX_BANDPASS_ORDER), default=4,
+                   metavar="N",
+                   help=f"Butterworth order, as scipy's butter, 1..{MAX_BANDPASS_ORDER} (default 4)")
     p.add_argument("--seed", type=int, default=0,
                    help="random seed, >= 0 (default 0); the same seed gives the same outputs")
     p.add_argument("--keep-tail", action="store_true",
@@ -438,7 +539,7 @@ def add_parser(sub):
     p.add_argument("--subtype", type=str.upper, metavar="SUBTYPE",
                    help="output subtype, e.g. PCM_16 or FLOAT (default: the input's, or the "
                         "format's default when it cannot hold it)")
-    p.add_argument("--jobs", "-j", type=int, default=None,
+    p.add_argument("--jobs", "-j", type=options.positive_int, default=None,
                    help="worker threads (default: all cores)")
     p.add_argument("--overwrite", action="store_true", help="redo existing outputs")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress or summary")
@@ -451,18 +552,16 @@ def _params(args):
         raise UsageError("--noise and --snr go together: give both or neither")
     if args.seed < 0:
         raise UsageError(f"--seed must be >= 0, got {args.seed}")
-    if args.bandpass_order < 1:
-        raise UsageError(f"--bandpass-order must be >= 1, got {args.bandpass_order}")
-    if args.jobs is not None and args.jobs < 1:
-        raise UsageError(f"--jobs must be >= 1, got {args.jobs}")
     if args.subtype is not None:
         if args.subtype not in sf.available_subtypes():
             raise UsageError(f"--subtype {args.subtype}: unknown; one of "
                              f"{', '.join(sorted(sf.available_subtypes()))}")
         if args.format is not None and not sf.check_format(args.format, args.subtype):
             raise UsageError(f"--format {args.format} cannot hold --subtype {args.subtype}")
+    check_output_folder(args.inputs, args.output)
     return AugmentParams(
         rir=candidates(args.rir, "--rir") if args.rir is not None else (),
+        rir_norm=args.rir_norm,
         noise=candidates(args.noise, "--noise") if args.noise is not None else (),
         snr=args.snr, bandpass=args.bandpass, order=args.bandpass_order, seed=args.seed,
         keep_tail=args.keep_tail, format=args.format, subtype=args.subtype)
@@ -471,13 +570,12 @@ def _params(args):
 def run(args):
     try:
         params = _params(args)
-    except UsageError as err:
-        print(f"fastmel augment: {err}", file=sys.stderr)
-        return 2
-    try:
         written, skipped, failures, elapsed = augment(
             args.inputs, args.output, params, jobs=args.jobs, overwrite=args.overwrite,
             quiet=args.quiet)
+    except UsageError as err:
+        print(f"fastmel augment: {err}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("fastmel augment: interrupted; run the same command again to finish",
               file=sys.stderr)
@@ -485,10 +583,12 @@ def run(args):
     for source, reason in failures:
         print(f"failed: {source}: {reason}", file=sys.stderr)
     if not args.quiet:
-        clipped = sum(1 for r in written if r["clipped_samples"])
+        clipped = [r["clipped_samples"] for r in written if r["clipped_samples"]]
         seconds = sum(r["duration"] for r in written)
         rate = seconds / 3600.0 / elapsed if elapsed > 0 else 0.0
+        detail = (f" ({sum(clipped)} samples hard-clipped at full scale, see clipped_samples "
+                  f"in {MANIFEST})" if clipped else "")
         print(f"fastmel augment: {len(written)} written, {skipped} up to date, "
-              f"{len(failures)} failed, {clipped} clipped; {seconds:.1f} s of audio in "
-              f"{elapsed:.2f} s ({rate:.3f} h/s)", file=sys.stderr)
+              f"{len(failures)} failed, {len(clipped)} clipped{detail}; {seconds:.1f} s of "
+              f"audio in {elapsed:.2f} s ({rate:.3f} h/s)", file=sys.stderr)
     return 1 if failures else 0

@@ -4,19 +4,30 @@ One ``.npy`` per input (``OUT/<relative path>.npy``, mirroring the input
 tree) and a ``manifest.jsonl`` with a line per output.  Outputs are written
 under a temporary name beside OUT and renamed into place, so OUT never holds
 a partial file; a re-run skips inputs whose output exists with the same
-parameter hash, which is also how an interrupted run is finished.  Files
-that cannot be read are reported and the others still complete; the exit
-status is 1 when anything failed.
+parameter hash and whose source has the size and modification time the
+manifest recorded, which is also how an interrupted run is finished.  Files
+that cannot be read (unlistable folders, broken links, FIFOs, truncated WAV or
+AIFF files, NaN samples, ...) are reported and the others still complete;
+features that come out non-finite (float audio near the float32 limit) are a
+failure, never written.  The exit status is 1 when anything failed (a folder
+without audio included), 2 for bad options or an unusable OUT (OUT must lie
+outside the inputs).
+
+Limits: --sr 1000..384000 Hz, --n-fft and --win-length 1..65536, --hop
+1..1048576, --n-mels 1..1024, --mfcc 0..N_MELS.
 
 The work spreads over threads (the feature core releases the GIL), or over
 a Dask cluster with ``--dask-scheduler`` (the Python entry point is
-:func:`extract`).
+:func:`extract`); a scheduler that cannot be reached, or does not answer as
+one within 5 s, is reported in one line.
 """
 import argparse
+import asyncio
 import dataclasses
 import hashlib
 import json
 import os
+import socket
 import sys
 import time
 import uuid
@@ -25,15 +36,13 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from fastmel.cli.jobs import Job
-from fastmel.cli.options import positive_int
+from fastmel.cli import options
+from fastmel.cli.jobs import (FileFailure, Job, ManifestError, UsageError, check_complete,
+                              check_output_folder, collect, describe, open_source, source_stamp)
 
 MANIFEST = "manifest.jsonl"
-
-
-def _audio_extensions():
-    names = {name.lower() for name in sf.available_formats()}
-    return names | {"aif", "oga", "opus", "snd"}
+# Seconds a Dask scheduler gets to accept a connection and answer who it is.
+DASK_TIMEOUT = 5.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,6 +67,18 @@ class FeatureParams:
         text = json.dumps(dict(dataclasses.asdict(self), format=1), sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
+    def check(self):
+        """Refuse values the command does not take (see the module's limits) with
+        :class:`UsageError`, before anything is allocated."""
+        for name, value, (lo, hi) in (("--sr", self.sr, options.SR_RANGE),
+                                      ("--n-fft", self.n_fft, options.N_FFT_RANGE),
+                                      ("--win-length", self.win_length, options.N_FFT_RANGE),
+                                      ("--hop", self.hop_length, options.HOP_RANGE),
+                                      ("--n-mels", self.n_mels, options.N_MELS_RANGE),
+                                      ("--mfcc", self.mfcc, (0, self.n_mels))):
+            if not lo <= value <= hi:
+                raise UsageError(f"{name} must be an integer from {lo} to {hi}, got {value}")
+
     def extractor(self):
         import fastmel
 
@@ -70,30 +91,6 @@ class FeatureParams:
                                       **common)
 
 
-def collect(inputs, *, extensions=None):
-    """``(source, relative output path)`` for every input file.
-
-    A single folder maps onto OUT directly; with several inputs each keeps its
-    own name at the top of OUT.  Folders are searched recursively for audio
-    files; files named on the command line are taken whatever their extension.
-    """
-    extensions = extensions or _audio_extensions()
-    items, missing = [], []
-    single_dir = len(inputs) == 1 and Path(inputs[0]).is_dir()
-    for arg in inputs:
-        root = Path(arg)
-        if root.is_dir():
-            base = Path() if single_dir else Path(root.resolve().name)
-            for path in sorted(root.rglob("*")):
-                if path.is_file() and path.suffix.lower().lstrip(".") in extensions:
-                    items.append((path, base / path.relative_to(root)))
-        elif root.is_file():
-            items.append((root, Path(root.name)))
-        else:
-            missing.append((root, "no such file or folder"))
-    return items, missing
-
-
 def output_path(rel):
     """OUT-relative output for an input's relative path: the name plus .npy
     (``a.wav`` -> ``a.wav.npy``, so ``a.wav`` and ``a.flac`` never collide)."""
@@ -101,15 +98,34 @@ def output_path(rel):
 
 
 def load(path, sr, mono):
-    """Audio as float32 (channels, n) or (n,) at ``sr``; also the source rate and duration."""
-    data, rate = sf.read(str(path), dtype="float32", always_2d=True)
+    """Audio as float32 (channels, n) or (n,) at ``sr``; also the source rate and duration.
+
+    Raises
+    ------
+    OSError
+        The file cannot be opened (the reason, e.g. permission denied).
+    FileFailure
+        It holds no samples, non-finite samples, or was cut short.
+    soundfile.LibsndfileError
+        It is not audio soundfile can decode.
+    """
+    with open_source(path) as fh, sf.SoundFile(fh) as snd:
+        rate = snd.samplerate
+        data = snd.read(dtype="float32", always_2d=True)
+        check_complete(snd, data.shape[0])
     if data.shape[0] == 0:
-        raise ValueError("empty audio (no samples)")
+        raise FileFailure("empty audio (no samples)")
+    if not np.isfinite(data).all():
+        raise FileFailure("the file holds non-finite samples (NaN or inf)")
     duration = data.shape[0] / rate
     if rate != sr:
         import soxr
 
-        data = soxr.resample(data, rate, sr)
+        resampled = soxr.resample(data, rate, sr)
+        if not np.isfinite(resampled).all():
+            raise FileFailure(f"resampling to {sr} Hz overflows float32 (the audio peaks at "
+                              f"{float(np.max(np.abs(data))):.3g})")
+        data = resampled
     if mono or data.shape[1] == 1:
         data = data.mean(axis=1) if data.shape[1] > 1 else data[:, 0]
     else:
@@ -117,30 +133,52 @@ def load(path, sr, mono):
     return data, rate, duration
 
 
+def _compute(y, params, extractor):
+    """The features of ``y`` in the output dtype, refused when not all finite."""
+    with np.errstate(over="ignore", invalid="ignore"):  # reported just below
+        features = (extractor or params.extractor())(y).astype(params.dtype, copy=False)
+    if not np.isfinite(features).all():
+        raise FileFailure(f"the features would hold non-finite values (NaN or inf) in "
+                          f"{params.dtype}, nothing written (the audio peaks at "
+                          f"{float(np.max(np.abs(y))):.3g})")
+    return features
+
+
 def process_file(source, rel, out_dir, tmp_dir, params, extractor=None):
     """Compute and atomically write one file's features; returns its manifest record,
     or ``{"source": ..., "error": reason}``.  Runs in threads and on Dask workers."""
     source, rel, out_dir, tmp_dir = Path(source), Path(rel), Path(out_dir), Path(tmp_dir)
     timing = {}
+    tmp = None
     try:
+        # Taken before reading: a file changed meanwhile looks changed to the next run.
+        stamp = source_stamp(os.stat(source))
         t0 = time.perf_counter()
         y, rate, duration = load(source, params.sr, params.mono)
         t1 = time.perf_counter()
-        features = (extractor or params.extractor())(y).astype(params.dtype, copy=False)
+        features = _compute(y, params, extractor)
         t2 = time.perf_counter()
         final = out_dir / output_path(rel)
-        final.parent.mkdir(parents=True, exist_ok=True)
         tmp = tmp_dir / f"{uuid.uuid4().hex}.npy"
-        with open(tmp, "wb") as fh:
-            np.save(fh, features)
-        os.replace(tmp, final)
+        try:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            with open(tmp, "wb") as fh:
+                np.save(fh, features)
+            os.replace(tmp, final)
+        except OSError as err:
+            raise FileFailure(f"cannot write {final}: {describe(err, final)}") from None
+        tmp = None
         t3 = time.perf_counter()
         timing = dict(read_s=round(t1 - t0, 6), features_s=round(t2 - t1, 6),
                       write_s=round(t3 - t2, 6))
     except Exception as err:  # reported per file; the run goes on
-        return {"source": str(source.absolute()), "error": f"{type(err).__name__}: {err}"}
+        return {"source": str(source.absolute()), "error": describe(err, source)}
+    finally:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
     return {
         "source": str(source.absolute()),
+        **stamp,
         "duration": round(duration, 6),
         "sample_rate": int(rate),
         "output": output_path(rel).as_posix(),
@@ -158,11 +196,21 @@ def extract(inputs, out, params, *, jobs=None, overwrite=False, quiet=False, cli
     workers (which must see the same file system) instead of local threads.
     On KeyboardInterrupt, files already running are finished and recorded,
     the rest are left for the next run, and the interrupt is re-raised.
+    When the manifest cannot be appended to, the run stops and the reason is
+    the last failure.  Nothing is made under OUT when no input is audio.
+
+    Raises
+    ------
+    UsageError
+        OUT is or holds an input, or cannot be made or used.
     """
-    items, missing = collect(inputs)
+    check_output_folder(inputs, out)
+    items, problems = collect(inputs)
+    if not items:
+        return [], 0, problems, 0.0
     job = Job(items, out, manifest_name=MANIFEST, tag="fastmel-partial",
-              digest=params.digest(), output_of=output_path, overwrite=overwrite, quiet=quiet)
-    job.failures[:0] = missing
+              digest=params.digest(), output_of=output_path, problems=problems,
+              overwrite=overwrite, quiet=quiet)
     with job:
         if client is not None:
             _run_dask(job, params, client)
@@ -181,38 +229,115 @@ def _run_dask(job, params, client):
     try:
         for future in dask_completed(futures):
             job.record(future.result())
+    except ManifestError as err:
+        job.stop(err)
     finally:
         client.cancel(futures)
 
 
+def dask_client(address, timeout=DASK_TIMEOUT):
+    """A ``distributed.Client`` connected to the scheduler at ``address``.
+
+    The address is checked, a TCP connection made and the peer asked who it
+    is, all within about ``timeout`` seconds, before the client is made: the
+    client itself waits forever on a peer that accepts and never answers.
+
+    Raises
+    ------
+    UsageError
+        The address is not a scheduler's, or no scheduler answers there.
+    ImportError
+        dask[distributed] is missing.
+    """
+    from distributed import Client
+    from distributed.comm import connect
+    from distributed.comm.addressing import parse_address, parse_host_port
+    from distributed.security import Security
+
+    where = f"--dask-scheduler {address}"
+    scheme, location = parse_address(address, strict=False)
+    if scheme not in ("tcp", "tls"):
+        raise UsageError(f"{where}: {scheme}:// addresses cannot be reached from the command "
+                         f"line; expected tcp://HOST:PORT (or tls://)")
+    try:
+        host, port = parse_host_port(location)
+    except ValueError as err:
+        raise UsageError(f"{where}: not a scheduler address ({err}); expected "
+                         f"tcp://HOST:PORT") from None
+    if not 0 < port < 65536:
+        raise UsageError(f"{where}: port {port} is outside 1..65535")
+    unreachable = f"cannot reach the Dask scheduler at {address}"
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except socket.timeout:
+        raise UsageError(f"{unreachable}: no connection within {timeout:g} s") from None
+    except OSError as err:
+        raise UsageError(f"{unreachable}: {describe(err)}") from None
+
+    async def identity():
+        args = Security().get_connection_args("client")
+        comm = await connect(address, timeout=timeout, **args)
+        try:
+            await comm.write({"op": "identity"})
+            return await comm.read()
+        finally:
+            comm.abort()
+
+    try:
+        answer = asyncio.run(asyncio.wait_for(identity(), timeout))
+    except (asyncio.TimeoutError, TimeoutError):
+        raise UsageError(f"{unreachable}: no answer within {timeout:g} s (is it a Dask "
+                         f"scheduler?)") from None
+    except MemoryError:
+        # It sent bytes that, read as a Dask frame header, ask for exabytes.
+        raise UsageError(f"{unreachable}: the peer speaks another protocol, not Dask's") \
+            from None
+    except Exception as err:
+        raise UsageError(f"{unreachable}: it does not answer as a Dask scheduler "
+                         f"({describe(err)})") from None
+    kind = answer.get("type") if isinstance(answer, dict) else None
+    if kind != "Scheduler":
+        raise UsageError(f"{unreachable}: the peer answers as {kind or 'something else'}, "
+                         f"not as a Dask scheduler")
+    try:
+        return Client(address, timeout=f"{timeout * 2:g}s")
+    except Exception as err:
+        raise UsageError(f"{unreachable}: {describe(err)}") from None
+
+
 def add_parser(sub):
+    paragraphs = __doc__.split("\n\n")
     p = sub.add_parser(
         "features", help="compute log-mel / MFCC features for files and folders",
-        description=__doc__.split("\n\n")[0] + "\n\n" + __doc__.split("\n\n")[1],
+        description="\n\n".join(paragraphs[:3]),
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("inputs", nargs="+", metavar="IN", help="audio files or folders (recursive)")
-    p.add_argument("-o", "--output", required=True, metavar="OUT", help="output folder")
-    p.add_argument("--sr", type=int, default=16000, help="resample to this rate (default 16000)")
-    p.add_argument("--n-fft", type=int, default=512)
-    p.add_argument("--win-length", type=int, default=400)
-    p.add_argument("--hop", type=int, default=160, help="hop length in samples (default 160)")
-    p.add_argument("--n-mels", type=int, default=80)
-    p.add_argument("--fmin", type=float, default=0.0)
-    p.add_argument("--fmax", type=float, default=None)
+    p.add_argument("-o", "--output", required=True, metavar="OUT",
+                   help="output folder (outside the inputs)")
+    p.add_argument("--sr", type=options.sample_rate, default=16000,
+                   help="resample to this rate, 1000..384000 (default 16000)")
+    p.add_argument("--n-fft", type=options.n_fft, default=512, help="1..65536 (default 512)")
+    p.add_argument("--win-length", type=options.n_fft, default=400,
+                   help="1..N_FFT (default 400)")
+    p.add_argument("--hop", type=options.hop_length, default=160,
+                   help="hop length in samples (default 160)")
+    p.add_argument("--n-mels", type=options.n_mels, default=80, help="1..1024 (default 80)")
+    p.add_argument("--fmin", type=options.finite_float, default=0.0)
+    p.add_argument("--fmax", type=options.finite_float, default=None)
     p.add_argument("--mfcc", type=int, default=0, metavar="N",
-                   help="N MFCCs instead of the mel spectrogram")
+                   help="N MFCCs (1..N_MELS) instead of the mel spectrogram")
     p.add_argument("--db", action=argparse.BooleanOptionalAction, default=True,
                    help="log-power (dB) mel spectrogram (default: on)")
-    p.add_argument("--top-db", type=float, default=80.0,
+    p.add_argument("--top-db", type=options.finite_float, default=80.0,
                    help="floor at max - TOP_DB per file (default 80; negative disables)")
     p.add_argument("--dtype", choices=("float32", "float16"), default="float32")
     p.add_argument("--mono", action="store_true", help="average channels")
-    p.add_argument("--jobs", "-j", type=positive_int, default=None,
+    p.add_argument("--jobs", "-j", type=options.positive_int, default=None,
                    help="worker threads (default: all cores)")
     p.add_argument("--overwrite", action="store_true", help="recompute existing outputs")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress or summary")
     p.add_argument("--dask-scheduler", metavar="ADDRESS",
-                   help="run on a Dask distributed cluster (extra 'dask')")
+                   help="run on a Dask distributed cluster, tcp://HOST:PORT (extra 'dask')")
     p.set_defaults(run=run)
     return p
 
@@ -222,29 +347,26 @@ def run(args):
         sr=args.sr, n_fft=args.n_fft, win_length=args.win_length, hop_length=args.hop,
         n_mels=args.n_mels, fmin=args.fmin, fmax=args.fmax, mfcc=args.mfcc, db=args.db,
         top_db=None if args.top_db < 0 else args.top_db, dtype=args.dtype, mono=args.mono)
-    try:
-        params.extractor()
-    except ValueError as err:
-        print(f"fastmel features: {err}", file=sys.stderr)
-        return 2
     client = None
-    if args.dask_scheduler:
-        try:
-            from distributed import Client
-        except ImportError:
-            print("fastmel features: --dask-scheduler needs the 'dask' extra "
-                  "(pip install 'fastmel[dask]')", file=sys.stderr)
-            return 2
-        try:
-            client = Client(args.dask_scheduler, timeout="10s")
-        except OSError as err:
-            print(f"fastmel features: cannot reach the Dask scheduler at "
-                  f"{args.dask_scheduler}: {err}", file=sys.stderr)
-            return 2
     try:
+        params.check()
+        try:
+            params.extractor()
+        except ValueError as err:
+            raise UsageError(str(err)) from None
+        check_output_folder(args.inputs, args.output)
+        if args.dask_scheduler is not None:
+            try:
+                client = dask_client(args.dask_scheduler)
+            except ImportError:
+                raise UsageError("--dask-scheduler needs the 'dask' extra "
+                                 "(pip install 'fastmel[dask]')") from None
         written, skipped, failures, elapsed = extract(
             args.inputs, args.output, params, jobs=args.jobs, overwrite=args.overwrite,
             quiet=args.quiet, client=client)
+    except UsageError as err:
+        print(f"fastmel features: {err}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("fastmel features: interrupted; run the same command again to finish",
               file=sys.stderr)

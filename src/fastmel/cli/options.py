@@ -1,5 +1,31 @@
-"""Argument types shared by the subcommands."""
+"""Argument types and limits shared by the subcommands."""
 import argparse
+import math
+
+# Sample rates the commands accept (Hz): below 1 kHz nothing is speech or
+# music, and 384 kHz is the highest rate audio interfaces record at.
+SR_RANGE = (1000, 384000)
+# Frame sizes: 65536 samples is 1.4 s at 48 kHz, far beyond any feature frame;
+# these bounds keep a mistyped value from allocating gigabytes per file.
+N_FFT_RANGE = (1, 1 << 16)
+HOP_RANGE = (1, 1 << 20)
+N_MELS_RANGE = (1, 1024)
+
+
+def int_in(lo, hi):
+    """An argparse type: an integer from ``lo`` to ``hi``."""
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected an integer from {lo} to {hi}, got {text!r}") from None
+        if not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"expected an integer from {lo} to {hi}, got {text!r}")
+        return value
+
+    parse.__name__ = f"integer {lo}..{hi}"
+    return parse
 
 
 def positive_int(text):
@@ -11,3 +37,20 @@ def positive_int(text):
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
     return value
+
+
+def finite_float(text):
+    """An argparse type: a finite number."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
+sample_rate = int_in(*SR_RANGE)
+n_fft = int_in(*N_FFT_RANGE)
+hop_length = int_in(*HOP_RANGE)
+n_mels = int_in(*N_MELS_RANGE)

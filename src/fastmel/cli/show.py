@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fastmel.cli.options import positive_int
+from fastmel.cli import options
 
 PLOT_HINT = "pip install 'fastmel[plot]'"
 
@@ -115,13 +115,20 @@ def read_audio(path, sr=None):
     """
     import soundfile as sf
 
+    from fastmel.cli.jobs import describe, open_source
+
     path = Path(path)
     if not path.exists():
         raise OSError("no such file")
     if path.is_dir():
         raise OSError("is a folder, not an audio file")
+    if not path.is_file():  # opening a FIFO would wait for a writer
+        raise OSError("not a regular file")
     try:
-        data, rate = sf.read(str(path), dtype="float32", always_2d=True)
+        with open_source(path) as fh:
+            data, rate = sf.read(fh, dtype="float32", always_2d=True)
+    except OSError as err:
+        raise OSError(describe(err, path)) from err
     except (sf.SoundFileError, RuntimeError, ValueError, TypeError) as err:
         raise OSError(f"not readable as audio ({err})") from err
     if data.shape[0] == 0:
@@ -144,18 +151,19 @@ def add_parser(sub):
     p.add_argument("file", metavar="FILE", help="audio file (any format soundfile reads)")
     p.add_argument("-o", "--output", metavar="OUT",
                    help="picture to write (default: FILE's name + .png, in the current folder)")
-    p.add_argument("--sr", type=positive_int, default=None,
-                   help="resample to this rate first (default: the file's own)")
-    p.add_argument("--n-fft", type=positive_int, default=None,
-                   help="FFT size (default: the power of two nearest 25 ms)")
-    p.add_argument("--win-length", type=positive_int, default=None,
+    p.add_argument("--sr", type=options.sample_rate, default=None,
+                   help="resample to this rate first, 1000..384000 (default: the file's own)")
+    p.add_argument("--n-fft", type=options.n_fft, default=None,
+                   help="FFT size, 1..65536 (default: the power of two nearest 25 ms)")
+    p.add_argument("--win-length", type=options.n_fft, default=None,
                    help="window length (default: n_fft)")
-    p.add_argument("--hop", type=positive_int, default=None,
+    p.add_argument("--hop", type=options.hop_length, default=None,
                    help="hop length in samples (default: 10 ms)")
-    p.add_argument("--n-mels", type=positive_int, default=80, help="mel bands (default 80)")
-    p.add_argument("--fmin", type=float, default=0.0)
-    p.add_argument("--fmax", type=float, default=None)
-    p.add_argument("--top-db", type=float, default=80.0,
+    p.add_argument("--n-mels", type=options.n_mels, default=80,
+                   help="mel bands, 1..1024 (default 80)")
+    p.add_argument("--fmin", type=options.finite_float, default=0.0)
+    p.add_argument("--fmax", type=options.finite_float, default=None)
+    p.add_argument("--top-db", type=options.finite_float, default=80.0,
                    help="colour range below the loudest value (default 80)")
     p.add_argument("--mono", action="store_true", help="one panel of the channels' average")
     p.add_argument("--quiet", "-q", action="store_true", help="print nothing on success")
