@@ -114,27 +114,66 @@ def test_augment_refuses_a_bandpass_order_beyond_its_limit_up_front(capsys, good
     assert not out.exists()
 
 
-# The library may warn while designing the unstable filter; the CLI's answer is what counts.
-@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+class _BrokenBandpass:
+    """A band-pass stage that breaks mid-file: finite input, NaN output (what an
+    unstable high-order design gave before the library refused such orders)."""
+
+    def __init__(self, *args, **kwargs):
+        self._inner = _REAL_BANDPASS(*args, **kwargs)
+
+    def process(self, chunk):
+        out = self._inner.process(chunk)
+        out[..., out.shape[-1] // 2:] = np.nan
+        return out
+
+    def flush(self):
+        return self._inner.flush()
+
+    def reset(self):
+        self._inner.reset()
+
+    @property
+    def latency(self):
+        return self._inner.latency
+
+
+_REAL_BANDPASS = fastmel.Bandpass
+
+
 @pytest.mark.parametrize("name, subtype", [("pcm.wav", "PCM_16"), ("float.wav", "FLOAT"),
                                            ("lossless.flac", "PCM_16")])
-def test_augment_never_writes_non_finite_audio(tmp_path, name, subtype):
-    """The Python entry point has no option limits: order 200 is unstable in float64
-    sections (all-NaN output before the library refuses it).  Either way the file fails
-    with a one-line reason and nothing is written."""
+def test_augment_never_writes_non_finite_audio(tmp_path, monkeypatch, name, subtype):
+    """Whatever a stage returns, non-finite audio is a failure with a one-line reason
+    and nothing is written (it used to become NaN, -1.0 in PCM, or a bare
+    AssertionError for FLAC)."""
+    monkeypatch.setattr(fastmel, "Bandpass", _BrokenBandpass)
     folder = tmp_path / "in"
     folder.mkdir()
     sf.write(folder / name, speech(), SR, subtype=subtype)
     out = tmp_path / "out"
     written, skipped, failures, _ = augment(
-        [str(folder)], out, AugmentParams(bandpass=(100.0, 7000.0), order=200), jobs=1,
+        [str(folder)], out, AugmentParams(bandpass=(100.0, 7000.0), order=4), jobs=1,
         quiet=True)
     assert (written, skipped) == ([], 0)
     [(source, reason)] = failures
     assert Path(source) == (folder / name).absolute()
     assert reason.strip() and "\n" not in reason and not reason.startswith("AssertionError")
+    assert "non-finite" in reason
     assert files_under(out) == ["augment.jsonl"]
     assert manifest_records(out / "augment.jsonl") == []
+
+
+def test_library_refuses_or_keeps_finite_high_order_bandpass():
+    """The Python entry point has no option limit on the order: the library either
+    refuses an order with a ParameterError or gives finite output for finite input."""
+    x = speech()
+    for order in (158, 200, 300, 501):
+        try:
+            bp = fastmel.Bandpass(SR, 100.0, 7000.0, order=order)
+        except fastmel.ParameterError as err:
+            assert "order" in str(err)
+            continue
+        assert np.isfinite(bp.process(x)).all(), order
 
 
 @pytest.fixture
