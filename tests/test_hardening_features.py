@@ -1,0 +1,148 @@
+"""Hardening of the feature side (issue 8): arrays of any layout, dB edge
+cases, windows, sizes, transposed input, empty signals.
+
+Layout tests compare with the contiguous copy bit for bit (same compiled
+kernel, same arithmetic: no tolerance applies).
+"""
+import numpy as np
+import pytest
+
+import fastmel
+from conftest import assert_bits_equal
+from fastmel import ParameterError
+
+MEL = dict(sr=16000, n_fft=512, hop_length=160, n_mels=40)
+
+
+def _speechlike(n, seed=0):
+    rng = np.random.default_rng(seed)
+    t = np.arange(n) / 16000.0
+    return 0.3 * np.sin(2 * np.pi * 220 * t) + 0.05 * rng.standard_normal(n)
+
+
+# --- finding 1: any array numpy can describe gives its contiguous copy's result
+
+def _field(values, dtype):
+    """A float field of a structured array: 2 + itemsize bytes apart, unaligned."""
+    rec = np.zeros(values.shape, [("tag", "<u2"), ("y", dtype)])
+    rec["y"] = values
+    y = rec["y"]
+    assert y.strides[-1] == 2 + np.dtype(dtype).itemsize and not y.flags.aligned
+    return y
+
+
+def _unaligned(values, dtype):
+    """Whole-element strides from an odd address."""
+    dtype = np.dtype(dtype)
+    raw = np.zeros(values.size * dtype.itemsize + 1, np.uint8)
+    y = raw[1:].view(dtype).reshape(values.shape)
+    y[...] = values
+    assert not y.flags.aligned
+    return y
+
+
+def _negative(values, dtype):
+    y = np.ascontiguousarray(values[..., ::-1], dtype=dtype)[..., ::-1]
+    assert y.shape[-1] < 2 or y.strides[-1] < 0
+    return y
+
+
+def _transposed(values, dtype):
+    """A (channels, n) view of an (n, channels) array."""
+    y = np.ascontiguousarray(np.swapaxes(values, -1, -2), dtype=dtype)
+    y = np.swapaxes(y, -1, -2)
+    assert y.shape[-1] < 2 or not y.flags.c_contiguous
+    return y
+
+
+def _readonly(values, dtype):
+    y = np.array(values, dtype=dtype)
+    y.setflags(write=False)
+    return y
+
+
+def _every_other(values, dtype):
+    y = np.repeat(values.astype(dtype), 2, axis=-1)[..., ::2]
+    assert y.shape[-1] < 2 or y.strides[-1] == 2 * np.dtype(dtype).itemsize
+    return y
+
+
+LAYOUTS = {"field": _field, "unaligned": _unaligned, "negative": _negative,
+           "transposed": _transposed, "readonly": _readonly, "every-other": _every_other}
+
+OFFLINE = {
+    "stft": lambda y: fastmel.stft(y, n_fft=512, hop_length=160),
+    "melspectrogram": lambda y: fastmel.feature.melspectrogram(y=y, **MEL),
+    "mfcc": lambda y: fastmel.feature.mfcc(y=y, **MEL),
+    "STFT": lambda y: fastmel.STFT(n_fft=512, hop_length=160, dtype=y.dtype)(y),
+    "MelSpectrogram": lambda y: fastmel.MelSpectrogram(dtype=y.dtype, **MEL)(y),
+    "MelSpectrogram-db": lambda y: fastmel.MelSpectrogram(dtype=y.dtype, to_db=True,
+                                                          top_db=80.0, **MEL)(y),
+    "MFCC": lambda y: fastmel.MFCC(dtype=y.dtype, **MEL)(y),
+    "MFCC-kernel": lambda y: fastmel.MFCC(dtype=y.dtype, top_db=None, **MEL)(y),
+}
+
+STREAMS = {
+    "STFT": lambda dt: fastmel.STFT(n_fft=512, hop_length=160, dtype=dt),
+    "MelSpectrogram": lambda dt: fastmel.MelSpectrogram(dtype=dt, **MEL),
+    "MFCC": lambda dt: fastmel.MFCC(dtype=dt, top_db=None, **MEL),
+}
+
+
+def _signal(layout, n=3000):
+    # transposed views need channels; the others are tried mono and stereo
+    if layout == "transposed":
+        return [_speechlike(2 * n).reshape(2, n)]
+    return [_speechlike(n), _speechlike(2 * n, seed=1).reshape(2, n)]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+@pytest.mark.parametrize("entry", list(OFFLINE))
+def test_offline_any_layout_equals_contiguous_copy(entry, layout, dtype):
+    for values in _signal(layout):
+        y = LAYOUTS[layout](values, dtype)
+        ref = OFFLINE[entry](np.ascontiguousarray(y))
+        assert_bits_equal(OFFLINE[entry](y), ref, f"{entry} {layout} {y.shape}")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+@pytest.mark.parametrize("kind", list(STREAMS))
+def test_stream_any_layout_equals_contiguous_copy(kind, layout, dtype):
+    """Every chunk in the layout (the fast path after the first chunk too)."""
+    ext = STREAMS[kind](dtype)
+    for values in _signal(layout):
+        y = LAYOUTS[layout](values, dtype)
+        ref = ext(np.ascontiguousarray(y))
+        s = ext.stream()
+        outs = []
+        for a, b in [(0, 7), (7, 700), (700, 701), (701, 2500), (2500, values.shape[-1])]:
+            outs.append(s.process(LAYOUTS[layout](values[..., a:b], dtype)))
+        outs.append(s.flush())
+        assert_bits_equal(np.concatenate(outs, axis=-1), ref, f"{kind} {layout} {y.shape}")
+
+
+def test_stream_chunks_of_odd_strides_after_a_contiguous_first_chunk():
+    """The fast path (leading shape already fixed) must not read a 6-byte-strided chunk in place."""
+    values = _speechlike(4000)
+    ext = fastmel.MelSpectrogram(dtype=np.float32, **MEL)
+    s = ext.stream()
+    first = s.process(values[:1000].astype(np.float32))
+    rest = s.process(_field(values[1000:], "<f4"))
+    got = np.concatenate([first, rest, s.flush()], axis=-1)
+    assert_bits_equal(got, ext(values.astype(np.float32)))
+
+
+@pytest.mark.parametrize("layout", ["field", "unaligned", "negative", "transposed"])
+def test_spectrogram_inputs_of_any_layout(layout):
+    """S= inputs and the dB functions read through numpy: still the contiguous copy's result."""
+    S = np.abs(fastmel.stft(_speechlike(6000).reshape(2, 3000), n_fft=256)) ** 2
+    for dtype in (np.float32, np.float64):
+        odd = LAYOUTS[layout](S.astype(dtype), dtype)
+        c = np.ascontiguousarray(odd)
+        for f in (fastmel.power_to_db, fastmel.amplitude_to_db,
+                  lambda s: fastmel.feature.melspectrogram(S=s, sr=16000, n_mels=20),
+                  lambda s: fastmel.feature.mfcc(S=s, n_mfcc=5),
+                  lambda s: fastmel.util.frame(s, frame_length=5, hop_length=3)):
+            assert_bits_equal(np.ascontiguousarray(f(odd)), np.ascontiguousarray(f(c)), layout)
