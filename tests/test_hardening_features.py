@@ -146,3 +146,83 @@ def test_spectrogram_inputs_of_any_layout(layout):
                   lambda s: fastmel.feature.mfcc(S=s, n_mfcc=5),
                   lambda s: fastmel.util.frame(s, frame_length=5, hop_length=3)):
             assert_bits_equal(np.ascontiguousarray(f(odd)), np.ascontiguousarray(f(c)), layout)
+
+
+# --- finding 3: windows are checked -----------------------------------------
+
+def _nan_window(n):
+    return np.full(n, np.nan)
+
+
+def _zero_window(n):
+    return np.zeros(n)
+
+
+BAD_WINDOWS = [
+    (("kaiser", float("nan")), "kaiser"),
+    (("kaiser", float("inf")), "kaiser"),
+    (("kaiser", -5.0), "kaiser"),
+    (("kaiser", 1e308), "kaiser"),     # numpy's Bessel function overflows: NaN window
+    (("kaiser", 1000.0), "kaiser"),
+    (("gaussian", 0), "gaussian"),     # 0/0 at the centre
+    (("gaussian", 0.0), "gaussian"),
+    (("gaussian", -1.0), "gaussian"),
+    (("gaussian", float("nan")), "gaussian"),
+    (("gaussian", 1e-200), "gaussian"),  # std**2 underflows: 0/0 again
+    (("gaussian", True), "gaussian"),
+    (_nan_window, "_nan_window"),
+    (_zero_window, "_zero_window"),
+    (lambda n: np.ones(n - 1), "shape"),
+    (np.full(400, np.nan), "non-finite"),
+    (np.r_[np.ones(399), np.inf], "non-finite"),
+    (np.zeros(400), "zeros"),
+    (np.ones(300), "300"),
+    (np.ones(512), "512"),
+    (np.ones((2, 200)), "window"),
+]
+
+
+@pytest.mark.parametrize("window, word", BAD_WINDOWS,
+                         ids=[str(i) for i in range(len(BAD_WINDOWS))])
+@pytest.mark.parametrize("entry", ["stft", "melspectrogram", "MelSpectrogram", "MFCC", "STFT"])
+def test_bad_windows_are_refused(entry, window, word):
+    y = _speechlike(4000)
+    call = {
+        "stft": lambda: fastmel.stft(y, n_fft=512, win_length=400, window=window),
+        "melspectrogram": lambda: fastmel.feature.melspectrogram(
+            y=y, sr=16000, n_fft=512, win_length=400, window=window),
+        "MelSpectrogram": lambda: fastmel.MelSpectrogram(
+            sr=16000, n_fft=512, win_length=400, window=window, to_db=True)(y),
+        "MFCC": lambda: fastmel.MFCC(sr=16000, n_fft=512, win_length=400, window=window)(y),
+        "STFT": lambda: fastmel.STFT(n_fft=512, win_length=400, window=window)(y),
+    }[entry]
+    with pytest.raises(ParameterError, match="window") as info:
+        call()
+    assert word in str(info.value)
+
+
+def test_window_beyond_float32_range_is_refused_for_float32_only():
+    y = _speechlike(4000)
+    big = np.full(512, 1e39)  # finite in float64, inf in float32
+    fastmel.stft(y, n_fft=512, window=big)
+    with pytest.raises(ParameterError, match="window.*float32"):
+        fastmel.stft(y.astype(np.float32), n_fft=512, window=big)
+    tiny = np.full(512, 1e-50)  # rounds to zero in float32
+    with pytest.raises(ParameterError, match="window.*float32"):
+        fastmel.MelSpectrogram(n_fft=512, window=tiny)
+
+
+def test_complex_window_is_a_type_error():
+    with pytest.raises(TypeError, match="window"):
+        fastmel.stft(_speechlike(4000), n_fft=512, window=np.ones(512, complex))
+
+
+@pytest.mark.parametrize("window", [("kaiser", 0.0), ("kaiser", 14.0), ("kaiser", 700.0),
+                                    ("gaussian", 0.3), ("gaussian", 0.5), ("gaussian", 1e300)])
+def test_extreme_but_valid_window_parameters_match_scipy(window):
+    scipy_signal = pytest.importorskip("scipy.signal")
+    for n in (1, 2, 399, 400):
+        ref = scipy_signal.get_window(window, n, fftbins=True)
+        got = fastmel.filters.get_window(window, n)
+        # The same formulas evaluated in float64 (numpy's kaiser vs scipy's): rounding only.
+        np.testing.assert_allclose(got, ref, rtol=1e-10, atol=1e-300)

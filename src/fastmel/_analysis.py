@@ -12,7 +12,7 @@ import numpy as np
 from fastmel import _checks
 from fastmel._spectral import SpectralKernel, run_offline
 from fastmel.exceptions import ParameterError
-from fastmel.filters import get_window
+from fastmel.filters import describe_window, get_window
 
 #: Pad modes usable with ``center=True`` (numpy.pad's names).
 PAD_MODES = ("constant", "edge", "reflect", "symmetric", "linear_ramp")
@@ -56,7 +56,13 @@ class Framing:
 
     def window_values(self, dtype):
         """The window in the working precision (computed in float64, then cast)."""
-        return get_window(self.window, self.win_length, fftbins=True).astype(dtype)
+        with np.errstate(over="ignore"):  # reported just below
+            values = get_window(self.window, self.win_length, fftbins=True).astype(dtype)
+        if not np.all(np.isfinite(values)) or not np.any(values):
+            raise ParameterError(
+                f"{describe_window(self.window)} has values beyond the range of {np.dtype(dtype)} "
+                f"(they overflow, or all round to zero)")
+        return values
 
     def n_frames(self, n):
         pad = self.n_fft // 2 if self.center else 0

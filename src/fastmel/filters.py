@@ -74,8 +74,9 @@ def get_window(window, win_length, *, fftbins=True):
     ----------
     window : str, tuple, callable or np.ndarray [shape=(win_length,)]
         A name from :data:`WINDOWS` (``"hann"``, ``"hamming"``, ``"blackman"``,
-        ``"boxcar"``/``"ones"``, ...), ``("kaiser", beta)``, ``("gaussian", std)``,
-        a function of the length, or the window values themselves.
+        ``"boxcar"``/``"ones"``, ...), ``("kaiser", beta)`` with a finite
+        ``beta >= 0``, ``("gaussian", std)`` with a finite ``std > 0``, a
+        function of the length, or the window values themselves (real numbers).
     win_length : int > 0
     fftbins : bool
         True for a periodic window (the one to use for spectral analysis, as
@@ -84,36 +85,47 @@ def get_window(window, win_length, *, fftbins=True):
     Returns
     -------
     np.ndarray [shape=(win_length,), dtype=float64]
+        Finite values, not all zero.
 
     Raises
     ------
     ParameterError
-        Unknown window name, malformed tuple, or an array of the wrong length.
+        Unknown window name, malformed tuple or parameter, an array (or a
+        function's result) of the wrong length, or a window with non-finite
+        values (e.g. a Kaiser ``beta`` so large that its Bessel function
+        overflows, about 700) or only zeros.
+    TypeError
+        Complex window values.
     """
     win_length = _checks.positive_int(win_length, "win_length")
     if callable(window):
-        values = np.asarray(window(win_length), dtype=np.float64)
+        values = _window_values(window(win_length), f"window function {window!r}")
         if values.shape != (win_length,):
             raise ParameterError(
-                f"window function returned shape {values.shape}, expected ({win_length},)")
-        return values
+                f"window function {window!r} returned shape {values.shape}, "
+                f"expected ({win_length},)")
+        return _usable_window(values, f"window function {window!r}")
     if isinstance(window, (np.ndarray, list)):
-        values = np.asarray(window, dtype=np.float64)
+        values = _window_values(window, "window array")
         if values.shape != (win_length,):
             raise ParameterError(
                 f"window has length {values.shape[-1] if values.ndim else 0}, "
                 f"expected win_length={win_length}")
-        if not np.all(np.isfinite(values)):
-            raise ParameterError("window contains non-finite values")
-        return values
+        return _usable_window(values, "window array")
     param = None
     if isinstance(window, tuple):
         if len(window) != 2 or window[0] not in ("kaiser", "gaussian") \
+                or isinstance(window[1], (bool, np.bool_)) \
                 or not isinstance(window[1], numbers.Real):
             raise ParameterError(
                 f"window={window!r} is not supported; tuples are ('kaiser', beta) "
                 f"or ('gaussian', std)")
         name, param = window
+        param = float(param)
+        if name == "kaiser" and not (np.isfinite(param) and param >= 0):
+            raise ParameterError(f"window={window!r}: Kaiser beta must be a finite number >= 0")
+        if name == "gaussian" and not (np.isfinite(param) and param > 0):
+            raise ParameterError(f"window={window!r}: Gaussian std must be a finite number > 0")
     elif isinstance(window, str):
         name = _ALIASES.get(window.lower())
         if name is None:
@@ -124,10 +136,44 @@ def get_window(window, win_length, *, fftbins=True):
         raise ParameterError(f"window={window!r} is not a window name, tuple, callable or array")
     if win_length == 1:
         return np.ones(1)
-    if fftbins:
-        # A periodic window is the symmetric one of one more sample, truncated.
-        return _symmetric(name, win_length + 1, param)[:-1]
-    return _symmetric(name, win_length, param)
+    # Extreme parameters overflow or divide by zero here; the values are checked below.
+    with np.errstate(all="ignore"):
+        if fftbins:
+            # A periodic window is the symmetric one of one more sample, truncated.
+            values = _symmetric(name, win_length + 1, param)[:-1]
+        else:
+            values = _symmetric(name, win_length, param)
+    return _usable_window(values, f"window={window!r}")
+
+
+def describe_window(window):
+    """A short name of ``window`` for messages (arrays are not printed)."""
+    if isinstance(window, (np.ndarray, list)):
+        return f"window array of shape {np.shape(window)}"
+    if callable(window):
+        return f"window function {window!r}"
+    return f"window={window!r}"
+
+
+def _window_values(values, what):
+    values = np.asarray(values)
+    if values.dtype.kind == "c":
+        raise TypeError(f"{what} has complex values ({values.dtype}); a window must be real")
+    try:
+        return values.astype(np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{what} has values of dtype {values.dtype}; a window must be real numbers") \
+            from None
+
+
+def _usable_window(values, what):
+    """``values`` when every one is finite and not all are zero (an all-zero window
+    turns every frame into silence)."""
+    if not np.all(np.isfinite(values)):
+        raise ParameterError(f"{what} has non-finite values (NaN or inf); a window must be finite")
+    if not np.any(values):
+        raise ParameterError(f"{what} is all zeros, which would make every frame silent")
+    return values
 
 
 def _normalize_rows(weights, norm):
