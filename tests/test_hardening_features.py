@@ -226,3 +226,115 @@ def test_extreme_but_valid_window_parameters_match_scipy(window):
         got = fastmel.filters.get_window(window, n)
         # The same formulas evaluated in float64 (numpy's kaiser vs scipy's): rounding only.
         np.testing.assert_allclose(got, ref, rtol=1e-10, atol=1e-300)
+
+
+# --- finding 3: dB edge cases -----------------------------------------------
+
+def _with_silence(n=6000, dtype=np.float32):
+    y = _speechlike(n).astype(dtype)
+    y[1000:3000] = 0  # digital silence: mel power 0, floored at amin
+    y[3000:3500] *= np.float32(1e-20)  # powers far below FLT_MIN
+    return y
+
+
+@pytest.mark.parametrize("amin", [1e-30, 1.1e-38, 1e-38, 1e-40, 1e-42, 1e-45, 2e-45])
+def test_float32_db_kernel_with_tiny_amin_matches_power_to_db(amin):
+    y = _with_silence()
+    mel = fastmel.MelSpectrogram(dtype=np.float32, **MEL)(y)
+    ref = fastmel.power_to_db(mel, amin=amin, top_db=None, ref=0.5)
+    got = fastmel.MelSpectrogram(dtype=np.float32, to_db=True, amin=amin, ref=0.5, **MEL)(y)
+    assert got.dtype == np.float32 and np.all(np.isfinite(got))
+    # The whole range is compared (the floor is what amin sets); the kernel's
+    # logarithm is within 2 ulp, far inside the spec's 0.01 dB.
+    from conftest import assert_db_close
+    assert_db_close(got, ref, "float32 dB kernel vs numpy log10", range_db=np.inf)
+    assert got.min() < 10 * np.log10(max(amin, 1e-30)) + 5  # the floor was reached
+    stream = fastmel.MelSpectrogram(dtype=np.float32, to_db=True, amin=amin, ref=0.5, **MEL).stream()
+    assert_bits_equal(np.concatenate([stream.process(y), stream.flush()], axis=-1), got)
+
+
+@pytest.mark.parametrize("amin", [1e-40, 1e-45])
+def test_float32_mfcc_kernel_with_tiny_amin_matches_the_numpy_path(amin):
+    from conftest import RTOL_F32, assert_close_rel
+    y = _with_silence()
+    mel = fastmel.MelSpectrogram(dtype=np.float32, **MEL)(y)
+    ref = fastmel.feature.mfcc(S=fastmel.power_to_db(mel, amin=amin, top_db=None), n_mfcc=13)
+    got = fastmel.MFCC(dtype=np.float32, top_db=None, amin=amin, n_mfcc=13, **MEL)(y)
+    assert_close_rel(got, ref, RTOL_F32, "float32 cepstra: kernel log vs numpy log10, then the DCT")
+
+
+def test_amin_that_rounds_to_zero_is_refused_everywhere():
+    y = _with_silence()
+    S32 = fastmel.MelSpectrogram(dtype=np.float32, **MEL)(y)
+    calls = [
+        lambda: fastmel.MelSpectrogram(dtype=np.float32, to_db=True, amin=1e-46, **MEL),
+        lambda: fastmel.MFCC(dtype=np.float32, amin=1e-46, **MEL),
+        lambda: fastmel.MFCC(dtype=np.float32, top_db=None, amin=1e-46, **MEL),
+        lambda: fastmel.power_to_db(S32, amin=1e-46),
+        lambda: fastmel.amplitude_to_db(S32, amin=1e-23),  # amin**2 = 1e-46
+    ]
+    for call in calls:
+        with pytest.raises(ParameterError, match="amin"):
+            call()
+    # the same values are fine in float64
+    fastmel.MelSpectrogram(dtype=np.float64, to_db=True, amin=1e-46, **MEL)(y)
+    assert np.all(np.isfinite(fastmel.power_to_db(S32.astype(np.float64), amin=1e-46)))
+    with pytest.raises(ParameterError, match="amin"):
+        fastmel.amplitude_to_db(S32.astype(np.float64), amin=1e-170)  # 1e-340 underflows
+
+
+@pytest.mark.parametrize("amin", [0.0, -1e-10, float("nan"), float("inf"), "1e-10", None])
+def test_bad_amin_everywhere(amin):
+    y = _with_silence()
+    S = np.abs(y[:400].reshape(20, 20))
+    for call in (lambda: fastmel.power_to_db(S, amin=amin),
+                 lambda: fastmel.amplitude_to_db(S, amin=amin),
+                 lambda: fastmel.MelSpectrogram(to_db=True, amin=amin),
+                 lambda: fastmel.MFCC(amin=amin),
+                 lambda: fastmel.MFCC(amin=amin, top_db=None)):
+        with pytest.raises(ParameterError, match="amin"):
+            call()
+
+
+def test_float16_power_is_computed_in_float32():
+    S = np.abs(np.random.default_rng(3).standard_normal((8, 30))).astype(np.float16)
+    S[0, :5] = 0
+    got = fastmel.power_to_db(S, top_db=None)
+    assert np.all(np.isfinite(got))
+    assert_bits_equal(got, fastmel.power_to_db(S.astype(np.float32), top_db=None))
+
+
+@pytest.mark.parametrize("top_db", [None, 80.0])
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_db_of_non_finite_power_is_refused(bad, top_db):
+    S = np.abs(np.random.default_rng(4).standard_normal((3, 8, 30)))
+    S[1, 2, 3] = bad
+    for f in (fastmel.power_to_db, fastmel.amplitude_to_db):
+        with pytest.raises(ParameterError, match="non-finite"):
+            f(S, top_db=top_db)
+        with pytest.raises(ParameterError, match="non-finite"):
+            f(S[1], top_db=top_db)
+
+
+def test_amplitude_whose_square_overflows_is_refused():
+    S = np.full((4, 5), 1e20, dtype=np.float32)
+    with pytest.raises(ParameterError, match="overflow"):
+        fastmel.amplitude_to_db(S)
+    assert np.all(np.isfinite(fastmel.amplitude_to_db(S.astype(np.float64))))
+
+
+@pytest.mark.parametrize("ref", [np.inf, np.nan, -np.inf, lambda s: np.nan, lambda s: np.inf])
+def test_non_finite_ref_is_refused(ref):
+    S = np.abs(np.random.default_rng(5).standard_normal((8, 30)))
+    for f in (fastmel.power_to_db, fastmel.amplitude_to_db):
+        with pytest.raises(ParameterError, match="ref"):
+            f(S, ref=ref)
+    if not callable(ref):
+        with pytest.raises(ParameterError, match="ref"):
+            fastmel.MelSpectrogram(to_db=True, ref=ref)
+
+
+def test_amplitude_ref_whose_square_overflows_is_refused():
+    S = np.abs(np.random.default_rng(6).standard_normal((8, 30)))
+    with pytest.raises(ParameterError, match="ref"):
+        fastmel.amplitude_to_db(S, ref=1e200)

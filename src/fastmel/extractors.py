@@ -178,7 +178,7 @@ class MelSpectrogram(_Extractor):
                          ("fmax", c["fmax"]), ("htk", bool(c["htk"])), ("norm", c["norm"]))
         self.to_db = bool(c["to_db"])
         self.ref = c["ref"]
-        self.amin, self.top_db = _check_db_params(c["amin"], c["top_db"])
+        self.amin, self.top_db = _check_db_params(c["amin"], c["top_db"], self.dtype)
         if self.to_db and not callable(self.ref):
             ref = _checks.finite_number(self.ref, "ref")
             self.db_offset = 10.0 * np.log10(max(self.amin, abs(ref)))
@@ -208,7 +208,7 @@ class MelSpectrogram(_Extractor):
             return S
         if callable(self.ref):
             return power_to_db(S, ref=self.ref, amin=self.amin, top_db=self.top_db)
-        return floor_top_db(S, self.top_db, ours=True)
+        return floor_top_db(S, self.top_db)
 
     def _check_streamable(self):
         if self.to_db and callable(self.ref):
