@@ -338,3 +338,92 @@ def test_amplitude_ref_whose_square_overflows_is_refused():
     S = np.abs(np.random.default_rng(6).standard_normal((8, 30)))
     with pytest.raises(ParameterError, match="ref"):
         fastmel.amplitude_to_db(S, ref=1e200)
+
+
+# --- finding 3: overflow never reads as silence ------------------------------
+
+EXTRACTORS = {
+    "STFT": lambda dt, **kw: fastmel.STFT(n_fft=kw.get("n_fft", 512), dtype=dt,
+                                          window=kw.get("window", "hann")),
+    "MelSpectrogram": lambda dt, **kw: fastmel.MelSpectrogram(dtype=dt, **dict(MEL, **kw)),
+    "MelSpectrogram-db": lambda dt, **kw: fastmel.MelSpectrogram(
+        dtype=dt, to_db=True, top_db=None, **dict(MEL, **kw)),
+    "MFCC": lambda dt, **kw: fastmel.MFCC(dtype=dt, top_db=None, **dict(MEL, **kw)),
+}
+
+
+# float32 samples whose power (or, for STFT, whose spectrum) overflows
+OVERFLOWING = [(name, scale) for name in EXTRACTORS
+               for scale in ([1e36] if name == "STFT" else [1e18, 1e20, 1e30, 1e36])
+               + [float(np.finfo(np.float32).max)]]
+
+
+@pytest.mark.parametrize("name, scale", OVERFLOWING)
+def test_float32_samples_that_would_overflow_are_refused(name, scale):
+    y = _speechlike(4000)
+    y = (y / np.max(np.abs(y)) * scale).astype(np.float32)
+    assert np.all(np.isfinite(y))
+    ext = EXTRACTORS[name](np.float32)
+    with pytest.raises(ParameterError, match="magnitude") as info:
+        ext(y)
+    assert "float64" in str(info.value)
+    s = ext.stream()
+    with pytest.raises(ParameterError, match="magnitude"):
+        s.process(y)
+    # the rejected chunk left the stream as new: it still equals offline
+    small = _speechlike(4000).astype(np.float32)
+    assert_bits_equal(np.concatenate([s.process(small), s.flush()], axis=-1), ext(small))
+
+
+def test_functions_refuse_overflowing_float32_samples_too():
+    y = (_speechlike(4000) * 1e19).astype(np.float32)
+    for call in (lambda: fastmel.stft(y * np.float32(1e17), n_fft=512),
+                 lambda: fastmel.feature.melspectrogram(y=y, **MEL),
+                 lambda: fastmel.feature.mfcc(y=y, **MEL)):
+        with pytest.raises(ParameterError, match="magnitude"):
+            call()
+    # the same samples in float64 are fine
+    assert np.all(np.isfinite(fastmel.feature.mfcc(y=y.astype(np.float64), **MEL)))
+
+
+def _extremes(n, amplitude, dtype):
+    """Signals whose spectra reach the bound: DC, Nyquist, a tone, noise."""
+    rng = np.random.default_rng(7)
+    t = np.arange(n)
+    for y in (np.ones(n), (-1.0) ** t, np.sin(2 * np.pi * 0.125 * t),
+              np.sign(rng.standard_normal(n))):
+        yield (amplitude * y / np.max(np.abs(y))).astype(dtype)
+
+
+@pytest.mark.parametrize("kw", [{}, dict(power=1.0), dict(power=3.0), dict(norm=None),
+                                dict(n_fft=509, window="boxcar"), dict(n_fft=2048, n_mels=128),
+                                dict(window=np.full(512, 7.0))],
+                         ids=["default", "power1", "power3", "norm-none", "prime-boxcar",
+                              "2048", "big-window"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("name", list(EXTRACTORS))
+def test_samples_at_the_bound_give_finite_output(name, dtype, kw):
+    """The bound is safe: the worst signals at exactly max_amplitude stay finite."""
+    if name == "STFT":
+        kw = {k: v for k, v in kw.items() if k in ("n_fft", "window")}
+    ext = EXTRACTORS[name](dtype, **kw)
+    kernel = ext.kernel
+    limit = kernel.max_amplitude
+    assert 0 < limit < np.finfo(dtype).max
+    for y in _extremes(6000, limit, dtype):
+        y = np.minimum(np.maximum(y, -dtype(limit)), dtype(limit))  # rounding to dtype
+        out = ext(y)
+        assert np.all(np.isfinite(out)), name
+    # just above it: refused
+    with pytest.raises(ParameterError, match="magnitude"):
+        ext(np.full(6000, np.nextafter(dtype(limit), dtype(np.inf)), dtype=dtype))
+
+
+def test_kernel_reports_non_finite_values_when_its_door_is_bypassed():
+    """The compiled kernel's own check: overflowed spectra raise, never become the floor."""
+    from fastmel._analysis import analyze
+    for name in ("STFT", "MelSpectrogram-db", "MFCC"):
+        ext = EXTRACTORS[name](np.float32)
+        y = np.full(3000, 3e38, np.float32)
+        with pytest.raises(ParameterError, match="overflowed"):
+            analyze(ext.kernel, ext.framing, y)

@@ -106,5 +106,8 @@ def analyze(kernel, framing, y):
         pad = 0
     dtype = x.dtype if kernel.mode != OUT_COMPLEX else np.result_type(x.dtype, np.complex64)
     out = np.empty((x.shape[0], kernel.n_out, n_frames), dtype=dtype)
-    run_offline(kernel, x, head, tail, pad, framing.hop_length, n_frames, out)
+    if run_offline(kernel, x, head, tail, pad, framing.hop_length, n_frames, out):
+        raise ParameterError(
+            f"the spectrum overflowed {x.dtype} (non-finite values) for samples up to "
+            f"{float(np.max(np.abs(x))):.3g}; scale the signal down or use float64")
     return out.reshape(lead + out.shape[1:])

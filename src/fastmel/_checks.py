@@ -7,23 +7,44 @@ import numbers
 
 import numpy as np
 
-from fastmel._spectral import all_finite
+from fastmel._spectral import all_finite, all_within
 from fastmel.exceptions import ParameterError
 
 
 def audio(y, name="y", dtype=None):
     """``y`` as a float32/float64 array (``dtype`` when given) of at least one
     dimension, finite after any conversion."""
-    y = real_float(y, name)
-    if dtype is not None:
-        with np.errstate(over="ignore"):  # an overflow is reported just below
-            y = y.astype(dtype, copy=False)
-    if y.ndim == 0:
-        raise ParameterError(f"{name} must have at least one dimension (time last), got a scalar")
-    y = element_strided(y)
+    y = _audio_array(y, name, dtype)
     if not all_finite(y):
         raise ParameterError(f"{name} contains non-finite values (NaN or inf); audio must be finite")
     return y
+
+
+def bounded_audio(y, limit, name="y", dtype=None):
+    """:func:`audio` whose single scan also bounds the samples' magnitude by
+    ``limit`` (the spectral kernels' ``max_amplitude``: beyond it a power
+    spectrum could overflow and come out as inf)."""
+    y = _audio_array(y, name, dtype)
+    if not all_within(y, limit):
+        if not all_finite(y):
+            raise ParameterError(
+                f"{name} contains non-finite values (NaN or inf); audio must be finite")
+        raise ParameterError(
+            f"{name} has samples up to {float(np.max(np.abs(y))):.3g} in magnitude, but "
+            f"{y.dtype} analysis with these settings (window, power, mel filters) takes at most "
+            f"{limit:.3g} without overflowing; scale the signal down"
+            + (" or use float64" if y.dtype == np.float32 else ""))
+    return y
+
+
+def _audio_array(y, name, dtype):
+    y = real_float(y, name)
+    if dtype is not None:
+        with np.errstate(over="ignore"):  # an overflow is reported by the caller's scan
+            y = y.astype(dtype, copy=False)
+    if y.ndim == 0:
+        raise ParameterError(f"{name} must have at least one dimension (time last), got a scalar")
+    return element_strided(y)
 
 
 def element_strided(x):

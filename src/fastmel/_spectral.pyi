@@ -8,6 +8,7 @@ class SpectralKernel:
     n_bins: int
     n_out: int
     n_mels: int
+    max_amplitude: float
     def __init__(
         self,
         mode: int,
@@ -22,6 +23,7 @@ class SpectralKernel:
     ) -> None: ...
 
 def all_finite(x: npt.NDArray[np.floating]) -> bool: ...
+def all_within(x: npt.NDArray[np.floating], limit: float) -> bool: ...
 def floor_below_max(values: npt.NDArray[np.floating], top_db: float, group: int) -> None: ...
 def run_offline(
     kernel: SpectralKernel,
@@ -32,4 +34,4 @@ def run_offline(
     hop: int,
     n_frames: int,
     out: npt.NDArray[np.generic],
-) -> None: ...
+) -> int: ...

@@ -7,6 +7,8 @@ a stream's output equal the offline output bit for bit.  Frames are handled
 SIMD lanes while every lane still sums its bins in ascending order (the same
 arithmetic whatever the block holds).
 """
+import math
+
 import numpy as np
 
 cimport numpy as cnp
@@ -27,6 +29,10 @@ cdef extern from "fastmel_db.h" nogil:
     void fastmel_clip_below_f64(double* v, long n, double floor)
     int fastmel_all_finite_f32(const float* x, long n, long stride)
     int fastmel_all_finite_f64(const double* x, long n, long stride)
+    int fastmel_all_within_f32(const float* x, long n, long stride, float limit)
+    int fastmel_all_within_f64(const double* x, long n, long stride, double limit)
+    int fastmel_lanes_finite_f32(const float* v, long rows, long row_stride, long nb)
+    int fastmel_lanes_finite_f64(const double* v, long rows, long row_stride, long nb)
 
 cdef extern from "fastmel_kernels.h" nogil:
     enum: FASTMEL_LANES
@@ -93,6 +99,7 @@ cdef class SpectralKernel:
         self.window = cnp.PyArray_DATA(w)
         if mode == OUT_COMPLEX:
             self.n_out = self.n_bins
+            self.max_amplitude = _max_amplitude(w, mode, power, 0.0)
             return
         basis = np.asarray(mel_basis, dtype=w.dtype)
         self.n_mels = self.n_out = basis.shape[0]
@@ -106,6 +113,7 @@ cdef class SpectralKernel:
         self.mel_len = <const Py_ssize_t*>cnp.PyArray_DATA(length)
         self.mel_woff = <const Py_ssize_t*>cnp.PyArray_DATA(woff)
         self.mel_w = cnp.PyArray_DATA(weights)
+        self.max_amplitude = _max_amplitude(w, mode, power, _largest_row_sum(weights, woff, length))
 
     def __reduce__(self):
         raise TypeError("SpectralKernel is rebuilt from its owner's configuration, not pickled")
@@ -142,20 +150,58 @@ cdef class SpectralKernel:
         aligned_free(ws.mblock)
         ws.fft_in = ws.fft_out = ws.pblock = ws.mblock = NULL
 
-    cdef void frames(self, Workspace* ws, const void** src, const Py_ssize_t* stride,
-                     Py_ssize_t nb, void* out, Py_ssize_t row_stride,
-                     Py_ssize_t col_stride) noexcept nogil:
-        """Process ``nb <= BLOCK`` frames.
+    cdef int frames(self, Workspace* ws, const void** src, const Py_ssize_t* stride,
+                    Py_ssize_t nb, void* out, Py_ssize_t row_stride,
+                    Py_ssize_t col_stride) noexcept nogil:
+        """Process ``nb <= BLOCK`` frames; 0, or NONFINITE when a spectrum or mel
+        value is not finite.
 
         ``src[j]`` points at the first of frame j's n_fft samples, spaced
         ``stride[j]`` elements apart.  Output value r of frame j goes to
         ``out[r * row_stride + j * col_stride]`` (in elements; complex
-        elements for OUT_COMPLEX).
+        elements for OUT_COMPLEX).  Samples within ``max_amplitude`` give
+        NONFINITE only through an FFT whose intermediates outgrow the bound's
+        margin (see ``_max_amplitude``).
         """
         if self.is_double:
-            _frames[double](self, ws, src, stride, nb, <double*>out, row_stride, col_stride)
-        else:
-            _frames[float](self, ws, src, stride, nb, <float*>out, row_stride, col_stride)
+            return _frames[double](self, ws, src, stride, nb, <double*>out, row_stride, col_stride)
+        return _frames[float](self, ws, src, stride, nb, <float*>out, row_stride, col_stride)
+
+
+def _largest_row_sum(weights, woff, length):
+    """The largest sum of one mel filter's weights (in float64)."""
+    rows = woff[length > 0]
+    if rows.size == 0:
+        return 0.0
+    return float(np.add.reduceat(weights.astype(np.float64), rows).max())
+
+
+def _max_amplitude(window, int mode, double power, double row_sum):
+    """The largest sample magnitude A for which no value a kernel forms can overflow.
+
+    A frame's exact spectrum is bounded by B = A * sum|window|.  The FFT's
+    intermediates are partial sums of the same terms for power-of-two-like
+    sizes, but can exceed B for others (Rader's and Bluestein's convolutions
+    for large prime factors): the bound allows C * B, C = 16, and the kernel
+    still checks what it computes.  The power kernels form
+    re^2 + im^2 <= 2 (C B)^2 first, then raise it to power / 2; a mel value is
+    at most row_sum times the largest power.  dB values and cepstra of finite
+    mel values are finite.  The bound is far above any audio (float32 with
+    n_fft=512 and a Hann window: about 3e15).
+    """
+    big = float(np.finfo(window.dtype).max)
+    l1 = float(np.sum(np.abs(window.astype(np.float64))))
+    log_c = math.log(16.0)
+    if mode == OUT_COMPLEX:
+        log_b = math.log(big) - log_c
+    else:
+        log_b = 0.5 * (math.log(big) - math.log(2.0)) - log_c
+        if row_sum > 0:
+            log_b = min(log_b, (math.log(big) - math.log(2.0 * row_sum)) / power
+                        - 0.5 * math.log(2.0) - log_c)
+    log_a = log_b - math.log(l1)
+    # Never above the largest finite value, so that inf fails the check too.
+    return big if log_a >= math.log(big) else math.exp(log_a)
 
 
 def _sparse_rows(basis):
@@ -179,9 +225,9 @@ def _sparse_rows(basis):
     return lo, length, woff, weights
 
 
-cdef inline void _frames(SpectralKernel k, Workspace* ws, const void** src,
-                         const Py_ssize_t* stride, Py_ssize_t nb, real* out,
-                         Py_ssize_t row_stride, Py_ssize_t col_stride) noexcept nogil:
+cdef inline int _frames(SpectralKernel k, Workspace* ws, const void** src,
+                        const Py_ssize_t* stride, Py_ssize_t nb, real* out,
+                        Py_ssize_t row_stride, Py_ssize_t col_stride) noexcept nogil:
     cdef real* buf = <real*>ws.fft_in
     cdef real* spec = <real*>ws.fft_out
     cdef real* pblock = <real*>ws.pblock
@@ -195,6 +241,7 @@ cdef inline void _frames(SpectralKernel k, Workspace* ws, const void** src,
     cdef real* wbuf = buf + k.win_off
     cdef Py_ssize_t j, i, b, m, s
     cdef Py_ssize_t n_bins = k.n_bins, win_len = k.win_len
+    cdef bint finite = True
     # Window and transform each frame into its own spectrum slot; for mel
     # output, go on to its power spectrum and its lane of the mel block.
     for j in range(nb):
@@ -207,6 +254,10 @@ cdef inline void _frames(SpectralKernel k, Workspace* ws, const void** src,
             fastmel_window_f64(x, s, win, wbuf, win_len)
         k.plan.execute(buf, <real*>sp)
         if k.mode == OUT_COMPLEX:
+            if real is float:
+                finite = finite and fastmel_all_finite_f32(sp, 2 * n_bins, 1)
+            else:
+                finite = finite and fastmel_all_finite_f64(sp, 2 * n_bins, 1)
             continue
         _power(k, sp, pblock)
         if real is float:
@@ -222,7 +273,15 @@ cdef inline void _frames(SpectralKernel k, Workspace* ws, const void** src,
                 sp = spec + k.spec_stride * j + 2 * b
                 o[2 * j * col_stride] = sp[0]
                 o[2 * j * col_stride + 1] = sp[1]
-        return
+        return 0 if finite else NONFINITE
+    # An overflowed power (inf, or NaN from inf times a zero weight) would
+    # otherwise be floored to amin by the dB conversion and read as silence.
+    if real is float:
+        if not fastmel_lanes_finite_f32(mblock, k.n_mels, BLOCK, nb):
+            return NONFINITE
+    else:
+        if not fastmel_lanes_finite_f64(mblock, k.n_mels, BLOCK, nb):
+            return NONFINITE
     res = mblock
     if k.mode != OUT_MEL:
         _db_block(k, mblock, cblock, nb)
@@ -233,6 +292,7 @@ cdef inline void _frames(SpectralKernel k, Workspace* ws, const void** src,
         o = out + m * row_stride
         for j in range(nb):
             o[j * col_stride] = res[m * BLOCK + j]
+    return 0
 
 
 cdef inline void _power(SpectralKernel k, const real* spec, real* p) noexcept nogil:
@@ -313,6 +373,35 @@ cdef inline real _pow(real v, real e) noexcept nogil:
         return powf(v, e)
     else:
         return pow(v, e)
+
+
+def all_within(cnp.ndarray x, double limit):
+    """True when every sample of the float32/float64 array ``x`` (aligned, strides
+    whole elements) is finite and at most ``limit`` (finite, >= 0) in magnitude."""
+    if x.ndim == 0 or x.size == 0:
+        return bool(np.all(np.abs(x) <= limit))
+    cdef cnp.ndarray x2 = x.reshape(-1, x.shape[x.ndim - 1])
+    cdef Py_ssize_t item = x2.itemsize
+    cdef bint ok
+    with nogil:
+        ok = within_rows(cnp.PyArray_DATA(x2), item == 8, x2.shape[0], x2.strides[0] // item,
+                         x2.shape[1], x2.strides[1] // item, limit)
+    return ok
+
+
+cdef bint within_rows(const void* x, bint is_double, Py_ssize_t rows, Py_ssize_t row_stride,
+                      Py_ssize_t n, Py_ssize_t stride, double limit) noexcept nogil:
+    """True when all ``rows x n`` values (strides in elements) are within +-limit."""
+    cdef Py_ssize_t r
+    for r in range(rows):
+        if is_double:
+            if not fastmel_all_within_f64(<const double*>x + r * row_stride, n, stride, limit):
+                return False
+        else:
+            if not fastmel_all_within_f32(<const float*>x + r * row_stride, n, stride,
+                                          <float>limit):
+                return False
+    return True
 
 
 def all_finite(cnp.ndarray x):
@@ -404,7 +493,8 @@ def run_offline(SpectralKernel kernel, cnp.ndarray x, cnp.ndarray head,
     ``head.shape[1]`` samples, ``x[c]`` (any strides) sits at offset ``pad``,
     and ``tail[c]`` holds its last ``tail.shape[1]`` samples.  A frame is read
     from whichever of the three holds all of it.  ``out`` is C-contiguous
-    ``(channels, n_out, n_frames)``.
+    ``(channels, n_out, n_frames)``.  Returns 0, or NONFINITE when a value came
+    out non-finite (see ``SpectralKernel.frames``).
     """
     cdef Py_ssize_t item = x.itemsize
     cdef Py_ssize_t n_ch = x.shape[0], n = x.shape[1]
@@ -421,13 +511,13 @@ def run_offline(SpectralKernel kernel, cnp.ndarray x, cnp.ndarray head,
     cdef Py_ssize_t stride[BLOCK]
     cdef Py_ssize_t c, t0, t, j, nb, s
     cdef Workspace ws
-    cdef int status
+    cdef int status, result = 0
     with nogil:
         status = kernel.workspace_init(&ws)
         if status == 0:
             for c in range(n_ch):
                 t0 = 0
-                while t0 < n_frames:
+                while t0 < n_frames and result == 0:
                     nb = min(<Py_ssize_t>BLOCK, n_frames - t0)
                     for j in range(nb):
                         s = (t0 + j) * hop
@@ -440,10 +530,11 @@ def run_offline(SpectralKernel kernel, cnp.ndarray x, cnp.ndarray head,
                         else:
                             src[j] = tp + (c * tail_len + s - tail_start) * item
                             stride[j] = 1
-                    kernel.frames(&ws, src, stride, nb,
-                                  op + (c * n_out * n_frames + t0) * out_item,
-                                  n_frames, 1)
+                    result = kernel.frames(&ws, src, stride, nb,
+                                           op + (c * n_out * n_frames + t0) * out_item,
+                                           n_frames, 1)
                     t0 += nb
             kernel.workspace_free(&ws)
     if status != 0:
         raise MemoryError("fastmel: could not allocate FFT scratch buffers")
+    return result

@@ -18,11 +18,11 @@ cimport numpy as cnp
 from libc.string cimport memcpy, memmove, memset
 
 from fastmel._spectral cimport (
-    BLOCK, OUT_COMPLEX, SpectralKernel, Workspace, finite_rows, readable_as_is,
+    BLOCK, NONFINITE, OUT_COMPLEX, SpectralKernel, Workspace, readable_as_is, within_rows,
 )
 
 from fastmel._analysis import analyze
-from fastmel._checks import stream_chunk
+from fastmel._checks import bounded_audio, stream_chunk
 from fastmel.exceptions import ParameterError
 
 cnp.import_array()
@@ -163,24 +163,30 @@ cdef class FrameStream:
         Raises
         ------
         ParameterError
-            Wrong leading shape or non-finite samples; the stream is unchanged.
+            Wrong leading shape, non-finite samples, or samples beyond the
+            analysis' amplitude bound (see :func:`fastmel.stft`); the stream is
+            unchanged.
         TypeError
             Integer, boolean or complex samples; the stream is unchanged.
         """
         cdef cnp.ndarray x
         cdef cnp.ndarray out
-        cdef Py_ssize_t k, xs_ch, xs
+        cdef Py_ssize_t k, xs_ch, xs, n_ch
+        lead = None
         if self.lead is not None and readable_as_is(chunk, self.typenum, self.lead_nd, self.dims):
             x = <cnp.ndarray>chunk
+            n_ch = self.n_ch
         else:
             x, lead = stream_chunk(chunk, self.lead, self.dtype)
-            if self.lead is None:
-                self._begin(lead)
+            n_ch = cnp.PyArray_DIM(x, 0)
         k = cnp.PyArray_DIM(x, x.ndim - 1)
         xs = cnp.PyArray_STRIDE(x, x.ndim - 1) // self.item
         xs_ch = cnp.PyArray_STRIDE(x, 0) // self.item if x.ndim == 2 else 0
-        if not finite_rows(cnp.PyArray_DATA(x), self.kernel.is_double, self.n_ch, xs_ch, k, xs):
-            raise ParameterError("chunk contains non-finite values (NaN or inf); audio must be finite")
+        if not within_rows(cnp.PyArray_DATA(x), self.kernel.is_double, n_ch, xs_ch, k, xs,
+                           self.kernel.max_amplitude):
+            bounded_audio(x, self.kernel.max_amplitude, "chunk")  # raises the precise error
+        if self.lead is None:
+            self._begin(lead)
         out = self._new_out(self._frames_ready(self.n_in + k) - self.t_next)
         self._feed(<const char*>cnp.PyArray_DATA(x), xs_ch, xs, k, out, self.t_next)
         return out
@@ -193,7 +199,8 @@ cdef class FrameStream:
         cdef char* op = <char*>cnp.PyArray_DATA(out)
         cdef Py_ssize_t n_frames = cnp.PyArray_DIM(out, out.ndim - 1)
         cdef Py_ssize_t out_item = out.itemsize
-        while True:
+        cdef int status = 0
+        while status == 0:
             m = k - done
             if not self.started:
                 # Stop at pad + 1 samples to build the left padding from them.
@@ -206,13 +213,19 @@ cdef class FrameStream:
                 done += m
                 self.n_in += m
                 if self.started:
-                    self._compute(op, n_frames, out_item, t_first)
-            if not self.started and self.n_in == self.pad + 1:
+                    status = self._compute(op, n_frames, out_item, t_first)
+            if status == 0 and not self.started and self.n_in == self.pad + 1:
                 self._build_left_pad()
                 with nogil:
-                    self._compute(op, n_frames, out_item, t_first)
+                    status = self._compute(op, n_frames, out_item, t_first)
             if done == k:
                 break
+        if status != 0:
+            # Unreachable for samples within the kernel's max_amplitude (checked
+            # before anything changed); the frames computed so far are lost.
+            self._clear()
+            raise ParameterError(
+                "the spectrum overflowed (non-finite values); the stream was reset")
 
     cdef void _append(self, const char* src, Py_ssize_t xs_ch, Py_ssize_t xs,
                       Py_ssize_t m) noexcept nogil:
@@ -259,10 +272,10 @@ cdef class FrameStream:
         self.buf[:, :self.pad] = padded[:, :self.pad]
         self.started = True
 
-    cdef void _compute(self, char* op, Py_ssize_t n_frames, Py_ssize_t out_item,
-                       Py_ssize_t t_first) noexcept nogil:
+    cdef int _compute(self, char* op, Py_ssize_t n_frames, Py_ssize_t out_item,
+                      Py_ssize_t t_first) noexcept nogil:
         """Every frame whose samples are all in the buffer, BLOCK at a time, into
-        the output columns from ``t_first`` on."""
+        the output columns from ``t_first`` on; the kernel's status (0: fine)."""
         cdef const void* src[BLOCK]
         cdef Py_ssize_t stride[BLOCK]
         cdef Py_ssize_t j, nb, s, c
@@ -278,10 +291,12 @@ cdef class FrameStream:
                     s = (self.t_next + j) * self.hop - self.buf_pos
                     src[j] = base + (c * self.cap + s) * self.item
                     stride[j] = 1
-                self.kernel.frames(&self.ws, src, stride, nb,
-                                   op + (c * n_out * n_frames + self.t_next - t_first) * out_item,
-                                   n_frames, 1)
+                if self.kernel.frames(&self.ws, src, stride, nb,
+                                      op + (c * n_out * n_frames + self.t_next - t_first) * out_item,
+                                      n_frames, 1):
+                    return NONFINITE
             self.t_next += nb
+        return 0
 
     def flush(self):
         """End of stream: return the frames still owed, then start afresh.

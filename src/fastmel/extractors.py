@@ -125,7 +125,7 @@ class STFT(_Extractor):
 
     def __call__(self, y):
         """STFT of ``y`` [shape=(..., n)]: [shape=(..., 1 + n_fft // 2, n_frames)], complex."""
-        y = _checks.audio(y, dtype=self.dtype)
+        y = _checks.bounded_audio(y, self.kernel.max_amplitude, dtype=self.dtype)
         return analyze(self.kernel, self.framing, y)
 
 
@@ -202,7 +202,7 @@ class MelSpectrogram(_Extractor):
         -------
         S : np.ndarray [shape=(..., n_mels, n_frames), dtype=self.dtype]
         """
-        y = _checks.audio(y, dtype=self.dtype)
+        y = _checks.bounded_audio(y, self.kernel.max_amplitude, dtype=self.dtype)
         S = analyze(self.kernel, self.framing, y)
         if not self.to_db:
             return S
@@ -335,7 +335,7 @@ class MFCC(_Extractor):
     def __call__(self, y):
         """MFCCs of ``y`` [shape=(..., n)]: [shape=(..., n_mfcc, n_frames)]."""
         if self.kernel is not None:
-            y = _checks.audio(y, dtype=self.dtype)
+            y = _checks.bounded_audio(y, self.kernel.max_amplitude, dtype=self.dtype)
             return analyze(self.kernel, self.framing, y)
         return cepstrum(self.melspec(y), self._dct, self.lifter)
 

@@ -69,7 +69,7 @@ def melspectrogram(*, y=None, sr=22050, S=None, n_fft=2048, hop_length=512, win_
         return np.matmul(basis.astype(S.dtype), S)
     if y is None:
         raise ParameterError("melspectrogram needs audio y or a spectrogram S")
-    y = _checks.audio(y)
+    y = _checks.real_float(y, "y")  # float32/float64; the extractor checks the rest
     m = MelSpectrogram(sr=sr, n_fft=n_fft, hop_length=hop_length, win_length=win_length,
                        window=window, center=center, pad_mode=pad_mode, power=power,
                        dtype=y.dtype, **kwargs)
@@ -111,7 +111,7 @@ def mfcc(*, y=None, sr=22050, S=None, n_mfcc=20, dct_type=2, norm="ortho", lifte
     if S is None:
         if y is None:
             raise ParameterError("mfcc needs audio y or a log-power mel spectrogram S")
-        y = _checks.audio(y)
+        y = _checks.real_float(y, "y")  # float32/float64; the extractor checks the rest
         _check_mel_kwargs({k: v for k, v in kwargs.items() if k not in _FRAMING}, "mfcc")
         return MFCC(n_mfcc=n_mfcc, dct_type=dct_type, norm=norm, lifter=lifter,
                     mel_norm=mel_norm, sr=sr, dtype=y.dtype, **kwargs)(y)

@@ -41,7 +41,9 @@ def stft(y, *, n_fft=2048, hop_length=None, win_length=None, window="hann", cent
     Raises
     ------
     ParameterError
-        Bad parameters, non-finite samples, or ``center=False`` with fewer than ``n_fft`` samples.
+        Bad parameters, non-finite samples, samples so large that the spectrum
+        could overflow (float32: beyond about ``3e38 / (4 * sum(|window|))``),
+        or ``center=False`` with fewer than ``n_fft`` samples.
     TypeError
         Integer, boolean or complex audio.
 
@@ -51,9 +53,10 @@ def stft(y, *, n_fft=2048, hop_length=None, win_length=None, window="hann", cent
     >>> fastmel.stft(y, n_fft=512, hop_length=160).shape
     (257, 101)
     """
-    y = _checks.audio(y)
+    y = _checks.real_float(y, "y")
     framing = Framing.make(n_fft, hop_length, win_length, window, center, pad_mode)
-    D = analyze(framing.kernel(y.dtype, OUT_COMPLEX), framing, y)
+    kernel = framing.kernel(y.dtype, OUT_COMPLEX)
+    D = analyze(kernel, framing, _checks.bounded_audio(y, kernel.max_amplitude))
     return D if dtype is None else D.astype(dtype, copy=False)
 
 

@@ -206,4 +206,73 @@ static int fastmel_all_finite_f64(const double *x, long n, long stride)
     return !bad;
 }
 
+/* 1 when all n values (stride apart) have |x| <= limit (a finite limit >= 0):
+ * the magnitude is compared as bits, so NaN and inf fail too. */
+FASTMEL_CLONES
+static int fastmel_all_within_f32(const float *x, long n, long stride, float limit)
+{
+    uint32_t lim, bad = 0;
+    memcpy(&lim, &limit, sizeof lim);
+    if (stride == 1) {
+        for (long i = 0; i < n; i++) {
+            uint32_t b;
+            memcpy(&b, &x[i], sizeof b);
+            bad |= (b & 0x7fffffffu) > lim;
+        }
+    } else {
+        for (long i = 0; i < n; i++) {
+            uint32_t b;
+            memcpy(&b, &x[i * stride], sizeof b);
+            bad |= (b & 0x7fffffffu) > lim;
+        }
+    }
+    return !bad;
+}
+
+FASTMEL_CLONES
+static int fastmel_all_within_f64(const double *x, long n, long stride, double limit)
+{
+    uint64_t lim, bad = 0;
+    memcpy(&lim, &limit, sizeof lim);
+    if (stride == 1) {
+        for (long i = 0; i < n; i++) {
+            uint64_t b;
+            memcpy(&b, &x[i], sizeof b);
+            bad |= (b & 0x7fffffffffffffffull) > lim;
+        }
+    } else {
+        for (long i = 0; i < n; i++) {
+            uint64_t b;
+            memcpy(&b, &x[i * stride], sizeof b);
+            bad |= (b & 0x7fffffffffffffffull) > lim;
+        }
+    }
+    return !bad;
+}
+
+/* 1 when the first nb values of each of rows rows (row_stride apart) are finite. */
+static int fastmel_lanes_finite_f32(const float *v, long rows, long row_stride, long nb)
+{
+    uint32_t bad = 0;
+    for (long r = 0; r < rows; r++)
+        for (long j = 0; j < nb; j++) {
+            uint32_t b;
+            memcpy(&b, &v[r * row_stride + j], sizeof b);
+            bad |= ((b >> 23) & 0xffu) == 0xffu;
+        }
+    return !bad;
+}
+
+static int fastmel_lanes_finite_f64(const double *v, long rows, long row_stride, long nb)
+{
+    uint64_t bad = 0;
+    for (long r = 0; r < rows; r++)
+        for (long j = 0; j < nb; j++) {
+            uint64_t b;
+            memcpy(&b, &v[r * row_stride + j], sizeof b);
+            bad |= ((b >> 52) & 0x7ffu) == 0x7ffu;
+        }
+    return !bad;
+}
+
 #endif
