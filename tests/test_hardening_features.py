@@ -4,6 +4,8 @@ cases, windows, sizes, transposed input, empty signals.
 Layout tests compare with the contiguous copy bit for bit (same compiled
 kernel, same arithmetic: no tolerance applies).
 """
+import warnings
+
 import numpy as np
 import pytest
 
@@ -427,3 +429,159 @@ def test_kernel_reports_non_finite_values_when_its_door_is_bypassed():
         y = np.full(3000, 3e38, np.float32)
         with pytest.raises(ParameterError, match="overflowed"):
             analyze(ext.kernel, ext.framing, y)
+
+
+# --- finding 9: impossible sizes are refused before anything is allocated ---
+
+SIZE_ENTRIES = {
+    "stft": lambda y, **kw: fastmel.stft(y, **kw),
+    "melspectrogram": lambda y, **kw: fastmel.feature.melspectrogram(y=y, sr=16000, **kw),
+    "mfcc": lambda y, **kw: fastmel.feature.mfcc(y=y, sr=16000, **kw),
+    "STFT": lambda y, **kw: fastmel.STFT(**kw)(y),
+    "MelSpectrogram": lambda y, **kw: fastmel.MelSpectrogram(sr=16000, **kw)(y),
+    "MFCC": lambda y, **kw: fastmel.MFCC(sr=16000, **kw)(y),
+}
+
+BAD_SIZES = [
+    (dict(n_fft=2 ** 40), "n_fft"),
+    (dict(n_fft=2 ** 24 + 1), "n_fft"),
+    (dict(n_fft=512, hop_length=2 ** 63), "hop_length"),
+    (dict(n_fft=512, hop_length=2 ** 48 + 1), "hop_length"),
+    (dict(n_fft=2 ** 30, win_length=2 ** 30), "n_fft"),
+]
+
+
+@pytest.mark.parametrize("kw, name", BAD_SIZES, ids=[str(i) for i in range(len(BAD_SIZES))])
+@pytest.mark.parametrize("entry", list(SIZE_ENTRIES))
+def test_impossible_framing_sizes_are_parameter_errors(entry, kw, name):
+    with pytest.raises(ParameterError, match=name) as info:
+        SIZE_ENTRIES[entry](np.zeros(1000, np.float32), **kw)
+    assert "2**" in str(info.value)  # the message states the limit
+
+
+def test_largest_hop_is_accepted():
+    y = _speechlike(3000).astype(np.float32)
+    assert_bits_equal(fastmel.stft(y, n_fft=512, hop_length=2 ** 48),
+                      fastmel.stft(y, n_fft=512, hop_length=10 ** 6))
+    s = fastmel.STFT(n_fft=512, hop_length=2 ** 48).stream()
+    assert_bits_equal(np.concatenate([s.process(y), s.flush()], axis=-1),
+                      fastmel.stft(y, n_fft=512, hop_length=10 ** 6))
+    assert fastmel.util.frame(y, frame_length=10, hop_length=2 ** 48).shape == (10, 1)
+    with pytest.raises(ParameterError, match="hop_length"):
+        fastmel.util.frame(y, frame_length=10, hop_length=2 ** 63)
+
+
+@pytest.mark.parametrize("n_mels", [10 ** 7, 2 ** 16 + 1])
+def test_too_many_mels_are_refused(n_mels):
+    for call in (lambda: fastmel.MelSpectrogram(n_mels=n_mels),
+                 lambda: fastmel.MFCC(n_mels=n_mels),
+                 lambda: fastmel.filters.mel(sr=16000, n_fft=512, n_mels=n_mels),
+                 lambda: fastmel.feature.melspectrogram(y=np.zeros(100), n_mels=n_mels)):
+        with pytest.raises(ParameterError, match="n_mels.*2\\*\\*16"):
+            call()
+
+
+@pytest.mark.parametrize("kw, name", [
+    (dict(sr=float("inf")), "sr"), (dict(sr=float("nan")), "sr"), (dict(sr=-16000), "sr"),
+    (dict(sr=0), "sr"), (dict(sr=1e-300), "sr"), (dict(fmin=float("nan")), "fmin"),
+    (dict(fmin=-1.0), "fmin"), (dict(fmax=float("inf")), "fmax"), (dict(fmin=100.0, fmax=50.0), "fmax"),
+    (dict(sr=1e-300, fmax=1e-301), "sr"),
+])
+def test_bad_rates_and_band_edges(kw, name):
+    kw = dict(dict(sr=16000), **kw)
+    for call in (lambda: fastmel.filters.mel(n_fft=512, **kw),
+                 lambda: fastmel.MelSpectrogram(n_fft=512, **kw),
+                 lambda: fastmel.MFCC(n_fft=512, **kw)):
+        with pytest.raises(ParameterError, match=name):
+            call()
+
+
+def test_huge_sample_rate_is_like_librosa():
+    """Nothing is allocated by sr: a huge one only empties the filters, with librosa's warning."""
+    librosa = pytest.importorskip("librosa")
+    with pytest.warns(UserWarning, match="Empty filters"):
+        got = fastmel.filters.mel(sr=1e300, n_fft=512, n_mels=40)
+    with pytest.warns(UserWarning, match="Empty filters"):
+        ref = librosa.filters.mel(sr=1e300, n_fft=512, n_mels=40)
+    assert got.tobytes() == ref.tobytes()
+
+
+def _run_limited(code, limit_gb=2.0):
+    """Run code in a child process whose address space is limited, so that an
+    allocation fastmel fails to refuse ends there as a MemoryError (or a kill)."""
+    import subprocess
+    import sys
+    prelude = ("import resource; resource.setrlimit(resource.RLIMIT_AS, "
+               f"({int(limit_gb * 2 ** 30)}, {int(limit_gb * 2 ** 30)}))\n")
+    proc = subprocess.run([sys.executable, "-c", prelude + code], capture_output=True,
+                          text=True, timeout=600)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def test_many_mels_and_large_ffts_are_built_in_bounded_memory():
+    """At the caps, the extractors build their sparse filters without the dense
+    (n_mels, n_bins) matrix: 2**16 mels x 2**15 bins would be 8 GiB of float32."""
+    rc, out = _run_limited(
+        "import warnings, numpy as np, fastmel\n"
+        "warnings.simplefilter('ignore')\n"
+        "m = fastmel.MelSpectrogram(sr=48000, n_fft=2**16, hop_length=4096, n_mels=2**16)\n"
+        "out = m(np.zeros(10000, np.float32))\n"
+        "assert out.shape == (2**16, 3) and np.all(np.isfinite(out))\n"
+        "m = fastmel.MFCC(sr=48000, n_fft=2**22, hop_length=2**20, n_mels=64, top_db=None)\n"
+        "assert np.all(np.isfinite(m(np.ones(5000, np.float32))))\n"
+        "print('ok')\n")
+    assert rc == 0 and "ok" in out, out
+
+
+def test_dense_mel_matrix_larger_than_memory_is_refused():
+    rc, out = _run_limited(
+        "import fastmel\n"
+        "try:\n"
+        "    fastmel.filters.mel(sr=48000, n_fft=2**24, n_mels=2**16)\n"
+        "except fastmel.ParameterError as err:\n"
+        "    print('refused', err)\n")
+    assert rc == 0 and "refused" in out and "GiB" in out, out
+
+
+def test_outputs_larger_than_memory_are_refused(monkeypatch):
+    from fastmel import _checks
+    monkeypatch.setattr(_checks, "physical_memory", lambda: 2 ** 30)
+    y = np.zeros(2 ** 16, np.float32)
+    # 65537 frames x 1025 bins x 8 bytes = 0.5 GiB: fine
+    assert fastmel.stft(y, n_fft=2048, hop_length=1).shape == (1025, 2 ** 16 + 1)
+    for call in (lambda: fastmel.stft(np.zeros(2 ** 17, np.float32), n_fft=2048, hop_length=1),
+                 lambda: fastmel.MelSpectrogram(n_fft=2048, hop_length=1, n_mels=2 ** 13)(y),
+                 lambda: fastmel.filters.mel(sr=16000, n_fft=2 ** 20, n_mels=2 ** 10)):
+        with pytest.raises(ParameterError, match="GiB"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # 2**13 mels over 1025 bins: empty filters
+            call()
+    # a stream's buffers are refused the same way, and its leading shape stays open
+    s = fastmel.MelSpectrogram(n_fft=2048).stream()
+    with pytest.raises(ParameterError, match="GiB"):
+        s.process(np.zeros((2 ** 16, 1), np.float32))
+    assert s.process(np.zeros((2, 4096), np.float32)).shape[:2] == (2, 128)
+
+
+@pytest.mark.parametrize("hop", [513, 5000, 10 ** 6])
+def test_hops_longer_than_the_frame_stream_like_offline(hop):
+    """The stream's buffer no longer grows with the hop (a compaction leaves at
+    most n_fft samples): frames far apart still equal the offline ones."""
+    y = _speechlike(40000).astype(np.float32)
+    ext = fastmel.MelSpectrogram(n_fft=512, hop_length=hop, sr=16000, n_mels=40)
+    for size in (1, 511, 3001, 9000):
+        s = ext.stream()
+        outs = [s.process(y[a:a + size]) for a in range(0, y.size, size)] + [s.flush()]
+        assert_bits_equal(np.concatenate(outs, axis=-1), ext(y), f"hop {hop} chunks {size}")
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, 3e38])
+def test_S_inputs_with_non_finite_results_are_refused(bad):
+    # finite 3e38 overflows only in sums: a whole column of it
+    S = np.abs(np.random.default_rng(8).standard_normal((257, 20))).astype(np.float32)
+    S[100:, 3] = bad
+    with pytest.raises(ParameterError, match="non-finite"):
+        fastmel.feature.melspectrogram(S=S, sr=16000, n_mels=40, norm=None)
+    D = np.random.default_rng(9).standard_normal((40, 20)).astype(np.float32)
+    D[:, 3] = bad
+    with pytest.raises(ParameterError, match="non-finite"):
+        fastmel.feature.mfcc(S=D)

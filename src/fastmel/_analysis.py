@@ -12,10 +12,15 @@ import numpy as np
 from fastmel import _checks
 from fastmel._spectral import SpectralKernel, run_offline
 from fastmel.exceptions import ParameterError
-from fastmel.filters import describe_window, get_window
+from fastmel.filters import MAX_N_FFT, describe_window, get_window
 
 #: Pad modes usable with ``center=True`` (numpy.pad's names).
 PAD_MODES = ("constant", "edge", "reflect", "symmetric", "linear_ramp")
+
+#: Largest ``hop_length``: more than any signal in memory (64-bit machines
+#: address 2**48 bytes), and small enough that frame positions a block of
+#: frames ahead cannot overflow a 64-bit index.
+MAX_HOP = 2 ** 48
 
 OUT_COMPLEX, OUT_MEL, OUT_MEL_DB, OUT_MFCC = 0, 1, 2, 3
 
@@ -34,6 +39,8 @@ class Framing:
     @classmethod
     def make(cls, n_fft, hop_length, win_length, window, center, pad_mode):
         n_fft = _checks.positive_int(n_fft, "n_fft")
+        if n_fft > MAX_N_FFT:
+            raise ParameterError(f"n_fft must be <= 2**24 = {MAX_N_FFT}, got {n_fft}")
         win_length = _checks.positive_int(win_length, "win_length", allow_none=True) or n_fft
         if win_length > n_fft:
             raise ParameterError(f"win_length={win_length} must be <= n_fft={n_fft}")
@@ -44,6 +51,8 @@ class Framing:
                     f"hop_length=None defaults to win_length // 4, which is 0 for "
                     f"win_length={win_length}; pass hop_length explicitly")
         hop_length = _checks.positive_int(hop_length, "hop_length")
+        if hop_length > MAX_HOP:
+            raise ParameterError(f"hop_length must be <= 2**48 = {MAX_HOP}, got {hop_length}")
         if center and pad_mode not in PAD_MODES:
             raise ParameterError(
                 f"pad_mode={pad_mode!r} is not supported; use one of {', '.join(PAD_MODES)}")
@@ -68,10 +77,10 @@ class Framing:
         pad = self.n_fft // 2 if self.center else 0
         return 1 + (n + 2 * pad - self.n_fft) // self.hop_length
 
-    def kernel(self, dtype, mode, *, power=2.0, mel_basis=None, amin=1e-10, db_offset=0.0,
+    def kernel(self, dtype, mode, *, power=2.0, mel_rows=None, amin=1e-10, db_offset=0.0,
                dct=None):
         return SpectralKernel(mode, self.n_fft, self.window_values(dtype), self.win_off,
-                              power, mel_basis, amin, db_offset, dct)
+                              power, mel_rows, amin, db_offset, dct)
 
 
 def analyze(kernel, framing, y):
@@ -105,6 +114,10 @@ def analyze(kernel, framing, y):
                 f"pad_mode={framing.pad_mode!r} cannot pad an empty signal: {err}") from None
         pad = 0
     dtype = x.dtype if kernel.mode != OUT_COMPLEX else np.result_type(x.dtype, np.complex64)
+    _checks.affordable(
+        x.shape[0] * kernel.n_out * n_frames * np.dtype(dtype).itemsize,
+        f"the output {lead + (kernel.n_out, n_frames)}",
+        "use a larger hop_length, fewer bins or mels, or a stream over pieces of the signal")
     out = np.empty((x.shape[0], kernel.n_out, n_frames), dtype=dtype)
     if run_offline(kernel, x, head, tail, pad, framing.hop_length, n_frames, out):
         raise ParameterError(

@@ -3,7 +3,9 @@
 Public functions validate and coerce here, then hand the compiled core arrays
 it can trust: float32 or float64, finite, of the agreed shape.
 """
+import functools
 import numbers
+import os
 
 import numpy as np
 
@@ -127,3 +129,23 @@ class ChannelLayout:
 
     def accept(self, lead):
         self.lead = lead
+
+
+@functools.lru_cache(maxsize=None)
+def physical_memory():
+    """This machine's physical memory in bytes, or None where the OS does not say."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def affordable(nbytes, what, hint):
+    """Refuse, before allocating, an array larger than this machine's physical
+    memory: such a request could not complete, and under Linux's overcommit it
+    may be granted and then get the process killed while it is filled."""
+    total = physical_memory()
+    if total is not None and nbytes > total:
+        raise ParameterError(
+            f"{what} would take {nbytes / 2**30:.3g} GiB, more than this machine's "
+            f"{total / 2**30:.3g} GiB of memory; {hint}")

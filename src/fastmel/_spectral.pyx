@@ -69,7 +69,9 @@ cdef class SpectralKernel:
     win_off : int
         Where the window starts inside the n_fft frame (centre padding).
     power : float
-    mel_basis : np.ndarray [shape=(n_mels, n_bins)] or None
+    mel_rows : tuple or None
+        The mel filters as :func:`pack_mel_rows` packs them (any precision;
+        converted to the window's).
     amin, db_offset : float
         dB floor and ``10*log10(max(amin, ref))``.
     dct : np.ndarray [shape=(n_mfcc, n_mels)] or None
@@ -77,7 +79,7 @@ cdef class SpectralKernel:
     """
 
     def __cinit__(self, int mode, Py_ssize_t n_fft, window, Py_ssize_t win_off,
-                  double power=2.0, mel_basis=None, double amin=1e-10,
+                  double power=2.0, mel_rows=None, double amin=1e-10,
                   double db_offset=0.0, dct=None):
         cdef cnp.ndarray w = np.ascontiguousarray(window)
         self.is_double = w.dtype == np.float64
@@ -101,13 +103,16 @@ cdef class SpectralKernel:
             self.n_out = self.n_bins
             self.max_amplitude = _max_amplitude(w, mode, power, 0.0)
             return
-        basis = np.asarray(mel_basis, dtype=w.dtype)
-        self.n_mels = self.n_out = basis.shape[0]
+        lo, length, woff, weights = mel_rows
+        lo = np.ascontiguousarray(lo, dtype=np.intp)
+        length = np.ascontiguousarray(length, dtype=np.intp)
+        woff = np.ascontiguousarray(woff, dtype=np.intp)
+        weights = np.ascontiguousarray(weights, dtype=w.dtype)
+        self.n_mels = self.n_out = lo.shape[0]
         if mode == OUT_MFCC:
             self._dct = np.ascontiguousarray(dct, dtype=w.dtype)
             self.dct = cnp.PyArray_DATA(self._dct)
             self.n_out = self._dct.shape[0]
-        lo, length, woff, weights = _sparse_rows(basis)
         self._mel_lo, self._mel_len, self._mel_woff, self._mel_w = lo, length, woff, weights
         self.mel_lo = <const Py_ssize_t*>cnp.PyArray_DATA(lo)
         self.mel_len = <const Py_ssize_t*>cnp.PyArray_DATA(length)
@@ -204,25 +209,49 @@ def _max_amplitude(window, int mode, double power, double row_sum):
     return big if log_a >= math.log(big) else math.exp(log_a)
 
 
-def _sparse_rows(basis):
-    """Each filter's non-zero span: first bin, padded length, offset into the packed weights."""
-    n_mels = basis.shape[0]
-    lo = np.zeros(n_mels, dtype=np.intp)
-    length = np.zeros(n_mels, dtype=np.intp)
-    spans = []
-    for m in range(n_mels):
-        nz = np.flatnonzero(basis[m])
-        if nz.size:
-            lo[m] = nz[0]
-            span = basis[m, nz[0]:nz[-1] + 1]
-            # Zero weights up to a whole number of SIMD lanes (see fastmel_kernels.h).
-            length[m] = -(-span.size // FASTMEL_LANES) * FASTMEL_LANES
-            spans.append(np.concatenate([span, np.zeros(length[m] - span.size, basis.dtype)]))
-    woff = np.zeros(n_mels, dtype=np.intp)
+def pack_mel_rows(blocks):
+    """Mel filters packed for the kernel: each filter's span of bins from its
+    first to its last non-zero weight, zero-padded to whole SIMD lanes (see
+    fastmel_kernels.h).
+
+    Parameters
+    ----------
+    blocks : iterable of (int, int, np.ndarray [shape=(rows, columns)])
+        The filters in order, a block of rows at a time, with each block's
+        first row and first column (its weights are zero outside its columns).
+
+    Returns
+    -------
+    lo, length, woff : np.ndarray [shape=(n_mels,), dtype=intp]
+        First bin, padded span length and offset into ``weights`` of each filter
+        (0, 0 and the next offset for an empty one).
+    weights : np.ndarray [shape=(sum(length),)]
+    """
+    lo_parts, len_parts, packed = [], [], []
+    dtype = np.float32
+    for _, c0, block in blocks:
+        dtype = block.dtype
+        nz = block != 0
+        used = nz.any(axis=1)
+        first = np.where(used, nz.argmax(axis=1), 0)
+        last = np.where(used, block.shape[1] - 1 - nz[:, ::-1].argmax(axis=1), -1)
+        size = last - first + 1
+        length = -(-size // FASTMEL_LANES) * FASTMEL_LANES
+        # Copied out span by span, so no block outlives its turn.
+        part = np.zeros(int(length.sum()), dtype)
+        at = 0
+        for r in np.flatnonzero(used):
+            part[at:at + size[r]] = block[r, first[r]:last[r] + 1]
+            at += length[r]
+        packed.append(part)
+        lo_parts.append(np.where(used, first + c0, 0).astype(np.intp))
+        len_parts.append(length.astype(np.intp))
+    lo = np.concatenate(lo_parts) if lo_parts else np.zeros(0, np.intp)
+    length = np.concatenate(len_parts) if len_parts else np.zeros(0, np.intp)
+    woff = np.zeros(lo.size, dtype=np.intp)
     woff[1:] = np.cumsum(length)[:-1]
-    weights = np.ascontiguousarray(
-        np.concatenate(spans) if spans else np.zeros(1), dtype=basis.dtype)
-    return lo, length, woff, weights
+    weights = np.concatenate(packed) if lo.size and length.sum() else np.zeros(1, dtype)
+    return lo, length, woff, np.ascontiguousarray(weights)
 
 
 cdef inline int _frames(SpectralKernel k, Workspace* ws, const void** src,

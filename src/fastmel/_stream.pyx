@@ -22,7 +22,7 @@ from fastmel._spectral cimport (
 )
 
 from fastmel._analysis import analyze
-from fastmel._checks import bounded_audio, stream_chunk
+from fastmel._checks import affordable, bounded_audio, stream_chunk
 from fastmel.exceptions import ParameterError
 
 cnp.import_array()
@@ -74,8 +74,10 @@ cdef class FrameStream:
         self.center = framing.center
         self.pad = self.n_fft // 2 if self.center else 0
         self.zero_pad = not self.center or framing.pad_mode == "constant"
-        # Room for the retained n_fft samples plus a good stretch of input.
-        self.cap = 2 * self.n_fft + max(4096, 2 * self.hop)
+        # Room for the retained n_fft samples plus a good stretch of input.  A
+        # compaction always leaves at most n_fft samples (every complete frame
+        # is computed first), so the room needs no more than n_fft whatever the hop.
+        self.cap = 2 * self.n_fft + max(4096, 2 * min(self.hop, self.n_fft))
         if kernel.workspace_init(&self.ws) != 0:
             raise MemoryError("fastmel: could not allocate stream scratch buffers")
         self.ws_ready = True
@@ -118,14 +120,18 @@ cdef class FrameStream:
         cdef int i
         if len(lead) + 2 > MAX_ND:
             raise ParameterError(f"chunk has too many dimensions ({len(lead) + 1})")
-        for i, d in enumerate(lead):
+        for d in lead:
             n_ch *= d
+        affordable(n_ch * self.cap * self.item, f"a stream buffer for leading shape {lead}",
+                   "check the chunk's layout: time is the last axis")
+        buf = np.zeros((n_ch, self.cap), dtype=self.dtype)
+        for i, d in enumerate(lead):
             self.dims[i] = d
         self.lead = lead
         self.lead_nd = len(lead)
         self.dims[self.lead_nd] = self.kernel.n_out
         self.n_ch = n_ch
-        self.buf = np.zeros((n_ch, self.cap), dtype=self.dtype)
+        self.buf = buf
         if self.zero_pad:
             self.buf_len = self.pad
             self.started = True

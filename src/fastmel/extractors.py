@@ -14,7 +14,7 @@ from fastmel import _checks
 from fastmel._analysis import OUT_COMPLEX, OUT_MEL, OUT_MEL_DB, OUT_MFCC, Framing, analyze
 from fastmel._stream import FrameStream
 from fastmel.exceptions import ParameterError
-from fastmel.filters import mel as mel_filters
+from fastmel.filters import mel_rows
 from fastmel.spectrum import _check_db_params, floor_top_db, power_to_db
 
 __all__ = ["STFT", "MelSpectrogram", "MFCC"]
@@ -32,15 +32,16 @@ def _working_dtype(dtype):
 def _mel_kernel(framing, dtype, power, mel_args, mode, amin, db_offset, cep_args):
     # librosa builds the filters in float32 whatever the audio's precision;
     # the float64 path uses those same (widened) weights to stay equal to it.
-    basis = mel_filters(n_fft=framing.n_fft, dtype=np.float32, **dict(mel_args))
+    packed = mel_rows(n_fft=framing.n_fft, dtype=np.float32, **dict(mel_args))
+    n_mels = packed[0].shape[0]
     dct = None
     if cep_args is not None:
         n_mfcc, dct_type, norm, lifter = cep_args
-        rows = min(n_mfcc, basis.shape[0])
+        rows = min(n_mfcc, n_mels)
         # Liftering scales each coefficient: fold it into the DCT rows.
-        dct = dct_matrix(rows, basis.shape[0], dct_type, norm, np.float64)
+        dct = dct_matrix(rows, n_mels, dct_type, norm, np.float64)
         dct *= lifter_gains(rows, lifter, np.float64)[:, None]
-    return framing.kernel(dtype, mode, power=power, mel_basis=basis, amin=amin,
+    return framing.kernel(dtype, mode, power=power, mel_rows=packed, amin=amin,
                           db_offset=db_offset, dct=dct)
 
 

@@ -19,9 +19,9 @@ def stft(y, *, n_fft=2048, hop_length=None, win_length=None, window="hann", cent
     ----------
     y : np.ndarray [shape=(..., n)], real floating point
         Audio; float32 runs the single-precision FFT, float64 the double one.
-    n_fft : int > 0
+    n_fft : int, 0 < n_fft <= 2**24
         FFT size (frame length after zero padding the window).
-    hop_length : int > 0 or None
+    hop_length : int, 0 < hop_length <= 2**48, or None
         Samples between frames; ``win_length // 4`` when None.
     win_length : int, 0 < win_length <= n_fft, or None
         Window length (``n_fft`` when None); shorter windows are centred in the frame.
@@ -37,6 +37,8 @@ def stft(y, *, n_fft=2048, hop_length=None, win_length=None, window="hann", cent
     Returns
     -------
     D : np.ndarray [shape=(..., 1 + n_fft // 2, n_frames), dtype=complex]
+        An output larger than this machine's memory is refused (ParameterError)
+        before it is allocated.
 
     Raises
     ------
