@@ -558,7 +558,7 @@ def test_outputs_larger_than_memory_are_refused(monkeypatch):
     # a stream's buffers are refused the same way, and its leading shape stays open
     s = fastmel.MelSpectrogram(n_fft=2048).stream()
     with pytest.raises(ParameterError, match="GiB"):
-        s.process(np.zeros((2 ** 16, 1), np.float32))
+        s.process(np.zeros((2 ** 16, 0), np.float32))
     assert s.process(np.zeros((2, 4096), np.float32)).shape[:2] == (2, 128)
 
 
@@ -585,3 +585,74 @@ def test_S_inputs_with_non_finite_results_are_refused(bad):
     D[:, 3] = bad
     with pytest.raises(ParameterError, match="non-finite"):
         fastmel.feature.mfcc(S=D)
+
+
+# --- finding 10: soundfile's (frames, channels) layout is not taken as signals
+
+TRANSPOSED = [(4000, 1), (4000, 2), (600, 8), (4000, 16), (2048, 64), (3, 4000, 2), (512, 6)]
+NOT_TRANSPOSED = [(2, 4000), (64, 4000), (100, 2), (511, 8), (4000, 65), (3, 2, 4000), (2, 0)]
+
+
+@pytest.mark.parametrize("shape", TRANSPOSED, ids=str)
+@pytest.mark.parametrize("entry", list(SIZE_ENTRIES))
+def test_transposed_offline_input_is_refused_with_the_fix(entry, shape):
+    y = np.zeros(shape, np.float32)
+    with pytest.raises(ParameterError, match=r"y\.T") as info:
+        SIZE_ENTRIES[entry](y, n_fft=512)
+    assert str(shape) in str(info.value)
+
+
+@pytest.mark.parametrize("shape", NOT_TRANSPOSED, ids=str)
+@pytest.mark.parametrize("entry", list(SIZE_ENTRIES))
+def test_channels_first_and_short_batches_are_analysed(entry, shape):
+    y = np.random.default_rng(1).standard_normal(shape).astype(np.float32) * 0.1
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # short signals: librosa's n_fft warning
+        out = SIZE_ENTRIES[entry](y, n_fft=512)
+    assert out.shape[:-2] == shape[:-1] and np.all(np.isfinite(out))
+
+
+@pytest.mark.parametrize("entry", list(SIZE_ENTRIES))
+def test_signal_shorter_than_n_fft_warns_like_librosa(entry):
+    librosa = pytest.importorskip("librosa")
+    for n in (0, 1, 511):
+        y = np.zeros((2, n), np.float32)
+        with pytest.warns(UserWarning) as ours:
+            SIZE_ENTRIES[entry](y, n_fft=512)
+        with pytest.warns(UserWarning) as theirs:
+            librosa.stft(y, n_fft=512)
+        message = f"n_fft=512 is too large for input signal of length={n}"
+        assert str(theirs[0].message) == message
+        assert [str(w.message) for w in ours if "n_fft" in str(w.message)] == [message]
+        assert ours[0].filename == __file__  # points at the caller's line
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        SIZE_ENTRIES[entry](np.zeros(512, np.float32), n_fft=512)
+
+
+@pytest.mark.parametrize("kind", list(STREAMS))
+def test_transposed_first_chunk_is_refused_by_a_stream(kind):
+    ext = STREAMS[kind](np.float32)
+    y = (_speechlike(3200).reshape(2, 1600) * 0.5).astype(np.float32)
+    s = ext.stream()
+    for bad in ((160, 2), (65, 8), (4, 160, 2)):
+        with pytest.raises(ParameterError, match=r"chunk\.T"):
+            s.process(np.zeros(bad, np.float32))
+    # nothing was fixed by the rejected chunks: channels first works
+    outs = [s.process(y[:, a:a + 160]) for a in range(0, 1600, 160)] + [s.flush()]
+    assert_bits_equal(np.concatenate(outs, axis=-1), ext(y))
+
+
+@pytest.mark.parametrize("first", [(64, 8), (160, 9), (65, 0), (2, 1), (3, 64, 8)], ids=str)
+def test_many_channels_with_short_chunks_still_stream(first):
+    """Up to 64 channels any chunk size is fine, and a wider stream fixes its layout
+    with an empty first chunk (or a first chunk of more than 8 samples)."""
+    ext = fastmel.MelSpectrogram(dtype=np.float32, **MEL)
+    lead = first[:-1]
+    y = (np.random.default_rng(2).standard_normal(lead + (2000,)) * 0.1).astype(np.float32)
+    s = ext.stream()
+    k = first[-1]
+    outs = [s.process(y[..., :k])]
+    outs += [s.process(y[..., a:a + 8]) for a in range(k, 2000, 8)]
+    outs.append(s.flush())
+    assert_bits_equal(np.concatenate(outs, axis=-1), ext(y))

@@ -5,6 +5,8 @@ the padding are read from two small padded copies of the signal's ends, all
 other frames straight from the caller's array.  Extra memory is the output
 plus O(n_fft).
 """
+import sys
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -83,7 +85,61 @@ class Framing:
                               power, mel_rows, amin, db_offset, dct)
 
 
+#: Offline input of at least two dimensions whose last axis is this short (and
+#: shorter than n_fft) while the axis before it holds at least n_fft samples
+#: looks like soundfile's (frames, channels) layout, and is refused.
+TRANSPOSED_MAX_LAST = 64
+
+#: A stream's first chunk whose last axis has at most TRANSPOSED_STREAM_LAST
+#: samples while the axis before it is longer than TRANSPOSED_STREAM_LEAD looks
+#: transposed too (chunks are legitimately short, so the rule is stricter).
+TRANSPOSED_STREAM_LAST = 8
+TRANSPOSED_STREAM_LEAD = 64
+
+
+def check_layout(shape, n_fft, name="y"):
+    """Refuse offline input that looks like soundfile's ``(frames, channels)``."""
+    if len(shape) >= 2 and 1 <= shape[-1] <= TRANSPOSED_MAX_LAST and shape[-1] < n_fft \
+            and shape[-2] >= n_fft:
+        raise ParameterError(_transposed_message(shape, name))
+
+
+def check_stream_layout(shape):
+    """Refuse a stream's first chunk that looks like soundfile's ``(frames, channels)``."""
+    if len(shape) >= 2 and 1 <= shape[-1] <= TRANSPOSED_STREAM_LAST \
+            and shape[-2] > TRANSPOSED_STREAM_LEAD:
+        raise ParameterError(
+            _transposed_message(shape, "chunk")
+            + f"; a stream of more than {TRANSPOSED_STREAM_LEAD} channels fed at most "
+              f"{TRANSPOSED_STREAM_LAST} samples at a time can fix its layout with an "
+              f"empty first chunk of shape (..., channels, 0)")
+
+
+def _transposed_message(shape, name):
+    return (f"{name} has shape {tuple(shape)}: time is the last axis, and {shape[-2]} rows of "
+            f"{shape[-1]} samples look like soundfile's (frames, channels) layout; "
+            f"pass {name}.T (soundfile.read(...)[0].T)")
+
+
 def analyze(kernel, framing, y):
+    """The offline analysis of a checked signal: :func:`check_layout`, librosa's
+    warning for a signal shorter than n_fft, then :func:`run`."""
+    check_layout(y.shape, framing.n_fft)
+    if framing.center and y.shape[-1] < framing.n_fft:
+        warnings.warn(f"n_fft={framing.n_fft} is too large for input signal of "
+                      f"length={y.shape[-1]}", UserWarning, stacklevel=_caller_level())
+    return run(kernel, framing, y)
+
+
+def _caller_level():
+    """The stacklevel of the first frame outside fastmel (the user's call)."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("fastmel"):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def run(kernel, framing, y):
     """Run ``kernel`` over every frame of ``y`` (..., n); returns (..., n_out, n_frames).
 
     ``y`` must already be a checked float32/float64 array in the kernel's precision.

@@ -21,7 +21,7 @@ from fastmel._spectral cimport (
     BLOCK, NONFINITE, OUT_COMPLEX, SpectralKernel, Workspace, readable_as_is, within_rows,
 )
 
-from fastmel._analysis import analyze
+from fastmel._analysis import check_stream_layout, run
 from fastmel._checks import affordable, bounded_audio, stream_chunk
 from fastmel.exceptions import ParameterError
 
@@ -186,6 +186,8 @@ cdef class FrameStream:
             x, lead = stream_chunk(chunk, self.lead, self.dtype)
             n_ch = cnp.PyArray_DIM(x, 0)
         k = cnp.PyArray_DIM(x, x.ndim - 1)
+        if self.lead is None:
+            check_stream_layout(lead + (k,))
         xs = cnp.PyArray_STRIDE(x, x.ndim - 1) // self.item
         xs_ch = cnp.PyArray_STRIDE(x, 0) // self.item if x.ndim == 2 else 0
         if not within_rows(cnp.PyArray_DATA(x), self.kernel.is_double, n_ch, xs_ch, k, xs,
@@ -325,7 +327,7 @@ cdef class FrameStream:
         if not self.started:
             # Shorter than the padding: the offline path pads it whole.
             raw = self.buf[:, self.pad:self.pad + self.n_in].reshape(self.lead + (self.n_in,))
-            out = analyze(self.kernel, self.framing, raw)
+            out = run(self.kernel, self.framing, raw)
             self._clear()
             return out
         n_total = 0
