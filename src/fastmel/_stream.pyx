@@ -314,22 +314,33 @@ cdef class FrameStream:
         np.ndarray [shape=(..., n_out, j)]
             The frames that need the right-hand padding (``center=True``).
             Concatenated after every ``process`` output, they equal the offline
-            result for the whole signal.  A stream that received no samples,
-            or (``center=False``) fewer than n_fft, returns no frames.
+            result for the whole signal, an empty one included (one frame of
+            padding when ``n_fft`` is even).  Two exceptions: a stream that
+            received no chunk at all (not even an empty one, so its leading
+            shape is unknown) returns ``(n_out, 0)``; with ``center=False`` a
+            stream of fewer than n_fft samples returns no frames where the
+            offline call raises.
+
+        Raises
+        ------
+        ParameterError
+            Where the offline call raises for the same signal: an empty
+            signal with a pad mode other than "constant" (there is nothing to
+            reflect or extend).  The stream starts afresh all the same.
         """
         cdef Py_ssize_t n_total, tail, k
         cdef cnp.ndarray out
-        if self.lead is None or self.n_in == 0:
-            lead = self.lead if self.lead is not None else ()
-            out = np.empty(lead + (self.kernel.n_out, 0), dtype=self.out_dtype)
+        if self.lead is None:
+            out = np.empty((self.kernel.n_out, 0), dtype=self.out_dtype)
             self._clear()
             return out
         if not self.started:
             # Shorter than the padding: the offline path pads it whole.
             raw = self.buf[:, self.pad:self.pad + self.n_in].reshape(self.lead + (self.n_in,))
-            out = run(self.kernel, self.framing, raw)
-            self._clear()
-            return out
+            try:
+                return run(self.kernel, self.framing, raw)
+            finally:
+                self._clear()
         n_total = 0
         if self.pad + self.n_in + self.pad >= self.n_fft:
             n_total = 1 + (self.n_in + 2 * self.pad - self.n_fft) // self.hop
