@@ -44,7 +44,7 @@ def stft(y, *, n_fft=2048, hop_length=None, win_length=None, window="hann", cent
     ------
     ParameterError
         Bad parameters, non-finite samples, samples so large that the spectrum
-        could overflow (float32: beyond about ``3e38 / (4 * sum(|window|))``),
+        could overflow (float32: beyond about ``3.4e38 / (16 * sum(|window|))``),
         or ``center=False`` with fewer than ``n_fft`` samples.
     TypeError
         Integer, boolean or complex audio.
