@@ -421,14 +421,31 @@ def test_samples_at_the_bound_give_finite_output(name, dtype, kw):
         ext(np.full(6000, np.nextafter(dtype(limit), dtype(np.inf)), dtype=dtype))
 
 
-def test_kernel_reports_non_finite_values_when_its_door_is_bypassed():
-    """The compiled kernel's own check: overflowed spectra raise, never become the floor."""
-    from fastmel._analysis import analyze
-    for name in ("STFT", "MelSpectrogram-db", "MFCC"):
+def test_kernel_reports_non_finite_mel_values_when_its_door_is_bypassed():
+    """The compiled kernel's own check: overflowed power raises, never becomes the floor."""
+    from fastmel._analysis import run
+    for name in ("MelSpectrogram", "MelSpectrogram-db", "MFCC"):
         ext = EXTRACTORS[name](np.float32)
-        y = np.full(3000, 3e38, np.float32)
-        with pytest.raises(ParameterError, match="overflowed"):
-            analyze(ext.kernel, ext.framing, y)
+        for y in (np.full(3000, 3e38, np.float32), np.full(3000, 1e18, np.float32)):
+            with pytest.raises(ParameterError, match="overflowed"):
+                run(ext.kernel, ext.framing, y)
+
+
+@pytest.mark.parametrize("n_fft", [4093, 65521, 2 * 65521])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+def test_prime_sizes_keep_their_margin_beyond_the_bound(n_fft, dtype):
+    """The bound's factor 16 for FFT intermediates: FFTW's prime-size algorithms
+    (Rader, Bluestein) keep the worst signals finite even at 15 times the bound,
+    which the complex STFT relies on (it has no check of its own)."""
+    from fastmel._analysis import run
+    for ext in (fastmel.STFT(n_fft=n_fft, hop_length=n_fft // 2, window="boxcar", dtype=dtype),
+                fastmel.MelSpectrogram(sr=16000, n_fft=n_fft, hop_length=n_fft // 2,
+                                       window="boxcar", dtype=dtype)):
+        limit = min(15 * ext.kernel.max_amplitude, float(np.finfo(dtype).max))
+        t = np.arange(3 * n_fft)
+        for y in list(_extremes(3 * n_fft, limit, dtype)) + [
+                (limit * np.cos(np.pi * t * t / n_fft)).astype(dtype)]:
+            assert np.all(np.isfinite(run(ext.kernel, ext.framing, y)))
 
 
 # --- finding 9: impossible sizes are refused before anything is allocated ---

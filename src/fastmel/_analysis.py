@@ -177,6 +177,6 @@ def run(kernel, framing, y):
     out = np.empty((x.shape[0], kernel.n_out, n_frames), dtype=dtype)
     if run_offline(kernel, x, head, tail, pad, framing.hop_length, n_frames, out):
         raise ParameterError(
-            f"the spectrum overflowed {x.dtype} (non-finite values) for samples up to "
+            f"the mel power overflowed {x.dtype} (non-finite values) for samples up to "
             f"{float(np.max(np.abs(x))):.3g}; scale the signal down or use float64")
     return out.reshape(lead + out.shape[1:])

@@ -31,8 +31,6 @@ cdef extern from "fastmel_db.h" nogil:
     int fastmel_all_finite_f64(const double* x, long n, long stride)
     int fastmel_all_within_f32(const float* x, long n, long stride, float limit)
     int fastmel_all_within_f64(const double* x, long n, long stride, double limit)
-    int fastmel_lanes_finite_f32(const float* v, long rows, long row_stride, long nb)
-    int fastmel_lanes_finite_f64(const double* v, long rows, long row_stride, long nb)
 
 cdef extern from "fastmel_kernels.h" nogil:
     enum: FASTMEL_LANES
@@ -40,11 +38,11 @@ cdef extern from "fastmel_kernels.h" nogil:
     void fastmel_window_f64(const double* x, Py_ssize_t stride, const double* w, double* out, Py_ssize_t n)
     void fastmel_power2_f32(const float* spec, float* p, Py_ssize_t n_bins)
     void fastmel_power2_f64(const double* spec, double* p, Py_ssize_t n_bins)
-    void fastmel_mel_f32(const float* p, const float* w, const Py_ssize_t* lo, const Py_ssize_t* len,
-                         const Py_ssize_t* woff, Py_ssize_t n_mels, float* mel, Py_ssize_t lane_stride,
-                         float* scratch)
-    void fastmel_mel_f64(const double* p, const double* w, const Py_ssize_t* lo, const Py_ssize_t* len,
-                         const Py_ssize_t* woff, Py_ssize_t n_mels, double* mel, Py_ssize_t lane_stride)
+    int fastmel_mel_f32(const float* p, const float* w, const Py_ssize_t* lo, const Py_ssize_t* len,
+                        const Py_ssize_t* woff, Py_ssize_t n_mels, float* mel, Py_ssize_t lane_stride,
+                        float* scratch)
+    int fastmel_mel_f64(const double* p, const double* w, const Py_ssize_t* lo, const Py_ssize_t* len,
+                        const Py_ssize_t* woff, Py_ssize_t n_mels, double* mel, Py_ssize_t lane_stride)
 
 ctypedef fused real:
     float
@@ -158,15 +156,14 @@ cdef class SpectralKernel:
     cdef int frames(self, Workspace* ws, const void** src, const Py_ssize_t* stride,
                     Py_ssize_t nb, void* out, Py_ssize_t row_stride,
                     Py_ssize_t col_stride) noexcept nogil:
-        """Process ``nb <= BLOCK`` frames; 0, or NONFINITE when a spectrum or mel
-        value is not finite.
+        """Process ``nb <= BLOCK`` frames; 0, or NONFINITE when a mel value is not finite.
 
         ``src[j]`` points at the first of frame j's n_fft samples, spaced
         ``stride[j]`` elements apart.  Output value r of frame j goes to
         ``out[r * row_stride + j * col_stride]`` (in elements; complex
-        elements for OUT_COMPLEX).  Samples within ``max_amplitude`` give
-        NONFINITE only through an FFT whose intermediates outgrow the bound's
-        margin (see ``_max_amplitude``).
+        elements for OUT_COMPLEX).  Samples within ``max_amplitude`` never
+        give NONFINITE; the check, free inside the mel projection, guards the
+        bound's margin (see ``_max_amplitude``).
         """
         if self.is_double:
             return _frames[double](self, ws, src, stride, nb, <double*>out, row_stride, col_stride)
@@ -185,10 +182,11 @@ def _max_amplitude(window, int mode, double power, double row_sum):
     """The largest sample magnitude A for which no value a kernel forms can overflow.
 
     A frame's exact spectrum is bounded by B = A * sum|window|.  The FFT's
-    intermediates are partial sums of the same terms for power-of-two-like
-    sizes, but can exceed B for others (Rader's and Bluestein's convolutions
-    for large prime factors): the bound allows C * B, C = 16, and the kernel
-    still checks what it computes.  The power kernels form
+    intermediates are partial sums of the same terms for sizes with small
+    prime factors; for large primes (Rader's and Bluestein's convolutions)
+    no such bound is proven, so the bound allows C * B, C = 16 (the tests
+    find the worst signals finite at 15 times the bound for prime sizes up to
+    1000003), and the mel kernels still check what they compute.  The power kernels form
     re^2 + im^2 <= 2 (C B)^2 first, then raise it to power / 2; a mel value is
     at most row_sum times the largest power.  dB values and cepstra of finite
     mel values are finite.  The bound is far above any audio (float32 with
@@ -283,34 +281,29 @@ cdef inline int _frames(SpectralKernel k, Workspace* ws, const void** src,
             fastmel_window_f64(x, s, win, wbuf, win_len)
         k.plan.execute(buf, <real*>sp)
         if k.mode == OUT_COMPLEX:
-            if real is float:
-                finite = finite and fastmel_all_finite_f32(sp, 2 * n_bins, 1)
-            else:
-                finite = finite and fastmel_all_finite_f64(sp, 2 * n_bins, 1)
             continue
         _power(k, sp, pblock)
+        # An overflowed power (inf, or NaN from inf times a zero weight) would
+        # otherwise be floored to amin by the dB conversion and read as silence.
         if real is float:
-            fastmel_mel_f32(pblock, <const float*>k.mel_w, k.mel_lo, k.mel_len, k.mel_woff,
-                            k.n_mels, mblock + j, BLOCK, pblock + k._mel_scratch_at())
+            finite &= fastmel_mel_f32(pblock, <const float*>k.mel_w, k.mel_lo, k.mel_len,
+                                      k.mel_woff, k.n_mels, mblock + j, BLOCK,
+                                      pblock + k._mel_scratch_at())
         else:
-            fastmel_mel_f64(pblock, <const double*>k.mel_w, k.mel_lo, k.mel_len, k.mel_woff,
-                            k.n_mels, mblock + j, BLOCK)
+            finite &= fastmel_mel_f64(pblock, <const double*>k.mel_w, k.mel_lo, k.mel_len,
+                                      k.mel_woff, k.n_mels, mblock + j, BLOCK)
     if k.mode == OUT_COMPLEX:
+        # Samples within max_amplitude keep every spectrum value finite (see
+        # _max_amplitude); a check here would cost a pass over each spectrum.
         for b in range(n_bins):
             o = out + 2 * b * row_stride
             for j in range(nb):
                 sp = spec + k.spec_stride * j + 2 * b
                 o[2 * j * col_stride] = sp[0]
                 o[2 * j * col_stride + 1] = sp[1]
-        return 0 if finite else NONFINITE
-    # An overflowed power (inf, or NaN from inf times a zero weight) would
-    # otherwise be floored to amin by the dB conversion and read as silence.
-    if real is float:
-        if not fastmel_lanes_finite_f32(mblock, k.n_mels, BLOCK, nb):
-            return NONFINITE
-    else:
-        if not fastmel_lanes_finite_f64(mblock, k.n_mels, BLOCK, nb):
-            return NONFINITE
+        return 0
+    if not finite:
+        return NONFINITE
     res = mblock
     if k.mode != OUT_MEL:
         _db_block(k, mblock, cblock, nb)
@@ -522,8 +515,8 @@ def run_offline(SpectralKernel kernel, cnp.ndarray x, cnp.ndarray head,
     ``head.shape[1]`` samples, ``x[c]`` (any strides) sits at offset ``pad``,
     and ``tail[c]`` holds its last ``tail.shape[1]`` samples.  A frame is read
     from whichever of the three holds all of it.  ``out`` is C-contiguous
-    ``(channels, n_out, n_frames)``.  Returns 0, or NONFINITE when a value came
-    out non-finite (see ``SpectralKernel.frames``).
+    ``(channels, n_out, n_frames)``.  Returns 0, or NONFINITE when a mel value
+    came out non-finite (see ``SpectralKernel.frames``).
     """
     cdef Py_ssize_t item = x.itemsize
     cdef Py_ssize_t n_ch = x.shape[0], n = x.shape[1]

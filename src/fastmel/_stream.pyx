@@ -233,7 +233,7 @@ cdef class FrameStream:
             # before anything changed); the frames computed so far are lost.
             self._clear()
             raise ParameterError(
-                "the spectrum overflowed (non-finite values); the stream was reset")
+                "the mel power overflowed (non-finite values); the stream was reset")
 
     cdef void _append(self, const char* src, Py_ssize_t xs_ch, Py_ssize_t xs,
                       Py_ssize_t m) noexcept nogil:

@@ -250,29 +250,4 @@ static int fastmel_all_within_f64(const double *x, long n, long stride, double l
     return !bad;
 }
 
-/* 1 when the first nb values of each of rows rows (row_stride apart) are finite. */
-static int fastmel_lanes_finite_f32(const float *v, long rows, long row_stride, long nb)
-{
-    uint32_t bad = 0;
-    for (long r = 0; r < rows; r++)
-        for (long j = 0; j < nb; j++) {
-            uint32_t b;
-            memcpy(&b, &v[r * row_stride + j], sizeof b);
-            bad |= ((b >> 23) & 0xffu) == 0xffu;
-        }
-    return !bad;
-}
-
-static int fastmel_lanes_finite_f64(const double *v, long rows, long row_stride, long nb)
-{
-    uint64_t bad = 0;
-    for (long r = 0; r < rows; r++)
-        for (long j = 0; j < nb; j++) {
-            uint64_t b;
-            memcpy(&b, &v[r * row_stride + j], sizeof b);
-            bad |= ((b >> 52) & 0x7ffu) == 0x7ffu;
-        }
-    return !bad;
-}
-
 #endif
