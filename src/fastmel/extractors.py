@@ -153,6 +153,15 @@ class MelSpectrogram(_Extractor):
     dtype : {np.float32, np.float64}
         Working precision; input audio is converted to it.
 
+    Raises
+    ------
+    ParameterError
+        A parameter outside its range (``n_fft <= 2**24``, ``hop_length <= 2**48``,
+        ``n_mels <= 2**16``, a checked window, ``amin`` not zero in ``dtype``), and,
+        when called, samples that are not finite or beyond ``kernel.max_amplitude``
+        (where the power could overflow), input in soundfile's ``(frames, channels)``
+        layout, or an output larger than this machine's memory.
+
     Examples
     --------
     >>> m = fastmel.MelSpectrogram(sr=16000, n_fft=512, win_length=400, hop_length=160,
