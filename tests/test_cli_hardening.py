@@ -197,7 +197,10 @@ def test_features_never_records_non_finite_features(capsys, too_loud, good, tmp_
     assert status == 1
     reasons = failed(lines)
     assert list(reasons) == [str(inputs / "loud.wav")]
-    assert "non-finite" in reasons[str(inputs / "loud.wav")]
+    # The library refuses samples whose power would overflow; the command's own
+    # check of the features catches whatever might still get through.
+    reason = reasons[str(inputs / "loud.wav")]
+    assert "non-finite" in reason or "scale the signal down" in reason, reason
     assert files_under(out) == sorted([MANIFEST, "a.wav.npy"])
     assert [r["output"] for r in manifest_records(out / MANIFEST)] == ["a.wav.npy"]
 

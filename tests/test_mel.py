@@ -169,3 +169,34 @@ def test_melspectrogram_silence_is_zero(dtype):
     assert got.shape == (40, 51)
     assert got.dtype == np.dtype(dtype)
     assert np.all(got == 0)
+
+
+# Filters built a block of rows at a time, each block only over the bins its
+# filters can cover (except p-norms), must still be librosa's, zero signs included.
+BLOCKED_CASES = [
+    dict(sr=22050, n_fft=2 ** 14, n_mels=256),
+    dict(sr=44100, n_fft=2 ** 15 + 1, n_mels=1000, htk=True, norm=None),
+    dict(sr=16000, n_fft=2 ** 14, n_mels=300, fmin=0.0, fmax=1000.0, norm=np.inf),
+    dict(sr=16000, n_fft=2 ** 14, n_mels=200, fmin=50.0, fmax=16000.0, norm=2.0),
+    dict(sr=8000, n_fft=256, n_mels=1000, norm=1.0),  # more mels than bins
+    dict(sr=48000, n_fft=4096, n_mels=2 ** 12, htk=True),
+]
+
+
+@pytest.mark.parametrize("case", BLOCKED_CASES, ids=_id)
+def test_mel_filters_bit_equal_to_librosa_when_built_in_blocks(case, dtype):
+    ref = librosa_quiet(librosa.filters.mel, dtype=dtype, **case)
+    got = librosa_quiet(fastmel.filters.mel, dtype=dtype, **case)
+    assert got.dtype == ref.dtype and got.tobytes() == ref.tobytes()
+
+
+@pytest.mark.parametrize("case", BLOCKED_CASES + MEL_CASES[:4], ids=_id)
+def test_packed_filters_equal_the_packed_dense_matrix(case):
+    """The extractors' filters, built block by block without the dense matrix,
+    pack exactly as the dense matrix does in one block."""
+    from fastmel._spectral import pack_mel_rows
+    dense = librosa_quiet(fastmel.filters.mel, **case)
+    got = librosa_quiet(fastmel.filters.mel_rows, **case)
+    ref = pack_mel_rows([(0, 0, dense)])
+    for g, r in zip(got, ref):
+        assert g.dtype == r.dtype and g.tobytes() == r.tobytes()

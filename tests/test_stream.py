@@ -2,9 +2,10 @@
 
 The invariant under test: the concatenation of every ``process`` output and
 ``flush()`` is the offline result *bit for bit* (same dtype, same shape, same
-bytes) for every way of cutting the input, with the documented exceptions (a
-stream that saw no samples flushes ``(..., n_out, 0)``; with ``center=False``
-and fewer than ``n_fft`` samples offline raises and the stream emits nothing).
+bytes) for every way of cutting the input, an empty input included (where
+offline raises, flush raises), with the documented exceptions (a stream that
+saw no chunk at all flushes ``(n_out, 0)``; with ``center=False`` and fewer
+than ``n_fft`` samples offline raises and the stream emits nothing).
 Only the librosa sanity test uses tolerances (SPEC section 2, from conftest).
 """
 import copy
@@ -33,6 +34,9 @@ from conftest import (
     multichannel,
 )
 from fastmel import ParameterError
+
+# Short signals are part of these tests; librosa's warning for them is tested elsewhere.
+pytestmark = pytest.mark.filterwarnings("ignore:n_fft=.* is too large for input signal:UserWarning")
 
 PAD_MODES = ("constant", "reflect", "edge", "symmetric", "linear_ramp")
 LAYOUTS = {"mono": (), "stereo": (2,), "batch": (3, 2)}
@@ -114,13 +118,11 @@ def expected_n_out(ext):
 
 
 def expected_stream(ext, y):
-    """What a complete stream of y must return: the offline result, or the
-    documented empty result."""
+    """What a complete stream of y must return: the offline result (raising
+    where offline raises), or the documented empty result."""
     n_fft, _, center, _ = framing(ext)
     n = y.shape[-1]
     empty = np.empty(y.shape[:-1] + (expected_n_out(ext), 0), dtype=out_dtype(ext, ext.dtype))
-    if n == 0:
-        return empty
     if not center and n < n_fft:
         with pytest.raises(ParameterError):
             ext(y)
@@ -183,7 +185,7 @@ def test_random_chunkings_equal_offline(name, data, speech):
     layout = data.draw(st.sampled_from(list(LAYOUTS)), label="layout")
     lead = LAYOUTS[layout]
     sr = sr_of(ext)
-    short = [1, 5, n_fft // 2, n_fft // 2 + 1, n_fft - 1, n_fft, n_fft + 1,
+    short = [0, 1, 5, n_fft // 2, n_fft // 2 + 1, n_fft - 1, n_fft, n_fft + 1,
              2 * n_fft - 1, 2 * n_fft, 2 * n_fft + 1]
     kind = data.draw(st.sampled_from(["speech", "short"]), label="signal")
     if kind == "speech":
@@ -203,7 +205,6 @@ def test_random_chunkings_equal_offline(name, data, speech):
         y = big[..., ::2]
     sizes = data.draw(chunk_sizes(ext), label="sizes")
 
-    ref = expected_stream(ext, np.ascontiguousarray(y))
     s = ext.stream()
     assert s.n_out == expected_n_out(ext)
     want_dtype = out_dtype(ext, dtype)
@@ -212,26 +213,55 @@ def test_random_chunkings_equal_offline(name, data, speech):
         assert out.dtype == want_dtype
         assert out.shape[:-1] == lead + (s.n_out,)
 
+    try:
+        ref = expected_stream(ext, np.ascontiguousarray(y))
+    except ParameterError:
+        # offline refuses it (an empty signal that only constant padding can
+        # extend): so does flush(), and the stream starts afresh all the same
+        with pytest.raises(ParameterError):
+            feed(s, y, sizes, check_shape=check_shape)
+        fresh = np.ones(lead + (3 * n_fft,), dtype)
+        assert_bits_equal(stream_all(s, fresh, [hop + 1, 0, 1]), ext(fresh),
+                          "after a refused flush")
+        return
     got = np.concatenate(feed(s, y, sizes, check_shape=check_shape), axis=-1)
     assert_bits_equal(got, ref)
     # the stream starts afresh after flush(): the same signal again gives the same frames
     assert_bits_equal(stream_all(s, y, [hop + 1, 0, 1]), got, "second run after flush")
 
 
-@pytest.mark.parametrize("name", ["mel-w1-db", "stft-2048-reflect", "mfcc-nocenter-dct3"])
+@pytest.mark.parametrize("name", ["mel-w1-db", "stft-2048-reflect", "mfcc-nocenter-dct3",
+                                  "stft-255-edge", "mfcc-w1"])
 @pytest.mark.parametrize("layout", list(LAYOUTS))
-def test_empty_stream_flushes_empty(name, layout):
+def test_empty_stream_equals_offline_empty_signal(name, layout):
+    """Empty chunks fix the layout; flush() then gives what the offline call gives
+    for an empty signal: one frame of padding (even n_fft, constant padding), none
+    (odd n_fft, or center=False where offline raises), or the offline error."""
     lead = LAYOUTS[layout]
     for dtype in (np.float32, np.float64):
         ext = make(name, dtype)
         s = ext.stream()
-        first = s.process(np.zeros(lead + (0,), dtype=dtype))
-        second = s.process(np.zeros(lead + (0,), dtype=dtype))
-        out = s.flush()
-        for o in (first, second, out):
-            assert o.shape == lead + (s.n_out, 0)
-            assert o.dtype == out_dtype(ext, dtype)
-    # a stream that never saw a chunk flushes a mono-shaped empty array
+        y = np.zeros(lead + (0,), dtype=dtype)
+        outs = [s.process(y), s.process(y)]
+        for o in outs:
+            assert o.shape == lead + (s.n_out, 0) and o.dtype == out_dtype(ext, dtype)
+        n_fft, _, center, pad_mode = framing(ext)
+        if center and pad_mode != "constant":
+            with pytest.raises(ParameterError, match="empty"):
+                ext(y)
+            with pytest.raises(ParameterError, match="empty"):
+                s.flush()
+            assert s.flush().shape == (s.n_out, 0)  # it started afresh
+            continue
+        outs.append(s.flush())
+        got = np.concatenate(outs, axis=-1)
+        if center:
+            ref = ext(y)
+            assert ref.shape[-1] == (1 if n_fft % 2 == 0 else 0)
+            assert_bits_equal(got, ref)
+        else:
+            assert got.shape == lead + (s.n_out, 0)
+    # a stream that never saw a chunk does not know its leading shape
     out = make("mel-w1-db", np.float32).stream().flush()
     assert out.shape == (80, 0) and out.dtype == np.float32
 

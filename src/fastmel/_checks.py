@@ -10,43 +10,35 @@ import sys
 
 import numpy as np
 
-from fastmel._spectral import all_finite
+from fastmel._spectral import all_finite, all_within
 from fastmel.exceptions import ParameterError
 
 
 def audio(y, name="y", dtype=None):
     """``y`` as a float32/float64 array (``dtype`` when given) of at least one
     dimension, finite after any conversion."""
-    y = real_float(y, name)
-    if dtype is not None:
-        with np.errstate(over="ignore"):  # an overflow is reported just below
-            y = y.astype(dtype, copy=False)
-    if y.ndim == 0:
-        raise ParameterError(f"{name} must have at least one dimension (time last), got a scalar")
-    y = element_strided(y)
+    y = _audio_array(y, name, dtype)
     if not all_finite(y):
         raise ParameterError(f"{name} contains non-finite values (NaN or inf); audio must be finite")
     return y
 
 
-def allocation(nbytes, what):
+def allocation(nbytes, what, hint=None):
     """Refuse, before anything is allocated, ``nbytes`` that this machine cannot
-    hold: more than its physical memory or the process's address-space limit
-    (an absurd size fails with a message instead of exhausting memory)."""
-    limit = _memory_limit()
+    hold: more than its physical memory or the process's address-space limit.
+    Such a request could not complete, and under Linux's overcommit it may be
+    granted and then get the process killed while it is filled."""
+    limit = memory_limit()
     if nbytes > limit:
         raise ParameterError(
-            f"{what} would need {nbytes / 2**30:.4g} GiB, more than this machine can "
-            f"allocate ({limit / 2**30:.4g} GiB)")
+            f"{what} would take {nbytes / 2**30:.4g} GiB, more than this machine can "
+            f"allocate ({limit / 2**30:.4g} GiB)" + (f"; {hint}" if hint else ""))
 
 
-@functools.lru_cache(maxsize=None)
-def _memory_limit():
-    limit = sys.maxsize
-    try:
-        limit = min(limit, os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
-    except (AttributeError, ValueError, OSError):  # no sysconf (Windows) or no such name
-        pass
+def memory_limit():
+    """Bytes one allocation can have at most: physical memory, or the process's
+    address-space limit (RLIMIT_AS) when that is lower."""
+    limit = physical_memory() or sys.maxsize
     try:
         import resource
         soft = resource.getrlimit(resource.RLIMIT_AS)[0]
@@ -55,6 +47,42 @@ def _memory_limit():
     except (ImportError, ValueError, OSError):  # no resource module (Windows)
         pass
     return limit
+
+
+@functools.lru_cache(maxsize=None)
+def physical_memory():
+    """This machine's physical memory in bytes, or None where the OS does not say."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def bounded_audio(y, limit, name="y", dtype=None):
+    """:func:`audio` whose single scan also bounds the samples' magnitude by
+    ``limit`` (the spectral kernels' ``max_amplitude``: beyond it a power
+    spectrum could overflow and come out as inf)."""
+    y = _audio_array(y, name, dtype)
+    if not all_within(y, limit):
+        if not all_finite(y):
+            raise ParameterError(
+                f"{name} contains non-finite values (NaN or inf); audio must be finite")
+        raise ParameterError(
+            f"{name} has samples up to {float(np.max(np.abs(y))):.3g} in magnitude, but "
+            f"{y.dtype} analysis with these settings (window, power, mel filters) takes at most "
+            f"{limit:.3g} without overflowing; scale the signal down"
+            + (" or use float64" if y.dtype == np.float32 else ""))
+    return y
+
+
+def _audio_array(y, name, dtype):
+    y = real_float(y, name)
+    if dtype is not None:
+        with np.errstate(over="ignore"):  # an overflow is reported by the caller's scan
+            y = y.astype(dtype, copy=False)
+    if y.ndim == 0:
+        raise ParameterError(f"{name} must have at least one dimension (time last), got a scalar")
+    return element_strided(y)
 
 
 def element_strided(x):

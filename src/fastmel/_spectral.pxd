@@ -13,6 +13,10 @@ cdef enum:
 cdef enum:
     BLOCK = 16
 
+# Status of SpectralKernel.frames and run_offline: a mel value was not finite.
+cdef enum:
+    NONFINITE = 1
+
 
 cdef struct Workspace:
     void* fft_in
@@ -35,6 +39,7 @@ cdef class SpectralKernel:
     cdef int power_kind
     cdef double amin
     cdef double db_offset
+    cdef readonly double max_amplitude
     cdef RealPlan plan
     # numpy arrays owning the memory behind the pointers below
     cdef object _window
@@ -53,13 +58,16 @@ cdef class SpectralKernel:
     cdef int workspace_init(self, Workspace* ws) noexcept nogil
     cdef void workspace_free(self, Workspace* ws) noexcept nogil
     cdef Py_ssize_t _mel_scratch_at(self) noexcept nogil
-    cdef void frames(self, Workspace* ws, const void** src, const Py_ssize_t* stride,
-                     Py_ssize_t nb, void* out, Py_ssize_t row_stride,
-                     Py_ssize_t col_stride) noexcept nogil
+    cdef int frames(self, Workspace* ws, const void** src, const Py_ssize_t* stride,
+                    Py_ssize_t nb, void* out, Py_ssize_t row_stride,
+                    Py_ssize_t col_stride) noexcept nogil
 
 
 cdef bint finite_rows(const void* x, bint is_double, Py_ssize_t rows, Py_ssize_t row_stride,
                       Py_ssize_t n, Py_ssize_t stride) noexcept nogil
+
+cdef bint within_rows(const void* x, bint is_double, Py_ssize_t rows, Py_ssize_t row_stride,
+                      Py_ssize_t n, Py_ssize_t stride, double limit) noexcept nogil
 
 cdef bint readable_as_is(object chunk, int typenum, int lead_nd,
                          const cnp.npy_intp* dims) noexcept

@@ -1,3 +1,5 @@
+from collections.abc import Iterable
+
 import numpy as np
 import numpy.typing as npt
 
@@ -8,6 +10,7 @@ class SpectralKernel:
     n_bins: int
     n_out: int
     n_mels: int
+    max_amplitude: float
     def __init__(
         self,
         mode: int,
@@ -15,13 +18,19 @@ class SpectralKernel:
         window: npt.NDArray[np.floating],
         win_off: int,
         power: float = ...,
-        mel_basis: npt.NDArray[np.floating] | None = ...,
+        mel_rows: tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.intp],
+                        npt.NDArray[np.floating]] | None = ...,
         amin: float = ...,
         db_offset: float = ...,
         dct: npt.NDArray[np.floating] | None = ...,
     ) -> None: ...
 
+def pack_mel_rows(
+    blocks: Iterable[tuple[int, int, npt.NDArray[np.floating]]],
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.intp],
+           npt.NDArray[np.floating]]: ...
 def all_finite(x: npt.NDArray[np.floating]) -> bool: ...
+def all_within(x: npt.NDArray[np.floating], limit: float) -> bool: ...
 def floor_below_max(values: npt.NDArray[np.floating], top_db: float, group: int) -> None: ...
 def run_offline(
     kernel: SpectralKernel,
@@ -32,4 +41,4 @@ def run_offline(
     hop: int,
     n_frames: int,
     out: npt.NDArray[np.generic],
-) -> None: ...
+) -> int: ...

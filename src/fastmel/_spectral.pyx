@@ -7,6 +7,8 @@ a stream's output equal the offline output bit for bit.  Frames are handled
 SIMD lanes while every lane still sums its bins in ascending order (the same
 arithmetic whatever the block holds).
 """
+import math
+
 import numpy as np
 
 cimport numpy as cnp
@@ -27,6 +29,8 @@ cdef extern from "fastmel_db.h" nogil:
     void fastmel_clip_below_f64(double* v, long n, double floor)
     int fastmel_all_finite_f32(const float* x, long n, long stride)
     int fastmel_all_finite_f64(const double* x, long n, long stride)
+    int fastmel_all_within_f32(const float* x, long n, long stride, float limit)
+    int fastmel_all_within_f64(const double* x, long n, long stride, double limit)
 
 cdef extern from "fastmel_kernels.h" nogil:
     enum: FASTMEL_LANES
@@ -34,11 +38,11 @@ cdef extern from "fastmel_kernels.h" nogil:
     void fastmel_window_f64(const double* x, Py_ssize_t stride, const double* w, double* out, Py_ssize_t n)
     void fastmel_power2_f32(const float* spec, float* p, Py_ssize_t n_bins)
     void fastmel_power2_f64(const double* spec, double* p, Py_ssize_t n_bins)
-    void fastmel_mel_f32(const float* p, const float* w, const Py_ssize_t* lo, const Py_ssize_t* len,
-                         const Py_ssize_t* woff, Py_ssize_t n_mels, float* mel, Py_ssize_t lane_stride,
-                         float* scratch)
-    void fastmel_mel_f64(const double* p, const double* w, const Py_ssize_t* lo, const Py_ssize_t* len,
-                         const Py_ssize_t* woff, Py_ssize_t n_mels, double* mel, Py_ssize_t lane_stride)
+    int fastmel_mel_f32(const float* p, const float* w, const Py_ssize_t* lo, const Py_ssize_t* len,
+                        const Py_ssize_t* woff, Py_ssize_t n_mels, float* mel, Py_ssize_t lane_stride,
+                        float* scratch)
+    int fastmel_mel_f64(const double* p, const double* w, const Py_ssize_t* lo, const Py_ssize_t* len,
+                        const Py_ssize_t* woff, Py_ssize_t n_mels, double* mel, Py_ssize_t lane_stride)
 
 ctypedef fused real:
     float
@@ -63,7 +67,9 @@ cdef class SpectralKernel:
     win_off : int
         Where the window starts inside the n_fft frame (centre padding).
     power : float
-    mel_basis : np.ndarray [shape=(n_mels, n_bins)] or None
+    mel_rows : tuple or None
+        The mel filters as :func:`pack_mel_rows` packs them (any precision;
+        converted to the window's).
     amin, db_offset : float
         dB floor and ``10*log10(max(amin, ref))``.
     dct : np.ndarray [shape=(n_mfcc, n_mels)] or None
@@ -71,7 +77,7 @@ cdef class SpectralKernel:
     """
 
     def __cinit__(self, int mode, Py_ssize_t n_fft, window, Py_ssize_t win_off,
-                  double power=2.0, mel_basis=None, double amin=1e-10,
+                  double power=2.0, mel_rows=None, double amin=1e-10,
                   double db_offset=0.0, dct=None):
         cdef cnp.ndarray w = np.ascontiguousarray(window)
         self.is_double = w.dtype == np.float64
@@ -93,19 +99,24 @@ cdef class SpectralKernel:
         self.window = cnp.PyArray_DATA(w)
         if mode == OUT_COMPLEX:
             self.n_out = self.n_bins
+            self.max_amplitude = _max_amplitude(w, mode, power, 0.0)
             return
-        basis = np.asarray(mel_basis, dtype=w.dtype)
-        self.n_mels = self.n_out = basis.shape[0]
+        lo, length, woff, weights = mel_rows
+        lo = np.ascontiguousarray(lo, dtype=np.intp)
+        length = np.ascontiguousarray(length, dtype=np.intp)
+        woff = np.ascontiguousarray(woff, dtype=np.intp)
+        weights = np.ascontiguousarray(weights, dtype=w.dtype)
+        self.n_mels = self.n_out = lo.shape[0]
         if mode == OUT_MFCC:
             self._dct = np.ascontiguousarray(dct, dtype=w.dtype)
             self.dct = cnp.PyArray_DATA(self._dct)
             self.n_out = self._dct.shape[0]
-        lo, length, woff, weights = _sparse_rows(basis)
         self._mel_lo, self._mel_len, self._mel_woff, self._mel_w = lo, length, woff, weights
         self.mel_lo = <const Py_ssize_t*>cnp.PyArray_DATA(lo)
         self.mel_len = <const Py_ssize_t*>cnp.PyArray_DATA(length)
         self.mel_woff = <const Py_ssize_t*>cnp.PyArray_DATA(woff)
         self.mel_w = cnp.PyArray_DATA(weights)
+        self.max_amplitude = _max_amplitude(w, mode, power, _largest_row_sum(weights, woff, length))
 
     def __reduce__(self):
         raise TypeError("SpectralKernel is rebuilt from its owner's configuration, not pickled")
@@ -142,46 +153,108 @@ cdef class SpectralKernel:
         aligned_free(ws.mblock)
         ws.fft_in = ws.fft_out = ws.pblock = ws.mblock = NULL
 
-    cdef void frames(self, Workspace* ws, const void** src, const Py_ssize_t* stride,
-                     Py_ssize_t nb, void* out, Py_ssize_t row_stride,
-                     Py_ssize_t col_stride) noexcept nogil:
-        """Process ``nb <= BLOCK`` frames.
+    cdef int frames(self, Workspace* ws, const void** src, const Py_ssize_t* stride,
+                    Py_ssize_t nb, void* out, Py_ssize_t row_stride,
+                    Py_ssize_t col_stride) noexcept nogil:
+        """Process ``nb <= BLOCK`` frames; 0, or NONFINITE when a mel value is not finite.
 
         ``src[j]`` points at the first of frame j's n_fft samples, spaced
         ``stride[j]`` elements apart.  Output value r of frame j goes to
         ``out[r * row_stride + j * col_stride]`` (in elements; complex
-        elements for OUT_COMPLEX).
+        elements for OUT_COMPLEX).  Samples within ``max_amplitude`` never
+        give NONFINITE; the check, free inside the mel projection, guards the
+        bound's margin (see ``_max_amplitude``).
         """
         if self.is_double:
-            _frames[double](self, ws, src, stride, nb, <double*>out, row_stride, col_stride)
-        else:
-            _frames[float](self, ws, src, stride, nb, <float*>out, row_stride, col_stride)
+            return _frames[double](self, ws, src, stride, nb, <double*>out, row_stride, col_stride)
+        return _frames[float](self, ws, src, stride, nb, <float*>out, row_stride, col_stride)
 
 
-def _sparse_rows(basis):
-    """Each filter's non-zero span: first bin, padded length, offset into the packed weights."""
-    n_mels = basis.shape[0]
-    lo = np.zeros(n_mels, dtype=np.intp)
-    length = np.zeros(n_mels, dtype=np.intp)
-    spans = []
-    for m in range(n_mels):
-        nz = np.flatnonzero(basis[m])
-        if nz.size:
-            lo[m] = nz[0]
-            span = basis[m, nz[0]:nz[-1] + 1]
-            # Zero weights up to a whole number of SIMD lanes (see fastmel_kernels.h).
-            length[m] = -(-span.size // FASTMEL_LANES) * FASTMEL_LANES
-            spans.append(np.concatenate([span, np.zeros(length[m] - span.size, basis.dtype)]))
-    woff = np.zeros(n_mels, dtype=np.intp)
+def _largest_row_sum(weights, woff, length):
+    """The largest sum of one mel filter's weights (in float64)."""
+    rows = woff[length > 0]
+    if rows.size == 0:
+        return 0.0
+    return float(np.add.reduceat(weights.astype(np.float64), rows).max())
+
+
+def _max_amplitude(window, int mode, double power, double row_sum):
+    """The largest sample magnitude A for which no value a kernel forms can overflow.
+
+    A frame's exact spectrum is bounded by B = A * sum|window|.  The FFT's
+    intermediates are partial sums of the same terms for sizes with small
+    prime factors; for large primes (Rader's and Bluestein's convolutions)
+    no such bound is proven, so the bound allows C * B, C = 16 (the tests
+    find the worst signals finite at 15 times the bound for prime sizes up to
+    1000003), and the mel kernels still check what they compute.  The power kernels form
+    re^2 + im^2 <= 2 (C B)^2 first, then raise it to power / 2; a mel value is
+    at most row_sum times the largest power.  dB values and cepstra of finite
+    mel values are finite.  The bound is far above any audio (float32 with
+    n_fft=512 and a Hann window: about 3e15).
+    """
+    big = float(np.finfo(window.dtype).max)
+    l1 = float(np.sum(np.abs(window.astype(np.float64))))
+    log_c = math.log(16.0)
+    if mode == OUT_COMPLEX:
+        log_b = math.log(big) - log_c
+    else:
+        log_b = 0.5 * (math.log(big) - math.log(2.0)) - log_c
+        if row_sum > 0:
+            log_b = min(log_b, (math.log(big) - math.log(2.0 * row_sum)) / power
+                        - 0.5 * math.log(2.0) - log_c)
+    log_a = log_b - math.log(l1)
+    # Never above the largest finite value, so that inf fails the check too.
+    return big if log_a >= math.log(big) else math.exp(log_a)
+
+
+def pack_mel_rows(blocks):
+    """Mel filters packed for the kernel: each filter's span of bins from its
+    first to its last non-zero weight, zero-padded to whole SIMD lanes (see
+    fastmel_kernels.h).
+
+    Parameters
+    ----------
+    blocks : iterable of (int, int, np.ndarray [shape=(rows, columns)])
+        The filters in order, a block of rows at a time, with each block's
+        first row and first column (its weights are zero outside its columns).
+
+    Returns
+    -------
+    lo, length, woff : np.ndarray [shape=(n_mels,), dtype=intp]
+        First bin, padded span length and offset into ``weights`` of each filter
+        (0, 0 and the next offset for an empty one).
+    weights : np.ndarray [shape=(sum(length),)]
+    """
+    lo_parts, len_parts, packed = [], [], []
+    dtype = np.float32
+    for _, c0, block in blocks:
+        dtype = block.dtype
+        nz = block != 0
+        used = nz.any(axis=1)
+        first = np.where(used, nz.argmax(axis=1), 0)
+        last = np.where(used, block.shape[1] - 1 - nz[:, ::-1].argmax(axis=1), -1)
+        size = last - first + 1
+        length = -(-size // FASTMEL_LANES) * FASTMEL_LANES
+        # Copied out span by span, so no block outlives its turn.
+        part = np.zeros(int(length.sum()), dtype)
+        at = 0
+        for r in np.flatnonzero(used):
+            part[at:at + size[r]] = block[r, first[r]:last[r] + 1]
+            at += length[r]
+        packed.append(part)
+        lo_parts.append(np.where(used, first + c0, 0).astype(np.intp))
+        len_parts.append(length.astype(np.intp))
+    lo = np.concatenate(lo_parts) if lo_parts else np.zeros(0, np.intp)
+    length = np.concatenate(len_parts) if len_parts else np.zeros(0, np.intp)
+    woff = np.zeros(lo.size, dtype=np.intp)
     woff[1:] = np.cumsum(length)[:-1]
-    weights = np.ascontiguousarray(
-        np.concatenate(spans) if spans else np.zeros(1), dtype=basis.dtype)
-    return lo, length, woff, weights
+    weights = np.concatenate(packed) if lo.size and length.sum() else np.zeros(1, dtype)
+    return lo, length, woff, np.ascontiguousarray(weights)
 
 
-cdef inline void _frames(SpectralKernel k, Workspace* ws, const void** src,
-                         const Py_ssize_t* stride, Py_ssize_t nb, real* out,
-                         Py_ssize_t row_stride, Py_ssize_t col_stride) noexcept nogil:
+cdef inline int _frames(SpectralKernel k, Workspace* ws, const void** src,
+                        const Py_ssize_t* stride, Py_ssize_t nb, real* out,
+                        Py_ssize_t row_stride, Py_ssize_t col_stride) noexcept nogil:
     cdef real* buf = <real*>ws.fft_in
     cdef real* spec = <real*>ws.fft_out
     cdef real* pblock = <real*>ws.pblock
@@ -195,6 +268,7 @@ cdef inline void _frames(SpectralKernel k, Workspace* ws, const void** src,
     cdef real* wbuf = buf + k.win_off
     cdef Py_ssize_t j, i, b, m, s
     cdef Py_ssize_t n_bins = k.n_bins, win_len = k.win_len
+    cdef bint finite = True
     # Window and transform each frame into its own spectrum slot; for mel
     # output, go on to its power spectrum and its lane of the mel block.
     for j in range(nb):
@@ -209,20 +283,27 @@ cdef inline void _frames(SpectralKernel k, Workspace* ws, const void** src,
         if k.mode == OUT_COMPLEX:
             continue
         _power(k, sp, pblock)
+        # An overflowed power (inf, or NaN from inf times a zero weight) would
+        # otherwise be floored to amin by the dB conversion and read as silence.
         if real is float:
-            fastmel_mel_f32(pblock, <const float*>k.mel_w, k.mel_lo, k.mel_len, k.mel_woff,
-                            k.n_mels, mblock + j, BLOCK, pblock + k._mel_scratch_at())
+            finite &= fastmel_mel_f32(pblock, <const float*>k.mel_w, k.mel_lo, k.mel_len,
+                                      k.mel_woff, k.n_mels, mblock + j, BLOCK,
+                                      pblock + k._mel_scratch_at())
         else:
-            fastmel_mel_f64(pblock, <const double*>k.mel_w, k.mel_lo, k.mel_len, k.mel_woff,
-                            k.n_mels, mblock + j, BLOCK)
+            finite &= fastmel_mel_f64(pblock, <const double*>k.mel_w, k.mel_lo, k.mel_len,
+                                      k.mel_woff, k.n_mels, mblock + j, BLOCK)
     if k.mode == OUT_COMPLEX:
+        # Samples within max_amplitude keep every spectrum value finite (see
+        # _max_amplitude); a check here would cost a pass over each spectrum.
         for b in range(n_bins):
             o = out + 2 * b * row_stride
             for j in range(nb):
                 sp = spec + k.spec_stride * j + 2 * b
                 o[2 * j * col_stride] = sp[0]
                 o[2 * j * col_stride + 1] = sp[1]
-        return
+        return 0
+    if not finite:
+        return NONFINITE
     res = mblock
     if k.mode != OUT_MEL:
         _db_block(k, mblock, cblock, nb)
@@ -233,6 +314,7 @@ cdef inline void _frames(SpectralKernel k, Workspace* ws, const void** src,
         o = out + m * row_stride
         for j in range(nb):
             o[j * col_stride] = res[m * BLOCK + j]
+    return 0
 
 
 cdef inline void _power(SpectralKernel k, const real* spec, real* p) noexcept nogil:
@@ -313,6 +395,35 @@ cdef inline real _pow(real v, real e) noexcept nogil:
         return powf(v, e)
     else:
         return pow(v, e)
+
+
+def all_within(cnp.ndarray x, double limit):
+    """True when every sample of the float32/float64 array ``x`` (aligned, strides
+    whole elements) is finite and at most ``limit`` (finite, >= 0) in magnitude."""
+    if x.ndim == 0 or x.size == 0:
+        return bool(np.all(np.abs(x) <= limit))
+    cdef cnp.ndarray x2 = x.reshape(-1, x.shape[x.ndim - 1])
+    cdef Py_ssize_t item = x2.itemsize
+    cdef bint ok
+    with nogil:
+        ok = within_rows(cnp.PyArray_DATA(x2), item == 8, x2.shape[0], x2.strides[0] // item,
+                         x2.shape[1], x2.strides[1] // item, limit)
+    return ok
+
+
+cdef bint within_rows(const void* x, bint is_double, Py_ssize_t rows, Py_ssize_t row_stride,
+                      Py_ssize_t n, Py_ssize_t stride, double limit) noexcept nogil:
+    """True when all ``rows x n`` values (strides in elements) are within +-limit."""
+    cdef Py_ssize_t r
+    for r in range(rows):
+        if is_double:
+            if not fastmel_all_within_f64(<const double*>x + r * row_stride, n, stride, limit):
+                return False
+        else:
+            if not fastmel_all_within_f32(<const float*>x + r * row_stride, n, stride,
+                                          <float>limit):
+                return False
+    return True
 
 
 def all_finite(cnp.ndarray x):
@@ -404,7 +515,8 @@ def run_offline(SpectralKernel kernel, cnp.ndarray x, cnp.ndarray head,
     ``head.shape[1]`` samples, ``x[c]`` (any strides) sits at offset ``pad``,
     and ``tail[c]`` holds its last ``tail.shape[1]`` samples.  A frame is read
     from whichever of the three holds all of it.  ``out`` is C-contiguous
-    ``(channels, n_out, n_frames)``.
+    ``(channels, n_out, n_frames)``.  Returns 0, or NONFINITE when a mel value
+    came out non-finite (see ``SpectralKernel.frames``).
     """
     cdef Py_ssize_t item = x.itemsize
     cdef Py_ssize_t n_ch = x.shape[0], n = x.shape[1]
@@ -421,13 +533,13 @@ def run_offline(SpectralKernel kernel, cnp.ndarray x, cnp.ndarray head,
     cdef Py_ssize_t stride[BLOCK]
     cdef Py_ssize_t c, t0, t, j, nb, s
     cdef Workspace ws
-    cdef int status
+    cdef int status, result = 0
     with nogil:
         status = kernel.workspace_init(&ws)
         if status == 0:
             for c in range(n_ch):
                 t0 = 0
-                while t0 < n_frames:
+                while t0 < n_frames and result == 0:
                     nb = min(<Py_ssize_t>BLOCK, n_frames - t0)
                     for j in range(nb):
                         s = (t0 + j) * hop
@@ -440,10 +552,11 @@ def run_offline(SpectralKernel kernel, cnp.ndarray x, cnp.ndarray head,
                         else:
                             src[j] = tp + (c * tail_len + s - tail_start) * item
                             stride[j] = 1
-                    kernel.frames(&ws, src, stride, nb,
-                                  op + (c * n_out * n_frames + t0) * out_item,
-                                  n_frames, 1)
+                    result = kernel.frames(&ws, src, stride, nb,
+                                           op + (c * n_out * n_frames + t0) * out_item,
+                                           n_frames, 1)
                     t0 += nb
             kernel.workspace_free(&ws)
     if status != 0:
         raise MemoryError("fastmel: could not allocate FFT scratch buffers")
+    return result

@@ -18,11 +18,11 @@ cimport numpy as cnp
 from libc.string cimport memcpy, memmove, memset
 
 from fastmel._spectral cimport (
-    BLOCK, OUT_COMPLEX, SpectralKernel, Workspace, finite_rows, readable_as_is,
+    BLOCK, NONFINITE, OUT_COMPLEX, SpectralKernel, Workspace, readable_as_is, within_rows,
 )
 
-from fastmel._analysis import analyze
-from fastmel._checks import stream_chunk
+from fastmel._analysis import check_stream_layout, run
+from fastmel._checks import allocation, bounded_audio, stream_chunk
 from fastmel.exceptions import ParameterError
 
 cnp.import_array()
@@ -74,8 +74,10 @@ cdef class FrameStream:
         self.center = framing.center
         self.pad = self.n_fft // 2 if self.center else 0
         self.zero_pad = not self.center or framing.pad_mode == "constant"
-        # Room for the retained n_fft samples plus a good stretch of input.
-        self.cap = 2 * self.n_fft + max(4096, 2 * self.hop)
+        # Room for the retained n_fft samples plus a good stretch of input.  A
+        # compaction always leaves at most n_fft samples (every complete frame
+        # is computed first), so the room needs no more than n_fft whatever the hop.
+        self.cap = 2 * self.n_fft + max(4096, 2 * min(self.hop, self.n_fft))
         if kernel.workspace_init(&self.ws) != 0:
             raise MemoryError("fastmel: could not allocate stream scratch buffers")
         self.ws_ready = True
@@ -118,14 +120,18 @@ cdef class FrameStream:
         cdef int i
         if len(lead) + 2 > MAX_ND:
             raise ParameterError(f"chunk has too many dimensions ({len(lead) + 1})")
-        for i, d in enumerate(lead):
+        for d in lead:
             n_ch *= d
+        allocation(n_ch * self.cap * self.item, f"a stream buffer for leading shape {lead}",
+                   "check the chunk's layout: time is the last axis")
+        buf = np.zeros((n_ch, self.cap), dtype=self.dtype)
+        for i, d in enumerate(lead):
             self.dims[i] = d
         self.lead = lead
         self.lead_nd = len(lead)
         self.dims[self.lead_nd] = self.kernel.n_out
         self.n_ch = n_ch
-        self.buf = np.zeros((n_ch, self.cap), dtype=self.dtype)
+        self.buf = buf
         if self.zero_pad:
             self.buf_len = self.pad
             self.started = True
@@ -163,24 +169,32 @@ cdef class FrameStream:
         Raises
         ------
         ParameterError
-            Wrong leading shape or non-finite samples; the stream is unchanged.
+            Wrong leading shape, non-finite samples, or samples beyond the
+            analysis' amplitude bound (see :func:`fastmel.stft`); the stream is
+            unchanged.
         TypeError
             Integer, boolean or complex samples; the stream is unchanged.
         """
         cdef cnp.ndarray x
         cdef cnp.ndarray out
-        cdef Py_ssize_t k, xs_ch, xs
+        cdef Py_ssize_t k, xs_ch, xs, n_ch
+        lead = None
         if self.lead is not None and readable_as_is(chunk, self.typenum, self.lead_nd, self.dims):
             x = <cnp.ndarray>chunk
+            n_ch = self.n_ch
         else:
             x, lead = stream_chunk(chunk, self.lead, self.dtype)
-            if self.lead is None:
-                self._begin(lead)
+            n_ch = cnp.PyArray_DIM(x, 0)
         k = cnp.PyArray_DIM(x, x.ndim - 1)
+        if self.lead is None:
+            check_stream_layout(lead + (k,))
         xs = cnp.PyArray_STRIDE(x, x.ndim - 1) // self.item
         xs_ch = cnp.PyArray_STRIDE(x, 0) // self.item if x.ndim == 2 else 0
-        if not finite_rows(cnp.PyArray_DATA(x), self.kernel.is_double, self.n_ch, xs_ch, k, xs):
-            raise ParameterError("chunk contains non-finite values (NaN or inf); audio must be finite")
+        if not within_rows(cnp.PyArray_DATA(x), self.kernel.is_double, n_ch, xs_ch, k, xs,
+                           self.kernel.max_amplitude):
+            bounded_audio(x, self.kernel.max_amplitude, "chunk")  # raises the precise error
+        if self.lead is None:
+            self._begin(lead)
         out = self._new_out(self._frames_ready(self.n_in + k) - self.t_next)
         self._feed(<const char*>cnp.PyArray_DATA(x), xs_ch, xs, k, out, self.t_next)
         return out
@@ -193,7 +207,8 @@ cdef class FrameStream:
         cdef char* op = <char*>cnp.PyArray_DATA(out)
         cdef Py_ssize_t n_frames = cnp.PyArray_DIM(out, out.ndim - 1)
         cdef Py_ssize_t out_item = out.itemsize
-        while True:
+        cdef int status = 0
+        while status == 0:
             m = k - done
             if not self.started:
                 # Stop at pad + 1 samples to build the left padding from them.
@@ -206,13 +221,19 @@ cdef class FrameStream:
                 done += m
                 self.n_in += m
                 if self.started:
-                    self._compute(op, n_frames, out_item, t_first)
-            if not self.started and self.n_in == self.pad + 1:
+                    status = self._compute(op, n_frames, out_item, t_first)
+            if status == 0 and not self.started and self.n_in == self.pad + 1:
                 self._build_left_pad()
                 with nogil:
-                    self._compute(op, n_frames, out_item, t_first)
+                    status = self._compute(op, n_frames, out_item, t_first)
             if done == k:
                 break
+        if status != 0:
+            # Unreachable for samples within the kernel's max_amplitude (checked
+            # before anything changed); the frames computed so far are lost.
+            self._clear()
+            raise ParameterError(
+                "the mel power overflowed (non-finite values); the stream was reset")
 
     cdef void _append(self, const char* src, Py_ssize_t xs_ch, Py_ssize_t xs,
                       Py_ssize_t m) noexcept nogil:
@@ -259,10 +280,10 @@ cdef class FrameStream:
         self.buf[:, :self.pad] = padded[:, :self.pad]
         self.started = True
 
-    cdef void _compute(self, char* op, Py_ssize_t n_frames, Py_ssize_t out_item,
-                       Py_ssize_t t_first) noexcept nogil:
+    cdef int _compute(self, char* op, Py_ssize_t n_frames, Py_ssize_t out_item,
+                      Py_ssize_t t_first) noexcept nogil:
         """Every frame whose samples are all in the buffer, BLOCK at a time, into
-        the output columns from ``t_first`` on."""
+        the output columns from ``t_first`` on; the kernel's status (0: fine)."""
         cdef const void* src[BLOCK]
         cdef Py_ssize_t stride[BLOCK]
         cdef Py_ssize_t j, nb, s, c
@@ -278,10 +299,12 @@ cdef class FrameStream:
                     s = (self.t_next + j) * self.hop - self.buf_pos
                     src[j] = base + (c * self.cap + s) * self.item
                     stride[j] = 1
-                self.kernel.frames(&self.ws, src, stride, nb,
-                                   op + (c * n_out * n_frames + self.t_next - t_first) * out_item,
-                                   n_frames, 1)
+                if self.kernel.frames(&self.ws, src, stride, nb,
+                                      op + (c * n_out * n_frames + self.t_next - t_first) * out_item,
+                                      n_frames, 1):
+                    return NONFINITE
             self.t_next += nb
+        return 0
 
     def flush(self):
         """End of stream: return the frames still owed, then start afresh.
@@ -291,22 +314,33 @@ cdef class FrameStream:
         np.ndarray [shape=(..., n_out, j)]
             The frames that need the right-hand padding (``center=True``).
             Concatenated after every ``process`` output, they equal the offline
-            result for the whole signal.  A stream that received no samples,
-            or (``center=False``) fewer than n_fft, returns no frames.
+            result for the whole signal, an empty one included (one frame of
+            padding when ``n_fft`` is even).  Two exceptions: a stream that
+            received no chunk at all (not even an empty one, so its leading
+            shape is unknown) returns ``(n_out, 0)``; with ``center=False`` a
+            stream of fewer than n_fft samples returns no frames where the
+            offline call raises.
+
+        Raises
+        ------
+        ParameterError
+            Where the offline call raises for the same signal: an empty
+            signal with a pad mode other than "constant" (there is nothing to
+            reflect or extend).  The stream starts afresh all the same.
         """
         cdef Py_ssize_t n_total, tail, k
         cdef cnp.ndarray out
-        if self.lead is None or self.n_in == 0:
-            lead = self.lead if self.lead is not None else ()
-            out = np.empty(lead + (self.kernel.n_out, 0), dtype=self.out_dtype)
+        if self.lead is None:
+            out = np.empty((self.kernel.n_out, 0), dtype=self.out_dtype)
             self._clear()
             return out
         if not self.started:
             # Shorter than the padding: the offline path pads it whole.
             raw = self.buf[:, self.pad:self.pad + self.n_in].reshape(self.lead + (self.n_in,))
-            out = analyze(self.kernel, self.framing, raw)
-            self._clear()
-            return out
+            try:
+                return run(self.kernel, self.framing, raw)
+            finally:
+                self._clear()
         n_total = 0
         if self.pad + self.n_in + self.pad >= self.n_fft:
             n_total = 1 + (self.n_in + 2 * self.pad - self.n_fft) // self.hop

@@ -14,7 +14,7 @@ from fastmel import _checks
 from fastmel._analysis import OUT_COMPLEX, OUT_MEL, OUT_MEL_DB, OUT_MFCC, Framing, analyze
 from fastmel._stream import FrameStream
 from fastmel.exceptions import ParameterError
-from fastmel.filters import mel as mel_filters
+from fastmel.filters import mel_rows
 from fastmel.spectrum import _check_db_params, floor_top_db, power_to_db
 
 __all__ = ["STFT", "MelSpectrogram", "MFCC"]
@@ -32,15 +32,16 @@ def _working_dtype(dtype):
 def _mel_kernel(framing, dtype, power, mel_args, mode, amin, db_offset, cep_args):
     # librosa builds the filters in float32 whatever the audio's precision;
     # the float64 path uses those same (widened) weights to stay equal to it.
-    basis = mel_filters(n_fft=framing.n_fft, dtype=np.float32, **dict(mel_args))
+    packed = mel_rows(n_fft=framing.n_fft, dtype=np.float32, **dict(mel_args))
+    n_mels = packed[0].shape[0]
     dct = None
     if cep_args is not None:
         n_mfcc, dct_type, norm, lifter = cep_args
-        rows = min(n_mfcc, basis.shape[0])
+        rows = min(n_mfcc, n_mels)
         # Liftering scales each coefficient: fold it into the DCT rows.
-        dct = dct_matrix(rows, basis.shape[0], dct_type, norm, np.float64)
+        dct = dct_matrix(rows, n_mels, dct_type, norm, np.float64)
         dct *= lifter_gains(rows, lifter, np.float64)[:, None]
-    return framing.kernel(dtype, mode, power=power, mel_basis=basis, amin=amin,
+    return framing.kernel(dtype, mode, power=power, mel_rows=packed, amin=amin,
                           db_offset=db_offset, dct=dct)
 
 
@@ -125,7 +126,7 @@ class STFT(_Extractor):
 
     def __call__(self, y):
         """STFT of ``y`` [shape=(..., n)]: [shape=(..., 1 + n_fft // 2, n_frames)], complex."""
-        y = _checks.audio(y, dtype=self.dtype)
+        y = _checks.bounded_audio(y, self.kernel.max_amplitude, dtype=self.dtype)
         return analyze(self.kernel, self.framing, y)
 
 
@@ -151,6 +152,15 @@ class MelSpectrogram(_Extractor):
         Floor at ``max - top_db`` (per channel).
     dtype : {np.float32, np.float64}
         Working precision; input audio is converted to it.
+
+    Raises
+    ------
+    ParameterError
+        A parameter outside its range (``n_fft <= 2**24``, ``hop_length <= 2**48``,
+        ``n_mels <= 2**16``, a checked window, ``amin`` not zero in ``dtype``), and,
+        when called, samples that are not finite or beyond ``kernel.max_amplitude``
+        (where the power could overflow), input in soundfile's ``(frames, channels)``
+        layout, or an output larger than this machine's memory.
 
     Examples
     --------
@@ -178,7 +188,7 @@ class MelSpectrogram(_Extractor):
                          ("fmax", c["fmax"]), ("htk", bool(c["htk"])), ("norm", c["norm"]))
         self.to_db = bool(c["to_db"])
         self.ref = c["ref"]
-        self.amin, self.top_db = _check_db_params(c["amin"], c["top_db"])
+        self.amin, self.top_db = _check_db_params(c["amin"], c["top_db"], self.dtype)
         if self.to_db and not callable(self.ref):
             ref = _checks.finite_number(self.ref, "ref")
             self.db_offset = 10.0 * np.log10(max(self.amin, abs(ref)))
@@ -202,13 +212,13 @@ class MelSpectrogram(_Extractor):
         -------
         S : np.ndarray [shape=(..., n_mels, n_frames), dtype=self.dtype]
         """
-        y = _checks.audio(y, dtype=self.dtype)
+        y = _checks.bounded_audio(y, self.kernel.max_amplitude, dtype=self.dtype)
         S = analyze(self.kernel, self.framing, y)
         if not self.to_db:
             return S
         if callable(self.ref):
             return power_to_db(S, ref=self.ref, amin=self.amin, top_db=self.top_db)
-        return floor_top_db(S, self.top_db, ours=True)
+        return floor_top_db(S, self.top_db)
 
     def _check_streamable(self):
         if self.to_db and callable(self.ref):
@@ -335,7 +345,7 @@ class MFCC(_Extractor):
     def __call__(self, y):
         """MFCCs of ``y`` [shape=(..., n)]: [shape=(..., n_mfcc, n_frames)]."""
         if self.kernel is not None:
-            y = _checks.audio(y, dtype=self.dtype)
+            y = _checks.bounded_audio(y, self.kernel.max_amplitude, dtype=self.dtype)
             return analyze(self.kernel, self.framing, y)
         return cepstrum(self.melspec(y), self._dct, self.lifter)
 

@@ -48,7 +48,8 @@ def melspectrogram(*, y=None, sr=22050, S=None, n_fft=2048, hop_length=512, win_
     Raises
     ------
     ParameterError
-        Neither ``y`` nor ``S`` given, or a bad parameter / sample.
+        Neither ``y`` nor ``S`` given, a bad parameter or sample, or an ``S``
+        whose projection is not finite (NaN or inf in ``S``, or an overflow).
     TypeError
         Integer, boolean or complex audio; unknown keyword arguments.
 
@@ -66,10 +67,12 @@ def melspectrogram(*, y=None, sr=22050, S=None, n_fft=2048, hop_length=512, win_
         n_fft = 2 * (S.shape[-2] - 1)
         # float32 filters for every precision, as librosa builds them.
         basis = mel_filters(sr=sr, n_fft=n_fft, dtype=np.float32, **kwargs)
-        return np.matmul(basis.astype(S.dtype), S)
+        with np.errstate(over="ignore", invalid="ignore"):  # reported by _finite
+            M = np.matmul(basis.astype(S.dtype), S)
+        return _finite(M, "mel projection")
     if y is None:
         raise ParameterError("melspectrogram needs audio y or a spectrogram S")
-    y = _checks.audio(y)
+    y = _checks.real_float(y, "y")  # float32/float64; the extractor checks the rest
     m = MelSpectrogram(sr=sr, n_fft=n_fft, hop_length=hop_length, win_length=win_length,
                        window=window, center=center, pad_mode=pad_mode, power=power,
                        dtype=y.dtype, **kwargs)
@@ -111,7 +114,7 @@ def mfcc(*, y=None, sr=22050, S=None, n_mfcc=20, dct_type=2, norm="ortho", lifte
     if S is None:
         if y is None:
             raise ParameterError("mfcc needs audio y or a log-power mel spectrogram S")
-        y = _checks.audio(y)
+        y = _checks.real_float(y, "y")  # float32/float64; the extractor checks the rest
         _check_mel_kwargs({k: v for k, v in kwargs.items() if k not in _FRAMING}, "mfcc")
         return MFCC(n_mfcc=n_mfcc, dct_type=dct_type, norm=norm, lifter=lifter,
                     mel_norm=mel_norm, sr=sr, dtype=y.dtype, **kwargs)(y)
@@ -119,7 +122,19 @@ def mfcc(*, y=None, sr=22050, S=None, n_mfcc=20, dct_type=2, norm="ortho", lifte
     if S.ndim < 2:
         raise ParameterError(f"S must have shape (..., n_mels, n_frames), got {S.shape}")
     dct = dct_matrix(min(n_mfcc, S.shape[-2]), S.shape[-2], dct_type, norm, S.dtype)
-    return cepstrum(S, dct, lifter)
+    with np.errstate(over="ignore", invalid="ignore"):  # reported by _finite
+        M = cepstrum(S, dct, lifter)
+    return _finite(M, "cepstrum")
+
+
+def _finite(out, what):
+    """``out``, computed from a caller's S, unless it has NaN or inf values
+    (S had some, or the sum overflowed): one pass over the (smaller) output."""
+    if not np.all(np.isfinite(out)):
+        raise ParameterError(
+            f"the {what} of S has non-finite values: S has NaN or inf values, or values "
+            f"so large that the {what} overflowed {out.dtype}")
+    return out
 
 
 _FRAMING = ("n_fft", "hop_length", "win_length", "window", "center", "pad_mode", "power")

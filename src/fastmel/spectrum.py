@@ -19,9 +19,9 @@ def stft(y, *, n_fft=2048, hop_length=None, win_length=None, window="hann", cent
     ----------
     y : np.ndarray [shape=(..., n)], real floating point
         Audio; float32 runs the single-precision FFT, float64 the double one.
-    n_fft : int > 0
+    n_fft : int, 0 < n_fft <= 2**24
         FFT size (frame length after zero padding the window).
-    hop_length : int > 0 or None
+    hop_length : int, 0 < hop_length <= 2**48, or None
         Samples between frames; ``win_length // 4`` when None.
     win_length : int, 0 < win_length <= n_fft, or None
         Window length (``n_fft`` when None); shorter windows are centred in the frame.
@@ -37,11 +37,15 @@ def stft(y, *, n_fft=2048, hop_length=None, win_length=None, window="hann", cent
     Returns
     -------
     D : np.ndarray [shape=(..., 1 + n_fft // 2, n_frames), dtype=complex]
+        An output larger than this machine's memory is refused (ParameterError)
+        before it is allocated.
 
     Raises
     ------
     ParameterError
-        Bad parameters, non-finite samples, or ``center=False`` with fewer than ``n_fft`` samples.
+        Bad parameters, non-finite samples, samples so large that the spectrum
+        could overflow (float32: beyond about ``3.4e38 / (16 * sum(|window|))``),
+        or ``center=False`` with fewer than ``n_fft`` samples.
     TypeError
         Integer, boolean or complex audio.
 
@@ -51,27 +55,47 @@ def stft(y, *, n_fft=2048, hop_length=None, win_length=None, window="hann", cent
     >>> fastmel.stft(y, n_fft=512, hop_length=160).shape
     (257, 101)
     """
-    y = _checks.audio(y)
+    y = _checks.real_float(y, "y")
     framing = Framing.make(n_fft, hop_length, win_length, window, center, pad_mode)
-    D = analyze(framing.kernel(y.dtype, OUT_COMPLEX), framing, y)
+    kernel = framing.kernel(y.dtype, OUT_COMPLEX)
+    D = analyze(kernel, framing, _checks.bounded_audio(y, kernel.max_amplitude))
     return D if dtype is None else D.astype(dtype, copy=False)
 
 
 def _ref_value(ref, magnitude):
-    """The dB reference; a callable one is evaluated per channel for ndim > 2."""
+    """The dB reference, finite; a callable one is evaluated per channel for ndim > 2."""
     if not callable(ref):
-        return np.abs(ref)
-    if magnitude.ndim <= 2:
-        return ref(magnitude)
-    channels = magnitude.reshape((-1,) + magnitude.shape[-2:])
-    values = np.array([ref(channel) for channel in channels])
-    return values.reshape(magnitude.shape[:-2] + (1, 1))
+        value = np.abs(ref)
+    elif magnitude.ndim <= 2:
+        value = ref(magnitude)
+    else:
+        channels = magnitude.reshape((-1,) + magnitude.shape[-2:])
+        value = np.array([ref(channel) for channel in channels])
+        value = value.reshape(magnitude.shape[:-2] + (1, 1))
+    if not np.all(np.isfinite(value)):
+        raise ParameterError(
+            f"ref={ref!r} gives the reference {value!r}, which is not finite; "
+            f"a reference must be finite (a callable ref such as np.max is NaN or inf "
+            f"when S has NaN or inf values)")
+    return value
 
 
-def _check_db_params(amin, top_db):
+def _float_type(dtype):
+    """The precision numpy's dB arithmetic runs in for values of ``dtype``."""
+    dtype = np.dtype(dtype)
+    return dtype if dtype.kind == "f" else np.dtype(np.float64)
+
+
+def _check_db_params(amin, top_db, dtype=np.float64):
+    """``amin`` (finite, > 0, and not 0 in ``dtype``) and ``top_db`` (None or finite >= 0)."""
     amin = _checks.finite_number(amin, "amin")
     if amin <= 0:
         raise ParameterError(f"amin must be strictly positive, got {amin!r}")
+    dtype = _float_type(dtype)
+    if dtype.type(amin) == 0:
+        raise ParameterError(
+            f"amin={amin!r} rounds to 0 in {dtype}; it must be at least "
+            f"{np.finfo(dtype).smallest_subnormal!r} (the smallest positive {dtype})")
     if top_db is not None:
         top_db = _checks.finite_number(top_db, "top_db")
         if top_db < 0:
@@ -79,23 +103,48 @@ def _check_db_params(amin, top_db):
     return amin, top_db
 
 
-def floor_top_db(log_spec, top_db, *, ours=False):
-    """Clip to ``max - top_db``; per channel (last two axes) for ndim > 2, as librosa 1.0.
+def floor_top_db(log_spec, top_db):
+    """Clip to ``max - top_db``, per channel (last two axes) for ndim > 2, as librosa 1.0.
 
-    ``ours`` marks a C-contiguous float array fastmel's kernel just wrote (no NaN),
-    which a compiled pass clips with one max and one clip per channel.
+    Only for the C-contiguous float arrays fastmel's kernel writes (finite by
+    construction): a compiled pass clips them with one max and one clip per channel.
     """
-    if top_db is None or log_spec.size == 0 or log_spec.ndim == 0:
+    if top_db is None or log_spec.size == 0:
         return log_spec
-    if ours:
-        group = log_spec.size if log_spec.ndim <= 2 else log_spec.shape[-2] * log_spec.shape[-1]
-        floor_below_max(log_spec, float(top_db), group)
+    group = log_spec.size if log_spec.ndim <= 2 else log_spec.shape[-2] * log_spec.shape[-1]
+    floor_below_max(log_spec, float(top_db), group)
+    return log_spec
+
+
+def _log_power(power, ref_value, amin, top_db, what):
+    """``10 * log10(max(amin, power) / max(amin, ref_value))``, floored at ``top_db``
+    below the (per channel) maximum.  A non-finite result (NaN or inf in
+    ``power``, or an overflow that made one) raises instead of being returned."""
+    log_spec = 10.0 * np.log10(np.maximum(amin, power))
+    log_spec -= 10.0 * np.log10(np.maximum(amin, ref_value))
+    if log_spec.size == 0:
         return log_spec
+    # One reduction gives both the floor's reference and the check: the
+    # maximum is NaN or inf exactly when some value is (-inf cannot occur, amin > 0).
     if log_spec.ndim > 2:
         peak = log_spec.max(axis=(-2, -1), keepdims=True)
     else:
         peak = log_spec.max()
+    if not np.all(np.isfinite(peak)):
+        raise ParameterError(
+            f"S has non-finite values{what}; dB scaling needs finite input")
+    if top_db is None or log_spec.ndim == 0:
+        return log_spec
     return np.maximum(log_spec, peak - top_db, out=log_spec)
+
+
+def _magnitude(S):
+    """S as non-complex values in at least single precision (numpy would floor
+    a float16 array at an amin that rounds to zero in float16)."""
+    magnitude = np.abs(S) if np.iscomplexobj(S) else S
+    if magnitude.dtype == np.float16:
+        magnitude = magnitude.astype(np.float32)
+    return magnitude
 
 
 def power_to_db(S, *, ref=1.0, amin=1e-10, top_db=80.0):
@@ -108,11 +157,14 @@ def power_to_db(S, *, ref=1.0, amin=1e-10, top_db=80.0):
     Parameters
     ----------
     S : np.ndarray [shape=(..., d, t)]
-        Power values (complex input is reduced to its magnitude, with a warning).
+        Finite power values (complex input is reduced to its magnitude, with a
+        warning; float16 is computed in float32).
     ref : number or callable
-        Reference power; a callable gets the magnitudes and returns it (e.g. ``np.max``).
+        Reference power, finite; a callable gets the magnitudes and returns it
+        (e.g. ``np.max``).
     amin : float > 0
-        Floor on ``S`` and ``ref`` before the logarithm.
+        Floor on ``S`` and ``ref`` before the logarithm; it must not round to
+        zero in ``S``'s precision (float32: at least about 1.4e-45).
     top_db : float >= 0 or None
         Floor the result at ``max - top_db``.
 
@@ -123,43 +175,58 @@ def power_to_db(S, *, ref=1.0, amin=1e-10, top_db=80.0):
     Raises
     ------
     ParameterError
-        ``amin <= 0`` or ``top_db < 0``.
+        ``amin <= 0`` (or zero in ``S``'s precision), ``top_db < 0``, a
+        non-finite ``ref``, or ``S`` with NaN or inf values.
     """
     S = np.asarray(S)
-    amin, top_db = _check_db_params(amin, top_db)
     if np.iscomplexobj(S):
         warnings.warn(
             "power_to_db was called on complex input so phase information will be discarded. "
             "To suppress this warning, call power_to_db(np.abs(D)**2) instead.", stacklevel=2)
-        magnitude = np.abs(S)
-    else:
-        magnitude = S
-    ref_value = _ref_value(ref, magnitude)
-    log_spec = 10.0 * np.log10(np.maximum(amin, magnitude))
-    log_spec -= 10.0 * np.log10(np.maximum(amin, ref_value))
-    return floor_top_db(log_spec, top_db)
+    magnitude = _magnitude(S)
+    amin, top_db = _check_db_params(amin, top_db, magnitude.dtype)
+    return _log_power(magnitude, _ref_value(ref, magnitude), amin, top_db, "")
 
 
 def amplitude_to_db(S, *, ref=1.0, amin=1e-5, top_db=80.0):
     """Convert an amplitude spectrogram to decibels: ``20 * log10(S / ref)``, floored.
 
     Equal to ``librosa.amplitude_to_db`` (``top_db`` per channel for ndim > 2,
-    as in librosa 1.0).
+    as in librosa 1.0), which squares the amplitudes and calls ``power_to_db``.
 
     Parameters
     ----------
     S : np.ndarray [shape=(..., d, t)]
-        Amplitudes (complex input is reduced to its magnitude).
+        Finite amplitudes (complex input is reduced to its magnitude); their
+        squares must be finite in ``S``'s precision (float32: below about 1.8e19).
     ref : number or callable
     amin : float > 0
+        ``amin ** 2`` must not round to zero in ``S``'s precision.
     top_db : float >= 0 or None
 
     Returns
     -------
     S_db : np.ndarray [shape=(..., d, t)]
+
+    Raises
+    ------
+    ParameterError
+        As :func:`power_to_db`, for ``amin ** 2``, ``ref ** 2`` and ``S ** 2``.
     """
-    S = np.asarray(S)
+    magnitude = _magnitude(np.abs(np.asarray(S)))
     amin, top_db = _check_db_params(amin, top_db)
-    magnitude = np.abs(S)
+    dtype = _float_type(magnitude.dtype)
+    if dtype.type(amin ** 2) == 0:
+        raise ParameterError(
+            f"amin={amin!r} is too small for {dtype}: amin**2 (the power floor) rounds to 0; "
+            f"use amin >= {float(np.sqrt(np.finfo(dtype).smallest_subnormal)):.3g}")
     ref_value = _ref_value(ref, magnitude)
-    return power_to_db(np.square(magnitude), ref=ref_value ** 2, amin=amin ** 2, top_db=top_db)
+    with np.errstate(over="ignore"):  # reported just below
+        ref_power = ref_value ** 2
+    if not np.all(np.isfinite(ref_power)):
+        raise ParameterError(f"ref={ref!r} is too large: its square is not finite")
+    with np.errstate(over="ignore"):  # an overflow is reported by _log_power
+        power = np.square(magnitude)
+    return _log_power(power, ref_power, amin ** 2, top_db,
+                      " (or values whose squares overflow: float32 amplitudes must stay "
+                      "below about 1.8e19)")

@@ -2,6 +2,7 @@
 import numpy as np
 
 from fastmel import _checks
+from fastmel._analysis import MAX_HOP
 from fastmel.exceptions import ParameterError
 
 __all__ = ["frame"]
@@ -14,7 +15,7 @@ def frame(x, *, frame_length, hop_length, axis=-1):
     ----------
     x : np.ndarray
     frame_length : int > 0
-    hop_length : int > 0
+    hop_length : int, 0 < hop_length <= 2**48
     axis : int
         The axis to frame.  For ``axis=-1`` the result is
         ``(..., frame_length, n_frames)``; for ``axis=0``,
@@ -32,6 +33,8 @@ def frame(x, *, frame_length, hop_length, axis=-1):
     x = np.asarray(x)
     frame_length = _checks.positive_int(frame_length, "frame_length")
     hop_length = _checks.positive_int(hop_length, "hop_length")
+    if hop_length > MAX_HOP:
+        raise ParameterError(f"hop_length must be <= 2**48 = {MAX_HOP}, got {hop_length}")
     if x.ndim == 0:
         raise ParameterError("x must have at least one dimension")
     if not -x.ndim <= axis < x.ndim:

@@ -21,13 +21,20 @@
 #define FASTMEL_CLONES
 #endif
 
-/* 10*log10(x) for finite positive normal x; +inf maps to +inf.
+/* 10*log10(x) for finite positive x, subnormals included; +inf maps to +inf.
  * Written without branches (integer masks), so loops over it vectorise. */
 static inline float fastmel_db_f32(float x)
 {
     uint32_t bits;
     memcpy(&bits, &x, sizeof bits);
-    int32_t e = (int32_t)(bits >> 23) - 127;
+    /* A subnormal (an amin below FLT_MIN lets them through) has no implicit
+     * leading bit: scale it by 2^24, exactly, into the normal range. */
+    uint32_t sub = 0u - (uint32_t)((bits >> 23) == 0u);
+    float scaled = x * 16777216.0f;
+    uint32_t sbits;
+    memcpy(&sbits, &scaled, sizeof sbits);
+    bits = (sbits & sub) | (bits & ~sub);
+    int32_t e = (int32_t)(bits >> 23) - 127 - (int32_t)(sub & 24u);
     uint32_t mbits = (bits & 0x007fffffu) | 0x3f800000u;
     /* Bring the mantissa into [sqrt(1/2), sqrt(2)) so the series stays short:
      * above sqrt(2) (0x3fb504f3) halve it and count one more in the exponent. */
@@ -56,8 +63,8 @@ FASTMEL_CLONES
 static void fastmel_power_to_db_f32(float *v, long n, float amin, float offset)
 {
     /* Powers are >= 0, and non-negative floats order like their bit
-     * patterns, so the floor at amin is an integer max (-0.0 is negative
-     * as an integer and is floored too). */
+     * patterns, so the floor at amin (> 0, possibly subnormal) is an integer
+     * max (-0.0 is negative as an integer and is floored too). */
     int32_t floor;
     memcpy(&floor, &amin, sizeof floor);
     for (long i = 0; i < n; i++) {
@@ -194,6 +201,50 @@ static int fastmel_all_finite_f64(const double *x, long n, long stride)
             uint64_t b;
             memcpy(&b, &x[i * stride], sizeof b);
             bad |= ((b >> 52) & 0x7ffu) == 0x7ffu;
+        }
+    }
+    return !bad;
+}
+
+/* 1 when all n values (stride apart) have |x| <= limit (a finite limit >= 0):
+ * the magnitude is compared as bits, so NaN and inf fail too. */
+FASTMEL_CLONES
+static int fastmel_all_within_f32(const float *x, long n, long stride, float limit)
+{
+    uint32_t lim, bad = 0;
+    memcpy(&lim, &limit, sizeof lim);
+    if (stride == 1) {
+        for (long i = 0; i < n; i++) {
+            uint32_t b;
+            memcpy(&b, &x[i], sizeof b);
+            bad |= (b & 0x7fffffffu) > lim;
+        }
+    } else {
+        for (long i = 0; i < n; i++) {
+            uint32_t b;
+            memcpy(&b, &x[i * stride], sizeof b);
+            bad |= (b & 0x7fffffffu) > lim;
+        }
+    }
+    return !bad;
+}
+
+FASTMEL_CLONES
+static int fastmel_all_within_f64(const double *x, long n, long stride, double limit)
+{
+    uint64_t lim, bad = 0;
+    memcpy(&lim, &limit, sizeof lim);
+    if (stride == 1) {
+        for (long i = 0; i < n; i++) {
+            uint64_t b;
+            memcpy(&b, &x[i], sizeof b);
+            bad |= (b & 0x7fffffffffffffffull) > lim;
+        }
+    } else {
+        for (long i = 0; i < n; i++) {
+            uint64_t b;
+            memcpy(&b, &x[i * stride], sizeof b);
+            bad |= (b & 0x7fffffffffffffffull) > lim;
         }
     }
     return !bad;

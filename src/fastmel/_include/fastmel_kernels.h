@@ -12,6 +12,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "fastmel_db.h"   /* FASTMEL_CLONES */
 
@@ -48,14 +49,16 @@ FASTMEL_DEFINE_KERNELS(float, f32)
 FASTMEL_DEFINE_KERNELS(double, f64)
 
 /* mel[m * lane_stride] = sum over the filter's span of w * p, as 8 partial sums
- * folded in a fixed order. */
-FASTMEL_CLONES static void fastmel_mel_f64(const double *restrict p, const double *restrict w,
-                                             const ptrdiff_t *restrict lo,
-                                             const ptrdiff_t *restrict len,
-                                             const ptrdiff_t *restrict woff,
-                                             ptrdiff_t n_mels, double *restrict mel,
-                                             ptrdiff_t lane_stride)
+ * folded in a fixed order.  Returns 1 when every mel value is finite (an
+ * overflowed power must not reach the dB floor as if it were silence). */
+FASTMEL_CLONES static int fastmel_mel_f64(const double *restrict p, const double *restrict w,
+                                            const ptrdiff_t *restrict lo,
+                                            const ptrdiff_t *restrict len,
+                                            const ptrdiff_t *restrict woff,
+                                            ptrdiff_t n_mels, double *restrict mel,
+                                            ptrdiff_t lane_stride)
 {
+    uint64_t bad = 0;
     for (ptrdiff_t m = 0; m < n_mels; m++) {
         const double *pm = p + lo[m];
         const double *wm = w + woff[m];
@@ -63,9 +66,14 @@ FASTMEL_CLONES static void fastmel_mel_f64(const double *restrict p, const doubl
         for (ptrdiff_t b = 0; b < len[m]; b += FASTMEL_LANES)
             for (int i = 0; i < FASTMEL_LANES; i++)
                 acc[i] += wm[b + i] * pm[b + i];
-        mel[m * lane_stride] = ((acc[0] + acc[4]) + (acc[1] + acc[5]))
-                             + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+        double v = ((acc[0] + acc[4]) + (acc[1] + acc[5]))
+                 + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+        uint64_t bits;
+        memcpy(&bits, &v, sizeof bits);
+        bad |= (bits & 0x7ff0000000000000ull) == 0x7ff0000000000000ull;
+        mel[m * lane_stride] = v;
     }
+    return !bad;
 }
 
 /* The float32 mel projection, as above, but the eight partial sums of eight
@@ -84,12 +92,12 @@ static inline fastmel_v8f fastmel_pairsum(fastmel_v8f a, fastmel_v8f b)
     return __builtin_shuffle(a, b, even) + __builtin_shuffle(a, b, odd);
 }
 
-FASTMEL_CLONES static void fastmel_mel_f32(const float *restrict p, const float *restrict w,
-                                           const ptrdiff_t *restrict lo,
-                                           const ptrdiff_t *restrict len,
-                                           const ptrdiff_t *restrict woff,
-                                           ptrdiff_t n_mels, float *restrict mel,
-                                           ptrdiff_t lane_stride, float *restrict scratch)
+FASTMEL_CLONES static int fastmel_mel_f32(const float *restrict p, const float *restrict w,
+                                          const ptrdiff_t *restrict lo,
+                                          const ptrdiff_t *restrict len,
+                                          const ptrdiff_t *restrict woff,
+                                          ptrdiff_t n_mels, float *restrict mel,
+                                          ptrdiff_t lane_stride, float *restrict scratch)
 {
     /* scratch is 64-byte aligned; rows past n_mels stay zero (set up once). */
     fastmel_v8f *rows = (fastmel_v8f *)scratch;
@@ -106,6 +114,9 @@ FASTMEL_CLONES static void fastmel_mel_f32(const float *restrict p, const float 
     }
     const fastmel_v8i lo_idx = {0, 1, 2, 3, 8, 9, 10, 11};
     const fastmel_v8i hi_idx = {4, 5, 6, 7, 12, 13, 14, 15};
+    const fastmel_v8i exponent = {0x7f800000, 0x7f800000, 0x7f800000, 0x7f800000,
+                                  0x7f800000, 0x7f800000, 0x7f800000, 0x7f800000};
+    fastmel_v8i bad = {0};
     for (ptrdiff_t g = 0; 8 * g < n_mels; g++) {
         const fastmel_v8f *r = rows + 8 * g;
         fastmel_v8f h01 = fastmel_pairsum(r[0], r[1]), h23 = fastmel_pairsum(r[2], r[3]);
@@ -114,11 +125,19 @@ FASTMEL_CLONES static void fastmel_mel_f32(const float *restrict p, const float 
         /* q0 holds filters 0-3 (first halves, then second halves of their sums),
          * q1 filters 4-7: add the halves. */
         fastmel_v8f sums = __builtin_shuffle(q0, q1, lo_idx) + __builtin_shuffle(q0, q1, hi_idx);
+        /* Rows past n_mels are zero: their lanes never flag. */
+        fastmel_v8i bits;
+        memcpy(&bits, &sums, sizeof bits);
+        bad |= (bits & exponent) == exponent;
         float out[8];
         memcpy(out, &sums, sizeof out);
         for (int j = 0; j < 8 && 8 * g + j < n_mels; j++)
             mel[(8 * g + j) * lane_stride] = out[j];
     }
+    int any = 0;
+    for (int j = 0; j < 8; j++)
+        any |= bad[j];
+    return !any;
 }
 
 #endif
