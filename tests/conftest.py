@@ -232,3 +232,18 @@ def cut(n, sizes):
         pos += k
         i += 1
     return bounds
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--fuzz-examples", type=int, default=None, metavar="N",
+        help="total hypothesis examples for tests/test_fuzz.py (a long, randomized fuzzing run; "
+             "same as FASTMEL_FUZZ_EXAMPLES=N)")
+
+
+def pytest_configure(config):
+    # test_fuzz.py reads its budget when imported, after this hook runs.
+    n = config.getoption("--fuzz-examples")
+    if n is not None:
+        import os
+        os.environ["FASTMEL_FUZZ_EXAMPLES"] = str(n)
