@@ -5,6 +5,7 @@ float64 results within 1e-10 and float32 results within 1e-5 of librosa, both
 relative to the reference array's largest magnitude; dB values within 0.01 dB
 wherever the reference is within 80 dB of its maximum.
 """
+import os
 import sys
 import warnings
 from importlib.resources import files
@@ -240,3 +241,17 @@ def cut(n, sizes):
         pos += k
         i += 1
     return bounds
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--fuzz-examples", type=int, default=None, metavar="N",
+        help="total hypothesis examples for tests/test_fuzz.py (a long, randomized fuzzing run; "
+             "same as FASTMEL_FUZZ_EXAMPLES=N)")
+
+
+def pytest_configure(config):
+    # test_fuzz.py reads its budget when imported, after this hook runs.
+    n = config.getoption("--fuzz-examples")
+    if n is not None:
+        os.environ["FASTMEL_FUZZ_EXAMPLES"] = str(n)
