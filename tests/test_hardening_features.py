@@ -307,7 +307,7 @@ def test_float16_power_is_computed_in_float32():
 
 
 @pytest.mark.parametrize("top_db", [None, 80.0])
-@pytest.mark.parametrize("bad", [np.nan, np.inf])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 def test_db_of_non_finite_power_is_refused(bad, top_db):
     S = np.abs(np.random.default_rng(4).standard_normal((3, 8, 30)))
     S[1, 2, 3] = bad
@@ -316,6 +316,17 @@ def test_db_of_non_finite_power_is_refused(bad, top_db):
             f(S, top_db=top_db)
         with pytest.raises(ParameterError, match="non-finite"):
             f(S[1], top_db=top_db)
+
+
+@pytest.mark.parametrize("shape", [(9, 0), (3, 4, 0), (0, 5)])
+def test_db_of_empty_S(shape):
+    # librosa lets np.max fail on an empty array; fastmel names the problem, and a
+    # number as ref gives the empty result.
+    S = np.zeros(shape)
+    for f in (fastmel.power_to_db, fastmel.amplitude_to_db):
+        with pytest.raises(ParameterError, match="empty"):
+            f(S, ref=np.max)
+        assert f(S, ref=1.0).shape == shape
 
 
 def test_amplitude_whose_square_overflows_is_refused():

@@ -200,3 +200,21 @@ def test_packed_filters_equal_the_packed_dense_matrix(case):
     ref = pack_mel_rows([(0, 0, dense)])
     for g, r in zip(got, ref):
         assert g.dtype == r.dtype and g.tobytes() == r.tobytes()
+
+
+def test_extractor_whose_mel_filters_have_no_bins():
+    # n_fft=1 has a single (DC) bin; with fmin above it the one filter is empty
+    # (librosa warns the same).  The packed filters must handle a block without
+    # columns: the result is the all-zero projection, not an IndexError.
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = fastmel.filters.mel(sr=124831.6, n_fft=1, n_mels=1, fmin=20.0, htk=True, norm=None)
+        m = fastmel.MelSpectrogram(sr=124831.6, n_fft=1, hop_length=1, n_mels=1, fmin=20.0,
+                                   htk=True, norm=None, window="hann")
+        y = np.array([0.1, -0.2, 0.3], np.float32)
+        got = m(y)
+        want = librosa.feature.melspectrogram(y=y, sr=124831.6, n_fft=1, hop_length=1, n_mels=1,
+                                              fmin=20.0, htk=True, norm=None)
+    assert not ref.any()
+    assert got.shape == want.shape and not got.any() and not want.any()

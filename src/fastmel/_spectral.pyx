@@ -231,8 +231,12 @@ def pack_mel_rows(blocks):
         dtype = block.dtype
         nz = block != 0
         used = nz.any(axis=1)
-        first = np.where(used, nz.argmax(axis=1), 0)
-        last = np.where(used, block.shape[1] - 1 - nz[:, ::-1].argmax(axis=1), -1)
+        if block.shape[1] == 0:  # a block of empty filters has no columns at all
+            first = np.zeros(block.shape[0], np.intp)
+            last = first - 1
+        else:
+            first = np.where(used, nz.argmax(axis=1), 0)
+            last = np.where(used, block.shape[1] - 1 - nz[:, ::-1].argmax(axis=1), -1)
         size = last - first + 1
         length = -(-size // FASTMEL_LANES) * FASTMEL_LANES
         # Copied out span by span, so no block outlives its turn.

@@ -66,6 +66,10 @@ def _ref_value(ref, magnitude):
     """The dB reference, finite; a callable one is evaluated per channel for ndim > 2."""
     if not callable(ref):
         value = np.abs(ref)
+    elif magnitude.size == 0:
+        raise ParameterError(
+            f"S is empty (shape {magnitude.shape}), so the callable ref={ref!r} has no "
+            f"values to evaluate; pass a number as ref")
     elif magnitude.ndim <= 2:
         value = ref(magnitude)
     else:
@@ -120,6 +124,9 @@ def _log_power(power, ref_value, amin, top_db, what):
     """``10 * log10(max(amin, power) / max(amin, ref_value))``, floored at ``top_db``
     below the (per channel) maximum.  A non-finite result (NaN or inf in
     ``power``, or an overflow that made one) raises instead of being returned."""
+    # NaN and +inf survive the amin clamp and are caught below; -inf would not.
+    if power.size and power.min() == -np.inf:
+        raise ParameterError(f"S has non-finite values{what}; dB scaling needs finite input")
     log_spec = 10.0 * np.log10(np.maximum(amin, power))
     log_spec -= 10.0 * np.log10(np.maximum(amin, ref_value))
     if log_spec.size == 0:
