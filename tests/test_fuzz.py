@@ -1011,6 +1011,14 @@ def librosa_mel_power(y, sr, framing, mel, power):
         # near zero becomes e**p, far beyond a relative tolerance of the peak.
         raise NotComparable(f"power={power} < 1")
     kw = dict(framing, window=local(framing["window"]))
+    if y.dtype == np.float32 and power != 2.0:
+        # The kernel forms |X|**p from |X|**2 in float32 (as the power spectrum
+        # every mel path shares): where |X|**2 is subnormal, its few bits are all
+        # a power p != 2 has.  README: float32 spectra whose squares fall below
+        # float32's normal range.
+        spec = librosa_quiet(librosa.stft, y.astype(np.float64), **kw)
+        if spec.size and _peak(spec) ** 2 < np.finfo(np.float32).tiny / rtol_for(np.float32):
+            raise NotComparable("float32 power spectrum in the subnormal range")
     return librosa_quiet(librosa.feature.melspectrogram, y=y, sr=sr, power=power, **kw, **mel)
 
 
@@ -1303,7 +1311,11 @@ def check_offline_and_stream(out, offline_step, stream_steps_from, parts, what):
     offline_error = out.errors.get(offline_step)
     if out.refusal is not None:
         refused_at = min(i for i, e in out.errors.items() if not out.steps[i][3])
-        if refused_at >= stream_steps_from and offline_error is None:
+        # A stream decides its layout from its first chunk, which is short by
+        # nature: it refuses a first chunk shaped like soundfile's (frames,
+        # channels) by a stricter rule than the offline call (README, Streaming).
+        layout_rule = "(frames, channels) layout" in out.errors[refused_at]["message"]
+        if refused_at >= stream_steps_from and offline_error is None and not layout_rule:
             out.fail(f"{what}: the stream refused step {refused_at} of a signal the offline call "
                      f"accepts: {out.errors[refused_at]['message']}")
         return False

@@ -684,3 +684,22 @@ def test_many_channels_with_short_chunks_still_stream(first):
     outs += [s.process(y[..., a:a + 8]) for a in range(k, 2000, 8)]
     outs.append(s.flush())
     assert_bits_equal(np.concatenate(outs, axis=-1), ext(y))
+
+
+@pytest.mark.parametrize("dtype", [np.int16, np.float32, "bogus", bool])
+def test_stft_output_dtype_must_be_complex(dtype):
+    # librosa casts to whatever it is given (int16 drops the imaginary part with
+    # a ComplexWarning); a non-complex output type is a mistake.
+    with pytest.raises(TypeError, match="dtype"):
+        fastmel.stft(np.zeros(1024, np.float32), n_fft=512, dtype=dtype)
+
+
+def test_stft_output_dtype_that_overflows_is_refused():
+    y = np.full(2048, 1e150)
+    assert np.all(np.isfinite(fastmel.stft(y, n_fft=512)))
+    with pytest.raises(ParameterError, match="overflows dtype=complex64"):
+        fastmel.stft(y, n_fft=512, dtype=np.complex64)
+    y32 = np.random.default_rng(0).standard_normal(2048)
+    got = fastmel.stft(y32, n_fft=512, dtype=np.complex64)
+    assert got.dtype == np.complex64
+    assert_bits_equal(got, fastmel.stft(y32, n_fft=512).astype(np.complex64))

@@ -46,8 +46,9 @@ def stft(y, *, n_fft=2048, hop_length=None, win_length=None, window="hann", cent
         Bad parameters, non-finite samples, samples so large that the spectrum
         could overflow (float32: beyond about ``3.4e38 / (16 * sum(|window|))``),
         or ``center=False`` with fewer than ``n_fft`` samples.
+        A ``dtype`` narrower than the computation that the spectrum overflows.
     TypeError
-        Integer, boolean or complex audio.
+        Integer, boolean or complex audio; a ``dtype`` that is not complex.
 
     Examples
     --------
@@ -56,10 +57,35 @@ def stft(y, *, n_fft=2048, hop_length=None, win_length=None, window="hann", cent
     (257, 101)
     """
     y = _checks.real_float(y, "y")
+    out_type = _complex_type(dtype)
     framing = Framing.make(n_fft, hop_length, win_length, window, center, pad_mode)
     kernel = framing.kernel(y.dtype, OUT_COMPLEX)
     D = analyze(kernel, framing, _checks.bounded_audio(y, kernel.max_amplitude))
-    return D if dtype is None else D.astype(dtype, copy=False)
+    if out_type is None or out_type == D.dtype:
+        return D
+    narrower = out_type.itemsize < D.dtype.itemsize
+    with np.errstate(over="ignore"):  # reported below, with the fix
+        D = D.astype(out_type)
+    if narrower and not _checks.all_finite(D.view(D.real.dtype)):
+        raise ParameterError(
+            f"the spectrum overflows dtype={out_type}: its values exceed "
+            f"{np.finfo(out_type).max:.3g}; use dtype=None or a wider complex type")
+    return D
+
+
+def _complex_type(dtype):
+    """``dtype`` (the output type of :func:`stft`) checked: None or a complex type."""
+    if dtype is None:
+        return None
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"dtype={dtype!r} is not a numpy dtype; stft's output type must be "
+                        f"complex (np.complex64 or np.complex128) or None") from None
+    if dt.kind != "c":
+        raise TypeError(f"dtype={dtype!r} is not complex; stft's output type must be complex "
+                        f"(np.complex64 or np.complex128) or None")
+    return dt
 
 
 def _ref_value(ref, magnitude):
