@@ -703,3 +703,21 @@ def test_stft_output_dtype_that_overflows_is_refused():
     got = fastmel.stft(y32, n_fft=512, dtype=np.complex64)
     assert got.dtype == np.complex64
     assert_bits_equal(got, fastmel.stft(y32, n_fft=512).astype(np.complex64))
+
+
+@pytest.mark.parametrize("func", ["power_to_db", "amplitude_to_db"])
+def test_db_of_long_double_is_float64(func):
+    S = np.abs(np.random.default_rng(6).standard_normal((8, 30)))
+    got = getattr(fastmel, func)(S.astype(np.longdouble), top_db=60.0)
+    assert got.dtype == np.float64
+    assert_bits_equal(got, getattr(fastmel, func)(S, top_db=60.0))
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32])
+def test_db_with_a_huge_top_db_is_no_floor(dtype):
+    # max - 1e308 overflows float32; it means "no floor", without a numpy warning.
+    S = np.abs(np.random.default_rng(7).standard_normal((2, 8, 30))).astype(dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for func in (fastmel.power_to_db, fastmel.amplitude_to_db):
+            assert_bits_equal(func(S, top_db=1e308), func(S, top_db=None))

@@ -7,6 +7,7 @@ success (a stage that would overflow raises ParameterError and, as a stream,
 changes no state); impossible sizes are refused before anything is allocated.
 """
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -534,3 +535,48 @@ def test_add_noise_of_an_empty_signal_is_empty():
         y = fastmel.add_noise(x, signal((), 50, np.float32), snr_db=10.0, rng=0)
         assert y.shape == x.shape and y.dtype == x.dtype
         assert_bits_equal(y, fastmel.NoiseMixer(signal((), 50), gain=0.1)(x), "empty")
+
+
+@pytest.mark.parametrize("shape", [(0,), (0, 5), (3, 0)])
+def test_empty_impulse_response_or_noise_is_refused(shape):
+    # (0, n): no channels is as empty as no taps
+    with pytest.raises(ParameterError, match="ir is empty"):
+        fastmel.Convolver(np.zeros(shape, np.float32))
+    with pytest.raises(ParameterError, match="ir is empty"):
+        fastmel.convolve(np.ones(10, np.float32), np.zeros(shape, np.float32))
+    with pytest.raises(ParameterError, match="noise is empty"):
+        fastmel.NoiseMixer(np.zeros(shape), gain=1.0)
+    with pytest.raises(ParameterError, match="noise is empty"):
+        fastmel.add_noise(np.ones(10), np.zeros(shape), snr_db=10)
+
+
+def test_add_noise_rng_is_checked():
+    x, noise = np.ones(100), np.sin(np.arange(50.0))
+    with pytest.raises(ParameterError, match="rng"):
+        fastmel.add_noise(x, noise, snr_db=10, rng=-1)
+    for bad in ("seed", 1.5, True):
+        with pytest.raises(TypeError, match="rng"):
+            fastmel.add_noise(x, noise, snr_db=10, rng=bad)
+    assert_bits_equal(fastmel.add_noise(x, noise, snr_db=10, rng=np.random.default_rng(3)),
+                      fastmel.add_noise(x, noise, snr_db=10, rng=3))
+
+
+def test_tiny_noise_at_a_negative_snr():
+    # noise power 1e-320 times 10**(-5) underflowed to 0: ZeroDivisionError
+    x = np.random.default_rng(1).standard_normal(2000).astype(np.float32)
+    noise = 1e-160 * np.sin(np.arange(29.0))
+    y = fastmel.add_noise(x, noise, snr_db=-49.7, rng=0)
+    assert np.all(np.isfinite(y))
+    added = y.astype(np.float64) - x
+    snr = 10 * np.log10(np.mean(x.astype(np.float64) ** 2) / np.mean(added ** 2))
+    assert abs(snr - (-49.7)) < 0.01  # float32 rounding of x + noise, far below 0.01 dB
+
+
+def test_convolver_with_taps_near_the_float64_limit_warns_nothing():
+    ir = np.array([1.7e308, -1.7e308, 1.7e308])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        room = fastmel.Convolver(ir, dtype=np.float64)
+        assert room.process(np.zeros((0,), np.float64)).shape == (0,)
+        out = room.process(np.full(4, 1e-10))
+    assert np.all(np.isfinite(out))

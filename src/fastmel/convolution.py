@@ -85,8 +85,9 @@ def _check_ir(ir):
     ir = _checks.real_float(ir, "ir")
     if ir.ndim not in (1, 2):
         raise ParameterError(f"ir must have shape (n,) or (channels, n), got {ir.shape}")
-    if ir.shape[-1] == 0:
-        raise ParameterError("ir is empty")
+    if ir.size == 0:
+        raise ParameterError(f"ir is empty (shape {ir.shape}); it needs at least one tap "
+                             f"and one channel")
     return _checks.audio(ir, "ir")
 
 

@@ -21,8 +21,9 @@ _PAIRWISE_UNROLL = 8
 
 def _check_noise(noise):
     noise = _checks.audio(noise, "noise")
-    if noise.shape[-1] == 0:
-        raise ParameterError("noise is empty")
+    if noise.size == 0:
+        raise ParameterError(f"noise is empty (shape {noise.shape}); it needs at least one "
+                             f"sample and one channel")
     return noise
 
 
@@ -101,12 +102,33 @@ def noise_gain(signal_power, noise_power, snr_db):
             f"snr_db must be within [-{MAX_SNR_DB:g}, {MAX_SNR_DB:g}] dB, got {snr_db!r}")
     if noise_power <= 0:
         raise ParameterError("noise is silent (zero power): it cannot be scaled to an SNR")
-    gain = float(np.sqrt(signal_power / (noise_power * 10.0 ** (snr_db / 10.0))))
+    scaled_noise = noise_power * 10.0 ** (snr_db / 10.0)
+    if 0 < scaled_noise < np.inf:
+        gain = float(np.sqrt(signal_power / scaled_noise))
+    else:
+        # tiny noise at a negative SNR underflows to 0 (huge noise at a positive
+        # one overflows): the same gain as a ratio of square roots
+        gain = float(np.sqrt(signal_power) / np.sqrt(noise_power) * 10.0 ** (-snr_db / 20.0))
     if not np.isfinite(gain):
         raise ParameterError(
             f"the noise gain for snr_db={snr_db!r} overflows: signal power {signal_power:.3g}, "
             f"noise power {noise_power:.3g}")
     return gain
+
+
+def _generator(rng):
+    """``rng`` (None, a seed, a SeedSequence or a Generator) as a Generator."""
+    if isinstance(rng, (bool, np.bool_)):
+        raise TypeError(f"rng must be None, a non-negative integer seed or a "
+                        f"numpy.random.Generator, got {rng!r}")
+    try:
+        return np.random.default_rng(rng)
+    except TypeError as err:
+        raise TypeError(f"rng must be None, a non-negative integer seed or a "
+                        f"numpy.random.Generator, got {rng!r} ({err})") from None
+    except ValueError as err:
+        raise ParameterError(f"rng must be None, a non-negative integer seed or a "
+                             f"numpy.random.Generator, got {rng!r} ({err})") from None
 
 
 def _add_looped(x, scaled, offset, out):
@@ -191,7 +213,7 @@ def add_noise(x, noise, *, snr_db, rng=None):
         raise ParameterError(
             f"noise has leading shape {noise.shape[:-1]}, x has {x.shape[:-1]}; give one "
             f"noise signal or one per channel")
-    rng = np.random.default_rng(rng)
+    rng = _generator(rng)
     offset = int(rng.integers(0, noise.shape[-1]))
     if x.shape[-1] == 0:  # nothing to add noise to (and no power to scale it by)
         return np.empty_like(x)

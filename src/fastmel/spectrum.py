@@ -168,7 +168,10 @@ def _log_power(power, ref_value, amin, top_db, what):
             f"S has non-finite values{what}; dB scaling needs finite input")
     if top_db is None or log_spec.ndim == 0:
         return log_spec
-    return np.maximum(log_spec, peak - top_db, out=log_spec)
+    # The floor in float64, held inside the output's range (a huge top_db
+    # would overflow float32 to -inf).
+    floor = np.maximum(np.asarray(peak, np.float64) - top_db, np.finfo(log_spec.dtype).min)
+    return np.maximum(log_spec, floor.astype(log_spec.dtype), out=log_spec)
 
 
 def _magnitude(S):
@@ -177,6 +180,10 @@ def _magnitude(S):
     magnitude = np.abs(S) if np.iscomplexobj(S) else S
     if magnitude.dtype == np.float16:
         magnitude = magnitude.astype(np.float32)
+    elif magnitude.dtype.kind == "f" and magnitude.dtype.itemsize > 8:
+        # fastmel computes in float32 or float64 (long double is converted,
+        # like any other float type)
+        magnitude = magnitude.astype(np.float64)
     return magnitude
 
 
