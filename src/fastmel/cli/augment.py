@@ -84,7 +84,7 @@ import soundfile as sf
 
 from fastmel.cli import options
 from fastmel.cli.jobs import (FileFailure, Job, UsageError, audio_extensions, check_complete,
-                              check_output_folder, collect, describe, open_source, source_stamp,
+                              check_output_folder, describe, open_source, source_stamp,
                               walk)
 
 MANIFEST = "augment.jsonl"
@@ -493,13 +493,11 @@ def augment(inputs, out, params, *, jobs=None, overwrite=False, quiet=False):
     UsageError
         OUT is or holds an input, or cannot be made or used.
     """
-    check_output_folder(inputs, out)
-    items, problems = collect(inputs)
-    if not items:
+    job, problems = Job.plan(inputs, out, manifest_name=MANIFEST, tag="fastmel-augment-partial",
+                             digest=params.digest(), output_of=params.output_path,
+                             overwrite=overwrite, quiet=quiet)
+    if job is None:
         return [], 0, problems, 0.0
-    job = Job(items, out, manifest_name=MANIFEST, tag="fastmel-augment-partial",
-              digest=params.digest(), output_of=params.output_path, problems=problems,
-              overwrite=overwrite, quiet=quiet)
     library = Library(params.rir, params.noise, params.rir_norm)
     with job:
         job.run_threads(lambda s, r: augment_file(s, r, job.out, job.tmp_dir, params, library),

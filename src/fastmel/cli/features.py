@@ -38,7 +38,7 @@ import soundfile as sf
 
 from fastmel.cli import options
 from fastmel.cli.jobs import (FileFailure, Job, ManifestError, UsageError, check_complete,
-                              check_output_folder, collect, describe, open_source, source_stamp)
+                              check_output_folder, describe, open_source, source_stamp)
 
 MANIFEST = "manifest.jsonl"
 # Seconds a Dask scheduler gets to accept a connection and answer who it is.
@@ -204,13 +204,11 @@ def extract(inputs, out, params, *, jobs=None, overwrite=False, quiet=False, cli
     UsageError
         OUT is or holds an input, or cannot be made or used.
     """
-    check_output_folder(inputs, out)
-    items, problems = collect(inputs)
-    if not items:
+    job, problems = Job.plan(inputs, out, manifest_name=MANIFEST, tag="fastmel-partial",
+                             digest=params.digest(), output_of=output_path,
+                             overwrite=overwrite, quiet=quiet)
+    if job is None:
         return [], 0, problems, 0.0
-    job = Job(items, out, manifest_name=MANIFEST, tag="fastmel-partial",
-              digest=params.digest(), output_of=output_path, problems=problems,
-              overwrite=overwrite, quiet=quiet)
     with job:
         if client is not None:
             _run_dask(job, params, client)

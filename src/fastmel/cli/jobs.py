@@ -299,6 +299,16 @@ class Job:
         OUT, its manifest or the temporary folder cannot be made or used.
     """
 
+    @classmethod
+    def plan(cls, inputs, out, **kwargs):
+        """Check OUT against the inputs, collect them and plan the job:
+        ``(job, problems)``, job None when no input is audio (nothing is made)."""
+        check_output_folder(inputs, out)
+        items, problems = collect(inputs)
+        if not items:
+            return None, problems
+        return cls(items, out, problems=problems, **kwargs), problems
+
     def __init__(self, items, out, *, manifest_name, tag, digest, output_of, problems=(),
                  overwrite=False, quiet=False):
         from fastmel.cli.progress import Progress
