@@ -1029,6 +1029,7 @@ def librosa_mel_power(y, sr, framing, mel, power):
         raise NotComparable(f"power={power} < 1")
     kw = dict(framing, window=local(framing["window"]))
     y, kw = _padded_whole(y, kw)
+    basis = _librosa_mel_basis(sr, kw["n_fft"], mel)
     if y.dtype in (np.float32, np.float64) and power != 2.0:
         # The kernel forms |X|**p from |X|**2 in the working precision (as the
         # power spectrum every mel path shares): where |X|**2 is subnormal, its
@@ -1038,11 +1039,32 @@ def librosa_mel_power(y, sr, framing, mel, power):
         if spec.size and _peak(spec) ** 2 < np.finfo(y.dtype).tiny / rtol_for(y.dtype):
             raise NotComparable("power spectrum in the subnormal range")
     result = librosa_quiet(librosa.feature.melspectrogram, y=y, sr=sr, power=power, **kw, **mel)
-    _rounding_noise_only(y, sr, kw, mel, power, result)
+    empty = ~basis.any(axis=1)
+    if empty.any() and np.isnan(result[..., empty, :]).any():
+        # librosa forms 0 x inf where an empty filter meets a bin whose power
+        # overflowed; the band integrates nothing, exactly 0
+        result = result.copy()
+        result[..., empty, :] = 0
+    _rounding_noise_only(y, kw, basis, power, result)
     return result
 
 
-def _rounding_noise_only(y, sr, framing, mel, power, result):
+def _librosa_mel_basis(sr, n_fft, mel):
+    """librosa's dense mel matrix in float64, where this (unlimited) process can
+    afford it and librosa's normalisation defines it."""
+    if not isinstance(n_fft, int) or mel.get("n_mels", 128) * (n_fft // 2 + 1) * 8 > 2 ** 29:
+        # fastmel builds large banks a block at a time; librosa's dense
+        # reference would take gigabytes here, outside the worker's limit
+        raise NotComparable("librosa's dense mel matrix would exceed 512 MiB")
+    basis = librosa_quiet(librosa.filters.mel, sr=sr, n_fft=n_fft, dtype=np.float64, **mel)
+    if not np.all(np.isfinite(basis)):
+        # librosa divides an empty filter by its zero norm (norm=inf, 1, 2, ...);
+        # fastmel keeps it zero
+        raise NotComparable("librosa's mel filters are NaN (an empty filter normalised)")
+    return basis
+
+
+def _rounding_noise_only(y, framing, basis, power, result):
     """An FFT's rounding error in every bin is relative to the spectrum's peak,
     not to the bin: mel bands that miss the peak (fmin/fmax away from it) and
     hold less than 16 eps / rtol of what the peak would give them are mostly
@@ -1051,9 +1073,8 @@ def _rounding_noise_only(y, sr, framing, mel, power, result):
     if not isinstance(power, (int, float)) or result.size == 0 or y.size == 0:
         return
     work = np.dtype(y.dtype)
-    spec = np.abs(librosa_quiet(librosa.stft, y.astype(np.float64), **framing)) ** power
-    basis = librosa_quiet(librosa.filters.mel, sr=sr, n_fft=framing["n_fft"], dtype=np.float64,
-                          **mel)
+    with np.errstate(over="ignore"):  # an infinite reach compares nothing
+        spec = np.abs(librosa_quiet(librosa.stft, y.astype(np.float64), **framing)) ** power
     reach = _peak(spec) * float(np.max(np.sum(np.abs(basis), axis=1), initial=0.0))
     if _peak(result) < 16 * np.finfo(work).eps / rtol_for(work) * reach:
         raise NotComparable("mel bands hold only rounding noise of a spectral peak outside them")
@@ -1502,6 +1523,13 @@ def scipy_convolve(x, ir, mode, prec):
         raise NotComparable("no channels")
     res = [_scaled_fftconvolve(r, irs[i if irs.shape[0] > 1 else 0], mode)
            for i, r in enumerate(rows)]
+    if mode != "full":
+        # An FFT's rounding is relative to the whole convolution's peak: a "same"
+        # or "valid" window that misses it can hold nothing but that rounding.
+        full = max(_peak(_scaled_fftconvolve(r, irs[i if irs.shape[0] > 1 else 0], "full"))
+                   for i, r in enumerate(rows))
+        if max(_peak(r) for r in res) < 16 * np.finfo(prec).eps / rtol_for(prec) * full:
+            raise NotComparable("the mode's window holds only rounding noise of the full result")
     return np.array(res).reshape(x64.shape[:-1] + (res[0].shape[-1],))
 
 
