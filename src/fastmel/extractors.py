@@ -287,7 +287,8 @@ def lifter_gains(n, lifter, dtype):
 
 def cepstrum(S_db, dct, lifter):
     """MFCCs of a dB mel spectrogram ``(..., n_mels, t)``: DCT over mels, then liftering."""
-    M = np.matmul(dct.astype(S_db.dtype, copy=False), S_db)
+    # contiguous: numpy's matmul rounds differently for other layouts
+    M = np.matmul(dct.astype(S_db.dtype, copy=False), np.ascontiguousarray(S_db))
     if lifter > 0:
         M *= lifter_gains(M.shape[-2], lifter, M.dtype)[:, None]
     return M

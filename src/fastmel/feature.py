@@ -67,6 +67,9 @@ def melspectrogram(*, y=None, sr=22050, S=None, n_fft=2048, hop_length=512, win_
         n_fft = 2 * (S.shape[-2] - 1)
         # float32 filters for every precision, as librosa builds them.
         basis = mel_filters(sr=sr, n_fft=n_fft, dtype=np.float32, **kwargs)
+        # A contiguous S: numpy's matmul takes other routes (and rounds
+        # differently) for other layouts, and any layout must give the same bits.
+        S = np.ascontiguousarray(S)
         with np.errstate(over="ignore", invalid="ignore"):  # reported by _finite
             M = np.matmul(basis.astype(S.dtype), S)
         return _finite(M, "mel projection")
