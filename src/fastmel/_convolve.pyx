@@ -25,6 +25,10 @@ from pyfftw cimport fftw_exe
 
 from fastmel._plan cimport RealPlan, aligned_alloc, aligned_free
 from fastmel._plan import _aligned_empty, get_plan
+from fastmel._streambase cimport enter, leave
+from fastmel._streambase import (
+    check_state_array, check_state_fields, check_state_float, check_state_int, check_state_lead,
+)
 from fastmel._checks import allocation, stream_chunk
 from fastmel._spectral cimport finite_rows, readable_as_is
 from fastmel.exceptions import ParameterError
@@ -221,6 +225,7 @@ cdef class PartitionedConvolver:
     # a copy of the state and checks what it produced.
     cdef double safe_peak
     cdef double peak                     # the largest |input| since the last reset
+    cdef int busy                        # the in-use flag (fastmel._streambase)
 
     def __cinit__(self, ir, Py_ssize_t head, levels):
         cdef Py_ssize_t l, s, n_max = 1, total = 0
@@ -332,7 +337,11 @@ cdef class PartitionedConvolver:
 
     def reset(self):
         """Forget all input: back to the state of a new convolver (plans and spectra kept)."""
-        self._clear()
+        enter(&self.busy, self)
+        try:
+            self._clear()
+        finally:
+            leave(&self.busy)
 
     @property
     def latency(self):
@@ -403,7 +412,16 @@ cdef class PartitionedConvolver:
             state overflows; the stream is unchanged.
         TypeError
             Integer, boolean or complex samples; the stream is unchanged.
+        RuntimeError
+            Another thread is inside this stream.
         """
+        enter(&self.busy, self)
+        try:
+            return self._process(chunk)
+        finally:
+            leave(&self.busy)
+
+    cdef cnp.ndarray _process(self, chunk):
         cdef double peak
         cdef bint first = self.lead is None
         cdef cnp.ndarray x = self._accept(chunk, &peak)
@@ -465,7 +483,16 @@ cdef class PartitionedConvolver:
         ParameterError
             The tail overflows (inputs near the dtype's limit); the stream is
             unchanged.
+        RuntimeError
+            Another thread is inside this stream.
         """
+        enter(&self.busy, self)
+        try:
+            return self._flush()
+        finally:
+            leave(&self.busy)
+
+    cdef _flush(self):
         cdef Py_ssize_t tail = self.m - 1
         if self.lead is None or self.n_in == 0:
             out = np.zeros((self.lead or ()) + (0,), dtype=self.ir.dtype)
@@ -597,26 +624,64 @@ cdef class PartitionedConvolver:
             i += run
 
     def _get_state(self):
-        if self.lead is None:
-            return None
-        return dict(lead=self.lead, n_in=self.n_in, buf_pos=self.buf_pos,
-                    buf=self.buf[:, :self.buf_len].copy(), fdl=self.fdl.copy(), acc=self.acc.copy(),
-                    peak=self.peak)
+        enter(&self.busy, self)
+        try:
+            if self.lead is None:
+                return None
+            return dict(lead=self.lead, n_in=self.n_in, buf_pos=self.buf_pos,
+                        buf=self.buf[:, :self.buf_len].copy(), fdl=self.fdl.copy(),
+                        acc=self.acc.copy(), peak=self.peak)
+        finally:
+            leave(&self.busy)
 
     def _set_state(self, st):
-        self._clear()
-        if st is None:
-            return
-        self._begin(tuple(st["lead"]))
-        data = st["buf"]
-        self.buf[:, :data.shape[1]] = data
-        self.buf_len = data.shape[1]
-        self.buf_pos = st["buf_pos"]
-        self.n_in = st["n_in"]
-        self.fdl[...] = st["fdl"]
-        self.acc[...] = st["acc"]
-        # a state saved without its peak is checked on every call
-        self.peak = st.get("peak", np.inf)
+        """Install a state made by _get_state.  It may come from a tampered pickle:
+        every field is checked first; a bad one raises ValueError, leaving the
+        convolver new."""
+        enter(&self.busy, self)
+        try:
+            self._clear()
+            if st is not None:
+                self._install(st)
+        finally:
+            leave(&self.busy)
+
+    cdef _install(self, st):
+        check_state_fields(st, "state", ("lead", "n_in", "buf_pos", "buf", "fdl", "acc", "peak"))
+        lead = check_state_lead(st["lead"])
+        n_ch = 1
+        for d in lead:
+            n_ch *= d
+        dtype = self.ir.dtype
+        n_in = check_state_int(st["n_in"], "n_in", 0, 2 ** 50)
+        # The buffer holds inputs [buf_pos, n_in): at least the history every
+        # event and the head read, at most its capacity, starting on a 64-byte
+        # boundary (FFTW reads it in place).
+        buf = check_state_array(st["buf"], "buf", (n_ch, None), dtype)
+        buf_len = buf.shape[1]
+        if not self.hist <= buf_len <= self.cap:
+            raise ValueError(f"fastmel: restored stream state: buf must hold {self.hist} to "
+                             f"{self.cap} samples per channel, got {buf_len}")
+        buf_pos = check_state_int(st["buf_pos"], "buf_pos", -self.hist, 2 ** 50)
+        if buf_pos + buf_len != n_in or buf_pos % 16:
+            raise ValueError(f"fastmel: restored stream state: buf_pos={buf_pos} does not fit "
+                             f"buf ({buf_len} samples) and n_in={n_in}")
+        fdl = check_state_array(st["fdl"], "fdl", (n_ch, self.bank), dtype)
+        acc = check_state_array(st["acc"], "acc", (n_ch, self.ring), dtype)
+        peak = check_state_float(st["peak"], "peak", 0.0, np.inf)
+        # The overflow analysis (see _safe_peak) trusts ``peak`` to bound every
+        # value the state came from; a restored one is raised to cover the state.
+        for a in (buf, fdl, acc):
+            if a.size:
+                peak = max(peak, float(np.max(np.abs(a))))
+        self._begin(lead)
+        self.buf[:, :buf_len] = buf
+        self.buf_len = buf_len
+        self.buf_pos = buf_pos
+        self.n_in = n_in
+        self.fdl[...] = fdl
+        self.acc[...] = acc
+        self.peak = peak
 
 
 cdef inline void _head_out(const real* x, const real* h, Py_ssize_t d, const real* add,

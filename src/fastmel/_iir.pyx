@@ -17,6 +17,10 @@ import numpy as np
 cimport numpy as cnp
 from libc.string cimport memcpy
 
+from fastmel._streambase cimport MAX_LEAD_ND, enter, leave
+from fastmel._streambase import (
+    check_state_array, check_state_dtype, check_state_int, check_state_lead, check_state_tuple,
+)
 from fastmel._checks import stream_chunk
 from fastmel._spectral cimport finite_rows, readable_as_is
 from fastmel.exceptions import ParameterError
@@ -79,10 +83,11 @@ cdef class SosStream:
     cdef object out_dtype
     cdef int typenum
     cdef long long pos
+    cdef int busy                        # the in-use flag (fastmel._streambase)
 
     def __init__(self, sos):
         self._set_sos(sos)
-        self.reset()
+        self._reset()
 
     def _set_sos(self, sos):
         self.sos = np.ascontiguousarray(sos, dtype=np.float64)
@@ -96,6 +101,13 @@ cdef class SosStream:
 
     def reset(self):
         """Back to rest: zero state, no fixed channel layout or dtype."""
+        enter(&self.busy, self)
+        try:
+            self._reset()
+        finally:
+            leave(&self.busy)
+
+    cdef _reset(self):
         self.lead = None
         self.lead_nd = 0
         self.n_ch = 0
@@ -107,7 +119,7 @@ cdef class SosStream:
 
     cdef _begin(self, tuple lead, dtype):
         """Fix the channel layout and dtype; zero state."""
-        if len(lead) > 32:
+        if len(lead) > MAX_LEAD_ND:
             raise ParameterError(f"chunk has too many dimensions ({len(lead) + 1})")
         self.lead = lead
         self.lead_nd = len(lead)
@@ -132,7 +144,16 @@ cdef class SosStream:
             the stream is unchanged.
         TypeError
             Integer, boolean or complex samples; the stream is unchanged.
+        RuntimeError
+            Another thread is inside this stream.
         """
+        enter(&self.busy, self)
+        try:
+            return self._process(chunk)
+        finally:
+            leave(&self.busy)
+
+    cdef cnp.ndarray _process(self, chunk):
         cdef cnp.ndarray x, y
         cdef Py_ssize_t k, xs, xs_ch, c, item
         cdef char* xp
@@ -182,7 +203,7 @@ cdef class SosStream:
                        self.n_ch * 2 * self.n_sections * sizeof(double))
         if not ok:
             if first:
-                self.reset()
+                self._reset()
             raise ParameterError(
                 f"chunk overflows the filter: finite samples (up to "
                 f"{float(np.max(np.abs(x))):.3g}) give non-finite {self.out_dtype} output or "
@@ -193,20 +214,43 @@ cdef class SosStream:
     def flush(self):
         """End of stream: an IIR filter owes nothing; returns an empty array (the
         stream's dtype) and resets."""
-        lead = self.lead if self.lead is not None else ()
-        dtype = self.out_dtype
-        self.reset()
-        return np.zeros(lead + (0,), dtype=dtype)
+        enter(&self.busy, self)
+        try:
+            lead = self.lead if self.lead is not None else ()
+            dtype = self.out_dtype
+            self._reset()
+            return np.zeros(lead + (0,), dtype=dtype)
+        finally:
+            leave(&self.busy)
 
     def _get_state(self):
-        if self.lead is None:
-            return None
-        return (self.lead, self.state.copy(), self.pos, self.out_dtype.str)
+        enter(&self.busy, self)
+        try:
+            if self.lead is None:
+                return None
+            return (self.lead, self.state.copy(), self.pos, self.out_dtype.str)
+        finally:
+            leave(&self.busy)
 
     def _set_state(self, saved):
-        self.reset()
-        if saved is not None:
-            lead, state, pos, dtype = saved
-            self._begin(tuple(lead), dtype)
+        """Install a state made by _get_state.  It may come from a tampered pickle:
+        every field is checked first; a bad one raises ValueError, leaving the
+        stream at rest."""
+        enter(&self.busy, self)
+        try:
+            self._reset()
+            if saved is None:
+                return
+            lead, state, pos, dtype = check_state_tuple(saved, "state", 4)
+            lead = check_state_lead(lead)
+            dtype = check_state_dtype(dtype, "dtype", [np.float32, np.float64])
+            n_ch = 1
+            for d in lead:
+                n_ch *= d
+            state = check_state_array(state, "state", (n_ch, 2 * self.n_sections), np.float64)
+            pos = check_state_int(pos, "pos", 0, 2 ** 62)
+            self._begin(lead, dtype)
             self.state[...] = state
             self.pos = pos
+        finally:
+            leave(&self.busy)

@@ -2,6 +2,7 @@
 import numpy as np
 
 from fastmel import _checks
+from fastmel._streambase import InUse, check_state_lead
 from fastmel.exceptions import ParameterError
 
 __all__ = ["Chain"]
@@ -43,6 +44,7 @@ class Chain:
                     f"{', '.join(missing)}")
         self.stages = stages
         self._layout = _checks.ChannelLayout()
+        self._in_use = InUse(self)
 
     @property
     def latency(self):
@@ -56,7 +58,16 @@ class Chain:
         channel layout).  A first chunk that some later stage rejects (say, a
         channel count its impulse responses do not fit) leaves every stage as
         it was; after that, stages only see outputs of the layout they accepted.
+
+        Raises
+        ------
+        RuntimeError
+            Another thread is inside this chain.
         """
+        with self._in_use:
+            return self._process(chunk)
+
+    def _process(self, chunk):
         x, lead = self._layout.check(chunk)
         x = x.reshape(lead + (x.shape[-1],))
         first = self._layout.lead is None
@@ -73,6 +84,10 @@ class Chain:
 
     def flush(self):
         """End of stream for every stage, in order; returns what the chain still owes."""
+        with self._in_use:
+            return self._flush()
+
+    def _flush(self):
         carry = None
         for stage in self.stages:
             parts = []
@@ -86,6 +101,23 @@ class Chain:
 
     def reset(self):
         """Reset every stage."""
-        self._layout = _checks.ChannelLayout()
-        for stage in self.stages:
-            stage.reset()
+        with self._in_use:
+            self._layout = _checks.ChannelLayout()
+            for stage in self.stages:
+                stage.reset()
+
+    def __reduce__(self):
+        with self._in_use:
+            return (_restore, (list(self.stages), self._layout.lead))
+
+
+def _restore(stages, lead):
+    """A chain from pickled stages (each restored, and checked, by its own
+    pickling) and the chain's leading shape (checked here)."""
+    if type(stages) is not list:
+        raise ValueError(f"fastmel: restored stream state: stages must be a list, "
+                         f"got {type(stages).__name__}")
+    chain = Chain(stages)
+    if lead is not None:
+        chain._layout.accept(check_state_lead(lead))
+    return chain
