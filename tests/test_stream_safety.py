@@ -228,3 +228,51 @@ def test_tampered_state_is_refused_or_continues_exactly(name, when):
     assert not got["bad"], got
     # a chain's own state is its leading shape (its stages' are fuzzed above)
     assert got["counts"]["refused"] > (0 if name == "chain" else 10), got
+
+
+def test_chain_example_from_the_issue_continues_as_if_the_chunk_never_came():
+    """Chain([Convolver([1, .9, .5]), Bandpass]): a chunk of 3e38 is refused, and
+    the next good chunk is not, with the output of a chain that never saw it."""
+    def chain():
+        return fastmel.Chain([fastmel.Convolver([1, .9, .5]), fastmel.Bandpass(16000, 100, 7000)])
+    rng = np.random.default_rng(4)
+    good = [rng.standard_normal(500).astype(np.float32) for _ in range(2)]
+    tried, ref = chain(), chain()
+    outs = [tried.process(good[0])]
+    with pytest.raises(fastmel.ParameterError):
+        tried.process(np.full(160, 3e38, np.float32))
+    outs += [tried.process(good[1]), tried.flush()]
+    want = [ref.process(good[0]), ref.process(good[1]), ref.flush()]
+    assert all(np.array_equal(a, b) for a, b in zip(outs, want))
+
+
+@pytest.mark.parametrize("lead", [(), (2,)])
+def test_chain_refused_by_a_later_stage_takes_every_stage_back(lead):
+    """A chunk every stage but the last accepts (the feature stream refuses
+    samples beyond its amplitude bound) leaves the convolver, the mixer and the
+    filter as they were: the chain continues bit for bit as one that never saw
+    it, at every point of the convolver's block schedule, on a first chunk, and
+    for chunks larger than the convolver's input buffer."""
+    rng = np.random.default_rng(6)
+    ir = (rng.standard_normal(20000) * np.exp(-np.arange(20000) / 3000)).astype(np.float32)
+    ir /= np.abs(ir).sum()
+    noise = rng.standard_normal(lead + (777,)).astype(np.float32)
+    mel = fastmel.MelSpectrogram(sr=16000, n_fft=512, hop_length=160, n_mels=40)
+
+    def chain():
+        return fastmel.Chain([fastmel.Convolver(ir, block_size=64),
+                              fastmel.NoiseMixer(noise, gain=0.1),
+                              fastmel.Bandpass(16000, 100, 7000), mel.stream()])
+    tried, ref = chain(), chain()
+    sizes = [0, 1, 7, 64, 160, 333, 1024, 4000, 9000]
+    for i in range(120):
+        if i == 0 or rng.random() < 0.4:
+            bad = (rng.standard_normal(lead + (int(rng.choice(sizes[1:])),))
+                   * 1e21).astype(np.float32)
+            with pytest.raises(fastmel.ParameterError, match="magnitude"):
+                tried.process(bad)
+        k = int(rng.choice(sizes))
+        x = (rng.standard_normal(lead + (k,)) * 0.1).astype(np.float32)
+        got, want = tried.process(x), ref.process(x)
+        assert got.shape == want.shape and np.array_equal(got, want), i
+    assert np.array_equal(tried.flush(), ref.flush())

@@ -50,6 +50,12 @@ ctypedef fused real:
     double
 
 DEF MAX_LEVELS = 24
+
+cdef enum:
+    UNDO_NONE = 0
+    UNDO_FRESH = 1      # the stream had no input: taking back is a reset
+    UNDO_LOG = 2        # the regions the call overwrites are saved in ``undo``
+    UNDO_FULL = 3       # the whole state is saved in ``undo_full``
 DEF MAX_ND = 33
 
 
@@ -226,6 +232,12 @@ cdef class PartitionedConvolver:
     cdef double safe_peak
     cdef double peak                     # the largest |input| since the last reset
     cdef int busy                        # the in-use flag (fastmel._streambase)
+    # A checkpoint, so a Chain can take back one process call (see _checkpoint)
+    cdef int undo_mode                   # UNDO_NONE, UNDO_FRESH, UNDO_LOG or UNDO_FULL
+    cdef cnp.ndarray undo                # (n_ch, undo_cap): the values the call overwrites
+    cdef Py_ssize_t undo_cap, undo_k, undo_n_in, undo_buf_pos, undo_buf_len
+    cdef double undo_peak
+    cdef object undo_full                # a whole _snapshot, for chunks beyond the buffer's room
 
     def __cinit__(self, ir, Py_ssize_t head, levels):
         cdef Py_ssize_t l, s, n_max = 1, total = 0
@@ -334,6 +346,9 @@ cdef class PartitionedConvolver:
         self.n_in = 0
         self.peak = 0.0
         self.buf = self.fdl = self.acc = None
+        self.undo = self.undo_full = None
+        self.undo_cap = 0
+        self.undo_mode = UNDO_NONE
 
     def reset(self):
         """Forget all input: back to the state of a new convolver (plans and spectra kept)."""
@@ -448,6 +463,101 @@ cdef class PartitionedConvolver:
                     f"the stream is unchanged")
         self.peak = peak
         return y
+
+    def _checkpoint(self, Py_ssize_t k):
+        """Prepare to take back the next process call of k samples per channel
+        (``_rollback``): what a Chain does when a later stage refuses the chunk.
+
+        Such a call writes, besides fresh room in the input buffer, only the
+        accumulator at its own k outputs and where its block events add, and the
+        delay-line slots of those events: just these are saved, so a checkpoint
+        costs about what the call does.  The buffer is compacted first if the
+        call would have to (compaction changes no output), so the call never
+        moves old inputs.
+        """
+        enter(&self.busy, self)
+        try:
+            self.undo_mode = UNDO_NONE
+            if self.lead is None:
+                self.undo_mode = UNDO_FRESH
+                return
+            if self.cap - self.buf_len < k:
+                self._compact()
+            if self.cap - self.buf_len < k:
+                self.undo_full = self._snapshot()
+                self.undo_mode = UNDO_FULL
+                return
+            need = self._log(k, False, True)
+            if need > self.undo_cap:
+                self.undo = np.empty((self.n_ch, need), dtype=self.ir.dtype)
+                self.undo_cap = need
+            self._log(k, False, False)
+            self.undo_k = k
+            self.undo_n_in, self.undo_buf_pos, self.undo_buf_len = (
+                self.n_in, self.buf_pos, self.buf_len)
+            self.undo_peak = self.peak
+            self.undo_mode = UNDO_LOG
+        finally:
+            leave(&self.busy)
+
+    def _rollback(self):
+        """Take back the process call since the last ``_checkpoint`` (once)."""
+        enter(&self.busy, self)
+        try:
+            if self.undo_mode == UNDO_FRESH:
+                self._clear()
+            elif self.undo_mode == UNDO_FULL:
+                self._restore(self.undo_full)
+            elif self.undo_mode == UNDO_LOG and self.lead is not None:
+                self.n_in, self.buf_pos, self.buf_len = (
+                    self.undo_n_in, self.undo_buf_pos, self.undo_buf_len)
+                self.peak = self.undo_peak
+                self._log(self.undo_k, True, False)
+            self.undo_mode = UNDO_NONE
+            self.undo_full = None
+        finally:
+            leave(&self.busy)
+
+    cdef Py_ssize_t _log(self, Py_ssize_t k, bint back, bint size_only):
+        """Save (or, with ``back``, put back) what a call of k samples from input
+        n_in overwrites: the accumulator at [n_in, n_in + k), and for each level's
+        events T in (n_in, n_in + k] the accumulator at [T - N + S, T + S) and
+        delay-line slot T / N - 1 (mod K).  Returns the values per channel."""
+        cdef Py_ssize_t t0 = self.n_in, c, l, N, K, first, last, n_ev, b, j, o = 0, stride
+        cdef Py_ssize_t item = self.item
+        cdef char* acc
+        cdef char* fdl
+        cdef char* undo
+        cdef char* line
+        for c in range(self.n_ch if not size_only else 1):
+            o = 0
+            if not size_only:
+                acc = <char*>cnp.PyArray_DATA(self.acc) + c * self.ring * item
+                fdl = <char*>cnp.PyArray_DATA(self.fdl) + c * self.bank * item
+                undo = <char*>cnp.PyArray_DATA(self.undo) + c * self.undo_cap * item
+                _ring_copy(acc, self.ring, t0, k, undo, item, back)
+            o = k
+            for l in range(self.n_levels):
+                N, K, stride = self.N[l], self.K[l], _slot(self.N[l])
+                first = (t0 // N + 1) * N
+                last = (t0 + k) // N * N
+                if last < first:
+                    continue
+                n_ev = (last - first) // N + 1
+                if not size_only:
+                    _ring_copy(acc, self.ring, first - N + self.S[l], n_ev * N, undo + o * item,
+                               item, back)
+                o += n_ev * N
+                line = fdl + self.hoff[l] * item if not size_only else NULL
+                for j in range(min(n_ev, K)):
+                    b = (first // N - 1 + j) % K
+                    if not size_only:
+                        if back:
+                            memcpy(line + b * stride * item, undo + o * item, stride * item)
+                        else:
+                            memcpy(undo + o * item, line + b * stride * item, stride * item)
+                    o += stride
+        return max(o, 1)
 
     cdef _snapshot(self):
         return (self.buf.copy(), self.fdl.copy(), self.acc.copy(),
@@ -682,6 +792,21 @@ cdef class PartitionedConvolver:
         self.fdl[...] = fdl
         self.acc[...] = acc
         self.peak = peak
+
+
+cdef void _ring_copy(char* ring, Py_ssize_t size, Py_ssize_t start, Py_ssize_t n, char* save,
+                     Py_ssize_t item, bint back) noexcept nogil:
+    """Copy ring[start : start + n] (indices mod size, a power of two) to save, or
+    back from it."""
+    cdef Py_ssize_t i = 0, j, run
+    while i < n:
+        j = (start + i) & (size - 1)
+        run = min(n - i, size - j)
+        if back:
+            memcpy(ring + j * item, save + i * item, run * item)
+        else:
+            memcpy(save + i * item, ring + j * item, run * item)
+        i += run
 
 
 cdef inline void _head_out(const real* x, const real* h, Py_ssize_t d, const real* add,

@@ -84,6 +84,9 @@ cdef class SosStream:
     cdef int typenum
     cdef long long pos
     cdef int busy                        # the in-use flag (fastmel._streambase)
+    cdef cnp.ndarray undo                # the state at the last _checkpoint
+    cdef long long undo_pos
+    cdef int undo_mode                   # 0: none, 1: the stream was at rest, 2: saved
 
     def __init__(self, sos):
         self._set_sos(sos)
@@ -113,6 +116,8 @@ cdef class SosStream:
         self.n_ch = 0
         self.state = None
         self.saved = None
+        self.undo = None
+        self.undo_mode = 0
         self.out_dtype = np.dtype(np.float32)
         self.typenum = -1
         self.pos = 0
@@ -129,6 +134,7 @@ cdef class SosStream:
             self.n_ch *= d
         self.state = np.zeros((self.n_ch, 2 * self.n_sections))
         self.saved = np.empty_like(self.state)
+        self.undo = np.empty_like(self.state)
         self.out_dtype = np.dtype(dtype)
         self.typenum = self.out_dtype.num
 
@@ -210,6 +216,35 @@ cdef class SosStream:
                 f"state; the stream is unchanged")
         self.pos += k
         return y
+
+    def _checkpoint(self, Py_ssize_t k):
+        """Prepare to take back the next process call (``_rollback``): what a
+        Chain does when a later stage refuses the chunk."""
+        enter(&self.busy, self)
+        try:
+            if self.lead is None:
+                self.undo_mode = 1
+            else:
+                memcpy(cnp.PyArray_DATA(self.undo), cnp.PyArray_DATA(self.state),
+                       self.n_ch * 2 * self.n_sections * sizeof(double))
+                self.undo_pos = self.pos
+                self.undo_mode = 2
+        finally:
+            leave(&self.busy)
+
+    def _rollback(self):
+        """Take back the process call since the last ``_checkpoint`` (once)."""
+        enter(&self.busy, self)
+        try:
+            if self.undo_mode == 1:
+                self._reset()
+            elif self.undo_mode == 2 and self.lead is not None:
+                memcpy(cnp.PyArray_DATA(self.state), cnp.PyArray_DATA(self.undo),
+                       self.n_ch * 2 * self.n_sections * sizeof(double))
+                self.pos = self.undo_pos
+            self.undo_mode = 0
+        finally:
+            leave(&self.busy)
 
     def flush(self):
         """End of stream: an IIR filter owes nothing; returns an empty array (the

@@ -55,9 +55,11 @@ class Chain:
         """Feed a chunk through every stage; returns the last stage's output.
 
         The chunk is checked once up front (dtype, finite samples, the chain's
-        channel layout).  A first chunk that some later stage rejects (say, a
-        channel count its impulse responses do not fit) leaves every stage as
-        it was; after that, stages only see outputs of the layout they accepted.
+        channel layout).  A chunk that any stage rejects (a channel count its
+        impulse responses do not fit, or an overflow) leaves every stage as it
+        was: the chain goes on as if the call never happened.  Stages other than
+        fastmel's (no ``_checkpoint``) are only taken back on a first chunk, by
+        ``reset()``.
 
         Raises
         ------
@@ -71,12 +73,24 @@ class Chain:
         x, lead = self._layout.check(chunk)
         x = x.reshape(lead + (x.shape[-1],))
         first = self._layout.lead is None
+        last = len(self.stages) - 1
+        passed = []
         try:
-            for stage in self.stages:
+            for i, stage in enumerate(self.stages):
+                # A stage refusing the chunk leaves itself unchanged; the stages
+                # before it, which took the chunk, are taken back to their
+                # checkpoints.  The last stage needs none: nothing follows it.
+                checkpoint = getattr(stage, "_checkpoint", None) if i < last else None
+                if checkpoint is not None:
+                    checkpoint(x.shape[-1])
                 x = stage.process(x)
+                passed.append(stage if checkpoint is not None else None)
         except Exception:
-            if first:
-                for stage in self.stages:
+            for stage, taken in zip(self.stages, passed):
+                if taken is not None:
+                    taken._rollback()
+                elif first:
+                    # a stage of another kind can only be taken back from its start
                     stage.reset()
             raise
         self._layout.accept(lead)

@@ -305,6 +305,7 @@ class NoiseMixer:
         self._layout = _checks.ChannelLayout()
         self._pos = self.offset
         self._dtype = None
+        self._undo = (None, self._pos, None)
 
     def __call__(self, x):
         """Mix a whole signal ``x`` [shape=(..., n)] from the start offset."""
@@ -372,6 +373,17 @@ class NoiseMixer:
             dtype = np.dtype(np.float32) if self._dtype is None else self._dtype
             self._reset()
             return np.zeros(lead + (0,), dtype=dtype)
+
+    def _checkpoint(self, k):
+        """Prepare to take back the next process call (``_rollback``): what a
+        Chain does when a later stage refuses the chunk."""
+        with self._in_use:
+            self._undo = (self._layout.lead, self._pos, self._dtype)
+
+    def _rollback(self):
+        """Take back the process call since the last ``_checkpoint``."""
+        with self._in_use:
+            self._layout.lead, self._pos, self._dtype = self._undo
 
     def __reduce__(self):
         with self._in_use:
