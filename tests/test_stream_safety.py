@@ -231,10 +231,6 @@ _FUZZ = """
         except (ValueError, TypeError):
             counts["refused"] += 1
             continue
-        except AttributeError:
-            # a tampered owner (not an extractor) has no _new_stream
-            counts["refused"] += 1
-            continue
         try:
             got = run(s)
         except (ValueError, TypeError):
@@ -289,7 +285,8 @@ def test_chain_refused_by_a_later_stage_takes_every_stage_back(lead):
     samples beyond its amplitude bound) leaves the convolver, the mixer and the
     filter as they were: the chain continues bit for bit as one that never saw
     it, at every point of the convolver's block schedule, on a first chunk, and
-    for chunks larger than the convolver's input buffer."""
+    for chunks larger than the convolver's input buffer (40000 samples: a whole
+    snapshot instead of the log)."""
     rng = np.random.default_rng(6)
     ir = (rng.standard_normal(20000) * np.exp(-np.arange(20000) / 3000)).astype(np.float32)
     ir /= np.abs(ir).sum()
@@ -301,7 +298,7 @@ def test_chain_refused_by_a_later_stage_takes_every_stage_back(lead):
                               fastmel.NoiseMixer(noise, gain=0.1),
                               fastmel.Bandpass(16000, 100, 7000), mel.stream()])
     tried, ref = chain(), chain()
-    sizes = [0, 1, 7, 64, 160, 333, 1024, 4000, 9000]
+    sizes = [0, 1, 7, 64, 160, 333, 1024, 4000, 9000, 40000]
     for i in range(120):
         if i == 0 or rng.random() < 0.4:
             bad = (rng.standard_normal(lead + (int(rng.choice(sizes[1:])),))
