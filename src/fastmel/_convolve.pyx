@@ -25,7 +25,7 @@ from pyfftw cimport fftw_exe
 
 from fastmel._plan cimport RealPlan, aligned_alloc, aligned_free
 from fastmel._plan import _aligned_empty, get_plan
-from fastmel._streambase cimport enter, leave
+from fastmel._streambase cimport MAX_LEAD_ND, enter, leave
 from fastmel._streambase import (
     check_state_array, check_state_fields, check_state_float, check_state_int, check_state_lead,
 )
@@ -56,7 +56,6 @@ cdef enum:
     UNDO_FRESH = 1      # the stream had no input: taking back is a reset
     UNDO_LOG = 2        # the regions the call overwrites are saved in ``undo``
     UNDO_FULL = 3       # the whole state is saved in ``undo_full``
-DEF MAX_ND = 33
 
 
 cdef inline void _exec(fftw_exe* exe, void* src, void* dst) noexcept nogil:
@@ -220,7 +219,7 @@ cdef class PartitionedConvolver:
     # state
     cdef object lead
     cdef int lead_nd
-    cdef cnp.npy_intp dims[MAX_ND]
+    cdef cnp.npy_intp dims[MAX_LEAD_ND + 1]
     cdef Py_ssize_t n_ch
     cdef Py_ssize_t n_in, buf_pos, buf_len
     cdef cnp.ndarray buf                 # (n_ch, cap) inputs from buf_pos on
@@ -370,7 +369,7 @@ cdef class PartitionedConvolver:
 
     cdef _begin(self, tuple lead):
         cdef Py_ssize_t n_ch = 1
-        if len(lead) + 1 > MAX_ND:
+        if len(lead) > MAX_LEAD_ND:
             raise ParameterError(f"chunk has too many dimensions ({len(lead) + 1})")
         for i, d in enumerate(lead):
             n_ch *= d

@@ -76,7 +76,7 @@ cdef class SosStream:
     cdef Py_ssize_t n_sections
     cdef object lead
     cdef int lead_nd
-    cdef cnp.npy_intp dims[33]
+    cdef cnp.npy_intp dims[MAX_LEAD_ND + 1]
     cdef Py_ssize_t n_ch
     cdef cnp.ndarray state
     cdef cnp.ndarray saved               # the state before the chunk being filtered

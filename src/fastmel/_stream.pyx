@@ -17,7 +17,7 @@ import numpy as np
 cimport numpy as cnp
 from libc.string cimport memcpy, memmove, memset
 
-from fastmel._streambase cimport enter, leave
+from fastmel._streambase cimport MAX_LEAD_ND, enter, leave
 from fastmel._spectral cimport (
     BLOCK, NONFINITE, OUT_COMPLEX, SpectralKernel, Workspace, readable_as_is, within_rows,
 )
@@ -31,7 +31,6 @@ from fastmel.exceptions import ParameterError
 
 cnp.import_array()
 
-DEF MAX_ND = 34
 # Samples a restored stream may claim to have seen (centuries of audio), so no
 # position arithmetic can overflow.
 DEF MAX_SAMPLES = 2 ** 50
@@ -58,7 +57,7 @@ cdef class FrameStream:
     # state
     cdef object lead
     cdef int lead_nd
-    cdef cnp.npy_intp dims[MAX_ND]   # lead dims, then (n_out, frames) for outputs
+    cdef cnp.npy_intp dims[MAX_LEAD_ND + 2]   # lead dims, then (n_out, frames) for outputs
     cdef Py_ssize_t n_ch
     cdef cnp.ndarray buf
     cdef Py_ssize_t buf_pos, buf_len, n_in, t_next
@@ -130,7 +129,7 @@ cdef class FrameStream:
     cdef _begin(self, tuple lead):
         cdef Py_ssize_t n_ch = 1
         cdef int i
-        if len(lead) + 2 > MAX_ND:
+        if len(lead) > MAX_LEAD_ND:
             raise ParameterError(f"chunk has too many dimensions ({len(lead) + 1})")
         for d in lead:
             n_ch *= d
