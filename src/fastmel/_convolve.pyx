@@ -25,6 +25,10 @@ from pyfftw cimport fftw_exe
 
 from fastmel._plan cimport RealPlan, aligned_alloc, aligned_free
 from fastmel._plan import _aligned_empty, get_plan
+from fastmel._streambase cimport MAX_LEAD_ND, enter, leave
+from fastmel._streambase import (
+    check_state_array, check_state_fields, check_state_float, check_state_int, check_state_lead,
+)
 from fastmel._checks import allocation, stream_chunk
 from fastmel._spectral cimport finite_rows, readable_as_is
 from fastmel.exceptions import ParameterError
@@ -46,7 +50,12 @@ ctypedef fused real:
     double
 
 DEF MAX_LEVELS = 24
-DEF MAX_ND = 33
+
+cdef enum:
+    UNDO_NONE = 0
+    UNDO_FRESH = 1      # the stream had no input: taking back is a reset
+    UNDO_LOG = 2        # the regions the call overwrites are saved in ``undo``
+    UNDO_FULL = 3       # the whole state is saved in ``undo_full``
 
 
 cdef inline void _exec(fftw_exe* exe, void* src, void* dst) noexcept nogil:
@@ -210,7 +219,7 @@ cdef class PartitionedConvolver:
     # state
     cdef object lead
     cdef int lead_nd
-    cdef cnp.npy_intp dims[MAX_ND]
+    cdef cnp.npy_intp dims[MAX_LEAD_ND + 1]
     cdef Py_ssize_t n_ch
     cdef Py_ssize_t n_in, buf_pos, buf_len
     cdef cnp.ndarray buf                 # (n_ch, cap) inputs from buf_pos on
@@ -221,6 +230,13 @@ cdef class PartitionedConvolver:
     # a copy of the state and checks what it produced.
     cdef double safe_peak
     cdef double peak                     # the largest |input| since the last reset
+    cdef int busy                        # the in-use flag (fastmel._streambase)
+    # A checkpoint, so a Chain can take back one process call (see _checkpoint)
+    cdef int undo_mode                   # UNDO_NONE, UNDO_FRESH, UNDO_LOG or UNDO_FULL
+    cdef cnp.ndarray undo                # (n_ch, undo_cap): the values the call overwrites
+    cdef Py_ssize_t undo_cap, undo_k, undo_n_in, undo_buf_pos, undo_buf_len
+    cdef double undo_peak
+    cdef object undo_full                # a whole _snapshot, for chunks beyond the buffer's room
 
     def __cinit__(self, ir, Py_ssize_t head, levels):
         cdef Py_ssize_t l, s, n_max = 1, total = 0
@@ -329,10 +345,17 @@ cdef class PartitionedConvolver:
         self.n_in = 0
         self.peak = 0.0
         self.buf = self.fdl = self.acc = None
+        self.undo = self.undo_full = None
+        self.undo_cap = 0
+        self.undo_mode = UNDO_NONE
 
     def reset(self):
         """Forget all input: back to the state of a new convolver (plans and spectra kept)."""
-        self._clear()
+        enter(&self.busy, self)
+        try:
+            self._clear()
+        finally:
+            leave(&self.busy)
 
     @property
     def latency(self):
@@ -346,7 +369,7 @@ cdef class PartitionedConvolver:
 
     cdef _begin(self, tuple lead):
         cdef Py_ssize_t n_ch = 1
-        if len(lead) + 1 > MAX_ND:
+        if len(lead) > MAX_LEAD_ND:
             raise ParameterError(f"chunk has too many dimensions ({len(lead) + 1})")
         for i, d in enumerate(lead):
             n_ch *= d
@@ -403,7 +426,16 @@ cdef class PartitionedConvolver:
             state overflows; the stream is unchanged.
         TypeError
             Integer, boolean or complex samples; the stream is unchanged.
+        RuntimeError
+            Another thread is inside this stream.
         """
+        enter(&self.busy, self)
+        try:
+            return self._process(chunk)
+        finally:
+            leave(&self.busy)
+
+    cdef cnp.ndarray _process(self, chunk):
         cdef double peak
         cdef bint first = self.lead is None
         cdef cnp.ndarray x = self._accept(chunk, &peak)
@@ -430,6 +462,101 @@ cdef class PartitionedConvolver:
                     f"the stream is unchanged")
         self.peak = peak
         return y
+
+    def _checkpoint(self, Py_ssize_t k):
+        """Prepare to take back the next process call of k samples per channel
+        (``_rollback``): what a Chain does when a later stage refuses the chunk.
+
+        Such a call writes, besides fresh room in the input buffer, only the
+        accumulator at its own k outputs and where its block events add, and the
+        delay-line slots of those events: just these are saved, so a checkpoint
+        costs about what the call does.  The buffer is compacted first if the
+        call would have to (compaction changes no output), so the call never
+        moves old inputs.
+        """
+        enter(&self.busy, self)
+        try:
+            self.undo_mode = UNDO_NONE
+            if self.lead is None:
+                self.undo_mode = UNDO_FRESH
+                return
+            if self.cap - self.buf_len < k:
+                self._compact()
+            if self.cap - self.buf_len < k:
+                self.undo_full = self._snapshot()
+                self.undo_mode = UNDO_FULL
+                return
+            need = self._log(k, False, True)
+            if need > self.undo_cap:
+                self.undo = np.empty((self.n_ch, need), dtype=self.ir.dtype)
+                self.undo_cap = need
+            self._log(k, False, False)
+            self.undo_k = k
+            self.undo_n_in, self.undo_buf_pos, self.undo_buf_len = (
+                self.n_in, self.buf_pos, self.buf_len)
+            self.undo_peak = self.peak
+            self.undo_mode = UNDO_LOG
+        finally:
+            leave(&self.busy)
+
+    def _rollback(self):
+        """Take back the process call since the last ``_checkpoint`` (once)."""
+        enter(&self.busy, self)
+        try:
+            if self.undo_mode == UNDO_FRESH:
+                self._clear()
+            elif self.undo_mode == UNDO_FULL:
+                self._restore(self.undo_full)
+            elif self.undo_mode == UNDO_LOG and self.lead is not None:
+                self.n_in, self.buf_pos, self.buf_len = (
+                    self.undo_n_in, self.undo_buf_pos, self.undo_buf_len)
+                self.peak = self.undo_peak
+                self._log(self.undo_k, True, False)
+            self.undo_mode = UNDO_NONE
+            self.undo_full = None
+        finally:
+            leave(&self.busy)
+
+    cdef Py_ssize_t _log(self, Py_ssize_t k, bint back, bint size_only):
+        """Save (or, with ``back``, put back) what a call of k samples from input
+        n_in overwrites: the accumulator at [n_in, n_in + k), and for each level's
+        events T in (n_in, n_in + k] the accumulator at [T - N + S, T + S) and
+        delay-line slot T / N - 1 (mod K).  Returns the values per channel."""
+        cdef Py_ssize_t t0 = self.n_in, c, l, N, K, first, last, n_ev, b, j, o = 0, stride
+        cdef Py_ssize_t item = self.item
+        cdef char* acc
+        cdef char* fdl
+        cdef char* undo
+        cdef char* line
+        for c in range(self.n_ch if not size_only else 1):
+            o = 0
+            if not size_only:
+                acc = <char*>cnp.PyArray_DATA(self.acc) + c * self.ring * item
+                fdl = <char*>cnp.PyArray_DATA(self.fdl) + c * self.bank * item
+                undo = <char*>cnp.PyArray_DATA(self.undo) + c * self.undo_cap * item
+                _ring_copy(acc, self.ring, t0, k, undo, item, back)
+            o = k
+            for l in range(self.n_levels):
+                N, K, stride = self.N[l], self.K[l], _slot(self.N[l])
+                first = (t0 // N + 1) * N
+                last = (t0 + k) // N * N
+                if last < first:
+                    continue
+                n_ev = (last - first) // N + 1
+                if not size_only:
+                    _ring_copy(acc, self.ring, first - N + self.S[l], n_ev * N, undo + o * item,
+                               item, back)
+                o += n_ev * N
+                line = fdl + self.hoff[l] * item if not size_only else NULL
+                for j in range(min(n_ev, K)):
+                    b = (first // N - 1 + j) % K
+                    if not size_only:
+                        if back:
+                            memcpy(line + b * stride * item, undo + o * item, stride * item)
+                        else:
+                            memcpy(undo + o * item, line + b * stride * item, stride * item)
+                    o += stride
+        return max(o, 1)
 
     cdef _snapshot(self):
         return (self.buf.copy(), self.fdl.copy(), self.acc.copy(),
@@ -465,7 +592,16 @@ cdef class PartitionedConvolver:
         ParameterError
             The tail overflows (inputs near the dtype's limit); the stream is
             unchanged.
+        RuntimeError
+            Another thread is inside this stream.
         """
+        enter(&self.busy, self)
+        try:
+            return self._flush()
+        finally:
+            leave(&self.busy)
+
+    cdef _flush(self):
         cdef Py_ssize_t tail = self.m - 1
         if self.lead is None or self.n_in == 0:
             out = np.zeros((self.lead or ()) + (0,), dtype=self.ir.dtype)
@@ -597,26 +733,79 @@ cdef class PartitionedConvolver:
             i += run
 
     def _get_state(self):
-        if self.lead is None:
-            return None
-        return dict(lead=self.lead, n_in=self.n_in, buf_pos=self.buf_pos,
-                    buf=self.buf[:, :self.buf_len].copy(), fdl=self.fdl.copy(), acc=self.acc.copy(),
-                    peak=self.peak)
+        enter(&self.busy, self)
+        try:
+            if self.lead is None:
+                return None
+            return dict(lead=self.lead, n_in=self.n_in, buf_pos=self.buf_pos,
+                        buf=self.buf[:, :self.buf_len].copy(), fdl=self.fdl.copy(),
+                        acc=self.acc.copy(), peak=self.peak)
+        finally:
+            leave(&self.busy)
 
     def _set_state(self, st):
-        self._clear()
-        if st is None:
-            return
-        self._begin(tuple(st["lead"]))
-        data = st["buf"]
-        self.buf[:, :data.shape[1]] = data
-        self.buf_len = data.shape[1]
-        self.buf_pos = st["buf_pos"]
-        self.n_in = st["n_in"]
-        self.fdl[...] = st["fdl"]
-        self.acc[...] = st["acc"]
-        # a state saved without its peak is checked on every call
-        self.peak = st.get("peak", np.inf)
+        """Install a state made by _get_state.  It may come from a tampered pickle:
+        every field is checked first; a bad one raises ValueError, leaving the
+        convolver new."""
+        enter(&self.busy, self)
+        try:
+            self._clear()
+            if st is not None:
+                self._install(st)
+        finally:
+            leave(&self.busy)
+
+    cdef _install(self, st):
+        check_state_fields(st, "state", ("lead", "n_in", "buf_pos", "buf", "fdl", "acc", "peak"))
+        lead = check_state_lead(st["lead"])
+        n_ch = 1
+        for d in lead:
+            n_ch *= d
+        dtype = self.ir.dtype
+        n_in = check_state_int(st["n_in"], "n_in", 0, 2 ** 50)
+        # The buffer holds inputs [buf_pos, n_in): at least the history every
+        # event and the head read, at most its capacity, starting on a 64-byte
+        # boundary (FFTW reads it in place).
+        buf = check_state_array(st["buf"], "buf", (n_ch, None), dtype)
+        buf_len = buf.shape[1]
+        if not self.hist <= buf_len <= self.cap:
+            raise ValueError(f"fastmel: restored stream state: buf must hold {self.hist} to "
+                             f"{self.cap} samples per channel, got {buf_len}")
+        buf_pos = check_state_int(st["buf_pos"], "buf_pos", -self.hist, 2 ** 50)
+        if buf_pos + buf_len != n_in or buf_pos % 16:
+            raise ValueError(f"fastmel: restored stream state: buf_pos={buf_pos} does not fit "
+                             f"buf ({buf_len} samples) and n_in={n_in}")
+        fdl = check_state_array(st["fdl"], "fdl", (n_ch, self.bank), dtype)
+        acc = check_state_array(st["acc"], "acc", (n_ch, self.ring), dtype)
+        peak = check_state_float(st["peak"], "peak", 0.0, np.inf)
+        # The overflow analysis (see _safe_peak) trusts ``peak`` to bound every
+        # value the state came from; a restored one is raised to cover the state.
+        for a in (buf, fdl, acc):
+            if a.size:
+                peak = max(peak, float(np.max(np.abs(a))))
+        self._begin(lead)
+        self.buf[:, :buf_len] = buf
+        self.buf_len = buf_len
+        self.buf_pos = buf_pos
+        self.n_in = n_in
+        self.fdl[...] = fdl
+        self.acc[...] = acc
+        self.peak = peak
+
+
+cdef void _ring_copy(char* ring, Py_ssize_t size, Py_ssize_t start, Py_ssize_t n, char* save,
+                     Py_ssize_t item, bint back) noexcept nogil:
+    """Copy ring[start : start + n] (indices mod size, a power of two) to save, or
+    back from it."""
+    cdef Py_ssize_t i = 0, j, run
+    while i < n:
+        j = (start + i) & (size - 1)
+        run = min(n - i, size - j)
+        if back:
+            memcpy(ring + j * item, save + i * item, run * item)
+        else:
+            memcpy(save + i * item, ring + j * item, run * item)
+        i += run
 
 
 cdef inline void _head_out(const real* x, const real* h, Py_ssize_t d, const real* add,

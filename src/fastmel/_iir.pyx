@@ -17,6 +17,10 @@ import numpy as np
 cimport numpy as cnp
 from libc.string cimport memcpy
 
+from fastmel._streambase cimport MAX_LEAD_ND, enter, leave
+from fastmel._streambase import (
+    check_state_array, check_state_dtype, check_state_int, check_state_lead, check_state_tuple,
+)
 from fastmel._checks import stream_chunk
 from fastmel._spectral cimport finite_rows, readable_as_is
 from fastmel.exceptions import ParameterError
@@ -72,17 +76,21 @@ cdef class SosStream:
     cdef Py_ssize_t n_sections
     cdef object lead
     cdef int lead_nd
-    cdef cnp.npy_intp dims[33]
+    cdef cnp.npy_intp dims[MAX_LEAD_ND + 1]
     cdef Py_ssize_t n_ch
     cdef cnp.ndarray state
     cdef cnp.ndarray saved               # the state before the chunk being filtered
     cdef object out_dtype
     cdef int typenum
     cdef long long pos
+    cdef int busy                        # the in-use flag (fastmel._streambase)
+    cdef cnp.ndarray undo                # the state at the last _checkpoint
+    cdef long long undo_pos
+    cdef int undo_mode                   # 0: none, 1: the stream was at rest, 2: saved
 
     def __init__(self, sos):
         self._set_sos(sos)
-        self.reset()
+        self._reset()
 
     def _set_sos(self, sos):
         self.sos = np.ascontiguousarray(sos, dtype=np.float64)
@@ -96,18 +104,27 @@ cdef class SosStream:
 
     def reset(self):
         """Back to rest: zero state, no fixed channel layout or dtype."""
+        enter(&self.busy, self)
+        try:
+            self._reset()
+        finally:
+            leave(&self.busy)
+
+    cdef _reset(self):
         self.lead = None
         self.lead_nd = 0
         self.n_ch = 0
         self.state = None
         self.saved = None
+        self.undo = None
+        self.undo_mode = 0
         self.out_dtype = np.dtype(np.float32)
         self.typenum = -1
         self.pos = 0
 
     cdef _begin(self, tuple lead, dtype):
         """Fix the channel layout and dtype; zero state."""
-        if len(lead) > 32:
+        if len(lead) > MAX_LEAD_ND:
             raise ParameterError(f"chunk has too many dimensions ({len(lead) + 1})")
         self.lead = lead
         self.lead_nd = len(lead)
@@ -117,6 +134,7 @@ cdef class SosStream:
             self.n_ch *= d
         self.state = np.zeros((self.n_ch, 2 * self.n_sections))
         self.saved = np.empty_like(self.state)
+        self.undo = np.empty_like(self.state)
         self.out_dtype = np.dtype(dtype)
         self.typenum = self.out_dtype.num
 
@@ -132,7 +150,16 @@ cdef class SosStream:
             the stream is unchanged.
         TypeError
             Integer, boolean or complex samples; the stream is unchanged.
+        RuntimeError
+            Another thread is inside this stream.
         """
+        enter(&self.busy, self)
+        try:
+            return self._process(chunk)
+        finally:
+            leave(&self.busy)
+
+    cdef cnp.ndarray _process(self, chunk):
         cdef cnp.ndarray x, y
         cdef Py_ssize_t k, xs, xs_ch, c, item
         cdef char* xp
@@ -182,7 +209,7 @@ cdef class SosStream:
                        self.n_ch * 2 * self.n_sections * sizeof(double))
         if not ok:
             if first:
-                self.reset()
+                self._reset()
             raise ParameterError(
                 f"chunk overflows the filter: finite samples (up to "
                 f"{float(np.max(np.abs(x))):.3g}) give non-finite {self.out_dtype} output or "
@@ -190,23 +217,75 @@ cdef class SosStream:
         self.pos += k
         return y
 
+    def _checkpoint(self, Py_ssize_t k):
+        """Prepare to take back the next process call (``_rollback``): what a
+        Chain does when a later stage refuses the chunk."""
+        enter(&self.busy, self)
+        try:
+            if self.lead is None:
+                self.undo_mode = 1
+            else:
+                memcpy(cnp.PyArray_DATA(self.undo), cnp.PyArray_DATA(self.state),
+                       self.n_ch * 2 * self.n_sections * sizeof(double))
+                self.undo_pos = self.pos
+                self.undo_mode = 2
+        finally:
+            leave(&self.busy)
+
+    def _rollback(self):
+        """Take back the process call since the last ``_checkpoint`` (once)."""
+        enter(&self.busy, self)
+        try:
+            if self.undo_mode == 1:
+                self._reset()
+            elif self.undo_mode == 2 and self.lead is not None:
+                memcpy(cnp.PyArray_DATA(self.state), cnp.PyArray_DATA(self.undo),
+                       self.n_ch * 2 * self.n_sections * sizeof(double))
+                self.pos = self.undo_pos
+            self.undo_mode = 0
+        finally:
+            leave(&self.busy)
+
     def flush(self):
         """End of stream: an IIR filter owes nothing; returns an empty array (the
         stream's dtype) and resets."""
-        lead = self.lead if self.lead is not None else ()
-        dtype = self.out_dtype
-        self.reset()
-        return np.zeros(lead + (0,), dtype=dtype)
+        enter(&self.busy, self)
+        try:
+            lead = self.lead if self.lead is not None else ()
+            dtype = self.out_dtype
+            self._reset()
+            return np.zeros(lead + (0,), dtype=dtype)
+        finally:
+            leave(&self.busy)
 
     def _get_state(self):
-        if self.lead is None:
-            return None
-        return (self.lead, self.state.copy(), self.pos, self.out_dtype.str)
+        enter(&self.busy, self)
+        try:
+            if self.lead is None:
+                return None
+            return (self.lead, self.state.copy(), self.pos, self.out_dtype.str)
+        finally:
+            leave(&self.busy)
 
     def _set_state(self, saved):
-        self.reset()
-        if saved is not None:
-            lead, state, pos, dtype = saved
-            self._begin(tuple(lead), dtype)
+        """Install a state made by _get_state.  It may come from a tampered pickle:
+        every field is checked first; a bad one raises ValueError, leaving the
+        stream at rest."""
+        enter(&self.busy, self)
+        try:
+            self._reset()
+            if saved is None:
+                return
+            lead, state, pos, dtype = check_state_tuple(saved, "state", 4)
+            lead = check_state_lead(lead)
+            dtype = check_state_dtype(dtype, "dtype", [np.float32, np.float64])
+            n_ch = 1
+            for d in lead:
+                n_ch *= d
+            state = check_state_array(state, "state", (n_ch, 2 * self.n_sections), np.float64)
+            pos = check_state_int(pos, "pos", 0, 2 ** 62)
+            self._begin(lead, dtype)
             self.state[...] = state
             self.pos = pos
+        finally:
+            leave(&self.busy)

@@ -17,17 +17,23 @@ import numpy as np
 cimport numpy as cnp
 from libc.string cimport memcpy, memmove, memset
 
+from fastmel._streambase cimport MAX_LEAD_ND, enter, leave
 from fastmel._spectral cimport (
     BLOCK, NONFINITE, OUT_COMPLEX, SpectralKernel, Workspace, readable_as_is, within_rows,
 )
 
+from fastmel._streambase import (
+    check_state_array, check_state_bool, check_state_fields, check_state_int, check_state_lead,
+)
 from fastmel._analysis import check_stream_layout, run
 from fastmel._checks import allocation, bounded_audio, stream_chunk
 from fastmel.exceptions import ParameterError
 
 cnp.import_array()
 
-DEF MAX_ND = 34
+# Samples a restored stream may claim to have seen (centuries of audio), so no
+# position arithmetic can overflow.
+DEF MAX_SAMPLES = 2 ** 50
 
 
 cdef class FrameStream:
@@ -51,11 +57,12 @@ cdef class FrameStream:
     # state
     cdef object lead
     cdef int lead_nd
-    cdef cnp.npy_intp dims[MAX_ND]   # lead dims, then (n_out, frames) for outputs
+    cdef cnp.npy_intp dims[MAX_LEAD_ND + 2]   # lead dims, then (n_out, frames) for outputs
     cdef Py_ssize_t n_ch
     cdef cnp.ndarray buf
     cdef Py_ssize_t buf_pos, buf_len, n_in, t_next
     cdef bint started
+    cdef int busy                    # the in-use flag (fastmel._streambase)
 
     def __cinit__(self, owner, SpectralKernel kernel, framing):
         self.owner = owner
@@ -113,12 +120,16 @@ cdef class FrameStream:
 
     def reset(self):
         """Forget all input: back to the state of a new stream (plans are kept)."""
-        self._clear()
+        enter(&self.busy, self)
+        try:
+            self._clear()
+        finally:
+            leave(&self.busy)
 
     cdef _begin(self, tuple lead):
         cdef Py_ssize_t n_ch = 1
         cdef int i
-        if len(lead) + 2 > MAX_ND:
+        if len(lead) > MAX_LEAD_ND:
             raise ParameterError(f"chunk has too many dimensions ({len(lead) + 1})")
         for d in lead:
             n_ch *= d
@@ -174,7 +185,16 @@ cdef class FrameStream:
             unchanged.
         TypeError
             Integer, boolean or complex samples; the stream is unchanged.
+        RuntimeError
+            Another thread is inside this stream.
         """
+        enter(&self.busy, self)
+        try:
+            return self._process(chunk)
+        finally:
+            leave(&self.busy)
+
+    cdef cnp.ndarray _process(self, chunk):
         cdef cnp.ndarray x
         cdef cnp.ndarray out
         cdef Py_ssize_t k, xs_ch, xs, n_ch
@@ -327,7 +347,16 @@ cdef class FrameStream:
             Where the offline call raises for the same signal: an empty
             signal with a pad mode other than "constant" (there is nothing to
             reflect or extend).  The stream starts afresh all the same.
+        RuntimeError
+            Another thread is inside this stream.
         """
+        enter(&self.busy, self)
+        try:
+            return self._flush()
+        finally:
+            leave(&self.busy)
+
+    cdef _flush(self):
         cdef Py_ssize_t n_total, tail, k
         cdef cnp.ndarray out
         if self.lead is None:
@@ -357,6 +386,13 @@ cdef class FrameStream:
         return out
 
     def __reduce__(self):
+        enter(&self.busy, self)
+        try:
+            return self._reduce()
+        finally:
+            leave(&self.busy)
+
+    cdef _reduce(self):
         state = None
         if self.lead is not None:
             state = dict(lead=self.lead, buf=self.buf[:, :self.buf_len].copy(),
@@ -365,17 +401,56 @@ cdef class FrameStream:
         return (_restore, (self.owner, state))
 
     def _set_state(self, state):
-        if state is None:
+        enter(&self.busy, self)
+        try:
             self._clear()
-            return
-        self._begin(tuple(state["lead"]))
-        data = state["buf"]
-        self.buf[:, :data.shape[1]] = data
-        self.buf_len = data.shape[1]
-        self.buf_pos = state["buf_pos"]
-        self.n_in = state["n_in"]
-        self.t_next = state["t_next"]
-        self.started = state["started"]
+            if state is not None:
+                self._install(state)
+        finally:
+            leave(&self.busy)
+
+    cdef _install(self, state):
+        """Install a state made by __reduce__.  It may come from a tampered pickle:
+        every field is checked against the others and this stream's configuration
+        before anything is indexed; a bad one raises ValueError, leaving the
+        stream new."""
+        check_state_fields(state, "state", ("lead", "buf", "buf_pos", "n_in", "t_next",
+                                            "started"))
+        lead = check_state_lead(state["lead"])
+        n_ch = 1
+        for d in lead:
+            n_ch *= d
+        n_in = check_state_int(state["n_in"], "n_in", 0, MAX_SAMPLES)
+        avail = self.pad + n_in
+        buf = check_state_array(state["buf"], "buf", (n_ch, None), self.dtype)
+        buf_len = buf.shape[1]
+        if buf_len > min(self.cap, avail):
+            raise ValueError(f"fastmel: restored stream state: buf holds {buf_len} samples, "
+                             f"more than the {min(self.cap, avail)} this stream can hold")
+        buf_pos = check_state_int(state["buf_pos"], "buf_pos", 0, avail)
+        if buf_pos + buf_len != avail or (buf_pos > 0 and buf_len < self.n_fft):
+            raise ValueError(f"fastmel: restored stream state: buf_pos={buf_pos} does not fit "
+                             f"buf ({buf_len} samples) and n_in={n_in}")
+        started = check_state_bool(state["started"], "started")
+        if started != (self.zero_pad or n_in >= self.pad + 1):
+            raise ValueError(f"fastmel: restored stream state: started={started} does not "
+                             f"fit n_in={n_in}")
+        t_next = check_state_int(state["t_next"], "t_next", 0, MAX_SAMPLES)
+        if t_next != (self._frames_ready(n_in) if started else 0):
+            raise ValueError(f"fastmel: restored stream state: t_next={t_next} does not fit "
+                             f"n_in={n_in}")
+        if buf.size and float(np.max(np.abs(buf))) > self.kernel.max_amplitude:
+            raise ValueError("fastmel: restored stream state: buf holds samples beyond the "
+                             "analysis' amplitude bound")
+        if self.zero_pad and buf_pos < self.pad and np.any(buf[:, :self.pad - buf_pos]):
+            raise ValueError("fastmel: restored stream state: buf's left padding is not zeros")
+        self._begin(lead)
+        self.buf[:, :buf_len] = buf
+        self.buf_len = buf_len
+        self.buf_pos = buf_pos
+        self.n_in = n_in
+        self.t_next = t_next
+        self.started = started
 
 
 def _restore(owner, state):

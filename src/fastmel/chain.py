@@ -2,6 +2,7 @@
 import numpy as np
 
 from fastmel import _checks
+from fastmel._streambase import InUse, check_state_lead
 from fastmel.exceptions import ParameterError
 
 __all__ = ["Chain"]
@@ -43,6 +44,7 @@ class Chain:
                     f"{', '.join(missing)}")
         self.stages = stages
         self._layout = _checks.ChannelLayout()
+        self._in_use = InUse(self)
 
     @property
     def latency(self):
@@ -53,19 +55,42 @@ class Chain:
         """Feed a chunk through every stage; returns the last stage's output.
 
         The chunk is checked once up front (dtype, finite samples, the chain's
-        channel layout).  A first chunk that some later stage rejects (say, a
-        channel count its impulse responses do not fit) leaves every stage as
-        it was; after that, stages only see outputs of the layout they accepted.
+        channel layout).  A chunk that any stage rejects (a channel count its
+        impulse responses do not fit, or an overflow) leaves every stage as it
+        was: the chain goes on as if the call never happened.  Stages other than
+        fastmel's (no ``_checkpoint``) are only taken back on a first chunk, by
+        ``reset()``.
+
+        Raises
+        ------
+        RuntimeError
+            Another thread is inside this chain.
         """
+        with self._in_use:
+            return self._process(chunk)
+
+    def _process(self, chunk):
         x, lead = self._layout.check(chunk)
         x = x.reshape(lead + (x.shape[-1],))
         first = self._layout.lead is None
+        last = len(self.stages) - 1
+        passed = []
         try:
-            for stage in self.stages:
+            for i, stage in enumerate(self.stages):
+                # A stage refusing the chunk leaves itself unchanged; the stages
+                # before it, which took the chunk, are taken back to their
+                # checkpoints.  The last stage needs none: nothing follows it.
+                checkpoint = getattr(stage, "_checkpoint", None) if i < last else None
+                if checkpoint is not None:
+                    checkpoint(x.shape[-1])
                 x = stage.process(x)
+                passed.append(stage if checkpoint is not None else None)
         except Exception:
-            if first:
-                for stage in self.stages:
+            for stage, taken in zip(self.stages, passed):
+                if taken is not None:
+                    taken._rollback()
+                elif first:
+                    # a stage of another kind can only be taken back from its start
                     stage.reset()
             raise
         self._layout.accept(lead)
@@ -73,6 +98,10 @@ class Chain:
 
     def flush(self):
         """End of stream for every stage, in order; returns what the chain still owes."""
+        with self._in_use:
+            return self._flush()
+
+    def _flush(self):
         carry = None
         for stage in self.stages:
             parts = []
@@ -86,6 +115,23 @@ class Chain:
 
     def reset(self):
         """Reset every stage."""
-        self._layout = _checks.ChannelLayout()
-        for stage in self.stages:
-            stage.reset()
+        with self._in_use:
+            self._layout = _checks.ChannelLayout()
+            for stage in self.stages:
+                stage.reset()
+
+    def __reduce__(self):
+        with self._in_use:
+            return (_restore, (list(self.stages), self._layout.lead))
+
+
+def _restore(stages, lead):
+    """A chain from pickled stages (each restored, and checked, by its own
+    pickling) and the chain's leading shape (checked here)."""
+    if type(stages) is not list:
+        raise ValueError(f"fastmel: restored stream state: stages must be a list, "
+                         f"got {type(stages).__name__}")
+    chain = Chain(stages)
+    if lead is not None:
+        chain._layout.accept(check_state_lead(lead))
+    return chain

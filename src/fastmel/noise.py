@@ -2,6 +2,9 @@
 import numpy as np
 
 from fastmel import _checks
+from fastmel._streambase import (
+    InUse, check_state_dtype, check_state_int, check_state_lead, check_state_tuple,
+)
 from fastmel._spectral import all_finite
 from fastmel.exceptions import ParameterError
 
@@ -281,13 +284,19 @@ class NoiseMixer:
             raise ParameterError(f"offset must be a non-negative integer, got {offset!r}")
         self.offset = int(offset)
         self._scaled_by_dtype = {}
-        self.reset()
+        self._in_use = InUse(self)
+        self._reset()
 
     def reset(self):
         """Back to the start of the noise, no fixed channel layout or dtype."""
+        with self._in_use:
+            self._reset()
+
+    def _reset(self):
         self._layout = _checks.ChannelLayout()
         self._pos = self.offset
         self._dtype = None
+        self._undo = (None, self._pos, None)
 
     def __call__(self, x):
         """Mix a whole signal ``x`` [shape=(..., n)] from the start offset."""
@@ -309,7 +318,17 @@ class NoiseMixer:
 
     def process(self, chunk):
         """Add the next stretch of noise to ``chunk`` [shape=(..., k)]; same shape,
-        the stream's dtype (its first chunk's)."""
+        the stream's dtype (its first chunk's).
+
+        Raises
+        ------
+        RuntimeError
+            Another thread is inside this stream.
+        """
+        with self._in_use:
+            return self._process(chunk)
+
+    def _process(self, chunk):
         # the stream's dtype only when the chunk needs converting (converting
         # costs a floating-point state switch even when there is nothing to do)
         dtype = self._dtype
@@ -340,7 +359,51 @@ class NoiseMixer:
     def flush(self):
         """End of stream: nothing is owed; returns an empty array (the stream's
         dtype) and resets."""
-        lead = self._layout.lead or ()
-        dtype = np.dtype(np.float32) if self._dtype is None else self._dtype
-        self.reset()
-        return np.zeros(lead + (0,), dtype=dtype)
+        with self._in_use:
+            lead = self._layout.lead or ()
+            dtype = np.dtype(np.float32) if self._dtype is None else self._dtype
+            self._reset()
+            return np.zeros(lead + (0,), dtype=dtype)
+
+    def _checkpoint(self, k):
+        """Prepare to take back the next process call (``_rollback``): what a
+        Chain does when a later stage refuses the chunk."""
+        with self._in_use:
+            self._undo = (self._layout.lead, self._pos, self._dtype)
+
+    def _rollback(self):
+        """Take back the process call since the last ``_checkpoint``."""
+        with self._in_use:
+            self._layout.lead, self._pos, self._dtype = self._undo
+
+    def __reduce__(self):
+        with self._in_use:
+            state = None
+            if self._dtype is not None:
+                state = (self._layout.lead, self._pos, self._dtype.str)
+            return (_restore_mixer, (self.noise, self.gain, self.offset, state))
+
+    def _set_state(self, state):
+        """Install a state made by __reduce__.  It may come from a tampered pickle:
+        every field is checked first; a bad one raises ValueError, leaving the
+        mixer at its start."""
+        with self._in_use:
+            self._reset()
+            if state is None:
+                return
+            lead, pos, dtype = check_state_tuple(state, "state", 3)
+            lead = check_state_lead(lead)
+            if self.noise.ndim > 1 and self.noise.shape[:-1] != lead:
+                raise ValueError(f"fastmel: restored stream state: lead {lead} does not fit "
+                                 f"the noise's leading shape {self.noise.shape[:-1]}")
+            pos = check_state_int(pos, "pos", 0, self.noise.shape[-1] - 1)
+            dtype = check_state_dtype(dtype, "dtype", [np.float32, np.float64])
+            self._layout.accept(lead)
+            self._pos = pos
+            self._dtype = dtype
+
+
+def _restore_mixer(noise, gain, offset, state):
+    mixer = NoiseMixer(noise, gain=gain, offset=offset)
+    mixer._set_state(state)
+    return mixer
