@@ -238,9 +238,12 @@ cdef class PartitionedConvolver:
     cdef double undo_peak
     cdef object undo_full                # a whole _snapshot, for chunks beyond the buffer's room
 
-    def __cinit__(self, ir, Py_ssize_t head, levels):
+    def __cinit__(self, ir, Py_ssize_t head, levels, PartitionedConvolver share=None):
         cdef Py_ssize_t l, s, n_max = 1, total = 0
         cdef RealPlan p
+        if share is not None:
+            self._share(share)
+            return
         ir = np.ascontiguousarray(ir)
         self.ir = ir
         self.is_double = ir.dtype == np.float64
@@ -286,6 +289,32 @@ cdef class PartitionedConvolver:
         self._prepare_ir(ir)
         self.safe_peak = self._safe_peak(ir)
         self._clear()
+
+    cdef _share(self, PartitionedConvolver o):
+        """A new, empty stream on o's prepared impulse response: the configuration,
+        plans and partition spectra are o's (never written after __cinit__, so
+        shared read-only); the scratch and the state are this stream's own."""
+        cdef Py_ssize_t l
+        self.ir, self.levels, self._plans = o.ir, o.levels, o._plans
+        self.is_double, self.item, self.m, self.n_ir = o.is_double, o.item, o.m, o.n_ir
+        self.head, self.n_levels, self.bank, self.n_max = o.head, o.n_levels, o.bank, o.n_max
+        self.hist, self.cap, self.ring = o.hist, o.cap, o.ring
+        for l in range(o.n_levels):
+            self.N[l], self.K[l], self.S[l], self.hoff[l] = o.N[l], o.K[l], o.S[l], o.hoff[l]
+            self.fwd[l], self.inv[l] = o.fwd[l], o.inv[l]
+        self.hspec, self.hhead, self.safe_peak = o.hspec, o.hhead, o.safe_peak
+        self.tbuf = aligned_alloc(2 * self.n_max * self.item)
+        self.spec = aligned_alloc(2 * (self.n_max + 1) * self.item)
+        self.yspec = aligned_alloc(2 * (self.n_max + 1) * self.item)
+        if self.tbuf == NULL or self.spec == NULL or self.yspec == NULL:
+            raise MemoryError("fastmel: could not allocate convolver buffers")
+        self._clear()
+
+    def _fresh(self):
+        """A new stream of this convolver that shares its prepared spectra (see
+        _share): what a whole-signal call runs through, leaving this stream's
+        state alone and safe to do from several threads at once."""
+        return PartitionedConvolver(self.ir, self.head, self.levels, share=self)
 
     def __dealloc__(self):
         aligned_free(self.tbuf)

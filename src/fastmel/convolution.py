@@ -241,8 +241,13 @@ class Convolver(PartitionedConvolver):
 
     def __call__(self, x):
         """The full convolution of a whole signal ``x`` [shape=(..., n)] through a fresh
-        stream of this convolver (bit-identical to streaming it)."""
-        c = Convolver(**self._config)
+        stream of this convolver (bit-identical to streaming it).
+
+        The call has its own state and shares only the prepared impulse response
+        with this object: it leaves a stream in progress on it unchanged, and
+        several threads may call it at once.
+        """
+        c = self._fresh()
         y = c.process(x)
         return np.concatenate([y, c.flush()], axis=-1)
 

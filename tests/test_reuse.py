@@ -1,0 +1,181 @@
+"""Prepared work reused across calls: ``Convolver.__call__`` runs on the
+convolver's own partition spectra.
+
+SPEC "Recording simulation" / "Streaming protocol": ``Convolver(ir)(x)`` is the
+full convolution of x through a fresh stream, bit for bit what a new
+``Convolver(ir)`` streaming x and flushing returns.  The call has a state of
+its own, sharing only the prepared (never written) impulse response: it leaves
+a stream in progress on the same object alone and may run in several threads
+at once.
+"""
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import fastmel
+from conftest import multichannel
+from fastmel import ParameterError
+
+SR = 16000
+
+
+def room_ir(n_taps, *, channels=None, seed=0, dtype=np.float64):
+    """Exponentially decaying noise after a direct sound at tap 40."""
+    rng = np.random.default_rng(seed)
+    shape = (n_taps,) if channels is None else (channels, n_taps)
+    ir = rng.standard_normal(shape) * 0.3 * 10.0 ** (-12.0 * np.arange(n_taps) / SR)
+    d = min(40, n_taps - 1)
+    ir[..., :d] = 0.0
+    ir[..., d] = 1.0
+    return ir.astype(dtype)
+
+
+def same_bits(got, want, what):
+    """Same dtype, shape and bytes (+0.0 and -0.0 differ)."""
+    assert got.dtype == want.dtype and got.shape == want.shape, (
+        f"{what}: {got.dtype}{got.shape} != {want.dtype}{want.shape}")
+    assert got.tobytes() == want.tobytes(), (
+        f"{what}: {np.count_nonzero(got != want)} values differ")
+
+
+def through_fresh_stream(ir, x, **kw):
+    """What ``__call__`` returned before it reused the spectra: a new Convolver,
+    one process call, then flush."""
+    c = fastmel.Convolver(ir, **kw)
+    return np.concatenate([c.process(x), c.flush()], axis=-1)
+
+
+CASES = {
+    # name: (taps, per-channel IR rows, leading shape of x, block size)
+    "head-only": (100, None, (), 256),
+    "room-mono": (4800, None, (), 64),
+    "one-second": (SR, None, (), 256),
+    "stereo-per-channel": (3000, 2, (2,), 128),
+    "batch-mono-ir": (3000, None, (2, 3), 256),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_call_bit_identical_to_a_fresh_stream(case, speech, dtype):
+    n_taps, rows, lead, block = CASES[case]
+    ir = room_ir(n_taps, channels=rows)
+    x = (speech(SR, dtype, dur=0.4) if not lead
+         else np.ascontiguousarray(multichannel(speech, SR, dtype, lead, dur=0.4)))
+    conv = fastmel.Convolver(ir, block_size=block, dtype=dtype)
+    want = through_fresh_stream(ir, x, block_size=block, dtype=dtype)
+    same_bits(conv(x), want, "first call")
+    # the object keeps no trace of a call: a second one is the same
+    same_bits(conv(x), want, "second call")
+    # non-contiguous and other-dtype input take the converting path
+    same_bits(conv(np.repeat(x, 2, axis=-1)[..., ::2]), want, "strided input")
+
+
+def test_call_past_the_safe_peak_and_overflow(speech):
+    """Inputs beyond the no-overflow bound take the checked path; one that
+    overflows raises the stream's error and leaves the object usable."""
+    ir = room_ir(4800)
+    conv = fastmel.Convolver(ir, block_size=64)
+    loud = speech(SR, np.float32, dur=0.3) * np.float32(1e33)
+    same_bits(conv(loud), through_fresh_stream(ir, loud, block_size=64), "loud")
+    too_loud = loud * np.float32(1e4)
+    with pytest.raises(ParameterError) as got:
+        conv(too_loud)
+    with pytest.raises(ParameterError) as want:
+        through_fresh_stream(ir, too_loud, block_size=64)
+    assert str(got.value) == str(want.value)
+    x = speech(SR, np.float32, dur=0.3)
+    same_bits(conv(x), through_fresh_stream(ir, x, block_size=64), "after an error")
+
+
+def test_call_reuses_the_prepared_convolver(monkeypatch, speech):
+    """No re-planning or re-checking of the impulse response per call: with the
+    planner and the IR checks made to fail, a call still succeeds."""
+    ir = room_ir(4800)
+    conv = fastmel.Convolver(ir, block_size=64)
+    x = speech(SR, np.float32, dur=0.3)
+    want = conv(x)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the impulse response was prepared again")
+
+    for name in ("partition_plan", "_check_ir", "_ir_as"):
+        monkeypatch.setattr(fastmel.convolution, name, refuse)
+    same_bits(conv(x), want, "with the planner disabled")
+
+
+@pytest.mark.parametrize("lead", [(), (2,)])
+def test_call_mid_stream_leaves_the_stream_alone(lead, speech, dtype):
+    ir = room_ir(4800, channels=2 if lead else None)
+    sig = (speech(SR, dtype, dur=0.5) if not lead
+           else np.ascontiguousarray(multichannel(speech, SR, dtype, lead, dur=0.5)))
+    other = speech(SR, dtype, start=1.5, dur=0.3)
+    other = other if not lead else np.stack([other, -other])
+    undisturbed = through_fresh_stream(ir, sig, block_size=64, dtype=dtype)
+    conv = fastmel.Convolver(ir, block_size=64, dtype=dtype)
+    half = sig.shape[-1] // 2 + 3
+    first = conv.process(sig[..., :half])
+    offline = conv(other)  # another signal, in the middle of the stream
+    same_bits(offline, through_fresh_stream(ir, other, block_size=64, dtype=dtype),
+              "call mid-stream")
+    with pytest.raises(ParameterError):  # a rejected call, too, leaves the stream alone
+        conv(np.full_like(other, np.nan))
+    rest = [conv.process(sig[..., half:]), conv.flush()]
+    same_bits(np.concatenate([first] + rest, axis=-1), undisturbed, "stream after the calls")
+
+
+_THREADS = r"""
+import sys, threading
+import numpy as np
+import fastmel
+
+rng = np.random.default_rng(1)
+n_taps = 8000
+ir = rng.standard_normal(n_taps) * np.exp(-np.arange(n_taps) / 1500.0)
+conv = fastmel.Convolver(ir, block_size=64)
+signals = [rng.standard_normal(3000 + 517 * i).astype(np.float32) for i in range(6)]
+want = []
+for x in signals:
+    c = fastmel.Convolver(ir, block_size=64)
+    want.append(np.concatenate([c.process(x), c.flush()]))
+bad = []
+stream_x = rng.standard_normal(20000).astype(np.float32)
+c = fastmel.Convolver(ir, block_size=64)
+stream_want = np.concatenate([c.process(stream_x), c.flush()])
+start = threading.Barrier(len(signals) + 1)
+
+def call(i):
+    start.wait()
+    for _ in range(15):
+        got = conv(signals[i])
+        if got.tobytes() != want[i].tobytes():
+            bad.append(i)
+
+def stream():
+    # the same object streams in its own thread meanwhile
+    start.wait()
+    parts = [conv.process(stream_x[a:a + 333]) for a in range(0, len(stream_x), 333)]
+    got = np.concatenate(parts + [conv.flush()])
+    if got.tobytes() != stream_want.tobytes():
+        bad.append("stream")
+
+threads = [threading.Thread(target=call, args=(i,)) for i in range(len(signals))]
+threads.append(threading.Thread(target=stream))
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+print("bad", bad)
+sys.exit(1 if bad else 0)
+"""
+
+
+def test_call_from_several_threads_at_once():
+    """Threads calling one Convolver at once (while it also streams) each get
+    their own exact result; run in a subprocess, so a crash fails the test."""
+    for _ in range(3):
+        proc = subprocess.run([sys.executable, "-c", textwrap.dedent(_THREADS)],
+                              capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, (proc.returncode, proc.stdout, proc.stderr[-2000:])
