@@ -179,3 +179,58 @@ def test_call_from_several_threads_at_once():
         proc = subprocess.run([sys.executable, "-c", textwrap.dedent(_THREADS)],
                               capture_output=True, text=True, timeout=300)
         assert proc.returncode == 0, (proc.returncode, proc.stdout, proc.stderr[-2000:])
+
+
+# --- checks once at the boundary: fastmel.feature, fastmel.stft -------------------
+
+W1 = dict(sr=16000, n_fft=512, win_length=400, hop_length=160, n_mels=80)
+
+
+def counting(monkeypatch, module, name, counts):
+    """Replace module.name by a wrapper that counts its calls in counts[name]."""
+    real = getattr(module, name)
+
+    def wrapper(*args, **kwargs):
+        counts[name] = counts.get(name, 0) + 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, wrapper)
+
+
+def test_mfcc_checks_its_parameters_once(monkeypatch, speech16_f32):
+    import fastmel.extractors
+    import fastmel.feature
+
+    want = fastmel.MFCC(**W1)(speech16_f32)
+    counts = {}
+    # feature.mfcc and MFCC each hold their own reference to the function
+    counting(monkeypatch, fastmel.feature, "check_mfcc_params", counts)
+    counting(monkeypatch, fastmel.extractors, "check_mfcc_params", counts)
+    got = fastmel.feature.mfcc(y=speech16_f32, **W1)
+    assert sum(counts.values()) == 1, counts
+    same_bits(got, want, "feature.mfcc against MFCC")
+    # the checks that moved still reject, with the same messages
+    for bad, text in [(dict(dct_type=5), "dct_type must be 1, 2 or 3, got 5"),
+                      (dict(norm="forward"), "norm must be None or 'ortho', got 'forward'"),
+                      (dict(n_mfcc=0), "n_mfcc must be a positive integer, got 0"),
+                      (dict(lifter=-1), "lifter must be a non-negative number, got -1")]:
+        for call in (lambda: fastmel.feature.mfcc(y=speech16_f32, **W1, **bad),
+                     lambda: fastmel.feature.mfcc(S=np.zeros((80, 4)), **bad),
+                     lambda: fastmel.MFCC(**W1, **bad)):
+            with pytest.raises(ParameterError, match=f"^{text}"):
+                call()
+
+
+@pytest.mark.parametrize("func", ["melspectrogram", "mfcc", "stft"])
+def test_offline_features_scan_the_signal_once(func, monkeypatch, speech16_f32):
+    import fastmel._checks
+    import fastmel.feature
+
+    counts = {}
+    for name in ("all_finite", "all_within"):
+        counting(monkeypatch, fastmel._checks, name, counts)
+    if func == "stft":
+        fastmel.stft(speech16_f32, n_fft=512, win_length=400, hop_length=160)
+    else:
+        getattr(fastmel.feature, func)(y=speech16_f32, **W1)
+    assert sum(counts.values()) == 1, counts

@@ -232,11 +232,11 @@ class MelSpectrogram(_Extractor):
 
 
 def dct_matrix(n_out, n_in, dct_type, norm, dtype):
-    """The (n_out, n_in) matrix of scipy.fft.dct(x, type=dct_type, norm=norm)[:n_out]."""
-    if dct_type not in (1, 2, 3):
-        raise ParameterError(f"dct_type must be 1, 2 or 3, got {dct_type!r}")
-    if norm not in (None, "ortho"):
-        raise ParameterError(f"norm must be None or 'ortho', got {norm!r}")
+    """The (n_out, n_in) matrix of scipy.fft.dct(x, type=dct_type, norm=norm)[:n_out].
+
+    ``dct_type`` and ``norm`` come checked by :func:`check_mfcc_params` (every
+    caller's boundary); only what depends on ``n_in`` is checked here.
+    """
     k = np.arange(n_out, dtype=np.float64)[:, None]
     n = np.arange(n_in, dtype=np.float64)[None, :]
     N = n_in
@@ -266,6 +266,7 @@ def dct_matrix(n_out, n_in, dct_type, norm, dtype):
 
 
 def check_mfcc_params(n_mfcc, dct_type, norm, lifter):
+    """``n_mfcc`` as an int and ``lifter`` as a float, checked with ``dct_type`` and ``norm``."""
     n_mfcc = _checks.positive_int(n_mfcc, "n_mfcc")
     if isinstance(lifter, bool) or not isinstance(lifter, numbers.Real) or not lifter >= 0 \
             or not np.isfinite(lifter):
@@ -325,10 +326,28 @@ class MFCC(_Extractor):
                             mel_norm=mel_norm, top_db=top_db, **kwargs)
         self._build()
 
+    @classmethod
+    def _checked(cls, *, n_mfcc, dct_type, norm, lifter, **kwargs):
+        """An MFCC whose cepstral parameters the caller already passed through
+        :func:`check_mfcc_params` (``n_mfcc`` and ``lifter`` as it returned them)
+        and whose ``kwargs`` hold no ``to_db``: the unchecked entry behind
+        ``fastmel.feature.mfcc``, which validates once at its boundary."""
+        self = cls.__new__(cls)
+        self._config = dict(n_mfcc=n_mfcc, dct_type=dct_type, norm=norm, lifter=lifter,
+                            mel_norm=kwargs.pop("mel_norm", "slaney"),
+                            top_db=kwargs.pop("top_db", 80.0), **kwargs)
+        self._assemble(n_mfcc, lifter)
+        return self
+
     def _build(self):
+        c = self._config
+        self._assemble(*check_mfcc_params(c["n_mfcc"], c["dct_type"], c["norm"], c["lifter"]))
+
+    def _assemble(self, n_mfcc, lifter):
+        """Build from the configuration, with n_mfcc and lifter checked."""
         c = dict(self._config)
-        self.n_mfcc, self.lifter = check_mfcc_params(
-            c.pop("n_mfcc"), c["dct_type"], c["norm"], c.pop("lifter"))
+        del c["n_mfcc"], c["lifter"]
+        self.n_mfcc, self.lifter = n_mfcc, lifter
         self.dct_type = c.pop("dct_type")
         self.norm = c.pop("norm")
         self.melspec = MelSpectrogram(norm=c.pop("mel_norm"), to_db=True, **c)

@@ -119,8 +119,9 @@ def mfcc(*, y=None, sr=22050, S=None, n_mfcc=20, dct_type=2, norm="ortho", lifte
             raise ParameterError("mfcc needs audio y or a log-power mel spectrogram S")
         y = _checks.real_float(y, "y")  # float32/float64; the extractor checks the rest
         _check_mel_kwargs({k: v for k, v in kwargs.items() if k not in _FRAMING}, "mfcc")
-        return MFCC(n_mfcc=n_mfcc, dct_type=dct_type, norm=norm, lifter=lifter,
-                    mel_norm=mel_norm, sr=sr, dtype=y.dtype, **kwargs)(y)
+        # the cepstral parameters are checked above: not again in MFCC
+        return MFCC._checked(n_mfcc=n_mfcc, dct_type=dct_type, norm=norm, lifter=lifter,
+                             mel_norm=mel_norm, sr=sr, dtype=y.dtype, **kwargs)(y)
     S = _checks.real_float(S, "S")
     if S.ndim < 2:
         raise ParameterError(f"S must have shape (..., n_mels, n_frames), got {S.shape}")
