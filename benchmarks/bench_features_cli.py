@@ -2,8 +2,8 @@
 
 Run by hand (pytest does not collect it):
 
-    /work/venv/bin/python benchmarks/bench_features_cli.py
-    /work/venv/bin/python benchmarks/bench_features_cli.py --files 400 --repeats 5 --jobs 1 2 4
+    python benchmarks/bench_features_cli.py
+    python benchmarks/bench_features_cli.py --files 400 --repeats 5 --jobs 1 2 4
 
 What it does:
 

@@ -250,7 +250,7 @@ def import_fastmel():
     except Exception as exc:  # ImportError, or a broken extension module
         raise ImportError(
             f"cannot import fastmel ({type(exc).__name__}: {exc}); "
-            "build/install it first: /work/venv/bin/pip install -e /work/main"
+            "build/install it first: python -m pip install -e ."
         ) from exc
     missing = [
         n
@@ -331,7 +331,7 @@ def import_knf():
     except Exception as exc:
         raise ImportError(
             f"kaldi-native-fbank not installed ({type(exc).__name__}: {exc}); "
-            "install the bench extra: /work/venv/bin/pip install -e '/work/main[bench]'"
+            "install the bench extra: python -m pip install -e '.[bench]'"
         ) from exc
     return knf
 

@@ -1,15 +1,15 @@
 """Log-mel benchmark report for fastmel (SPEC.md section 3): offline and streaming Markdown tables.
 
-Reproduce (from the repository root, after ``/work/venv/bin/pip install -e '/work/main[bench]'``):
+Reproduce (from the repository root, after ``python -m pip install -e '.[bench]'``):
 
-    /work/venv/bin/python benchmarks/report.py                # offline W1 and W2 (min of 20), then streaming W1 (min of 50)
-    /work/venv/bin/python benchmarks/report.py --repeats 50   # more repeats on a noisy machine
-    /work/venv/bin/python benchmarks/report.py --workloads W1 # offline table for W1 only
-    /work/venv/bin/python benchmarks/report.py --stream-only  # only the streaming table (or --no-stream)
+    python benchmarks/report.py                # offline W1 and W2 (min of 20), then streaming W1 (min of 50)
+    python benchmarks/report.py --repeats 50   # more repeats on a noisy machine
+    python benchmarks/report.py --workloads W1 # offline table for W1 only
+    python benchmarks/report.py --stream-only  # only the streaming table (or --no-stream)
 
 The same workloads and timed calls are benchmarked with pytest-benchmark by:
 
-    /work/venv/bin/pytest benchmarks/ --benchmark-only \
+    python -m pytest benchmarks/ --benchmark-only \
         --benchmark-columns=min,median,mean,stddev,rounds --benchmark-sort=min
 
 What is timed, per workload (parameters in ``benchmarks/conftest.py: WORKLOADS``; audio =

@@ -1,15 +1,15 @@
 """Recording-simulation benchmark report for fastmel (SPEC.md section 3): Markdown tables.
 
-Reproduce (from the repository root, after ``/work/venv/bin/pip install -e '/work/main[bench]'``,
+Reproduce (from the repository root, after ``python -m pip install -e '.[bench]'``,
 which brings scipy and pedalboard; on an otherwise idle machine, check ``uptime`` first):
 
-    /work/venv/bin/python benchmarks/report_simulation.py                  # all three tables
-    /work/venv/bin/python benchmarks/report_simulation.py --repeats 40     # more repeats on a noisy machine
-    /work/venv/bin/python benchmarks/report_simulation.py --only bandpass  # or: convolver, offline
+    python benchmarks/report_simulation.py                  # all three tables
+    python benchmarks/report_simulation.py --repeats 40     # more repeats on a noisy machine
+    python benchmarks/report_simulation.py --only bandpass  # or: convolver, offline
 
 The same calls on the same data are benchmarked with pytest-benchmark by:
 
-    /work/venv/bin/pytest benchmarks/test_bench_simulation.py --benchmark-only \
+    python -m pytest benchmarks/test_bench_simulation.py --benchmark-only \
         --benchmark-columns=min,median,mean,stddev,rounds --benchmark-sort=min
 
 This module also holds the workloads and timed callables that ``test_bench_simulation.py``
@@ -196,7 +196,7 @@ def import_fastmel_sim():
     except Exception as exc:
         raise ImportError(
             f"cannot import fastmel ({type(exc).__name__}: {exc}); "
-            "build/install it first: /work/venv/bin/pip install -e /work/main"
+            "build/install it first: python -m pip install -e ."
         ) from exc
     missing = [n for n in ("Convolver", "convolve", "Bandpass") if not hasattr(fastmel, n)]
     if missing:
@@ -210,7 +210,7 @@ def import_pedalboard():
     except Exception as exc:
         raise ImportError(
             f"pedalboard not installed ({type(exc).__name__}: {exc}); "
-            "install the bench extra: /work/venv/bin/pip install -e '/work/main[bench]'"
+            "install the bench extra: python -m pip install -e '.[bench]'"
         ) from exc
     return pedalboard
 

@@ -1,7 +1,7 @@
 """Offline log-mel benchmarks (SPEC.md section 3), one pytest-benchmark group per workload.
 
 Run:
-    /work/venv/bin/pytest benchmarks/ --benchmark-only \
+    python -m pytest benchmarks/ --benchmark-only \
         --benchmark-columns=min,median,mean,stddev,rounds --benchmark-sort=min
 
 Per workload (W1, W2; see ``conftest.WORKLOADS``) the group holds:

@@ -1,7 +1,7 @@
 """Recording-simulation benchmarks (SPEC.md section 3): streaming/offline convolution, band-pass.
 
 Run (on an otherwise idle machine):
-    /work/venv/bin/pytest benchmarks/test_bench_simulation.py --benchmark-only \
+    python -m pytest benchmarks/test_bench_simulation.py --benchmark-only \
         --benchmark-columns=min,median,mean,stddev,rounds --benchmark-sort=min
 
 Workloads and timed callables live in ``benchmarks/report_simulation.py`` (which prints the same

@@ -1,7 +1,7 @@
 """Streaming log-mel benchmarks (SPEC.md section 3), pytest-benchmark group "W1-stream".
 
 Run:
-    /work/venv/bin/pytest benchmarks/test_bench_stream.py --benchmark-only \
+    python -m pytest benchmarks/test_bench_stream.py --benchmark-only \
         --benchmark-columns=min,median,mean,stddev,rounds --benchmark-sort=min
 
 All on W1 (60 s at 16 kHz, n_fft 512, win 400, hop 160, 80 mels, dB) with top_db=None
