@@ -255,3 +255,68 @@ def pytest_configure(config):
     n = config.getoption("--fuzz-examples")
     if n is not None:
         os.environ["FASTMEL_FUZZ_EXAMPLES"] = str(n)
+
+
+# --- memory layouts: every one must give its contiguous copy's result --------
+
+def _field(x):
+    """A float field of a structured array: 2 + itemsize bytes apart, unaligned."""
+    rec = np.zeros(x.shape, [("tag", "<u2"), ("y", x.dtype)])
+    rec["y"] = x
+    y = rec["y"]
+    assert y.strides[-1] == 2 + x.dtype.itemsize and not y.flags.aligned
+    return y
+
+
+def _unaligned(x):
+    """Whole-element strides from an odd address."""
+    raw = np.zeros(x.size * x.dtype.itemsize + 1, np.uint8)
+    y = raw[1:].view(x.dtype).reshape(x.shape)
+    y[...] = x
+    assert not y.flags.aligned
+    return y
+
+
+def _negative(x):
+    y = np.ascontiguousarray(x[..., ::-1])[..., ::-1]
+    assert y.shape[-1] < 2 or y.strides[-1] < 0
+    return y
+
+
+def _transposed(x):
+    """A (channels, n) view of an (n, channels) array."""
+    y = np.swapaxes(np.ascontiguousarray(np.swapaxes(x, -1, -2)), -1, -2)
+    assert y.shape[-1] < 2 or not y.flags.c_contiguous
+    return y
+
+
+def _readonly(x):
+    y = x.copy()
+    y.setflags(write=False)
+    return y
+
+
+def _every_other(x):
+    y = np.repeat(x, 2, axis=-1)[..., ::2]
+    assert y.shape[-1] < 2 or y.strides[-1] == 2 * x.dtype.itemsize
+    return y
+
+
+def _byteswapped(x):
+    y = x.astype(x.dtype.newbyteorder())
+    assert not y.dtype.isnative
+    return y
+
+
+#: name -> function making that layout of an array (same values, same dtype
+#: but for "byteswapped", whose byte order differs)
+LAYOUTS = {"field": _field, "unaligned": _unaligned, "negative": _negative,
+           "transposed": _transposed, "readonly": _readonly, "every-other": _every_other,
+           "fortran": np.asfortranarray, "byteswapped": _byteswapped}
+
+
+def layout(name, x):
+    """``x`` in the memory layout ``name`` (see LAYOUTS), checked equal to ``x``."""
+    y = LAYOUTS[name](x)
+    assert np.array_equal(y, x)
+    return y

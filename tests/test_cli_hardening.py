@@ -264,6 +264,8 @@ def test_room_level_does_not_depend_on_the_input_rate(capsys, room, norm):
     energy = 1.0 / np.sqrt(np.sum(h.astype(np.float32).astype(np.float64) ** 2))
     for rate, scale in scales.items():
         expected = (energy if norm == "energy" else 1.0) * SR / rate
+        # the command forms the same float64 product from the same float32 taps, in
+        # another order: rounding only (1e-9 is far above float64's 1e-16)
         assert scale == pytest.approx(expected, rel=1e-9), rate
 
 
@@ -375,10 +377,12 @@ class _Peer:
         self.sock.close()
 
 
-def _refused_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]  # closed without listening: connections are refused
+def _refusing_socket():
+    """A socket bound to a free port but not listening: connections to it are
+    refused, and no other process can take the port while it stays open."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    return s
 
 
 @pytest.mark.parametrize("peer, expected", [
@@ -395,7 +399,8 @@ def test_dask_scheduler_that_is_not_one_fails_in_one_line(good, tmp_path, peer, 
         server = _Peer(b"HTTP/1.1 400 Bad Request\r\n\r\n" * 8 if peer == "http" else None)
         address = f"tcp://127.0.0.1:{server.port}"
     elif peer == "refused":
-        address = f"tcp://127.0.0.1:{_refused_port()}"
+        server = _refusing_socket()
+        address = f"tcp://127.0.0.1:{server.getsockname()[1]}"
     else:
         address = peer
     out = tmp_path / "out"

@@ -11,6 +11,7 @@ import pytest
 
 import fastmel
 from conftest import assert_bits_equal
+from conftest import layout as as_layout
 from fastmel import ParameterError
 
 MEL = dict(sr=16000, n_fft=512, hop_length=160, n_mels=40)
@@ -24,53 +25,9 @@ def _speechlike(n, seed=0):
 
 # --- finding 1: any array numpy can describe gives its contiguous copy's result
 
-def _field(values, dtype):
-    """A float field of a structured array: 2 + itemsize bytes apart, unaligned."""
-    rec = np.zeros(values.shape, [("tag", "<u2"), ("y", dtype)])
-    rec["y"] = values
-    y = rec["y"]
-    assert y.strides[-1] == 2 + np.dtype(dtype).itemsize and not y.flags.aligned
-    return y
+#: the layouts these tests feed (tests/conftest.py makes them)
+FEATURE_LAYOUTS = ["field", "unaligned", "negative", "transposed", "readonly", "every-other"]
 
-
-def _unaligned(values, dtype):
-    """Whole-element strides from an odd address."""
-    dtype = np.dtype(dtype)
-    raw = np.zeros(values.size * dtype.itemsize + 1, np.uint8)
-    y = raw[1:].view(dtype).reshape(values.shape)
-    y[...] = values
-    assert not y.flags.aligned
-    return y
-
-
-def _negative(values, dtype):
-    y = np.ascontiguousarray(values[..., ::-1], dtype=dtype)[..., ::-1]
-    assert y.shape[-1] < 2 or y.strides[-1] < 0
-    return y
-
-
-def _transposed(values, dtype):
-    """A (channels, n) view of an (n, channels) array."""
-    y = np.ascontiguousarray(np.swapaxes(values, -1, -2), dtype=dtype)
-    y = np.swapaxes(y, -1, -2)
-    assert y.shape[-1] < 2 or not y.flags.c_contiguous
-    return y
-
-
-def _readonly(values, dtype):
-    y = np.array(values, dtype=dtype)
-    y.setflags(write=False)
-    return y
-
-
-def _every_other(values, dtype):
-    y = np.repeat(values.astype(dtype), 2, axis=-1)[..., ::2]
-    assert y.shape[-1] < 2 or y.strides[-1] == 2 * np.dtype(dtype).itemsize
-    return y
-
-
-LAYOUTS = {"field": _field, "unaligned": _unaligned, "negative": _negative,
-           "transposed": _transposed, "readonly": _readonly, "every-other": _every_other}
 
 OFFLINE = {
     "stft": lambda y: fastmel.stft(y, n_fft=512, hop_length=160),
@@ -99,28 +56,28 @@ def _signal(layout, n=3000):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
-@pytest.mark.parametrize("layout", list(LAYOUTS))
+@pytest.mark.parametrize("layout", FEATURE_LAYOUTS)
 @pytest.mark.parametrize("entry", list(OFFLINE))
 def test_offline_any_layout_equals_contiguous_copy(entry, layout, dtype):
     for values in _signal(layout):
-        y = LAYOUTS[layout](values, dtype)
+        y = as_layout(layout, values.astype(dtype))
         ref = OFFLINE[entry](np.ascontiguousarray(y))
         assert_bits_equal(OFFLINE[entry](y), ref, f"{entry} {layout} {y.shape}")
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
-@pytest.mark.parametrize("layout", list(LAYOUTS))
+@pytest.mark.parametrize("layout", FEATURE_LAYOUTS)
 @pytest.mark.parametrize("kind", list(STREAMS))
 def test_stream_any_layout_equals_contiguous_copy(kind, layout, dtype):
     """Every chunk in the layout (the fast path after the first chunk too)."""
     ext = STREAMS[kind](dtype)
     for values in _signal(layout):
-        y = LAYOUTS[layout](values, dtype)
+        y = as_layout(layout, values.astype(dtype))
         ref = ext(np.ascontiguousarray(y))
         s = ext.stream()
         outs = []
         for a, b in [(0, 7), (7, 700), (700, 701), (701, 2500), (2500, values.shape[-1])]:
-            outs.append(s.process(LAYOUTS[layout](values[..., a:b], dtype)))
+            outs.append(s.process(as_layout(layout, values[..., a:b].astype(dtype))))
         outs.append(s.flush())
         assert_bits_equal(np.concatenate(outs, axis=-1), ref, f"{kind} {layout} {y.shape}")
 
@@ -131,7 +88,7 @@ def test_stream_chunks_of_odd_strides_after_a_contiguous_first_chunk():
     ext = fastmel.MelSpectrogram(dtype=np.float32, **MEL)
     s = ext.stream()
     first = s.process(values[:1000].astype(np.float32))
-    rest = s.process(_field(values[1000:], "<f4"))
+    rest = s.process(as_layout("field", values[1000:].astype("<f4")))
     got = np.concatenate([first, rest, s.flush()], axis=-1)
     assert_bits_equal(got, ext(values.astype(np.float32)))
 
@@ -141,7 +98,7 @@ def test_spectrogram_inputs_of_any_layout(layout):
     """S= inputs and the dB functions read through numpy: still the contiguous copy's result."""
     S = np.abs(fastmel.stft(_speechlike(6000).reshape(2, 3000), n_fft=256)) ** 2
     for dtype in (np.float32, np.float64):
-        odd = LAYOUTS[layout](S.astype(dtype), dtype)
+        odd = as_layout(layout, S.astype(dtype))
         c = np.ascontiguousarray(odd)
         for f in (fastmel.power_to_db, fastmel.amplitude_to_db,
                   lambda s: fastmel.feature.melspectrogram(S=s, sr=16000, n_mels=20),

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import fastmel
-from conftest import multichannel
+from conftest import assert_bits_equal, multichannel
 from fastmel import ParameterError
 
 SR = 16000
@@ -31,14 +31,6 @@ def room_ir(n_taps, *, channels=None, seed=0, dtype=np.float64):
     ir[..., :d] = 0.0
     ir[..., d] = 1.0
     return ir.astype(dtype)
-
-
-def same_bits(got, want, what):
-    """Same dtype, shape and bytes (+0.0 and -0.0 differ)."""
-    assert got.dtype == want.dtype and got.shape == want.shape, (
-        f"{what}: {got.dtype}{got.shape} != {want.dtype}{want.shape}")
-    assert got.tobytes() == want.tobytes(), (
-        f"{what}: {np.count_nonzero(got != want)} values differ")
 
 
 def through_fresh_stream(ir, x, **kw):
@@ -66,11 +58,11 @@ def test_call_bit_identical_to_a_fresh_stream(case, speech, dtype):
          else np.ascontiguousarray(multichannel(speech, SR, dtype, lead, dur=0.4)))
     conv = fastmel.Convolver(ir, block_size=block, dtype=dtype)
     want = through_fresh_stream(ir, x, block_size=block, dtype=dtype)
-    same_bits(conv(x), want, "first call")
+    assert_bits_equal(conv(x), want, "first call")
     # the object keeps no trace of a call: a second one is the same
-    same_bits(conv(x), want, "second call")
+    assert_bits_equal(conv(x), want, "second call")
     # non-contiguous and other-dtype input take the converting path
-    same_bits(conv(np.repeat(x, 2, axis=-1)[..., ::2]), want, "strided input")
+    assert_bits_equal(conv(np.repeat(x, 2, axis=-1)[..., ::2]), want, "strided input")
 
 
 def test_call_past_the_safe_peak_and_overflow(speech):
@@ -79,7 +71,7 @@ def test_call_past_the_safe_peak_and_overflow(speech):
     ir = room_ir(4800)
     conv = fastmel.Convolver(ir, block_size=64)
     loud = speech(SR, np.float32, dur=0.3) * np.float32(1e33)
-    same_bits(conv(loud), through_fresh_stream(ir, loud, block_size=64), "loud")
+    assert_bits_equal(conv(loud), through_fresh_stream(ir, loud, block_size=64), "loud")
     too_loud = loud * np.float32(1e4)
     with pytest.raises(ParameterError) as got:
         conv(too_loud)
@@ -87,7 +79,7 @@ def test_call_past_the_safe_peak_and_overflow(speech):
         through_fresh_stream(ir, too_loud, block_size=64)
     assert str(got.value) == str(want.value)
     x = speech(SR, np.float32, dur=0.3)
-    same_bits(conv(x), through_fresh_stream(ir, x, block_size=64), "after an error")
+    assert_bits_equal(conv(x), through_fresh_stream(ir, x, block_size=64), "after an error")
 
 
 def test_call_reuses_the_prepared_convolver(monkeypatch, speech):
@@ -103,7 +95,7 @@ def test_call_reuses_the_prepared_convolver(monkeypatch, speech):
 
     for name in ("partition_plan", "_check_ir", "_ir_as"):
         monkeypatch.setattr(fastmel.convolution, name, refuse)
-    same_bits(conv(x), want, "with the planner disabled")
+    assert_bits_equal(conv(x), want, "with the planner disabled")
 
 
 @pytest.mark.parametrize("lead", [(), (2,)])
@@ -118,12 +110,12 @@ def test_call_mid_stream_leaves_the_stream_alone(lead, speech, dtype):
     half = sig.shape[-1] // 2 + 3
     first = conv.process(sig[..., :half])
     offline = conv(other)  # another signal, in the middle of the stream
-    same_bits(offline, through_fresh_stream(ir, other, block_size=64, dtype=dtype),
+    assert_bits_equal(offline, through_fresh_stream(ir, other, block_size=64, dtype=dtype),
               "call mid-stream")
     with pytest.raises(ParameterError):  # a rejected call, too, leaves the stream alone
         conv(np.full_like(other, np.nan))
     rest = [conv.process(sig[..., half:]), conv.flush()]
-    same_bits(np.concatenate([first] + rest, axis=-1), undisturbed, "stream after the calls")
+    assert_bits_equal(np.concatenate([first] + rest, axis=-1), undisturbed, "stream after the calls")
 
 
 _THREADS = r"""
@@ -208,7 +200,7 @@ def test_mfcc_checks_its_parameters_once(monkeypatch, speech16_f32):
     counting(monkeypatch, fastmel.extractors, "check_mfcc_params", counts)
     got = fastmel.feature.mfcc(y=speech16_f32, **W1)
     assert sum(counts.values()) == 1, counts
-    same_bits(got, want, "feature.mfcc against MFCC")
+    assert_bits_equal(got, want, "feature.mfcc against MFCC")
     # the checks that moved still reject, with the same messages
     for bad, text in [(dict(dct_type=5), "dct_type must be 1, 2 or 3, got 5"),
                       (dict(norm="forward"), "norm must be None or 'ortho', got 'forward'"),
