@@ -310,3 +310,33 @@ def test_chain_refused_by_a_later_stage_takes_every_stage_back(lead):
         got, want = tried.process(x), ref.process(x)
         assert got.shape == want.shape and np.array_equal(got, want), i
     assert np.array_equal(tried.flush(), ref.flush())
+
+
+class _FailsHalfWay:
+    """A stage of another kind that changes state, then raises, on its first chunk."""
+
+    latency = 0
+
+    def __init__(self):
+        self.seen = 0
+
+    def process(self, x):
+        self.seen += x.shape[-1]
+        if self.seen > 10:
+            raise fastmel.ParameterError("too much")
+        return x
+
+    def flush(self):
+        return np.zeros(0, np.float32)
+
+    def reset(self):
+        self.seen = 0
+
+
+def test_chain_resets_a_foreign_stage_that_fails_on_the_first_chunk():
+    stage = _FailsHalfWay()
+    chain = fastmel.Chain([fastmel.Bandpass(16000, 100, 7000), stage])
+    with pytest.raises(fastmel.ParameterError):
+        chain.process(np.zeros(20, np.float32))
+    assert stage.seen == 0  # reset, as the chain's other stages are taken back
+    assert chain.process(np.zeros(5, np.float32)).shape == (5,)

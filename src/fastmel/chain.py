@@ -86,11 +86,13 @@ class Chain:
                 x = stage.process(x)
                 passed.append(stage if checkpoint is not None else None)
         except Exception:
-            for stage, taken in zip(self.stages, passed):
+            for i, stage in enumerate(self.stages):
+                taken = passed[i] if i < len(passed) else None
                 if taken is not None:
                     taken._rollback()
                 elif first:
-                    # a stage of another kind can only be taken back from its start
+                    # a stage of another kind (the one that failed part-way
+                    # included) can only be taken back from its start
                     stage.reset()
             raise
         self._layout.accept(lead)
