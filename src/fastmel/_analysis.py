@@ -40,9 +40,7 @@ class Framing:
 
     @classmethod
     def make(cls, n_fft, hop_length, win_length, window, center, pad_mode):
-        n_fft = _checks.positive_int(n_fft, "n_fft")
-        if n_fft > MAX_N_FFT:
-            raise ParameterError(f"n_fft must be <= 2**24 = {MAX_N_FFT}, got {n_fft}")
+        n_fft = _checks.positive_int(n_fft, "n_fft", maximum=MAX_N_FFT)
         win_length = _checks.positive_int(win_length, "win_length", allow_none=True) or n_fft
         if win_length > n_fft:
             raise ParameterError(f"win_length={win_length} must be <= n_fft={n_fft}")
@@ -52,9 +50,7 @@ class Framing:
                 raise ParameterError(
                     f"hop_length=None defaults to win_length // 4, which is 0 for "
                     f"win_length={win_length}; pass hop_length explicitly")
-        hop_length = _checks.positive_int(hop_length, "hop_length")
-        if hop_length > MAX_HOP:
-            raise ParameterError(f"hop_length must be <= 2**48 = {MAX_HOP}, got {hop_length}")
+        hop_length = _checks.positive_int(hop_length, "hop_length", maximum=MAX_HOP)
         if center and pad_mode not in PAD_MODES:
             raise ParameterError(
                 f"pad_mode={pad_mode!r} is not supported; use one of {', '.join(PAD_MODES)}")

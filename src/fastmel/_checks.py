@@ -115,12 +115,15 @@ def real_float(x, name):
     return x.astype(np.float32 if x.dtype.itemsize < 4 else np.float64)
 
 
-def positive_int(value, name, *, allow_none=False):
-    """``value`` as an int >= 1."""
+def positive_int(value, name, *, allow_none=False, maximum=None):
+    """``value`` as an int >= 1 (and <= ``maximum``, a power of two, when given)."""
     if value is None and allow_none:
         return None
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < 1:
         raise ParameterError(f"{name} must be a positive integer, got {value!r}")
+    if maximum is not None and value > maximum:
+        raise ParameterError(f"{name} must be <= 2**{maximum.bit_length() - 1} = {maximum}, "
+                             f"got {value}")
     return int(value)
 
 

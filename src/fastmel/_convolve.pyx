@@ -551,14 +551,13 @@ cdef class PartitionedConvolver:
         n_in overwrites: the accumulator at [n_in, n_in + k), and for each level's
         events T in (n_in, n_in + k] the accumulator at [T - N + S, T + S) and
         delay-line slot T / N - 1 (mod K).  Returns the values per channel."""
-        cdef Py_ssize_t t0 = self.n_in, c, l, N, K, first, last, n_ev, b, j, o = 0, stride
+        cdef Py_ssize_t t0 = self.n_in, c, l, N, K, first, last, n_ev, b, j, o, stride
         cdef Py_ssize_t item = self.item
         cdef char* acc
         cdef char* fdl
         cdef char* undo
         cdef char* line
         for c in range(self.n_ch if not size_only else 1):
-            o = 0
             if not size_only:
                 acc = <char*>cnp.PyArray_DATA(self.acc) + c * self.ring * item
                 fdl = <char*>cnp.PyArray_DATA(self.fdl) + c * self.bank * item

@@ -230,6 +230,7 @@ class Convolver(PartitionedConvolver):
         # rounded up to 16, per partition of N taps)
         _checks.allocation(rows * (3 * ir.shape[-1] + 18 * sum(k for _, k in levels))
                            * dtype.itemsize, f"a convolver for {rows} x {ir.shape[-1]} taps")
+        # a copy: the convolver keeps its taps, whatever the caller later does to ir
         self = super().__new__(cls, np.array(ir.reshape(rows, -1), dtype=dtype), head, levels)
         self._config = dict(ir=original, block_size=block_size, dtype=dtype)
         return self

@@ -32,9 +32,7 @@ def frame(x, *, frame_length, hop_length, axis=-1):
     """
     x = np.asarray(x)
     frame_length = _checks.positive_int(frame_length, "frame_length")
-    hop_length = _checks.positive_int(hop_length, "hop_length")
-    if hop_length > MAX_HOP:
-        raise ParameterError(f"hop_length must be <= 2**48 = {MAX_HOP}, got {hop_length}")
+    hop_length = _checks.positive_int(hop_length, "hop_length", maximum=MAX_HOP)
     if x.ndim == 0:
         raise ParameterError("x must have at least one dimension")
     if not -x.ndim <= axis < x.ndim:
