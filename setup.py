@@ -44,7 +44,7 @@ def extension(name):
 
 setup(
     ext_modules=cythonize(
-        [extension(name) for name in ("_plan", "_spectral", "_streambase", "_stream", "_iir",
+        [extension(name) for name in ("_checks", "_plan", "_spectral", "_streambase", "_stream", "_iir",
                                               "_convolve")],
         compiler_directives=CYTHON_DIRECTIVES,
         include_path=[os.path.join("src")],

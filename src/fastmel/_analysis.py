@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from fastmel import _checks
-from fastmel._spectral import SpectralKernel, run_offline
-from fastmel.exceptions import ParameterError
+from fastmel._checks import ParameterError, check_layout
+from fastmel._spectral import SpectralKernel, run
 from fastmel.filters import MAX_N_FFT, describe_window, get_window
 
 #: Pad modes usable with ``center=True`` (numpy.pad's names).
@@ -81,42 +81,6 @@ class Framing:
                               power, mel_rows, amin, db_offset, dct)
 
 
-#: Offline input of at least two dimensions whose last axis is this short (and
-#: shorter than n_fft) while the axis before it holds at least n_fft samples
-#: looks like soundfile's (frames, channels) layout, and is refused.
-TRANSPOSED_MAX_LAST = 64
-
-#: A stream's first chunk whose last axis has at most TRANSPOSED_STREAM_LAST
-#: samples while the axis before it is longer than TRANSPOSED_STREAM_LEAD looks
-#: transposed too (chunks are legitimately short, so the rule is stricter).
-TRANSPOSED_STREAM_LAST = 8
-TRANSPOSED_STREAM_LEAD = 64
-
-
-def check_layout(shape, n_fft, name="y"):
-    """Refuse offline input that looks like soundfile's ``(frames, channels)``."""
-    if len(shape) >= 2 and 1 <= shape[-1] <= TRANSPOSED_MAX_LAST and shape[-1] < n_fft \
-            and shape[-2] >= n_fft:
-        raise ParameterError(_transposed_message(shape, name))
-
-
-def check_stream_layout(shape):
-    """Refuse a stream's first chunk that looks like soundfile's ``(frames, channels)``."""
-    if len(shape) >= 2 and 1 <= shape[-1] <= TRANSPOSED_STREAM_LAST \
-            and shape[-2] > TRANSPOSED_STREAM_LEAD:
-        raise ParameterError(
-            _transposed_message(shape, "chunk")
-            + f"; a stream of more than {TRANSPOSED_STREAM_LEAD} channels fed at most "
-              f"{TRANSPOSED_STREAM_LAST} samples at a time can fix its layout with an "
-              f"empty first chunk of shape (..., channels, 0)")
-
-
-def _transposed_message(shape, name):
-    return (f"{name} has shape {tuple(shape)}: time is the last axis, and {shape[-2]} rows of "
-            f"{shape[-1]} samples look like soundfile's (frames, channels) layout; "
-            f"pass {name}.T (soundfile.read(...)[0].T)")
-
-
 def analyze(kernel, framing, y):
     """The offline analysis of a checked signal: :func:`check_layout`, librosa's
     warning for a signal shorter than n_fft, then :func:`run`."""
@@ -133,46 +97,3 @@ def _caller_level():
     while frame is not None and frame.f_globals.get("__name__", "").startswith("fastmel"):
         frame, level = frame.f_back, level + 1
     return level
-
-
-def run(kernel, framing, y):
-    """Run ``kernel`` over every frame of ``y`` (..., n); returns (..., n_out, n_frames).
-
-    ``y`` must already be a checked float32/float64 array in the kernel's precision.
-    """
-    n = y.shape[-1]
-    n_fft = framing.n_fft
-    if not framing.center and n < n_fft:
-        raise ParameterError(
-            f"n_fft={n_fft} is too large for uncentered analysis of a signal of length {n}; "
-            f"use center=True or a smaller n_fft")
-    lead = y.shape[:-1]
-    x = y.reshape(int(np.prod(lead, dtype=np.int64)), n)
-    n_frames = framing.n_frames(n)
-    pad = n_fft // 2 if framing.center else 0
-    empty = np.empty((x.shape[0], 0), dtype=x.dtype)
-    head = tail = empty
-    if pad and n >= 2 * n_fft:
-        # Only the first and last n_fft samples meet the padding.
-        head = np.ascontiguousarray(np.pad(x[:, :n_fft], ((0, 0), (pad, 0)), mode=framing.pad_mode))
-        tail = np.ascontiguousarray(np.pad(x[:, n - n_fft:], ((0, 0), (0, pad)), mode=framing.pad_mode))
-    elif pad:
-        # A short signal is padded whole (numpy's reflection of pads longer
-        # than the signal needs both ends at once).
-        try:
-            x = np.ascontiguousarray(np.pad(x, ((0, 0), (pad, pad)), mode=framing.pad_mode))
-        except ValueError as err:  # numpy cannot extend an empty signal but with constants
-            raise ParameterError(
-                f"pad_mode={framing.pad_mode!r} cannot pad an empty signal: {err}") from None
-        pad = 0
-    dtype = x.dtype if kernel.mode != OUT_COMPLEX else np.result_type(x.dtype, np.complex64)
-    _checks.allocation(
-        x.shape[0] * kernel.n_out * n_frames * np.dtype(dtype).itemsize,
-        f"the output {lead + (kernel.n_out, n_frames)}",
-        "use a larger hop_length, fewer bins or mels, or a stream over pieces of the signal")
-    out = np.empty((x.shape[0], kernel.n_out, n_frames), dtype=dtype)
-    if run_offline(kernel, x, head, tail, pad, framing.hop_length, n_frames, out):
-        raise ParameterError(
-            f"the mel power overflowed {x.dtype} (non-finite values) for samples up to "
-            f"{float(np.max(np.abs(x))):.3g}; scale the signal down or use float64")
-    return out.reshape(lead + out.shape[1:])

@@ -29,9 +29,8 @@ from fastmel._streambase cimport MAX_LEAD_ND, enter, leave
 from fastmel._streambase import (
     check_state_array, check_state_fields, check_state_float, check_state_int, check_state_lead,
 )
-from fastmel._checks import allocation, stream_chunk
-from fastmel._spectral cimport finite_rows, readable_as_is
-from fastmel.exceptions import ParameterError
+from fastmel._checks cimport finite_rows, readable_as_is
+from fastmel._checks import ParameterError, allocation, stream_chunk
 
 cnp.import_array()
 

@@ -21,9 +21,8 @@ from fastmel._streambase cimport MAX_LEAD_ND, enter, leave
 from fastmel._streambase import (
     check_state_array, check_state_dtype, check_state_int, check_state_lead, check_state_tuple,
 )
-from fastmel._checks import stream_chunk
-from fastmel._spectral cimport finite_rows, readable_as_is
-from fastmel.exceptions import ParameterError
+from fastmel._checks cimport finite_rows, readable_as_is
+from fastmel._checks import ParameterError, stream_chunk
 
 cnp.import_array()
 

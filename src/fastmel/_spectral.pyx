@@ -17,6 +17,7 @@ from libc.string cimport memset
 
 from fastmel._plan cimport RealPlan, aligned_alloc, aligned_free
 from fastmel._plan import get_plan
+from fastmel._checks import ParameterError, allocation
 
 cnp.import_array()
 
@@ -27,10 +28,6 @@ cdef extern from "fastmel_db.h" nogil:
     double fastmel_max_f64(const double* v, long n)
     void fastmel_clip_below_f32(float* v, long n, float floor)
     void fastmel_clip_below_f64(double* v, long n, double floor)
-    int fastmel_all_finite_f32(const float* x, long n, long stride)
-    int fastmel_all_finite_f64(const double* x, long n, long stride)
-    int fastmel_all_within_f32(const float* x, long n, long stride, float limit)
-    int fastmel_all_within_f64(const double* x, long n, long stride, double limit)
 
 cdef extern from "fastmel_kernels.h" nogil:
     enum: FASTMEL_LANES
@@ -401,94 +398,6 @@ cdef inline real _pow(real v, real e) noexcept nogil:
         return pow(v, e)
 
 
-def all_within(cnp.ndarray x, double limit):
-    """True when every sample of the float32/float64 array ``x`` (aligned, strides
-    whole elements) is finite and at most ``limit`` (finite, >= 0) in magnitude."""
-    if x.ndim == 0 or x.size == 0:
-        return bool(np.all(np.abs(x) <= limit))
-    cdef cnp.ndarray x2 = x.reshape(-1, x.shape[x.ndim - 1])
-    cdef Py_ssize_t item = x2.itemsize
-    cdef bint ok
-    with nogil:
-        ok = within_rows(cnp.PyArray_DATA(x2), item == 8, x2.shape[0], x2.strides[0] // item,
-                         x2.shape[1], x2.strides[1] // item, limit)
-    return ok
-
-
-cdef bint within_rows(const void* x, bint is_double, Py_ssize_t rows, Py_ssize_t row_stride,
-                      Py_ssize_t n, Py_ssize_t stride, double limit) noexcept nogil:
-    """True when all ``rows x n`` values (strides in elements) are within +-limit."""
-    cdef Py_ssize_t r
-    for r in range(rows):
-        if is_double:
-            if not fastmel_all_within_f64(<const double*>x + r * row_stride, n, stride, limit):
-                return False
-        else:
-            if not fastmel_all_within_f32(<const float*>x + r * row_stride, n, stride,
-                                          <float>limit):
-                return False
-    return True
-
-
-def all_finite(cnp.ndarray x):
-    """True when every sample of the float32/float64 array ``x`` (aligned, strides
-    whole elements: see ``_checks.audio``) is finite."""
-    if x.ndim == 0 or x.size == 0:
-        return bool(np.isfinite(x).all())
-    cdef cnp.ndarray x2 = x.reshape(-1, x.shape[x.ndim - 1])
-    cdef Py_ssize_t item = x2.itemsize
-    cdef bint ok
-    with nogil:
-        ok = finite_rows(cnp.PyArray_DATA(x2), item == 8, x2.shape[0], x2.strides[0] // item,
-                         x2.shape[1], x2.strides[1] // item)
-    return ok
-
-
-cdef bint finite_rows(const void* x, bint is_double, Py_ssize_t rows, Py_ssize_t row_stride,
-                      Py_ssize_t n, Py_ssize_t stride) noexcept nogil:
-    """True when all ``rows x n`` values (strides in elements) are finite."""
-    cdef Py_ssize_t r
-    for r in range(rows):
-        if is_double:
-            if not fastmel_all_finite_f64(<const double*>x + r * row_stride, n, stride):
-                return False
-        else:
-            if not fastmel_all_finite_f32(<const float*>x + r * row_stride, n, stride):
-                return False
-    return True
-
-
-cdef bint readable_as_is(object chunk, int typenum, int lead_nd,
-                         const cnp.npy_intp* dims) noexcept:
-    """True when a stream can read ``chunk`` without the checks of stream_chunk's
-    slow path: an ndarray of ``typenum`` (-1: float32 or float64) in native byte
-    order, at most 2-D, whose leading dimensions are ``dims[:lead_nd]``.
-    Finiteness is still the caller's to check."""
-    cdef cnp.ndarray x
-    cdef int i, t
-    if not cnp.PyArray_Check(chunk):
-        return False
-    x = <cnp.ndarray>chunk
-    t = cnp.PyArray_TYPE(x)
-    if typenum >= 0 and t != typenum:
-        return False
-    if typenum < 0 and t != cnp.NPY_FLOAT32 and t != cnp.NPY_FLOAT64:
-        return False
-    if not cnp.PyArray_ISNOTSWAPPED(x) or x.ndim != lead_nd + 1 or x.ndim > 2:
-        return False
-    if not cnp.PyArray_ISALIGNED(x):
-        return False
-    for i in range(x.ndim):
-        # The kernels step in whole elements (a field of a structured array
-        # can be 6 bytes apart).
-        if cnp.PyArray_STRIDE(x, i) % cnp.PyArray_ITEMSIZE(x) != 0:
-            return False
-    for i in range(lead_nd):
-        if cnp.PyArray_DIM(x, i) != dims[i]:
-            return False
-    return True
-
-
 def floor_below_max(cnp.ndarray values, double top_db, Py_ssize_t group):
     """Clip each run of ``group`` values of the C-contiguous float array (finite
     values) at its maximum minus top_db, in place."""
@@ -564,3 +473,46 @@ def run_offline(SpectralKernel kernel, cnp.ndarray x, cnp.ndarray head,
     if status != 0:
         raise MemoryError("fastmel: could not allocate FFT scratch buffers")
     return result
+
+
+def run(kernel, framing, y):
+    """Run ``kernel`` over every frame of ``y`` (..., n); returns (..., n_out, n_frames).
+
+    ``y`` must already be a checked float32/float64 array in the kernel's precision.
+    """
+    n = y.shape[-1]
+    n_fft = framing.n_fft
+    if not framing.center and n < n_fft:
+        raise ParameterError(
+            f"n_fft={n_fft} is too large for uncentered analysis of a signal of length {n}; "
+            f"use center=True or a smaller n_fft")
+    lead = y.shape[:-1]
+    x = y.reshape(int(np.prod(lead, dtype=np.int64)), n)
+    n_frames = framing.n_frames(n)
+    pad = n_fft // 2 if framing.center else 0
+    empty = np.empty((x.shape[0], 0), dtype=x.dtype)
+    head = tail = empty
+    if pad and n >= 2 * n_fft:
+        # Only the first and last n_fft samples meet the padding.
+        head = np.ascontiguousarray(np.pad(x[:, :n_fft], ((0, 0), (pad, 0)), mode=framing.pad_mode))
+        tail = np.ascontiguousarray(np.pad(x[:, n - n_fft:], ((0, 0), (0, pad)), mode=framing.pad_mode))
+    elif pad:
+        # A short signal is padded whole (numpy's reflection of pads longer
+        # than the signal needs both ends at once).
+        try:
+            x = np.ascontiguousarray(np.pad(x, ((0, 0), (pad, pad)), mode=framing.pad_mode))
+        except ValueError as err:  # numpy cannot extend an empty signal but with constants
+            raise ParameterError(
+                f"pad_mode={framing.pad_mode!r} cannot pad an empty signal: {err}") from None
+        pad = 0
+    dtype = x.dtype if kernel.mode != OUT_COMPLEX else np.result_type(x.dtype, np.complex64)
+    allocation(
+        x.shape[0] * kernel.n_out * n_frames * np.dtype(dtype).itemsize,
+        f"the output {lead + (kernel.n_out, n_frames)}",
+        "use a larger hop_length, fewer bins or mels, or a stream over pieces of the signal")
+    out = np.empty((x.shape[0], kernel.n_out, n_frames), dtype=dtype)
+    if run_offline(kernel, x, head, tail, pad, framing.hop_length, n_frames, out):
+        raise ParameterError(
+            f"the mel power overflowed {x.dtype} (non-finite values) for samples up to "
+            f"{float(np.max(np.abs(x))):.3g}; scale the signal down or use float64")
+    return out.reshape(lead + out.shape[1:])

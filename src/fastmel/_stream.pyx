@@ -18,16 +18,16 @@ cimport numpy as cnp
 from libc.string cimport memcpy, memmove, memset
 
 from fastmel._streambase cimport MAX_LEAD_ND, enter, leave
-from fastmel._spectral cimport (
-    BLOCK, NONFINITE, OUT_COMPLEX, SpectralKernel, Workspace, readable_as_is, within_rows,
-)
+from fastmel._checks cimport readable_as_is, within_rows
+from fastmel._spectral cimport BLOCK, NONFINITE, OUT_COMPLEX, SpectralKernel, Workspace
 
 from fastmel._streambase import (
     check_state_array, check_state_bool, check_state_fields, check_state_int, check_state_lead,
 )
-from fastmel._analysis import check_stream_layout, run
-from fastmel._checks import allocation, bounded_audio, stream_chunk
-from fastmel.exceptions import ParameterError
+from fastmel._checks import (
+    ParameterError, allocation, bounded_audio, check_stream_layout, stream_chunk,
+)
+from fastmel._spectral import run
 
 cnp.import_array()
 

@@ -6,7 +6,7 @@ import numpy as np
 
 from fastmel import _checks
 from fastmel._convolve import PartitionedConvolver, overlap_add
-from fastmel._spectral import all_finite
+from fastmel._checks import all_finite
 from fastmel.exceptions import ParameterError
 
 __all__ = ["convolve", "Convolver", "partition_plan"]

@@ -1,10 +1,6 @@
 """fastmel's exception types."""
+# ParameterError is defined in the compiled input checks, which raise it; this
+# is its public home.
+from fastmel._checks import ParameterError
 
 __all__ = ["ParameterError"]
-
-
-class ParameterError(ValueError):
-    """A parameter or a piece of data that fastmel cannot work with.
-
-    The message names the parameter, the value received and what is allowed.
-    """

@@ -5,7 +5,7 @@ from fastmel import _checks
 from fastmel._streambase import (
     InUse, check_state_dtype, check_state_int, check_state_lead, check_state_tuple,
 )
-from fastmel._spectral import all_finite
+from fastmel._checks import all_finite
 from fastmel.exceptions import ParameterError
 
 __all__ = ["add_noise", "NoiseMixer", "noise_gain", "MAX_SNR_DB"]
