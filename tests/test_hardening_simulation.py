@@ -370,8 +370,9 @@ def test_noise_sum_overflow_is_refused_and_changes_no_state():
 
 
 def test_absurd_sizes_are_refused_before_allocating():
-    # 10**6 channels x 10**6 output samples: terabytes
-    x = np.broadcast_to(np.float32(0.1), (10**6, 1))
+    # 10**6 channels x 10**6 output samples: terabytes (9 samples per channel: a
+    # layout no stream takes for soundfile's (frames, channels))
+    x = np.broadcast_to(np.float32(0.1), (10**6, 9))
     with pytest.raises(ParameterError, match="GiB"):
         fastmel.convolve(x, np.ones(10**6, np.float32))
     conv = fastmel.Convolver(room(48000))

@@ -133,25 +133,51 @@ def test_one_stream_hammered_from_threads(name):
 
 
 def test_in_use_error_names_the_stream():
-    """The flag is taken before the GIL is released: a stream busy in one thread
-    refuses another at once (the check needs no timing luck)."""
+    """The flag is taken before anything else runs: a stream busy in one thread
+    (here inside the conversion of a chunk whose ``__array__`` waits) refuses
+    every entry point from another thread at once, and names itself (no timing
+    luck needed)."""
     got = _run("""
         import json
+
+        class Held:
+            \"\"\"A chunk whose conversion waits until released.\"\"\"
+            def __init__(self):
+                self.inside, self.release = threading.Event(), threading.Event()
+            def __array__(self, dtype=None, copy=None):
+                self.inside.set()
+                self.release.wait(30)
+                return np.zeros(160, np.float32)
+
         out = {}
         for name, make in STAGES.items():
             s = make()
             s.process(np.zeros(160, np.float32))
-            if hasattr(s, "_in_use"):
-                s._in_use.__enter__()       # as if another thread were inside
+            held = Held()
+            th = threading.Thread(target=s.process, args=(held,))
+            th.start()
+            held.inside.wait(30)
+            errors = []
+            for call in (lambda: s.process(np.zeros(160, np.float32)), s.flush, s.reset,
+                         lambda: pickle.dumps(s), lambda: copy.deepcopy(s)):
                 try:
-                    s.process(np.zeros(160, np.float32))
+                    call()
+                    errors.append(None)
                 except RuntimeError as err:
-                    out[name] = str(err)
+                    errors.append(str(err))
+            held.release.set()
+            th.join()
+            out[name] = errors
         print(json.dumps(out))
     """)
-    assert set(got) == {"noise", "chain"}
-    assert "this NoiseMixer is in use by another thread" in got["noise"]
-    assert "this Chain is in use by another thread" in got["chain"]
+    names = dict(mel="FrameStream", bandpass="Bandpass", convolver="Convolver",
+                 noise="NoiseMixer", chain="Chain")
+    assert set(got) == {"mel", "mel-reflect", "stft", "mfcc", "bandpass", "convolver", "noise",
+                        "chain"}
+    for name, errors in got.items():
+        assert all(e is not None for e in errors), (name, errors)
+        kind = names.get(name, "FrameStream")
+        assert all(f"this {kind} is in use by another thread" in e for e in errors), errors
 
 
 _FUZZ = """

@@ -161,16 +161,20 @@ def positive_number(value, name):
     return value
 
 
-def stream_chunk(chunk, lead, dtype=None):
+def stream_chunk(chunk, lead, dtype=None, bound=None):
     """A stream's chunk, checked, as ``((channels, k) array, leading shape)``.
 
     The checks and conversion of an offline call (real floats, other float
-    types converted, finite after conversion), plus the stream's channel
-    layout: ``lead`` is the leading shape fixed by its first chunk (None until
-    then).  Every stream's slow path goes through here, before any state
-    changes; fast paths only skip it for arrays already in the right form.
+    types converted, finite after conversion, within ``bound`` when given),
+    plus the stream's channel layout: ``lead`` is the leading shape fixed by
+    its first chunk (None until then).  Every stream's slow path goes through
+    here, before any state changes; fast paths only skip it for arrays
+    already in the right form.
     """
-    x = audio(chunk, "chunk", dtype=dtype)
+    if bound is None:
+        x = audio(chunk, "chunk", dtype=dtype)
+    else:
+        x = bounded_audio(chunk, bound, "chunk", dtype=dtype)
     this = x.shape[:-1]
     if lead is not None and this != lead:
         raise ParameterError(

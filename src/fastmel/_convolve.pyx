@@ -25,12 +25,12 @@ from pyfftw cimport fftw_exe
 
 from fastmel._plan cimport RealPlan, aligned_alloc, aligned_free
 from fastmel._plan import _aligned_empty, get_plan
-from fastmel._streambase cimport MAX_LEAD_ND, enter, leave
+from fastmel._checks cimport finite_rows
+from fastmel._checks import ParameterError, allocation
+from fastmel._streambase cimport Chunk, Stream
 from fastmel._streambase import (
-    check_state_array, check_state_fields, check_state_float, check_state_int, check_state_lead,
+    check_state_array, check_state_fields, check_state_float, check_state_int,
 )
-from fastmel._checks cimport finite_rows, readable_as_is
-from fastmel._checks import ParameterError, allocation, stream_chunk
 
 cnp.import_array()
 
@@ -52,9 +52,8 @@ DEF MAX_LEVELS = 24
 
 cdef enum:
     UNDO_NONE = 0
-    UNDO_FRESH = 1      # the stream had no input: taking back is a reset
-    UNDO_LOG = 2        # the regions the call overwrites are saved in ``undo``
-    UNDO_FULL = 3       # the whole state is saved in ``undo_full``
+    UNDO_LOG = 1        # the regions the call overwrites are saved in ``undo``
+    UNDO_FULL = 2       # the whole state is saved in ``undo_full``
 
 
 cdef inline void _exec(fftw_exe* exe, void* src, void* dst) noexcept nogil:
@@ -181,8 +180,9 @@ cdef void _ola(RealPlan fwd, RealPlan inv, const real* x, Py_ssize_t xs, Py_ssiz
 # Streaming: the partitioned convolver
 
 
-cdef class PartitionedConvolver:
-    """Zero-latency partitioned convolution of a stream (see the module docstring).
+cdef class PartitionedConvolver(Stream):
+    """Zero-latency partitioned convolution of a stream (see the module docstring):
+    the engine behind fastmel.Convolver.
 
     Parameters
     ----------
@@ -199,7 +199,7 @@ cdef class PartitionedConvolver:
     cdef readonly object ir
     cdef readonly object levels
     cdef bint is_double
-    cdef Py_ssize_t item, m, n_ir, head, n_levels, hist, cap, ring
+    cdef Py_ssize_t m, n_ir, head, n_levels, hist, cap, ring
     cdef Py_ssize_t N[MAX_LEVELS]
     cdef Py_ssize_t K[MAX_LEVELS]
     cdef Py_ssize_t S[MAX_LEVELS]
@@ -216,35 +216,28 @@ cdef class PartitionedConvolver:
     cdef void* yspec
     cdef Py_ssize_t n_max
     # state
-    cdef object lead
-    cdef int lead_nd
-    cdef cnp.npy_intp dims[MAX_LEAD_ND + 1]
-    cdef Py_ssize_t n_ch
-    cdef Py_ssize_t n_in, buf_pos, buf_len
+    cdef Py_ssize_t buf_pos, buf_len
     cdef cnp.ndarray buf                 # (n_ch, cap) inputs from buf_pos on
     cdef cnp.ndarray fdl                 # (n_ch, bank) input spectra
     cdef cnp.ndarray acc                 # (n_ch, ring) output accumulator
     # Overflow: while every input so far is at most safe_peak in magnitude, no
-    # intermediate value can overflow (see __cinit__); past it, each call keeps
+    # intermediate value can overflow (see _safe_peak); past it, each call keeps
     # a copy of the state and checks what it produced.
     cdef double safe_peak
     cdef double peak                     # the largest |input| since the last reset
-    cdef int busy                        # the in-use flag (fastmel._streambase)
-    # A checkpoint, so a Chain can take back one process call (see _checkpoint)
-    cdef int undo_mode                   # UNDO_NONE, UNDO_FRESH, UNDO_LOG or UNDO_FULL
+    # A checkpoint, so a Chain can take back one call (see engine_save)
+    cdef int undo_kind                   # UNDO_NONE, UNDO_LOG or UNDO_FULL
     cdef cnp.ndarray undo                # (n_ch, undo_cap): the values the call overwrites
-    cdef Py_ssize_t undo_cap, undo_k, undo_n_in, undo_buf_pos, undo_buf_len
+    cdef Py_ssize_t undo_cap, undo_k, undo_buf_pos, undo_buf_len
     cdef double undo_peak
     cdef object undo_full                # a whole _snapshot, for chunks beyond the buffer's room
 
-    def __cinit__(self, ir, Py_ssize_t head, levels, PartitionedConvolver share=None):
+    def __init__(self, ir, Py_ssize_t head, levels):
         cdef Py_ssize_t l, s, n_max = 1, total = 0
         cdef RealPlan p
-        if share is not None:
-            self._share(share)
-            return
         ir = np.ascontiguousarray(ir)
         self.ir = ir
+        self.fixed_dtype = ir.dtype
         self.is_double = ir.dtype == np.float64
         self.item = 8 if self.is_double else 4
         self.n_ir, self.m = ir.shape[0], ir.shape[1]
@@ -287,7 +280,6 @@ cdef class PartitionedConvolver:
             raise MemoryError("fastmel: could not allocate convolver buffers")
         self._prepare_ir(ir)
         self.safe_peak = self._safe_peak(ir)
-        self._clear()
 
     cdef _share(self, PartitionedConvolver o):
         """A new, empty stream on o's prepared impulse response: the configuration,
@@ -295,6 +287,7 @@ cdef class PartitionedConvolver:
         shared read-only); the scratch and the state are this stream's own."""
         cdef Py_ssize_t l
         self.ir, self.levels, self._plans = o.ir, o.levels, o._plans
+        self.fixed_dtype, self.maker, self.label = o.fixed_dtype, o.maker, o.label
         self.is_double, self.item, self.m, self.n_ir = o.is_double, o.item, o.m, o.n_ir
         self.head, self.n_levels, self.bank, self.n_max = o.head, o.n_levels, o.bank, o.n_max
         self.hist, self.cap, self.ring = o.hist, o.cap, o.ring
@@ -307,13 +300,15 @@ cdef class PartitionedConvolver:
         self.yspec = aligned_alloc(2 * (self.n_max + 1) * self.item)
         if self.tbuf == NULL or self.spec == NULL or self.yspec == NULL:
             raise MemoryError("fastmel: could not allocate convolver buffers")
-        self._clear()
 
-    def _fresh(self):
-        """A new stream of this convolver that shares its prepared spectra (see
-        _share): what a whole-signal call runs through, leaving this stream's
-        state alone and safe to do from several threads at once."""
-        return PartitionedConvolver(self.ir, self.head, self.levels, share=self)
+    def stream(self):
+        """A new stream of this convolver, at rest, sharing its prepared spectra
+        (see _share): no re-planning, no transform of the impulse response."""
+        fresh = type(self).__new__(type(self))
+        (<PartitionedConvolver>fresh)._share(self)
+        if hasattr(self, "__dict__"):
+            fresh.__dict__.update(self.__dict__)   # a Python subclass's configuration
+        return fresh
 
     def __dealloc__(self):
         aligned_free(self.tbuf)
@@ -366,124 +361,49 @@ cdef class PartitionedConvolver:
                    2 * (N + 1) * self.item)
         return out
 
-    cdef _clear(self):
-        self.lead = None
-        self.lead_nd = 0
-        self.n_ch = 0
-        self.n_in = 0
-        self.peak = 0.0
-        self.buf = self.fdl = self.acc = None
-        self.undo = self.undo_full = None
-        self.undo_cap = 0
-        self.undo_mode = UNDO_NONE
-
-    def reset(self):
-        """Forget all input: back to the state of a new convolver (plans and spectra kept)."""
-        enter(&self.busy, self)
-        try:
-            self._clear()
-        finally:
-            leave(&self.busy)
-
-    @property
-    def latency(self):
-        """No look-ahead: output sample n is returned in the call that brings input n."""
-        return 0
-
     @property
     def head_length(self):
         """Taps convolved in the time domain."""
         return self.head
 
-    cdef _begin(self, tuple lead):
-        cdef Py_ssize_t n_ch = 1
-        if len(lead) > MAX_LEAD_ND:
-            raise ParameterError(f"chunk has too many dimensions ({len(lead) + 1})")
-        for i, d in enumerate(lead):
-            n_ch *= d
-            self.dims[i] = d
-        if self.n_ir > 1 and n_ch != self.n_ir:
+    # -- the engine (see fastmel._streambase) --------------------------------
+
+    cdef int engine_start(self) except -1:
+        if self.n_ir > 1 and self.n_ch != self.n_ir:
             raise ParameterError(
                 f"this convolver holds {self.n_ir} impulse responses, one per channel, "
-                f"but the chunk has {n_ch} channels (leading shape {lead})")
-        allocation(n_ch * (self.cap + self.bank + self.ring) * self.item,
-                   f"a convolver stream of {n_ch} channels (leading shape {lead})")
-        self.lead = lead
-        self.lead_nd = len(lead)
-        self.n_ch = n_ch
+                f"but the chunk has {self.n_ch} channels (leading shape {self.lead_shape})")
+        allocation(self.n_ch * (self.cap + self.bank + self.ring) * self.item,
+                   f"a convolver stream of {self.n_ch} channels (leading shape "
+                   f"{self.lead_shape})")
         dtype = self.ir.dtype
         # History before the first sample is silence.
-        self.buf = _aligned_zeros((n_ch, self.cap), dtype)
+        self.buf = _aligned_zeros((self.n_ch, self.cap), dtype)
         self.buf_pos = -self.hist
         self.buf_len = self.hist
-        self.fdl = _aligned_zeros((n_ch, self.bank), dtype)
-        self.acc = np.zeros((n_ch, self.ring), dtype=dtype)
+        self.fdl = _aligned_zeros((self.n_ch, self.bank), dtype)
+        self.acc = np.zeros((self.n_ch, self.ring), dtype=dtype)
+        return 0
 
-    cdef cnp.ndarray _accept(self, chunk, double* peak):
-        """The chunk as (k,) or (channels, k) in the working precision, and its
-        largest magnitude in ``peak``; or raise (before any state changes)."""
-        cdef cnp.ndarray x
-        cdef bint fast = self.lead is not None and readable_as_is(
-            chunk, cnp.PyArray_TYPE(self.ir), self.lead_nd, self.dims)
-        if fast:
-            x = <cnp.ndarray>chunk
-        else:
-            x, lead = stream_chunk(chunk, self.lead, self.ir.dtype)
-        peak[0] = _peak_rows(cnp.PyArray_DATA(x), self.is_double,
-                             cnp.PyArray_DIM(x, 0) if x.ndim == 2 else 1,
-                             cnp.PyArray_STRIDE(x, 0) // self.item if x.ndim == 2 else 0,
-                             cnp.PyArray_DIM(x, x.ndim - 1),
-                             cnp.PyArray_STRIDE(x, x.ndim - 1) // self.item)
-        if peak[0] == np.inf:
-            raise ParameterError(
-                "chunk contains non-finite values (NaN or inf); audio must be finite")
-        if not fast and self.lead is None:
-            self._begin(lead)
-        return x
+    cdef void engine_stop(self) noexcept:
+        self.peak = 0.0
+        self.buf = self.fdl = self.acc = None
+        self.undo = None
+        self.undo_full = None
+        self.undo_cap = 0
+        self.undo_kind = UNDO_NONE
 
-    def process(self, chunk):
-        """Convolve the next chunk [shape=(..., k)]; returns [shape=(..., k)].
-
-        Raises
-        ------
-        ParameterError
-            Non-finite samples, a leading shape other than the stream's, a
-            channel count that does not match per-channel impulse responses,
-            state larger than the machine's memory (a first chunk with a huge
-            number of channels), or samples so large that the output or the
-            state overflows; the stream is unchanged.
-        TypeError
-            Integer, boolean or complex samples; the stream is unchanged.
-        RuntimeError
-            Another thread is inside this stream.
-        """
-        enter(&self.busy, self)
-        try:
-            return self._process(chunk)
-        finally:
-            leave(&self.busy)
-
-    cdef cnp.ndarray _process(self, chunk):
-        cdef double peak
-        cdef bint first = self.lead is None
-        cdef cnp.ndarray x = self._accept(chunk, &peak)
-        cdef Py_ssize_t k = cnp.PyArray_DIM(x, x.ndim - 1)
-        cdef Py_ssize_t xs = cnp.PyArray_STRIDE(x, x.ndim - 1) // self.item
-        cdef Py_ssize_t xs_ch = cnp.PyArray_STRIDE(x, 0) // self.item if x.ndim == 2 else 0
-        self.dims[self.lead_nd] = k
-        cdef cnp.ndarray y = cnp.PyArray_EMPTY(self.lead_nd + 1, self.dims,
-                                               cnp.PyArray_TYPE(<cnp.ndarray>self.ir), 0)
+    cdef object engine_run(self, cnp.ndarray x, const Chunk* c):
+        cdef double peak = _peak_rows(c.data, self.is_double, self.n_ch, c.xs_ch, c.k, c.xs)
+        cdef cnp.ndarray y = self.new_out(c.k)
         peak = max(peak, self.peak)
         if peak <= self.safe_peak:
-            self._run(<const char*>cnp.PyArray_DATA(x), xs_ch, xs, k, <char*>cnp.PyArray_DATA(y))
+            self._run(c.data, c.xs_ch, c.xs, c.k, <char*>cnp.PyArray_DATA(y))
         else:
             saved = self._snapshot()
-            self._run(<const char*>cnp.PyArray_DATA(x), xs_ch, xs, k, <char*>cnp.PyArray_DATA(y))
+            self._run(c.data, c.xs_ch, c.xs, c.k, <char*>cnp.PyArray_DATA(y))
             if not self._finite(y):
-                if first:
-                    self._clear()
-                else:
-                    self._restore(saved)
+                self._restore(saved)
                 raise ParameterError(
                     f"chunk overflows the convolution: finite samples (up to {peak:.3g} in "
                     f"magnitude so far) give non-finite {self.ir.dtype} output or state; "
@@ -491,9 +411,26 @@ cdef class PartitionedConvolver:
         self.peak = peak
         return y
 
-    def _checkpoint(self, Py_ssize_t k):
-        """Prepare to take back the next process call of k samples per channel
-        (``_rollback``): what a Chain does when a later stage refuses the chunk.
+    cdef object engine_tail(self):
+        """The len(ir) - 1 samples the convolution owes (none for an empty signal)."""
+        cdef Py_ssize_t tail = self.m - 1
+        if self.n_in == 0:
+            return self.new_out(0)
+        zeros = np.zeros((self.n_ch, tail), dtype=self.ir.dtype)
+        cdef cnp.ndarray y = self.new_out(tail)
+        saved = self._snapshot() if self.peak > self.safe_peak else None
+        self._run(<const char*>cnp.PyArray_DATA(zeros), tail, 1, tail,
+                  <char*>cnp.PyArray_DATA(y))
+        if saved is not None and not finite_rows(cnp.PyArray_DATA(y), self.is_double, 1, 0,
+                                                 y.size, 1):
+            self._restore(saved)
+            raise ParameterError(
+                f"the convolution tail overflows: inputs up to {self.peak:.3g} in magnitude "
+                f"give non-finite {self.ir.dtype} output; the stream is unchanged")
+        return y
+
+    cdef int engine_save(self, Py_ssize_t k) except -1:
+        """Keep what the next call of k samples per channel overwrites.
 
         Such a call writes, besides fresh room in the input buffer, only the
         accumulator at its own k outputs and where its block events add, and the
@@ -502,48 +439,74 @@ cdef class PartitionedConvolver:
         call would have to (compaction changes no output), so the call never
         moves old inputs.
         """
-        enter(&self.busy, self)
-        try:
-            self.undo_mode = UNDO_NONE
-            if self.lead is None:
-                self.undo_mode = UNDO_FRESH
-                return
-            if self.cap - self.buf_len < k:
-                self._compact()
-            if self.cap - self.buf_len < k:
-                self.undo_full = self._snapshot()
-                self.undo_mode = UNDO_FULL
-                return
-            need = self._log(k, False, True)
-            if need > self.undo_cap:
-                self.undo = np.empty((self.n_ch, need), dtype=self.ir.dtype)
-                self.undo_cap = need
-            self._log(k, False, False)
-            self.undo_k = k
-            self.undo_n_in, self.undo_buf_pos, self.undo_buf_len = (
-                self.n_in, self.buf_pos, self.buf_len)
-            self.undo_peak = self.peak
-            self.undo_mode = UNDO_LOG
-        finally:
-            leave(&self.busy)
+        self.undo_kind = UNDO_NONE
+        self.undo_full = None
+        if self.cap - self.buf_len < k:
+            self._compact()
+        if self.cap - self.buf_len < k:
+            self.undo_full = self._snapshot()
+            self.undo_kind = UNDO_FULL
+            return 0
+        need = self._log(k, False, True)
+        if need > self.undo_cap:
+            self.undo = np.empty((self.n_ch, need), dtype=self.ir.dtype)
+            self.undo_cap = need
+        self._log(k, False, False)
+        self.undo_k = k
+        self.undo_buf_pos, self.undo_buf_len = self.buf_pos, self.buf_len
+        self.undo_peak = self.peak
+        self.undo_kind = UNDO_LOG
+        return 0
 
-    def _rollback(self):
-        """Take back the process call since the last ``_checkpoint`` (once)."""
-        enter(&self.busy, self)
-        try:
-            if self.undo_mode == UNDO_FRESH:
-                self._clear()
-            elif self.undo_mode == UNDO_FULL:
-                self._restore(self.undo_full)
-            elif self.undo_mode == UNDO_LOG and self.lead is not None:
-                self.n_in, self.buf_pos, self.buf_len = (
-                    self.undo_n_in, self.undo_buf_pos, self.undo_buf_len)
-                self.peak = self.undo_peak
-                self._log(self.undo_k, True, False)
-            self.undo_mode = UNDO_NONE
-            self.undo_full = None
-        finally:
-            leave(&self.busy)
+    cdef int engine_undo(self) except -1:
+        # the base has put n_in back, which _log's event times count from
+        if self.undo_kind == UNDO_FULL:
+            self._restore(self.undo_full)
+        elif self.undo_kind == UNDO_LOG:
+            self.buf_pos, self.buf_len = self.undo_buf_pos, self.undo_buf_len
+            self.peak = self.undo_peak
+            self._log(self.undo_k, True, False)
+        self.undo_kind = UNDO_NONE
+        self.undo_full = None
+        return 0
+
+    cdef object engine_get(self):
+        return dict(buf_pos=self.buf_pos, buf=self.buf[:, :self.buf_len].copy(),
+                    fdl=self.fdl.copy(), acc=self.acc.copy(), peak=self.peak)
+
+    cdef int engine_set(self, object st) except -1:
+        """Check and install a state made by engine_get (the base has checked
+        and installed the leading shape, dtype and n_in)."""
+        check_state_fields(st, "state", ("buf_pos", "buf", "fdl", "acc", "peak"))
+        dtype = self.ir.dtype
+        n_in = self.n_in
+        # The buffer holds inputs [buf_pos, n_in): at least the history every
+        # event and the head read, at most its capacity, starting on a 64-byte
+        # boundary (FFTW reads it in place).
+        buf = check_state_array(st["buf"], "buf", (self.n_ch, None), dtype)
+        buf_len = buf.shape[1]
+        if not self.hist <= buf_len <= self.cap:
+            raise ValueError(f"fastmel: restored stream state: buf must hold {self.hist} to "
+                             f"{self.cap} samples per channel, got {buf_len}")
+        buf_pos = check_state_int(st["buf_pos"], "buf_pos", -self.hist, 2 ** 50)
+        if buf_pos + buf_len != n_in or buf_pos % 16:
+            raise ValueError(f"fastmel: restored stream state: buf_pos={buf_pos} does not fit "
+                             f"buf ({buf_len} samples) and n_in={n_in}")
+        fdl = check_state_array(st["fdl"], "fdl", (self.n_ch, self.bank), dtype)
+        acc = check_state_array(st["acc"], "acc", (self.n_ch, self.ring), dtype)
+        peak = check_state_float(st["peak"], "peak", 0.0, np.inf)
+        # The overflow analysis (see _safe_peak) trusts ``peak`` to bound every
+        # value the state came from; a restored one is raised to cover the state.
+        for a in (buf, fdl, acc):
+            if a.size:
+                peak = max(peak, float(np.max(np.abs(a))))
+        self.buf[:, :buf_len] = buf
+        self.buf_len = buf_len
+        self.buf_pos = buf_pos
+        self.fdl[...] = fdl
+        self.acc[...] = acc
+        self.peak = peak
+        return 0
 
     cdef Py_ssize_t _log(self, Py_ssize_t k, bint back, bint size_only):
         """Save (or, with ``back``, put back) what a call of k samples from input
@@ -603,52 +566,6 @@ cdef class PartitionedConvolver:
                                 self.acc.size, 1)
                 and finite_rows(cnp.PyArray_DATA(self.fdl), self.is_double, 1, 0,
                                 self.fdl.size, 1))
-
-    def flush(self):
-        """End of stream: returns the ``len(ir) - 1`` tail samples, then resets.
-
-        Returns
-        -------
-        np.ndarray [shape=(..., len(ir) - 1)]
-            The rest of the full convolution; an empty (..., 0) array when no
-            samples arrived (the convolution of an empty signal is empty, as in
-            ``scipy.signal.fftconvolve``).
-
-        Raises
-        ------
-        ParameterError
-            The tail overflows (inputs near the dtype's limit); the stream is
-            unchanged.
-        RuntimeError
-            Another thread is inside this stream.
-        """
-        enter(&self.busy, self)
-        try:
-            return self._flush()
-        finally:
-            leave(&self.busy)
-
-    cdef _flush(self):
-        cdef Py_ssize_t tail = self.m - 1
-        if self.lead is None or self.n_in == 0:
-            out = np.zeros((self.lead or ()) + (0,), dtype=self.ir.dtype)
-            self._clear()
-            return out
-        zeros = np.zeros((self.n_ch, tail), dtype=self.ir.dtype)
-        self.dims[self.lead_nd] = tail
-        cdef cnp.ndarray y = cnp.PyArray_EMPTY(self.lead_nd + 1, self.dims,
-                                               cnp.PyArray_TYPE(<cnp.ndarray>self.ir), 0)
-        saved = self._snapshot() if self.peak > self.safe_peak else None
-        self._run(<const char*>cnp.PyArray_DATA(zeros), tail, 1, tail,
-                  <char*>cnp.PyArray_DATA(y))
-        if saved is not None and not finite_rows(cnp.PyArray_DATA(y), self.is_double, 1, 0,
-                                                 y.size, 1):
-            self._restore(saved)
-            raise ParameterError(
-                f"the convolution tail overflows: inputs up to {self.peak:.3g} in magnitude "
-                f"give non-finite {self.ir.dtype} output; the stream is unchanged")
-        self._clear()
-        return y
 
     cdef _run(self, const char* xp, Py_ssize_t xs_ch, Py_ssize_t xs, Py_ssize_t k, char* yp):
         """Feed k samples per channel, in pieces that fit the buffer."""
@@ -758,66 +675,6 @@ cdef class PartitionedConvolver:
             for slot in range(run):
                 acc[k + slot] = acc[k + slot] + tb[N + i + slot]
             i += run
-
-    def _get_state(self):
-        enter(&self.busy, self)
-        try:
-            if self.lead is None:
-                return None
-            return dict(lead=self.lead, n_in=self.n_in, buf_pos=self.buf_pos,
-                        buf=self.buf[:, :self.buf_len].copy(), fdl=self.fdl.copy(),
-                        acc=self.acc.copy(), peak=self.peak)
-        finally:
-            leave(&self.busy)
-
-    def _set_state(self, st):
-        """Install a state made by _get_state.  It may come from a tampered pickle:
-        every field is checked first; a bad one raises ValueError, leaving the
-        convolver new."""
-        enter(&self.busy, self)
-        try:
-            self._clear()
-            if st is not None:
-                self._install(st)
-        finally:
-            leave(&self.busy)
-
-    cdef _install(self, st):
-        check_state_fields(st, "state", ("lead", "n_in", "buf_pos", "buf", "fdl", "acc", "peak"))
-        lead = check_state_lead(st["lead"])
-        n_ch = 1
-        for d in lead:
-            n_ch *= d
-        dtype = self.ir.dtype
-        n_in = check_state_int(st["n_in"], "n_in", 0, 2 ** 50)
-        # The buffer holds inputs [buf_pos, n_in): at least the history every
-        # event and the head read, at most its capacity, starting on a 64-byte
-        # boundary (FFTW reads it in place).
-        buf = check_state_array(st["buf"], "buf", (n_ch, None), dtype)
-        buf_len = buf.shape[1]
-        if not self.hist <= buf_len <= self.cap:
-            raise ValueError(f"fastmel: restored stream state: buf must hold {self.hist} to "
-                             f"{self.cap} samples per channel, got {buf_len}")
-        buf_pos = check_state_int(st["buf_pos"], "buf_pos", -self.hist, 2 ** 50)
-        if buf_pos + buf_len != n_in or buf_pos % 16:
-            raise ValueError(f"fastmel: restored stream state: buf_pos={buf_pos} does not fit "
-                             f"buf ({buf_len} samples) and n_in={n_in}")
-        fdl = check_state_array(st["fdl"], "fdl", (n_ch, self.bank), dtype)
-        acc = check_state_array(st["acc"], "acc", (n_ch, self.ring), dtype)
-        peak = check_state_float(st["peak"], "peak", 0.0, np.inf)
-        # The overflow analysis (see _safe_peak) trusts ``peak`` to bound every
-        # value the state came from; a restored one is raised to cover the state.
-        for a in (buf, fdl, acc):
-            if a.size:
-                peak = max(peak, float(np.max(np.abs(a))))
-        self._begin(lead)
-        self.buf[:, :buf_len] = buf
-        self.buf_len = buf_len
-        self.buf_pos = buf_pos
-        self.n_in = n_in
-        self.fdl[...] = fdl
-        self.acc[...] = acc
-        self.peak = peak
 
 
 cdef void _ring_copy(char* ring, Py_ssize_t size, Py_ssize_t start, Py_ssize_t n, char* save,

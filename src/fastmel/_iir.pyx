@@ -17,12 +17,10 @@ import numpy as np
 cimport numpy as cnp
 from libc.string cimport memcpy
 
-from fastmel._streambase cimport MAX_LEAD_ND, enter, leave
-from fastmel._streambase import (
-    check_state_array, check_state_dtype, check_state_int, check_state_lead, check_state_tuple,
-)
-from fastmel._checks cimport finite_rows, readable_as_is
-from fastmel._checks import ParameterError, stream_chunk
+from fastmel._checks cimport finite_rows
+from fastmel._checks import ParameterError
+from fastmel._streambase cimport Chunk, Stream
+from fastmel._streambase import check_state_array
 
 cnp.import_array()
 
@@ -61,230 +59,84 @@ cdef void _cascade(const real* x, Py_ssize_t xs, real* y, Py_ssize_t n,
                 state[s] = (state[s] + DENORMAL_GUARD) - DENORMAL_GUARD
 
 
-cdef class SosStream:
-    """A cascade of second-order sections as a stream (see fastmel.Bandpass).
+cdef class SosStream(Stream):
+    """A cascade of second-order sections as a stream engine (see fastmel.Bandpass).
 
-    ``sos`` is (n_sections, 6) float64.  The leading shape and the dtype of the
-    signal are fixed by the first chunk (later chunks of another float dtype
-    are converted to it, as the feature streams do); state is
-    (channels, 2 * n_sections) float64.
+    ``sos`` is (n_sections, 6) float64.  The dtype of the signal is its first
+    chunk's; the state is (channels, 2 * n_sections) float64, and the stream
+    position (``n_in``) places the denormal guards.
     """
 
     cdef readonly object sos
     cdef const double* coeffs
     cdef Py_ssize_t n_sections
-    cdef object lead
-    cdef int lead_nd
-    cdef cnp.npy_intp dims[MAX_LEAD_ND + 1]
-    cdef Py_ssize_t n_ch
     cdef cnp.ndarray state
     cdef cnp.ndarray saved               # the state before the chunk being filtered
-    cdef object out_dtype
-    cdef int typenum
-    cdef long long pos
-    cdef int busy                        # the in-use flag (fastmel._streambase)
-    cdef cnp.ndarray undo                # the state at the last _checkpoint
-    cdef long long undo_pos
-    cdef int undo_mode                   # 0: none, 1: the stream was at rest, 2: saved
+    cdef cnp.ndarray undo                # the state at the last checkpoint
 
     def __init__(self, sos):
-        self._set_sos(sos)
-        self._reset()
-
-    def _set_sos(self, sos):
         self.sos = np.ascontiguousarray(sos, dtype=np.float64)
         self.coeffs = <const double*>cnp.PyArray_DATA(self.sos)
         self.n_sections = self.sos.shape[0]
 
-    @property
-    def latency(self):
-        """An IIR filter looks no samples ahead."""
+    cdef int engine_start(self) except -1:
+        self.state = np.zeros((self.n_ch, 2 * self.n_sections))
+        self.saved = np.empty_like(self.state)
         return 0
 
-    def reset(self):
-        """Back to rest: zero state, no fixed channel layout or dtype."""
-        enter(&self.busy, self)
-        try:
-            self._reset()
-        finally:
-            leave(&self.busy)
-
-    cdef _reset(self):
-        self.lead = None
-        self.lead_nd = 0
-        self.n_ch = 0
+    cdef void engine_stop(self) noexcept:
         self.state = None
         self.saved = None
         self.undo = None
-        self.undo_mode = 0
-        self.out_dtype = np.dtype(np.float32)
-        self.typenum = -1
-        self.pos = 0
 
-    cdef _begin(self, tuple lead, dtype):
-        """Fix the channel layout and dtype; zero state."""
-        if len(lead) > MAX_LEAD_ND:
-            raise ParameterError(f"chunk has too many dimensions ({len(lead) + 1})")
-        self.lead = lead
-        self.lead_nd = len(lead)
-        self.n_ch = 1
-        for i, d in enumerate(lead):
-            self.dims[i] = d
-            self.n_ch *= d
-        self.state = np.zeros((self.n_ch, 2 * self.n_sections))
-        self.saved = np.empty_like(self.state)
-        self.undo = np.empty_like(self.state)
-        self.out_dtype = np.dtype(dtype)
-        self.typenum = self.out_dtype.num
-
-    def process(self, chunk):
-        """Filter the next chunk [shape=(..., k)]; returns [shape=(..., k)] in the
-        stream's dtype (its first chunk's).
-
-        Raises
-        ------
-        ParameterError
-            Non-finite samples, a leading shape other than the stream's, or
-            samples so large that the output (or the filter's state) overflows;
-            the stream is unchanged.
-        TypeError
-            Integer, boolean or complex samples; the stream is unchanged.
-        RuntimeError
-            Another thread is inside this stream.
-        """
-        enter(&self.busy, self)
-        try:
-            return self._process(chunk)
-        finally:
-            leave(&self.busy)
-
-    cdef cnp.ndarray _process(self, chunk):
-        cdef cnp.ndarray x, y
-        cdef Py_ssize_t k, xs, xs_ch, c, item
-        cdef char* xp
-        cdef char* yp
-        cdef double* st
-        cdef bint first = self.lead is None, ok
-        if not first and readable_as_is(chunk, self.typenum, self.lead_nd, self.dims):
-            x = <cnp.ndarray>chunk
-            item = x.itemsize
-            xs_ch = cnp.PyArray_STRIDE(x, 0) // item if x.ndim == 2 else 0
-            if not finite_rows(cnp.PyArray_DATA(x), item == 8, self.n_ch, xs_ch,
-                               cnp.PyArray_DIM(x, x.ndim - 1),
-                               cnp.PyArray_STRIDE(x, x.ndim - 1) // item):
-                raise ParameterError(
-                    "chunk contains non-finite values (NaN or inf); audio must be finite")
-        else:
-            x, lead = stream_chunk(chunk, self.lead, None if first else self.out_dtype)
-            if first:
-                self._begin(lead, x.dtype)
-        item = x.itemsize
-        k = cnp.PyArray_DIM(x, x.ndim - 1)
-        xs = cnp.PyArray_STRIDE(x, x.ndim - 1) // item
-        xs_ch = cnp.PyArray_STRIDE(x, 0) // item if x.ndim == 2 else 0
-        self.dims[self.lead_nd] = k
-        y = cnp.PyArray_EMPTY(self.lead_nd + 1, self.dims, cnp.PyArray_TYPE(x), 0)
-        xp = <char*>cnp.PyArray_DATA(x)
-        yp = <char*>cnp.PyArray_DATA(y)
-        st = <double*>cnp.PyArray_DATA(self.state)
+    cdef object engine_run(self, cnp.ndarray x, const Chunk* c):
+        cdef Py_ssize_t k = c.k, ch, n_state = self.n_ch * 2 * self.n_sections
+        cdef bint is_double = self.item == 8, ok
+        cdef cnp.ndarray y = self.new_out(k)
+        cdef char* yp = <char*>cnp.PyArray_DATA(y)
+        cdef double* st = <double*>cnp.PyArray_DATA(self.state)
         with nogil:
-            memcpy(cnp.PyArray_DATA(self.saved), st, self.n_ch * 2 * self.n_sections * sizeof(double))
-            for c in range(self.n_ch):
-                if item == 8:
-                    _cascade[double](<const double*>xp + c * xs_ch, xs, <double*>yp + c * k, k,
-                                     self.coeffs, self.n_sections, st + c * 2 * self.n_sections,
-                                     self.pos)
+            memcpy(cnp.PyArray_DATA(self.saved), st, n_state * sizeof(double))
+            for ch in range(self.n_ch):
+                if is_double:
+                    _cascade[double](<const double*>c.data + ch * c.xs_ch, c.xs,
+                                     <double*>yp + ch * k, k, self.coeffs, self.n_sections,
+                                     st + ch * 2 * self.n_sections, self.n_in)
                 else:
-                    _cascade[float](<const float*>xp + c * xs_ch, xs, <float*>yp + c * k, k,
-                                    self.coeffs, self.n_sections, st + c * 2 * self.n_sections,
-                                    self.pos)
+                    _cascade[float](<const float*>c.data + ch * c.xs_ch, c.xs,
+                                    <float*>yp + ch * k, k, self.coeffs, self.n_sections,
+                                    st + ch * 2 * self.n_sections, self.n_in)
             # Finite input can still overflow: the output's dtype (float32 near
             # its limit times a passband gain above 1) or, with huge float64
             # input, the state, which would poison every later output.
-            ok = (finite_rows(yp, item == 8, 1, 0, self.n_ch * k, 1)
-                  and finite_rows(st, True, 1, 0, self.n_ch * 2 * self.n_sections, 1))
+            ok = (finite_rows(yp, is_double, 1, 0, self.n_ch * k, 1)
+                  and finite_rows(st, True, 1, 0, n_state, 1))
             if not ok:
-                memcpy(st, cnp.PyArray_DATA(self.saved),
-                       self.n_ch * 2 * self.n_sections * sizeof(double))
+                memcpy(st, cnp.PyArray_DATA(self.saved), n_state * sizeof(double))
         if not ok:
-            if first:
-                self._reset()
             raise ParameterError(
                 f"chunk overflows the filter: finite samples (up to "
-                f"{float(np.max(np.abs(x))):.3g}) give non-finite {self.out_dtype} output or "
+                f"{float(np.max(np.abs(x))):.3g}) give non-finite {self.work_dtype} output or "
                 f"state; the stream is unchanged")
-        self.pos += k
+        self.n_in += k
         return y
 
-    def _checkpoint(self, Py_ssize_t k):
-        """Prepare to take back the next process call (``_rollback``): what a
-        Chain does when a later stage refuses the chunk."""
-        enter(&self.busy, self)
-        try:
-            if self.lead is None:
-                self.undo_mode = 1
-            else:
-                memcpy(cnp.PyArray_DATA(self.undo), cnp.PyArray_DATA(self.state),
-                       self.n_ch * 2 * self.n_sections * sizeof(double))
-                self.undo_pos = self.pos
-                self.undo_mode = 2
-        finally:
-            leave(&self.busy)
+    cdef object engine_get(self):
+        return self.state.copy()
 
-    def _rollback(self):
-        """Take back the process call since the last ``_checkpoint`` (once)."""
-        enter(&self.busy, self)
-        try:
-            if self.undo_mode == 1:
-                self._reset()
-            elif self.undo_mode == 2 and self.lead is not None:
-                memcpy(cnp.PyArray_DATA(self.state), cnp.PyArray_DATA(self.undo),
-                       self.n_ch * 2 * self.n_sections * sizeof(double))
-                self.pos = self.undo_pos
-            self.undo_mode = 0
-        finally:
-            leave(&self.busy)
+    cdef int engine_set(self, object state) except -1:
+        state = check_state_array(state, "state", (self.n_ch, 2 * self.n_sections), np.float64)
+        self.state[...] = state
+        return 0
 
-    def flush(self):
-        """End of stream: an IIR filter owes nothing; returns an empty array (the
-        stream's dtype) and resets."""
-        enter(&self.busy, self)
-        try:
-            lead = self.lead if self.lead is not None else ()
-            dtype = self.out_dtype
-            self._reset()
-            return np.zeros(lead + (0,), dtype=dtype)
-        finally:
-            leave(&self.busy)
+    cdef int engine_save(self, Py_ssize_t k) except -1:
+        if self.undo is None:
+            self.undo = np.empty_like(self.state)
+        memcpy(cnp.PyArray_DATA(self.undo), cnp.PyArray_DATA(self.state),
+               self.state.size * sizeof(double))
+        return 0
 
-    def _get_state(self):
-        enter(&self.busy, self)
-        try:
-            if self.lead is None:
-                return None
-            return (self.lead, self.state.copy(), self.pos, self.out_dtype.str)
-        finally:
-            leave(&self.busy)
-
-    def _set_state(self, saved):
-        """Install a state made by _get_state.  It may come from a tampered pickle:
-        every field is checked first; a bad one raises ValueError, leaving the
-        stream at rest."""
-        enter(&self.busy, self)
-        try:
-            self._reset()
-            if saved is None:
-                return
-            lead, state, pos, dtype = check_state_tuple(saved, "state", 4)
-            lead = check_state_lead(lead)
-            dtype = check_state_dtype(dtype, "dtype", [np.float32, np.float64])
-            n_ch = 1
-            for d in lead:
-                n_ch *= d
-            state = check_state_array(state, "state", (n_ch, 2 * self.n_sections), np.float64)
-            pos = check_state_int(pos, "pos", 0, 2 ** 62)
-            self._begin(lead, dtype)
-            self.state[...] = state
-            self.pos = pos
-        finally:
-            leave(&self.busy)
+    cdef int engine_undo(self) except -1:
+        memcpy(cnp.PyArray_DATA(self.state), cnp.PyArray_DATA(self.undo),
+               self.state.size * sizeof(double))
+        return 0

@@ -1,20 +1,404 @@
-"""The stream base: safety every streaming stage shares.
+"""The stream base: the streaming protocol, written once.
 
-* One in-use flag per stream (``enter``/``leave`` in the .pxd for compiled
-  streams, :class:`InUse` for Python ones): a second thread entering a stream
-  that another thread is inside gets a RuntimeError instead of sharing its
-  buffers.
-* Checks for state restored by unpickling, which is untrusted: each field is
-  checked (type, shape, dtype, range, finiteness) before anything indexes it,
-  and a bad one raises ValueError naming the field.
+:class:`Stream` owns everything a streaming stage shares, and each stage is an
+engine plugged into it (kaldi-native-fbank's OnlineGenericBaseFeature<Computer>
+is the model for the split):
 
-Only numpy is imported here: this module sits below every Python-layer module.
+* The leading-shape contract: the first chunk fixes the leading shape (and,
+  for stages without a working dtype of their own, the dtype); later chunks
+  must match, or are converted as the offline calls convert.
+* Acceptance: a fast path for arrays that need no conversion (one scan for
+  finite samples, within ``bound`` when the engine has one) and a slow path
+  (:func:`fastmel._checks.stream_chunk`) that converts exactly as the offline
+  calls do; a first chunk that looks transposed is refused.  Everything is
+  checked before any state changes.
+* ``flush``/``reset``: a flush returns what the engine still owes and starts
+  afresh; a stream never fed returns an empty result shaped as for a
+  one-channel signal.  A call that raises leaves the stream as it was.
+* ``latency``, pickling (the stream's maker plus its state, every field of
+  which is checked on load: pickles are untrusted), ``repr``, and readable
+  ``lead``, ``dtype`` and ``samples_in``.
+* Safety: one in-use flag per stream (``enter``/``leave``), so a second
+  thread gets a RuntimeError instead of sharing the stream's buffers; and a
+  checkpoint of one call (``_feed(chunk, keep=True)``/``_rollback``), what
+  makes a Chain atomic.
+
+An engine (a cdef subclass) implements ``engine_*``: ``engine_start``
+allocates its state for ``n_ch`` channels of ``work_dtype`` (zeroed);
+``engine_run`` takes a checked chunk, writes its output into an array from
+``new_out`` and advances ``n_in`` by the chunk's length, raising with its
+state unchanged if it must refuse the chunk; ``engine_tail`` returns what
+``flush`` owes (and raises leaving the state unchanged); ``engine_get`` /
+``engine_set`` save and restore (and check) its state; ``engine_save`` /
+``engine_undo`` keep and put back what the next ``engine_run`` of k samples
+overwrites.  The engine's loops run without the GIL on the buffers this base
+has checked.
+
+Compiled, and importing only the compiled input checks: this module sits
+below every Python-layer module.
 """
 import numpy as np
 
 cimport numpy as cnp
+from libc.math cimport INFINITY
+
+from fastmel._checks cimport finite_rows, readable_as_is, within_rows
+from fastmel._checks import ParameterError, check_stream_layout, stream_chunk
 
 cnp.import_array()
+
+# Samples per channel a stream takes in (centuries of audio), so no position
+# arithmetic can overflow.
+MAX_SAMPLES = 2 ** 50
+
+cdef enum:
+    UNDO_NONE = 0
+    UNDO_FRESH = 1      # the stream had no input: taking back is a reset
+    UNDO_ENGINE = 2     # the engine kept what the call overwrites
+
+
+cdef class Stream:
+    """The streaming protocol (see the module docstring); engines subclass it."""
+
+    def __cinit__(self, *args, **kwargs):
+        self.bound = INFINITY
+        self.lead_shape = None
+        self.typenum = -1
+        self.out_typenum = -1
+
+    # -- readable attributes ------------------------------------------------
+
+    @property
+    def latency(self):
+        """Samples after an output's input sample that must arrive before it is returned."""
+        return int(self.lag)
+
+    @property
+    def lead(self):
+        """The leading shape fixed by the first chunk, or None before it."""
+        return self.lead_shape
+
+    @property
+    def dtype(self):
+        """The stream's dtype: its working dtype, else the first chunk's (None before it)."""
+        return self.work_dtype if self.lead_shape is not None else self.fixed_dtype
+
+    @property
+    def samples_in(self):
+        """Samples per channel taken in since the stream started (or was reset)."""
+        return int(self.n_in)
+
+    def __repr__(self):
+        label = self.label if self.label is not None else type(self).__name__
+        if self.lead_shape is None:
+            return label
+        return (f"<{label} after {self.n_in} samples of leading shape {self.lead_shape}, "
+                f"{self.work_dtype}>")
+
+    def stream(self):
+        """A new stream of this configuration, at rest."""
+        return self.maker()
+
+    def _bind(self, maker, label):
+        """For the stage's constructor: ``maker()`` makes a fresh stream of this
+        configuration (``stream()``, unpickling), ``label`` is how repr names it."""
+        self.maker = maker
+        self.label = label
+
+    # -- the protocol -------------------------------------------------------
+
+    def process(self, chunk):
+        """Feed a chunk [shape=(..., k)], any k >= 0; returns the output it completes.
+
+        Sample stages return (..., k) samples, frame stages the frames
+        completed, (..., n_out, j).  The first chunk fixes the leading shape.
+
+        Raises
+        ------
+        ParameterError
+            Another leading shape, non-finite samples (or beyond the stage's
+            amplitude bound), a first chunk that looks transposed, or a chunk
+            the stage must refuse (an overflow); the stream is unchanged.
+        TypeError
+            Integer, boolean or complex samples; the stream is unchanged.
+        RuntimeError
+            Another thread is inside this stream.
+        """
+        cdef cnp.ndarray x
+        enter(&self.busy, self)
+        try:
+            if self.lead_shape is not None and readable_as_is(chunk, self.typenum, self.lead_nd,
+                                                              self.dims):
+                x = <cnp.ndarray>chunk
+                if not self.scan(x):
+                    self.convert(chunk)          # raises the precise error
+                return self.step(x, None, False)
+            x, lead = self.convert(chunk)
+            return self.step(x, lead, False)
+        finally:
+            leave(&self.busy)
+
+    def _feed(self, chunk, bint keep=False):
+        """``process`` for a chunk that is already checked (a Chain's): an array
+        in this stream's layout and dtype skips the scan for finite samples
+        (not the engine's amplitude bound); anything else takes the full path.
+        With ``keep``, the call can be taken back by ``_rollback``."""
+        enter(&self.busy, self)
+        try:
+            return self.feed(chunk, keep)
+        finally:
+            leave(&self.busy)
+
+    def _rollback(self):
+        """Take back the ``_feed(..., keep=True)`` call since the last one (once)."""
+        enter(&self.busy, self)
+        try:
+            self.rollback()
+        finally:
+            leave(&self.busy)
+
+    def flush(self):
+        """End of stream: returns what the stage still owes, then starts afresh.
+
+        Concatenated after every ``process`` output, it completes the offline
+        result for the whole signal.  A stream that received no chunk at all
+        (its leading shape is unknown) returns an empty result shaped as for
+        a one-channel signal: (0,) samples or (n_out, 0) frames.
+
+        Raises
+        ------
+        ParameterError
+            What the stage owes cannot be computed (the offline call raises
+            for the same signal, or it overflows); the stream is unchanged.
+        RuntimeError
+            Another thread is inside this stream.
+        """
+        enter(&self.busy, self)
+        try:
+            if self.lead_shape is None:
+                dtype = self.engine_dtype(self.fixed_dtype if self.fixed_dtype is not None
+                                          else np.dtype(np.float32))
+                out = np.empty(((self.n_out,) if self.n_out else ()) + (0,), dtype=dtype)
+            else:
+                out = self.engine_tail()
+            self.clear()
+            return out
+        finally:
+            leave(&self.busy)
+
+    def reset(self):
+        """Back to the state of a new stream (plans and prepared filters are kept)."""
+        enter(&self.busy, self)
+        try:
+            self.clear()
+        finally:
+            leave(&self.busy)
+
+    def __reduce__(self):
+        enter(&self.busy, self)
+        try:
+            state = None
+            if self.lead_shape is not None:
+                state = (self.lead_shape, self.work_dtype.str, self.n_in, self.engine_get())
+            return (_restore, (self.maker, state))
+        finally:
+            leave(&self.busy)
+
+    def _set_state(self, state):
+        """Install a state made by ``__reduce__``.  It may come from a tampered
+        pickle: every field is checked (here the protocol's, in engine_set the
+        engine's) before anything is indexed; a bad one raises ValueError and
+        leaves the stream new."""
+        enter(&self.busy, self)
+        try:
+            self.clear()
+            if state is None:
+                return
+            lead, dtype, n_in, engine = check_state_tuple(state, "state", 4)
+            lead = check_state_lead(lead)
+            allowed = [self.fixed_dtype] if self.fixed_dtype is not None else [np.float32,
+                                                                                np.float64]
+            dtype = check_state_dtype(dtype, "dtype", allowed)
+            n_in = check_state_int(n_in, "n_in", 0, MAX_SAMPLES)
+            n_ch = 1
+            for d in lead:
+                n_ch *= d
+            if n_ch > 2 ** 40:
+                raise _bad("lead", "a leading shape of at most 2**40 channels", lead)
+            self.begin(lead, dtype)
+            try:
+                self.n_in = n_in
+                self.engine_set(engine)
+            except BaseException:
+                self.clear()
+                raise
+        finally:
+            leave(&self.busy)
+
+    # -- the protocol's parts -----------------------------------------------
+
+    cdef bint scan(self, cnp.ndarray x):
+        """Whether a chunk on the fast path is finite (and within ``bound``)."""
+        cdef Py_ssize_t item = self.item
+        cdef Py_ssize_t xs = cnp.PyArray_STRIDE(x, x.ndim - 1) // item
+        cdef Py_ssize_t xs_ch = cnp.PyArray_STRIDE(x, 0) // item if x.ndim == 2 else 0
+        cdef Py_ssize_t k = cnp.PyArray_DIM(x, x.ndim - 1)
+        cdef const void* p = cnp.PyArray_DATA(x)
+        cdef bint ok
+        with nogil:
+            if self.bound == INFINITY:
+                ok = finite_rows(p, item == 8, self.n_ch, xs_ch, k, xs)
+            else:
+                ok = within_rows(p, item == 8, self.n_ch, xs_ch, k, xs, self.bound)
+        return ok
+
+    cdef tuple convert(self, object chunk):
+        """The slow path: ``chunk`` checked and converted as the offline calls
+        do, as ((channels, k) array, leading shape)."""
+        fed = self.lead_shape is not None
+        x, lead = stream_chunk(chunk, self.lead_shape,
+                               self.work_dtype if fed else self.fixed_dtype,
+                               None if self.bound == INFINITY else self.bound)
+        if not fed:
+            check_stream_layout(lead + (x.shape[-1],))
+        return x, lead
+
+    cdef object feed(self, object chunk, bint keep):
+        cdef cnp.ndarray x
+        if self.lead_shape is not None and readable_as_is(chunk, self.typenum, self.lead_nd,
+                                                          self.dims):
+            x = <cnp.ndarray>chunk
+            if self.bound != INFINITY and not self.scan(x):
+                self.convert(chunk)              # raises the precise error
+            return self.step(x, None, keep)
+        x, lead = self.convert(chunk)
+        return self.step(x, lead, keep)
+
+    cdef object step(self, cnp.ndarray x, object lead, bint keep):
+        """Run the engine on an accepted chunk (``lead``: the first chunk's)."""
+        cdef Chunk c
+        cdef bint first = self.lead_shape is None
+        cdef Py_ssize_t k = cnp.PyArray_DIM(x, x.ndim - 1)
+        if self.n_in + k > MAX_SAMPLES:
+            raise ParameterError(
+                f"this stream has taken in {self.n_in} samples; {k} more would pass the "
+                f"{MAX_SAMPLES} a stream can count (reset() it)")
+        if first:
+            self.begin(lead, x.dtype)
+        if keep:
+            if first:
+                self.undo_mode = UNDO_FRESH
+            else:
+                self.engine_save(k)
+                self.undo_n_in = self.n_in
+                self.undo_mode = UNDO_ENGINE
+        c.data = <const char*>cnp.PyArray_DATA(x)
+        c.k = k
+        c.xs = cnp.PyArray_STRIDE(x, x.ndim - 1) // self.item
+        c.xs_ch = cnp.PyArray_STRIDE(x, 0) // self.item if x.ndim == 2 else 0
+        try:
+            return self.engine_run(x, &c)
+        except BaseException:
+            if first:
+                self.clear()                     # a refused first chunk leaves it new
+            raise
+
+    cdef int rollback(self) except -1:
+        if self.undo_mode == UNDO_FRESH:
+            self.clear()
+        elif self.undo_mode == UNDO_ENGINE and self.lead_shape is not None:
+            self.n_in = self.undo_n_in
+            self.engine_undo()
+        self.undo_mode = UNDO_NONE
+        return 0
+
+    cdef int begin(self, tuple lead, object dtype) except -1:
+        """Fix the leading shape and dtype; the engine allocates its state."""
+        cdef int i
+        if len(lead) > MAX_LEAD_ND:
+            raise ParameterError(f"chunk has too many dimensions ({len(lead) + 1}); "
+                                 f"at most {MAX_LEAD_ND + 1}")
+        n_ch = 1
+        for i, d in enumerate(lead):
+            self.dims[i] = d
+            n_ch *= d
+        self.lead_shape = lead
+        self.lead_nd = len(lead)
+        self.n_ch = n_ch
+        self.work_dtype = np.dtype(dtype)
+        self.typenum = self.work_dtype.num
+        self.item = self.work_dtype.itemsize
+        self.out_dtype = self.engine_dtype(self.work_dtype)
+        self.out_typenum = self.out_dtype.num
+        self.n_in = 0
+        try:
+            self.engine_start()
+        except BaseException:
+            self.clear()
+            raise
+        return 0
+
+    cdef void clear(self) noexcept:
+        self.engine_stop()
+        self.lead_shape = None
+        self.lead_nd = 0
+        self.n_ch = 0
+        self.work_dtype = None
+        self.typenum = -1
+        self.out_typenum = -1
+        self.n_in = 0
+        self.undo_mode = UNDO_NONE
+
+    cdef cnp.ndarray new_out(self, Py_ssize_t n):
+        """An output for n samples (or frames): (..., n), or (..., n_out, n)."""
+        if self.n_out:
+            self.dims[self.lead_nd] = self.n_out
+            self.dims[self.lead_nd + 1] = n
+            return cnp.PyArray_EMPTY(self.lead_nd + 2, self.dims, self.out_typenum, 0)
+        self.dims[self.lead_nd] = n
+        return cnp.PyArray_EMPTY(self.lead_nd + 1, self.dims, self.out_typenum, 0)
+
+    # -- the engine's part (overridden) -------------------------------------
+
+    cdef object engine_dtype(self, object dtype):
+        """The output's dtype for input of ``dtype``."""
+        return dtype
+
+    cdef int engine_start(self) except -1:
+        return 0
+
+    cdef void engine_stop(self) noexcept:
+        pass
+
+    cdef object engine_run(self, cnp.ndarray x, const Chunk* c):
+        raise NotImplementedError
+
+    cdef object engine_tail(self):
+        return self.new_out(0)
+
+    cdef object engine_get(self):
+        return None
+
+    cdef int engine_set(self, object state) except -1:
+        if state is not None:
+            raise _bad("engine state", "None", state)
+        return 0
+
+    cdef int engine_save(self, Py_ssize_t k) except -1:
+        return 0
+
+    cdef int engine_undo(self) except -1:
+        return 0
+
+
+def _restore(maker, state):
+    """A stream from a pickle: a fresh one from its maker, then its state (checked)."""
+    stream = maker()
+    if not isinstance(stream, Stream):
+        raise ValueError(f"fastmel: restored stream state: the maker gave a "
+                         f"{type(stream).__name__}, not a stream")
+    stream._set_state(state)
+    return stream
 
 
 cdef int raise_in_use(object stream) except -1:

@@ -212,17 +212,13 @@ class Convolver(PartitionedConvolver):
     """
 
     def __init__(self, ir, *, block_size=256, dtype=np.float32):
-        pass  # everything happens in __new__ (the compiled base class's __cinit__)
-
-    def __new__(cls, ir, *, block_size=256, dtype=np.float32):
         try:
             dtype = np.dtype(dtype)
         except TypeError:
             raise ParameterError(f"dtype must be float32 or float64, got {dtype!r}") from None
         if dtype not in (np.float32, np.float64):
             raise ParameterError(f"dtype must be float32 or float64, got {dtype}")
-        original = _check_ir(ir)
-        ir = _ir_as(original, dtype)
+        ir = _ir_as(_check_ir(ir), dtype)
         block_size = _checks.positive_int(block_size, "block_size")
         head, levels = partition_plan(ir.shape[-1], block_size=block_size)
         rows = 1 if ir.ndim == 1 else ir.shape[0]
@@ -231,9 +227,18 @@ class Convolver(PartitionedConvolver):
         _checks.allocation(rows * (3 * ir.shape[-1] + 18 * sum(k for _, k in levels))
                            * dtype.itemsize, f"a convolver for {rows} x {ir.shape[-1]} taps")
         # a copy: the convolver keeps its taps, whatever the caller later does to ir
-        self = super().__new__(cls, np.array(ir.reshape(rows, -1), dtype=dtype), head, levels)
-        self._config = dict(ir=original, block_size=block_size, dtype=dtype)
-        return self
+        taps = np.array(ir.reshape(rows, -1), dtype=dtype)
+        taps.flags.writeable = False
+        super().__init__(taps, head, levels)
+        self._block_size = block_size
+        self._bind(functools.partial(Convolver, taps, block_size=block_size, dtype=dtype),
+                   f"Convolver(<ir {taps.shape} {dtype}>, block_size={block_size}, "
+                   f"dtype={dtype.name})")
+
+    @property
+    def block_size(self):
+        """The call size the layout is tuned for."""
+        return self._block_size
 
     @property
     def partitions(self):
@@ -248,15 +253,6 @@ class Convolver(PartitionedConvolver):
         with this object: it leaves a stream in progress on it unchanged, and
         several threads may call it at once.
         """
-        c = self._fresh()
+        c = self.stream()
         y = c.process(x)
         return np.concatenate([y, c.flush()], axis=-1)
-
-    def __reduce__(self):
-        return (_restore, (self._config, self._get_state()))
-
-
-def _restore(config, state):
-    c = Convolver(**config)
-    c._set_state(state)
-    return c

@@ -1,4 +1,6 @@
 """Microphone band limits: a streaming Butterworth band-pass (IIR)."""
+import functools
+
 from fastmel._iir import SosStream
 from fastmel.filters import butter_bandpass
 
@@ -27,7 +29,9 @@ class Bandpass(SosStream):
     The leading shape and dtype of a stream are fixed by its first chunk;
     later chunks of another float dtype are converted to it.  A chunk whose
     output would overflow (float32 samples near 3e38, say) raises
-    ``ParameterError`` and leaves the stream unchanged.
+    ``ParameterError`` and leaves the stream unchanged.  The streaming
+    protocol (``process``, ``flush``, ``reset``, pickling) is
+    :class:`fastmel.Stream`'s.
 
     Examples
     --------
@@ -38,26 +42,17 @@ class Bandpass(SosStream):
     """
 
     def __init__(self, sr, low_hz, high_hz, *, order=4):
-        self._config = dict(sr=sr, low_hz=low_hz, high_hz=high_hz, order=order)
         super().__init__(butter_bandpass(sr, low_hz, high_hz, order=order))
+        self._config = (sr, low_hz, high_hz, order)
+        self._bind(functools.partial(Bandpass, sr, low_hz, high_hz, order=order),
+                   f"Bandpass({sr!r}, {low_hz!r}, {high_hz!r}, order={order!r})")
+
+    sr = property(lambda self: self._config[0], doc="Sample rate (Hz).")
+    low_hz = property(lambda self: self._config[1], doc="Lower band edge (Hz).")
+    high_hz = property(lambda self: self._config[2], doc="Upper band edge (Hz).")
+    order = property(lambda self: self._config[3], doc="Butterworth order.")
 
     def __call__(self, x):
         """Filter a whole signal ``x`` [shape=(..., n)] from rest; this object's own
         stream state is left alone."""
         return self.stream().process(x)
-
-    def stream(self):
-        """A new stream of this filter, at rest."""
-        return type(self)(**self._config)
-
-    def __reduce__(self):
-        return (_restore, (self._config, self._get_state()))
-
-    def __repr__(self):
-        return "Bandpass({sr!r}, {low_hz!r}, {high_hz!r}, order={order!r})".format(**self._config)
-
-
-def _restore(config, state):
-    bp = Bandpass(**config)
-    bp._set_state(state)
-    return bp

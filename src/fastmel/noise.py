@@ -1,10 +1,10 @@
 """Additive noise at a chosen signal-to-noise ratio, offline and streaming."""
+import functools
+
 import numpy as np
 
 from fastmel import _checks
-from fastmel._streambase import (
-    InUse, check_state_dtype, check_state_int, check_state_lead, check_state_tuple,
-)
+from fastmel._noise import NoiseAdder
 from fastmel._checks import all_finite
 from fastmel.exceptions import ParameterError
 
@@ -125,26 +125,10 @@ def _generator(rng):
                              f"numpy.random.Generator, got {rng!r} ({err})") from None
 
 
-def _add_looped(x, scaled, offset, out):
-    """out = x + scaled noise, the noise repeated end to end from ``offset``.
-
-    ``scaled`` is the noise already multiplied by the gain, in x's dtype; the
-    adds run in place on stretches of the output, so nothing else is allocated.
-    """
-    n, m = x.shape[-1], scaled.shape[-1]
-    done, pos = 0, offset % m
-    while done < n:
-        take = min(n - done, m - pos)
-        np.add(x[..., done:done + take], scaled[..., pos:pos + take],
-               out=out[..., done:done + take])
-        done += take
-        pos = 0
-    return out
-
-
 def _add_looped_scaling(x, noise, gain, offset, out):
-    """What ``_add_looped(x, _scaled(noise, gain, x.dtype), offset, out)`` gives,
-    scaling only the stretches of noise it uses, a block at a time."""
+    """out = x + gain * noise, the noise repeated end to end from ``offset``; the
+    scaled noise is formed in float64 and rounded once to x's dtype (what
+    NoiseMixer adds), a block at a time, so only the stretches used are scaled."""
     n, m = x.shape[-1], noise.shape[-1]
     width = max(1, _BLOCK // max(1, int(np.prod(noise.shape[:-1], dtype=np.int64))))
     done, pos = 0, offset % m
@@ -157,12 +141,6 @@ def _add_looped_scaling(x, noise, gain, offset, out):
         done += take
         pos = (pos + take) % m
     return out
-
-
-def _scaled(noise, gain, dtype):
-    """gain * noise, formed in float64 and rounded once to the audio's dtype."""
-    with np.errstate(over="ignore"):  # reported by the callers' finiteness checks
-        return (gain * noise.astype(np.float64)).astype(dtype)
 
 
 def add_noise(x, noise, *, snr_db, rng=None):
@@ -227,7 +205,7 @@ def add_noise(x, noise, *, snr_db, rng=None):
     return out
 
 
-class NoiseMixer:
+class NoiseMixer(NoiseAdder):
     """Adds looped noise at a fixed gain to a stream.
 
     The SNR of a whole clip is not known until the clip ends, so a stream
@@ -236,12 +214,14 @@ class NoiseMixer:
     clip); the gain is then ``noise_gain(signal_power, P(noise), snr_db)``.
     The leading shape and dtype of the stream are fixed by its first chunk
     (later chunks of another float dtype are converted to it, as the feature
-    streams do).
+    streams do).  The streaming protocol (``process``, ``flush``, ``reset``,
+    pickling) is :class:`fastmel.Stream`'s.
 
     Parameters
     ----------
     noise : np.ndarray [shape=(m,) or (..., m)]
-        One noise signal for every channel, or one per channel.
+        One noise signal for every channel, or one per channel.  The mixer
+        keeps its own copy.
     gain : float or None
         Finite, and small enough that ``gain * noise`` fits float64.
     snr_db, signal_power : float or None
@@ -262,148 +242,35 @@ class NoiseMixer:
     >>> noisy = mixer.process(chunk)
     """
 
-    latency = 0
-
     def __init__(self, noise, *, gain=None, snr_db=None, signal_power=None, offset=0):
-        self.noise = _check_noise(noise)
+        noise = _check_noise(noise)
         if gain is None:
             if snr_db is None or signal_power is None:
                 raise ParameterError("give gain, or snr_db together with signal_power")
             signal_power = _checks.finite_number(signal_power, "signal_power")
             if signal_power < 0:
                 raise ParameterError(f"signal_power must be >= 0, got {signal_power!r}")
-            gain = noise_gain(signal_power, _power(self.noise, "noise"), snr_db)
+            gain = noise_gain(signal_power, _power(noise, "noise"), snr_db)
         elif snr_db is not None or signal_power is not None:
             raise ParameterError("give either gain or snr_db with signal_power, not both")
-        self.gain = _checks.finite_number(gain, "gain")
-        peak = float(np.max(np.abs(self.noise)))
-        if not np.isfinite(abs(self.gain) * peak):  # gain * noise overflows at the loudest sample
+        gain = _checks.finite_number(gain, "gain")
+        peak = float(np.max(np.abs(noise)))
+        if not np.isfinite(abs(gain) * peak):  # gain * noise overflows at the loudest sample
             raise ParameterError(
                 f"gain={gain!r} times the noise (up to {peak:.3g}) overflows float64")
         if isinstance(offset, bool) or not isinstance(offset, (int, np.integer)) or offset < 0:
             raise ParameterError(f"offset must be a non-negative integer, got {offset!r}")
-        self.offset = int(offset)
-        self._scaled_by_dtype = {}
-        self._in_use = InUse(self)
-        self._reset()
-
-    def reset(self):
-        """Back to the start of the noise, no fixed channel layout or dtype."""
-        with self._in_use:
-            self._reset()
-
-    def _reset(self):
-        self._layout = _checks.ChannelLayout()
-        self._pos = self.offset
-        self._dtype = None
-        self._undo = (None, self._pos, None)
+        # a copy: the mixer keeps its noise, whatever the caller later does to it
+        noise = np.array(noise)
+        noise.flags.writeable = False
+        super().__init__(noise, gain, int(offset))
+        self._bind(functools.partial(NoiseMixer, noise, gain=gain, offset=int(offset)),
+                   f"NoiseMixer(<noise {noise.shape} {noise.dtype}>, gain={gain!r}, "
+                   f"offset={int(offset)!r})")
 
     def __call__(self, x):
-        """Mix a whole signal ``x`` [shape=(..., n)] from the start offset."""
-        clone = NoiseMixer(self.noise, gain=self.gain, offset=self.offset)
-        return clone.process(x)
-
-    def _scaled_for(self, dtype):
-        """The scaled noise in ``dtype``, made once per dtype (steady state then
-        allocates only the output)."""
-        scaled = self._scaled_by_dtype.get(dtype)
-        if scaled is None:
-            scaled = _scaled(self.noise, self.gain, dtype)
-            if not all_finite(scaled):
-                raise ParameterError(
-                    f"gain={self.gain!r} times the noise overflows {dtype}; use a smaller "
-                    f"gain or float64 audio")
-            self._scaled_by_dtype[dtype] = scaled
-        return scaled
-
-    def process(self, chunk):
-        """Add the next stretch of noise to ``chunk`` [shape=(..., k)]; same shape,
-        the stream's dtype (its first chunk's).
-
-        Raises
-        ------
-        RuntimeError
-            Another thread is inside this stream.
-        """
-        with self._in_use:
-            return self._process(chunk)
-
-    def _process(self, chunk):
-        # the stream's dtype only when the chunk needs converting (converting
-        # costs a floating-point state switch even when there is nothing to do)
-        dtype = self._dtype
-        if isinstance(chunk, np.ndarray) and chunk.dtype == dtype:
-            dtype = None
-        x, lead = _checks.stream_chunk(chunk, self._layout.lead, dtype)
-        if self.noise.ndim > 1 and self.noise.shape[:-1] != lead:
-            raise ParameterError(
-                f"chunk has leading shape {lead}, the noise has {self.noise.shape[:-1]}")
-        x = x.reshape(lead + (x.shape[-1],))
-        scaled = self._scaled_for(x.dtype)
-        # No np.errstate here: it would cost more than the add.  An overflow
-        # (absurd levels only) warns, or raises where warnings are errors, and is
-        # reported as a ParameterError either way.
-        try:
-            out = _add_looped(x, scaled, self._pos, np.empty_like(x))
-        except RuntimeWarning:
-            out = None
-        if out is None or not all_finite(out):
-            raise ParameterError(
-                f"chunk plus the noise overflows {x.dtype} (samples up to "
-                f"{float(np.max(np.abs(x))):.3g}, gain {self.gain:.3g}); the stream is unchanged")
-        self._dtype = x.dtype
-        self._layout.accept(lead)
-        self._pos = (self._pos + x.shape[-1]) % self.noise.shape[-1]
-        return out
-
-    def flush(self):
-        """End of stream: nothing is owed; returns an empty array (the stream's
-        dtype) and resets."""
-        with self._in_use:
-            lead = self._layout.lead or ()
-            dtype = np.dtype(np.float32) if self._dtype is None else self._dtype
-            self._reset()
-            return np.zeros(lead + (0,), dtype=dtype)
-
-    def _checkpoint(self, k):
-        """Prepare to take back the next process call (``_rollback``): what a
-        Chain does when a later stage refuses the chunk."""
-        with self._in_use:
-            self._undo = (self._layout.lead, self._pos, self._dtype)
-
-    def _rollback(self):
-        """Take back the process call since the last ``_checkpoint``."""
-        with self._in_use:
-            self._layout.lead, self._pos, self._dtype = self._undo
-
-    def __reduce__(self):
-        with self._in_use:
-            state = None
-            if self._dtype is not None:
-                state = (self._layout.lead, self._pos, self._dtype.str)
-            return (_restore_mixer, (self.noise, self.gain, self.offset, state))
-
-    def _set_state(self, state):
-        """Install a state made by __reduce__.  It may come from a tampered pickle:
-        every field is checked first; a bad one raises ValueError, leaving the
-        mixer at its start."""
-        with self._in_use:
-            self._reset()
-            if state is None:
-                return
-            lead, pos, dtype = check_state_tuple(state, "state", 3)
-            lead = check_state_lead(lead)
-            if self.noise.ndim > 1 and self.noise.shape[:-1] != lead:
-                raise ValueError(f"fastmel: restored stream state: lead {lead} does not fit "
-                                 f"the noise's leading shape {self.noise.shape[:-1]}")
-            pos = check_state_int(pos, "pos", 0, self.noise.shape[-1] - 1)
-            dtype = check_state_dtype(dtype, "dtype", [np.float32, np.float64])
-            self._layout.accept(lead)
-            self._pos = pos
-            self._dtype = dtype
+        """Mix a whole signal ``x`` [shape=(..., n)] from the start offset; this
+        object's own stream state is left alone."""
+        return self.stream().process(x)
 
 
-def _restore_mixer(noise, gain, offset, state):
-    mixer = NoiseMixer(noise, gain=gain, offset=offset)
-    mixer._set_state(state)
-    return mixer

@@ -1,0 +1,155 @@
+"""Chains of streaming stages, as one stream.
+
+A chunk is checked once, at the chain's input (the stream base's acceptance);
+each fastmel stage then takes the output of the one before through its
+unchecked entry (``Stream.feed``: the layout is verified, the samples are
+not scanned again: every stage's output is finite by its own guarantee), and
+every stage but the last keeps a checkpoint of the call.  A stage that refuses
+its input leaves itself unchanged and the stages before it are taken back:
+the chain commits all stages or none.
+"""
+import copy
+
+import numpy as np
+
+cimport numpy as cnp
+
+from fastmel._checks import ParameterError
+from fastmel._streambase cimport Chunk, Stream, enter, leave
+
+cnp.import_array()
+
+_PROTOCOL = ("process", "flush", "reset")
+
+
+cdef class ChainStream(Stream):
+    """Streaming stages run one after another (see fastmel.Chain)."""
+
+    cdef readonly tuple stages
+    cdef list engines                    # per stage: the Stream, or None for other objects
+
+    def __init__(self, stages):
+        stages = list(stages)
+        if not stages:
+            raise ParameterError("a Chain needs at least one stage")
+        for i, stage in enumerate(stages):
+            missing = [name for name in _PROTOCOL if not callable(getattr(stage, name, None))]
+            if missing:
+                raise ParameterError(
+                    f"stage {i} ({type(stage).__name__}) is not a stream: it lacks "
+                    f"{', '.join(missing)}")
+        if len({id(stage) for stage in stages}) < len(stages):
+            raise ParameterError("a stage appears twice in the chain; give each place its own "
+                                 "stream (stage.stream())")
+        self.stages = tuple(stages)
+        self.engines = [stage if isinstance(stage, Stream) else None for stage in stages]
+        self.lag = sum(int(getattr(stage, "latency", 0)) for stage in stages)
+
+    def __repr__(self):
+        label = f"{type(self).__name__}([{', '.join(repr(s) for s in self.stages)}])"
+        if self.lead_shape is None:
+            return label
+        return (f"<{label} after {self.n_in} samples of leading shape {self.lead_shape}, "
+                f"{self.work_dtype}>")
+
+    def stream(self):
+        """A new chain of new streams of the same stages, at rest."""
+        return type(self)([stage.stream() if hasattr(stage, "stream") else _fresh_copy(stage)
+                           for stage in self.stages])
+
+    cdef object engine_run(self, cnp.ndarray x, const Chunk* c):
+        cdef Py_ssize_t i, n = len(self.stages), passed = 0
+        cdef Stream st
+        out = x
+        if x.ndim != self.lead_nd + 1:
+            out = x.reshape(self.lead_shape + (c.k,))
+        try:
+            for i in range(n):
+                st = self.engines[i]
+                if st is None:
+                    out = self.stages[i].process(out)
+                else:
+                    enter(&st.busy, st)
+                    try:
+                        out = st.feed(out, i < n - 1)
+                    finally:
+                        leave(&st.busy)
+                passed = i + 1
+        except BaseException:
+            for i in range(n):
+                st = self.engines[i]
+                if st is not None:
+                    if i < passed and i < n - 1:
+                        st._rollback()
+                elif self.n_in == 0:
+                    # another kind of stage (the one that failed part-way
+                    # included) can only be taken back to its start
+                    self.stages[i].reset()
+            raise
+        self.n_in += c.k
+        return out
+
+    def flush(self):
+        """End of stream for every stage, in order: the first stage's flush goes
+        through the rest, then the next stage flushes, and so on.  Returns what
+        the chain still owes; the chain starts afresh.
+
+        Raises
+        ------
+        RuntimeError
+            Another thread is inside this chain.
+        """
+        enter(&self.busy, self)
+        try:
+            carry = None
+            for stage in self.stages:
+                parts = []
+                if carry is not None and carry.shape[-1]:
+                    parts.append(stage.process(carry))
+                parts.append(stage.flush())
+                parts = [p for p in parts if p.shape[-1]] or parts[-1:]
+                carry = np.concatenate(parts, axis=-1) if len(parts) > 1 else parts[0]
+            self.clear()
+            return carry
+        finally:
+            leave(&self.busy)
+
+    def reset(self):
+        """Reset the chain and every stage."""
+        enter(&self.busy, self)
+        try:
+            self.clear()
+            for stage in self.stages:
+                stage.reset()
+        finally:
+            leave(&self.busy)
+
+    def __reduce__(self):
+        enter(&self.busy, self)
+        try:
+            state = None
+            if self.lead_shape is not None:
+                state = (self.lead_shape, self.work_dtype.str, self.n_in, None)
+            # the stages pickle (and, restored, check) their own state
+            return (_restore, (type(self), list(self.stages), state))
+        finally:
+            leave(&self.busy)
+
+
+def _fresh_copy(stage):
+    fresh = copy.deepcopy(stage)
+    fresh.reset()
+    return fresh
+
+
+def _restore(cls, stages, state):
+    """A chain from pickled stages (each restored, and checked, by its own
+    pickling) and the chain's state (checked by the stream base)."""
+    if not (isinstance(cls, type) and issubclass(cls, ChainStream)):
+        raise ValueError(f"fastmel: restored stream state: {cls!r} is not a chain type")
+    if type(stages) is not list:
+        raise ValueError(f"fastmel: restored stream state: stages must be a list, "
+                         f"got {type(stages).__name__}")
+    chain = cls(stages)
+    chain._set_state(state)
+    return chain
