@@ -5,7 +5,8 @@ import math
 import numpy as np
 
 from fastmel import _checks
-from fastmel._convolve import PartitionedConvolver, overlap_add
+from fastmel._convolve import PartitionedConvolver
+from fastmel._overlap_add import overlap_add
 from fastmel._spectral import all_finite
 from fastmel.exceptions import ParameterError
 
