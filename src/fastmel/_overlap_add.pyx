@@ -42,11 +42,13 @@ def overlap_add(cnp.ndarray x, cnp.ndarray ir, Py_ssize_t n_fft, cnp.ndarray out
     cdef char* op = <char*>cnp.PyArray_DATA(out)
     cdef void* tbuf = aligned_alloc(n_fft * item)
     cdef void* spec = aligned_alloc(2 * n_bins * item)
+    cdef void* prod = aligned_alloc(2 * n_bins * item)
     cdef void* hspec = aligned_alloc(2 * n_bins * item * n_ir)
     cdef Py_ssize_t c, r
-    if tbuf == NULL or spec == NULL or hspec == NULL:
+    if tbuf == NULL or spec == NULL or prod == NULL or hspec == NULL:
         aligned_free(tbuf)
         aligned_free(spec)
+        aligned_free(prod)
         aligned_free(hspec)
         raise MemoryError("fastmel: could not allocate convolution buffers")
     with nogil:
@@ -63,13 +65,16 @@ def overlap_add(cnp.ndarray x, cnp.ndarray ir, Py_ssize_t n_fft, cnp.ndarray out
             if is_double:
                 _ola[double](fwd, inv, <const double*>xp + c * xs_ch, xs, n, m,
                              <const double*>hspec + (c if n_ir > 1 else 0) * 2 * n_bins,
-                             <double*>op + c * n_out, n_fft, step, <double*>tbuf, <double*>spec)
+                             <double*>op + c * n_out, n_fft, step, <double*>tbuf, <double*>spec,
+                             <double*>prod)
             else:
                 _ola[float](fwd, inv, <const float*>xp + c * xs_ch, xs, n, m,
                             <const float*>hspec + (c if n_ir > 1 else 0) * 2 * n_bins,
-                            <float*>op + c * n_out, n_fft, step, <float*>tbuf, <float*>spec)
+                            <float*>op + c * n_out, n_fft, step, <float*>tbuf, <float*>spec,
+                            <float*>prod)
     aligned_free(tbuf)
     aligned_free(spec)
+    aligned_free(prod)
     aligned_free(hspec)
 
 
@@ -84,7 +89,8 @@ cdef void _load(const real* src, Py_ssize_t stride, Py_ssize_t n, real* dst, Py_
 
 cdef void _ola(RealPlan fwd, RealPlan inv, const real* x, Py_ssize_t xs, Py_ssize_t n,
                Py_ssize_t m, const real* hspec, real* out, Py_ssize_t n_fft, Py_ssize_t step,
-               real* tbuf, real* spec) noexcept nogil:
+               real* tbuf, real* spec, real* prod) noexcept nogil:
+    # The product goes to its own buffer: fastmel_cmac's arguments are restrict.
     cdef Py_ssize_t start = 0, i, take, n_bins = n_fft // 2 + 1, n_out = n + m - 1, span
     while start < n:
         take = min(step, n - start)
@@ -93,10 +99,10 @@ cdef void _ola(RealPlan fwd, RealPlan inv, const real* x, Py_ssize_t xs, Py_ssiz
         memset(tbuf + take, 0, (n_fft - take) * sizeof(real))
         fwd.execute(tbuf, spec)
         if real is float:
-            fastmel_cmac_f32(spec, hspec, spec, n_bins, 1)
+            fastmel_cmac_f32(spec, hspec, prod, n_bins, 1)
         else:
-            fastmel_cmac_f64(spec, hspec, spec, n_bins, 1)
-        inv.execute(spec, tbuf)
+            fastmel_cmac_f64(spec, hspec, prod, n_bins, 1)
+        inv.execute(prod, tbuf)
         span = min(take + m - 1, n_out - start)
         for i in range(span):
             out[start + i] += tbuf[i]
