@@ -1,6 +1,6 @@
 """Microphone band limits: a streaming Butterworth band-pass (IIR)."""
 from fastmel._iir import SosStream
-from fastmel.filters import butter_bandpass
+from fastmel.design import butter_bandpass
 
 __all__ = ["Bandpass"]
 
