@@ -6,13 +6,13 @@ one object serves many threads at once.  Pickling keeps the configuration
 only; the kernel is rebuilt on load.
 """
 import functools
-import numbers
 
 import numpy as np
 
 from fastmel import _checks
 from fastmel._analysis import OUT_COMPLEX, OUT_MEL, OUT_MEL_DB, OUT_MFCC, Framing, analyze
 from fastmel._stream import FrameStream
+from fastmel.cepstral import cepstrum, check_mfcc_params, dct_matrix, lifted_dct_matrix
 from fastmel.exceptions import ParameterError
 from fastmel.filters import mel_rows
 from fastmel.spectrum import _check_db_params, floor_top_db, power_to_db
@@ -37,10 +37,7 @@ def _mel_kernel(framing, dtype, power, mel_args, mode, amin, db_offset, cep_args
     dct = None
     if cep_args is not None:
         n_mfcc, dct_type, norm, lifter = cep_args
-        rows = min(n_mfcc, n_mels)
-        # Liftering scales each coefficient: fold it into the DCT rows.
-        dct = dct_matrix(rows, n_mels, dct_type, norm, np.float64)
-        dct *= lifter_gains(rows, lifter, np.float64)[:, None]
+        dct = lifted_dct_matrix(min(n_mfcc, n_mels), n_mels, dct_type, norm, lifter)
     return framing.kernel(dtype, mode, power=power, mel_rows=packed, amin=amin,
                           db_offset=db_offset, dct=dct)
 
@@ -229,70 +226,6 @@ class MelSpectrogram(_Extractor):
             raise ParameterError(
                 f"top_db={self.top_db} floors at the whole signal's maximum, so it cannot "
                 f"stream; use top_db=None (or floor the streamed frames yourself)")
-
-
-def dct_matrix(n_out, n_in, dct_type, norm, dtype):
-    """The (n_out, n_in) matrix of scipy.fft.dct(x, type=dct_type, norm=norm)[:n_out].
-
-    ``dct_type`` and ``norm`` come checked by :func:`check_mfcc_params` (every
-    caller's boundary); only what depends on ``n_in`` is checked here.
-    """
-    k = np.arange(n_out, dtype=np.float64)[:, None]
-    n = np.arange(n_in, dtype=np.float64)[None, :]
-    N = n_in
-    if dct_type == 2:
-        C = 2.0 * np.cos(np.pi * k * (2 * n + 1) / (2 * N))
-        if norm == "ortho":
-            C *= np.where(k == 0, np.sqrt(1.0 / (4 * N)), np.sqrt(1.0 / (2 * N)))
-    elif dct_type == 3:
-        C = 2.0 * np.cos(np.pi * (2 * k + 1) * n / (2 * N))
-        C[:, 0] = 1.0
-        if norm == "ortho":
-            C[:, 0] /= np.sqrt(N)
-            C[:, 1:] *= np.sqrt(1.0 / (2 * N))
-    else:
-        if N < 2:
-            raise ParameterError("dct_type=1 needs at least 2 mel bands")
-        C = 2.0 * np.cos(np.pi * k * n / (N - 1))
-        C[:, 0] = 1.0
-        C[:, -1] = (-1.0) ** k[:, 0]
-        if norm == "ortho":
-            C[:, 0] *= np.sqrt(2.0)
-            C[:, -1] *= np.sqrt(2.0)
-            C *= np.sqrt(1.0 / (2 * (N - 1)))
-            C[k[:, 0] == 0] /= np.sqrt(2.0)
-            C[k[:, 0] == N - 1] /= np.sqrt(2.0)
-    return C.astype(dtype)
-
-
-def check_mfcc_params(n_mfcc, dct_type, norm, lifter):
-    """``n_mfcc`` as an int and ``lifter`` as a float, checked with ``dct_type`` and ``norm``."""
-    n_mfcc = _checks.positive_int(n_mfcc, "n_mfcc")
-    if isinstance(lifter, bool) or not isinstance(lifter, numbers.Real) or not lifter >= 0 \
-            or not np.isfinite(lifter):
-        raise ParameterError(f"lifter must be a non-negative number, got {lifter!r}")
-    if dct_type not in (1, 2, 3):
-        raise ParameterError(f"dct_type must be 1, 2 or 3, got {dct_type!r}")
-    if norm not in (None, "ortho"):
-        raise ParameterError(f"norm must be None or 'ortho', got {norm!r}")
-    return n_mfcc, float(lifter)
-
-
-def lifter_gains(n, lifter, dtype):
-    """Gain of each of n cepstral coefficients: 1 + (L/2) sin(pi k / L), k = 1..n (1 for L = 0)."""
-    if lifter == 0:
-        return np.ones(n, dtype=dtype)
-    li = np.sin(np.pi * np.arange(1, 1 + n, dtype=dtype) / lifter)
-    return 1 + (lifter / 2) * li
-
-
-def cepstrum(S_db, dct, lifter):
-    """MFCCs of a dB mel spectrogram ``(..., n_mels, t)``: DCT over mels, then liftering."""
-    # contiguous: numpy's matmul rounds differently for other layouts
-    M = np.matmul(dct.astype(S_db.dtype, copy=False), np.ascontiguousarray(S_db))
-    if lifter > 0:
-        M *= lifter_gains(M.shape[-2], lifter, M.dtype)[:, None]
-    return M
 
 
 class MFCC(_Extractor):

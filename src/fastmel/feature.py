@@ -3,7 +3,8 @@ import numpy as np
 
 from fastmel import _checks
 from fastmel.exceptions import ParameterError
-from fastmel.extractors import MFCC, MelSpectrogram, cepstrum, check_mfcc_params, dct_matrix
+from fastmel.cepstral import cepstrum, check_mfcc_params, dct_matrix
+from fastmel.extractors import MFCC, MelSpectrogram
 from fastmel.filters import mel as mel_filters
 
 __all__ = ["melspectrogram", "mfcc"]
