@@ -213,7 +213,8 @@ def mel(*, sr, n_fft, n_mels=128, fmin=0.0, fmax=None, htk=False, norm="slaney",
     >>> fastmel.filters.mel(sr=16000, n_fft=512, n_mels=80).shape
     (80, 257)
     """
-    bank = _MelBank(sr, n_fft, n_mels, fmin, fmax, htk, norm)
+    params = mel_params(sr=sr, n_mels=n_mels, fmin=fmin, fmax=fmax, htk=htk, norm=norm)
+    bank = _MelBank(_checks.positive_int(n_fft, "n_fft", maximum=MAX_N_FFT), **params)
     dtype = np.dtype(dtype)
     _checks.allocation(
         bank.n_mels * bank.n_bins * dtype.itemsize, f"a ({bank.n_mels}, {bank.n_bins}) mel matrix",
@@ -225,33 +226,50 @@ def mel(*, sr, n_fft, n_mels=128, fmin=0.0, fmax=None, htk=False, norm="slaney",
     return weights
 
 
-def mel_rows(*, sr, n_fft, n_mels=128, fmin=0.0, fmax=None, htk=False, norm="slaney",
-             dtype=np.float32):
+def mel_params(*, sr, n_mels=128, fmin=0.0, fmax=None, htk=False, norm="slaney"):
+    """The parameters of :func:`mel` but ``n_fft``, checked, as a dict: numbers
+    as Python ints and floats, ``fmax`` resolved (``sr / 2`` for None).
+
+    Raises
+    ------
+    ParameterError
+        A parameter outside the ranges :func:`mel` allows.
+    """
+    sr = _checks.positive_number(sr, "sr")
+    n_mels = _checks.positive_int(n_mels, "n_mels", maximum=MAX_N_MELS)
+    fmin = _checks.finite_number(fmin, "fmin")
+    if fmin < 0:
+        raise ParameterError(f"fmin must be >= 0, got {fmin!r}")
+    fmax = sr / 2.0 if fmax is None else _checks.finite_number(fmax, "fmax")
+    if fmax <= fmin:
+        raise ParameterError(f"fmax must be greater than fmin={fmin!r}, got {fmax!r}")
+    if not (norm is None or _is_slaney(norm) or (isinstance(norm, numbers.Real)
+                                                 and not isinstance(norm, bool) and norm > 0)):
+        raise ParameterError(f"norm must be 'slaney', None or a positive number, got {norm!r}")
+    return dict(sr=sr, n_mels=n_mels, fmin=fmin, fmax=fmax, htk=bool(htk), norm=norm)
+
+
+def _is_slaney(norm):
+    return isinstance(norm, str) and norm == "slaney"
+
+
+def mel_rows(n_fft, params, dtype=np.float32):
     """The filter bank of :func:`mel` (same values), packed for the spectral
-    kernel without building the dense matrix: memory O(n_fft + n_mels)."""
-    bank = _MelBank(sr, n_fft, n_mels, fmin, fmax, htk, norm)
+    kernel without building the dense matrix: memory O(n_fft + n_mels).
+    ``n_fft`` and ``params`` come checked (``params`` as :func:`mel_params`
+    returns them)."""
+    bank = _MelBank(n_fft, **params)
     packed = pack_mel_rows(bank.blocks(np.dtype(dtype)))
     bank.warn_if_empty(stacklevel=2)
     return packed
 
 
 class _MelBank:
-    """Checked mel parameters; builds the filters a block of rows at a time."""
+    """The filters of checked mel parameters (an ``n_fft`` checked, and
+    :func:`mel_params`), built a block of rows at a time."""
 
-    def __init__(self, sr, n_fft, n_mels, fmin, fmax, htk, norm):
-        sr = _checks.positive_number(sr, "sr")
-        n_fft = _checks.positive_int(n_fft, "n_fft", maximum=MAX_N_FFT)
-        n_mels = _checks.positive_int(n_mels, "n_mels", maximum=MAX_N_MELS)
-        fmin = _checks.finite_number(fmin, "fmin")
-        if fmin < 0:
-            raise ParameterError(f"fmin must be >= 0, got {fmin!r}")
-        fmax = sr / 2.0 if fmax is None else _checks.finite_number(fmax, "fmax")
-        if fmax <= fmin:
-            raise ParameterError(f"fmax must be greater than fmin={fmin!r}, got {fmax!r}")
-        self.slaney = isinstance(norm, str) and norm == "slaney"
-        if not (norm is None or self.slaney or (isinstance(norm, numbers.Real)
-                                                 and not isinstance(norm, bool) and norm > 0)):
-            raise ParameterError(f"norm must be 'slaney', None or a positive number, got {norm!r}")
+    def __init__(self, n_fft, sr, n_mels, fmin, fmax, htk, norm):
+        self.slaney = _is_slaney(norm)
         self.params = f"sr={sr!r}, n_fft={n_fft}, n_mels={n_mels}, fmin={fmin!r}, fmax={fmax!r}"
         self.norm = norm
         self.n_mels = n_mels
