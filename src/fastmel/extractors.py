@@ -153,6 +153,15 @@ class _Extractor:
     def _new_stream(self):
         return FrameStream(self, self.kernel, self.framing)
 
+    # ``m(y)`` is ``m._run(real_float(y))``: fastmel.feature, which needs the
+    # input's dtype before it makes the extractor, calls _run itself, so the
+    # signal is converted and scanned once either way.
+
+    def _analyze(self, y):
+        """The kernel over ``y`` (as real_float returned it), in ``dtype``, scanned once."""
+        y = _checks.bounded_float(y, self.kernel.max_amplitude, dtype=self.dtype)
+        return analyze(self.kernel, self.framing, y)
+
 
 class _MelSettings:
     """The attributes a mel spectrogram and an MFCC share."""
@@ -200,8 +209,10 @@ class STFT(_Extractor):
 
     def __call__(self, y):
         """STFT of ``y`` [shape=(..., n)]: [shape=(..., 1 + n_fft // 2, n_frames)], complex."""
-        y = _checks.bounded_audio(y, self.kernel.max_amplitude, dtype=self.dtype)
-        return analyze(self.kernel, self.framing, y)
+        return self._run(_checks.real_float(y, "y"))
+
+    def _run(self, y):
+        return self._analyze(y)
 
 
 class MelSpectrogram(_MelSettings, _Extractor):
@@ -300,8 +311,10 @@ class MelSpectrogram(_MelSettings, _Extractor):
         -------
         S : np.ndarray [shape=(..., n_mels, n_frames), dtype=self.dtype]
         """
-        y = _checks.bounded_audio(y, self.kernel.max_amplitude, dtype=self.dtype)
-        S = analyze(self.kernel, self.framing, y)
+        return self._run(_checks.real_float(y, "y"))
+
+    def _run(self, y):
+        S = self._analyze(y)
         if not self.to_db:
             return S
         if callable(self.ref):
@@ -403,10 +416,12 @@ class MFCC(_MelSettings, _Extractor):
 
     def __call__(self, y):
         """MFCCs of ``y`` [shape=(..., n)]: [shape=(..., n_mfcc, n_frames)]."""
+        return self._run(_checks.real_float(y, "y"))
+
+    def _run(self, y):
         if self.kernel is not None:
-            y = _checks.bounded_audio(y, self.kernel.max_amplitude, dtype=self.dtype)
-            return analyze(self.kernel, self.framing, y)
-        return cepstrum(self.melspec(y), self._dct, self.lifter)
+            return self._analyze(y)
+        return cepstrum(self.melspec._run(y), self._dct, self.lifter)
 
     def _check_streamable(self):
         self.melspec._check_streamable()
