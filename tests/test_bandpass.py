@@ -1,5 +1,5 @@
-"""Microphone band limits: ``fastmel.Bandpass``, ``filters.butter_bandpass`` and
-``filters.bandpass_fir``.
+"""Microphone band limits: ``fastmel.Bandpass``, ``design.butter_bandpass`` and
+``design.bandpass_fir`` (public as ``filters.butter_bandpass`` and ``filters.bandpass_fir``).
 
 SPEC "Recording simulation", "Streaming protocol", "Errors" and section 2:
 ``Bandpass`` equals ``scipy.signal.sosfilt(scipy.signal.butter(order, [low, high],
@@ -31,7 +31,7 @@ from conftest import (
     rtol_for,
 )
 from fastmel import ParameterError
-from fastmel.filters import bandpass_fir, butter_bandpass
+from fastmel.design import bandpass_fir, butter_bandpass
 
 DTYPES = [np.float32, np.float64]
 LAYOUTS = {"mono": (), "stereo": (2,), "batch": (2, 3)}
@@ -150,6 +150,16 @@ def test_bandpass_fir_through_convolver_is_linear_phase(speech):
     # SPEC 2: float64 within 1e-10 of the output's max
     assert_close_rel(y, ref, RTOL_F64, "float64 FIR, summation order only")
 
+
+
+def test_band_pass_designs_keep_their_public_names_in_filters():
+    """SPEC names ``fastmel.filters.bandpass_fir``; the designs live in fastmel.design."""
+    import fastmel.design
+    import fastmel.filters
+
+    assert fastmel.filters.bandpass_fir is fastmel.design.bandpass_fir
+    assert fastmel.filters.butter_bandpass is fastmel.design.butter_bandpass
+    assert {"bandpass_fir", "butter_bandpass"} <= set(fastmel.filters.__all__)
 
 # --- offline vs scipy ----------------------------------------------------------------
 

@@ -17,7 +17,7 @@ import fastmel
 from conftest import RTOL_F64, assert_bits_equal, assert_close_rel, cut
 from conftest import layout as as_layout
 from fastmel import ParameterError
-from fastmel.filters import bandpass_fir, butter_bandpass
+from fastmel.design import bandpass_fir, butter_bandpass
 from fastmel.noise import MAX_SNR_DB
 
 SR = 16000

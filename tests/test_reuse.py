@@ -93,7 +93,7 @@ def test_call_reuses_the_prepared_convolver(monkeypatch, speech):
     def refuse(*args, **kwargs):
         raise AssertionError("the impulse response was prepared again")
 
-    for name in ("partition_plan", "_check_ir", "_ir_as"):
+    for name in ("partition_plan", "_check_ir"):
         monkeypatch.setattr(fastmel.convolution, name, refuse)
     assert_bits_equal(conv(x), want, "with the planner disabled")
 
@@ -173,7 +173,7 @@ def test_call_from_several_threads_at_once():
         assert proc.returncode == 0, (proc.returncode, proc.stdout, proc.stderr[-2000:])
 
 
-# --- checks once at the boundary: fastmel.feature, fastmel.stft -------------------
+# --- checks once at the boundary: feature, stft, the extractors, convolve, add_noise ---
 
 W1 = dict(sr=16000, n_fft=512, win_length=400, hop_length=160, n_mels=80)
 
@@ -226,3 +226,98 @@ def test_offline_features_scan_the_signal_once(func, monkeypatch, speech16_f32):
     else:
         getattr(fastmel.feature, func)(y=speech16_f32, **W1)
     assert sum(counts.values()) == 1, counts
+
+
+def counting_inputs(monkeypatch):
+    """Record what the offline calls check: the name of every array
+    ``_checks.real_float`` converts, and the shape of every array scanned for
+    finiteness (``all_finite``/``all_within``, wherever a module holds them)."""
+    import fastmel._checks
+    import fastmel.convolution
+    import fastmel.noise
+
+    log = {"real_float": [], "scanned": []}
+    real = fastmel._checks.real_float
+
+    def real_float(x, name):
+        log["real_float"].append(name)
+        return real(x, name)
+
+    monkeypatch.setattr(fastmel._checks, "real_float", real_float)
+    for module in (fastmel._checks, fastmel.convolution, fastmel.noise):
+        for name in ("all_finite", "all_within"):
+            if hasattr(module, name):
+                scan = getattr(module, name)
+
+                def scanned(x, *args, _scan=scan):
+                    log["scanned"].append(np.shape(x))
+                    return _scan(x, *args)
+
+                monkeypatch.setattr(module, name, scanned)
+    return log
+
+
+FEATURE_CALLS = {
+    "feature.melspectrogram": lambda y: fastmel.feature.melspectrogram(y=y, **W1),
+    "feature.mfcc": lambda y: fastmel.feature.mfcc(y=y, **W1),
+    "stft": lambda y: fastmel.stft(y, n_fft=512, win_length=400, hop_length=160),
+    "STFT()": lambda y: fastmel.STFT(n_fft=512, hop_length=160)(y),
+    "MelSpectrogram()": lambda y: fastmel.MelSpectrogram(**W1)(y),
+    "MelSpectrogram(to_db)": lambda y: fastmel.MelSpectrogram(**W1, to_db=True, top_db=80)(y),
+    "MFCC()": lambda y: fastmel.MFCC(**W1)(y),
+    "MFCC(top_db=None)": lambda y: fastmel.MFCC(**W1, top_db=None)(y),
+}
+
+
+@pytest.mark.parametrize("call", list(FEATURE_CALLS))
+@pytest.mark.parametrize("convert", ["float32", "float64", "float16", "list"])
+def test_offline_features_check_and_convert_their_input_once(call, convert, monkeypatch,
+                                                             speech16_f32):
+    """Each offline call converts its signal once and scans it once, whatever
+    it has to convert (float16 widens, a list becomes an array)."""
+    y = speech16_f32[:8000]
+    y = y.tolist() if convert == "list" else y.astype(convert)
+    log = counting_inputs(monkeypatch)
+    FEATURE_CALLS[call](y)
+    assert log == {"real_float": ["y"], "scanned": [(8000,)]}, log
+
+
+@pytest.mark.parametrize("ir_dtype", [np.float32, np.float64])
+def test_convolve_checks_each_input_once(ir_dtype, monkeypatch, speech16_f32):
+    x = speech16_f32[:5000]
+    ir = room_ir(300, dtype=ir_dtype)
+    log = counting_inputs(monkeypatch)
+    out = fastmel.convolve(x, ir)
+    assert sorted(log["real_float"]) == ["ir", "x"], log
+    # x and the impulse response once each (the IR in x's dtype), then the output
+    assert log["scanned"] == [(5000,), (300,), (1, 5299)], log
+    assert out.shape == (5299,)
+
+
+def test_add_noise_checks_each_input_once(monkeypatch, speech16_f32):
+    x = speech16_f32[:5000]
+    noise = np.random.default_rng(3).standard_normal(1200).astype(np.float32)
+    log = counting_inputs(monkeypatch)
+    fastmel.add_noise(x, noise, snr_db=10.0, rng=0)
+    assert log["real_float"] == ["x", "noise"], log
+    # x and the noise once each, then the output
+    assert log["scanned"] == [(5000,), (1200,), (5000,)], log
+
+
+@pytest.mark.parametrize("make", [lambda ir: fastmel.convolve(np.ones(100, np.float32), ir),
+                                  lambda ir: fastmel.Convolver(ir, dtype=np.float32)],
+                         ids=["convolve", "Convolver"])
+def test_impulse_response_checked_once_still_names_the_fault(make):
+    """One scan of the impulse response in the working dtype still tells a
+    non-finite IR from one that only overflows that dtype."""
+    too_big = np.full(50, 1e300)
+    with pytest.raises(ParameterError, match=r"^ir has values beyond the float32 range "
+                                             r"\(largest magnitude 1e\+300\)"):
+        make(too_big)
+    for bad in (np.nan, np.inf):
+        ir = np.ones(50)
+        ir[7] = bad
+        with pytest.raises(ParameterError, match=r"^ir contains non-finite values"):
+            make(ir)
+        with pytest.raises(ParameterError, match=r"^ir contains non-finite values"):
+            make(ir.astype(np.float32))

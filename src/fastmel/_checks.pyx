@@ -38,7 +38,13 @@ ParameterError.__module__ = "fastmel.exceptions"
 def audio(y, name="y", dtype=None):
     """``y`` as a float32/float64 array (``dtype`` when given) of at least one
     dimension, finite after any conversion."""
-    y = _audio_array(y, name, dtype)
+    return finite_float(real_float(y, name), name, dtype)
+
+
+def finite_float(y, name="y", dtype=None):
+    """:func:`audio` of an array :func:`real_float` returned (for a caller that
+    needed its dtype first): converted and scanned once."""
+    y = _shaped(y, name, dtype)
     if not all_finite(y):
         raise ParameterError(f"{name} contains non-finite values (NaN or inf); audio must be finite")
     return y
@@ -83,7 +89,12 @@ def bounded_audio(y, limit, name="y", dtype=None):
     """:func:`audio` whose single scan also bounds the samples' magnitude by
     ``limit`` (the spectral kernels' ``max_amplitude``: beyond it a power
     spectrum could overflow and come out as inf)."""
-    y = _audio_array(y, name, dtype)
+    return bounded_float(real_float(y, name), limit, name, dtype)
+
+
+def bounded_float(y, limit, name="y", dtype=None):
+    """:func:`bounded_audio` of an array :func:`real_float` returned."""
+    y = _shaped(y, name, dtype)
     if not all_within(y, limit):
         if not all_finite(y):
             raise ParameterError(
@@ -96,8 +107,9 @@ def bounded_audio(y, limit, name="y", dtype=None):
     return y
 
 
-def _audio_array(y, name, dtype):
-    y = real_float(y, name)
+def _shaped(y, name, dtype):
+    """``y``, a float32/float64 array, in ``dtype`` (when given), of at least one
+    dimension, and readable by the compiled core."""
     if dtype is not None:
         with np.errstate(over="ignore"):  # an overflow is reported by the caller's scan
             y = y.astype(dtype, copy=False)

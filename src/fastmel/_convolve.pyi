@@ -1,13 +1,6 @@
 import numpy as np
 import numpy.typing as npt
 
-def overlap_add(
-    x: npt.NDArray[np.floating],
-    ir: npt.NDArray[np.floating],
-    n_fft: int,
-    out: npt.NDArray[np.floating],
-) -> None: ...
-
 class PartitionedConvolver:
     ir: npt.NDArray[np.floating]
     levels: tuple[tuple[int, int], ...]

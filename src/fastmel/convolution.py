@@ -5,8 +5,9 @@ import math
 import numpy as np
 
 from fastmel import _checks
-from fastmel._convolve import PartitionedConvolver, overlap_add
 from fastmel._checks import all_finite
+from fastmel._convolve import PartitionedConvolver
+from fastmel._overlap_add import overlap_add
 from fastmel.exceptions import ParameterError
 
 __all__ = ["convolve", "Convolver", "partition_plan"]
@@ -79,29 +80,25 @@ def partition_plan(n_taps, *, block_size=256):
     return best[1], best[2]
 
 
-def _check_ir(ir):
-    """``ir`` checked: (n,) or (channels, n), not empty, finite, readable by the
-    compiled core (odd strides copied)."""
+def _check_ir(ir, dtype):
+    """``ir`` checked: (n,) or (channels, n), not empty, finite, within ``dtype``.
+    Returns it as given (float32/float64) and in ``dtype``, readable by the
+    compiled core; one scan, of the latter (finite only if the former is)."""
     ir = _checks.real_float(ir, "ir")
     if ir.ndim not in (1, 2):
         raise ParameterError(f"ir must have shape (n,) or (channels, n), got {ir.shape}")
     if ir.size == 0:
         raise ParameterError(f"ir is empty (shape {ir.shape}); it needs at least one tap "
                              f"and one channel")
-    return _checks.audio(ir, "ir")
-
-
-def _ir_as(ir, dtype):
-    """A checked ``ir`` in ``dtype``, which it must fit."""
-    if ir.dtype == dtype:
-        return ir
-    with np.errstate(over="ignore"):  # reported just below
-        cast = ir.astype(dtype)
-    if not all_finite(cast):
+    try:
+        cast = _checks.finite_float(ir, "ir", dtype)
+    except ParameterError:
+        if ir.dtype == dtype or not all_finite(ir):
+            raise
         raise ParameterError(
             f"ir has values beyond the {np.dtype(dtype)} range (largest magnitude "
-            f"{float(np.max(np.abs(ir))):.3g})")
-    return cast
+            f"{float(np.max(np.abs(ir))):.3g})") from None
+    return ir, cast
 
 
 def _fft_size(n, m):
@@ -148,7 +145,7 @@ def convolve(x, ir, *, mode="full"):
         ``x``'s dtype (samples near its largest value).
     """
     x = _checks.audio(x, "x")
-    ir = _ir_as(_check_ir(ir), x.dtype)
+    ir = _check_ir(ir, x.dtype)[1]
     if mode not in ("full", "same", "valid"):
         raise ParameterError(f"mode must be 'full', 'same' or 'valid', got {mode!r}")
     lead, n, m = x.shape[:-1], x.shape[-1], ir.shape[-1]
@@ -218,7 +215,7 @@ class Convolver(PartitionedConvolver):
             raise ParameterError(f"dtype must be float32 or float64, got {dtype!r}") from None
         if dtype not in (np.float32, np.float64):
             raise ParameterError(f"dtype must be float32 or float64, got {dtype}")
-        ir = _ir_as(_check_ir(ir), dtype)
+        ir = _check_ir(ir, dtype)[1]
         block_size = _checks.positive_int(block_size, "block_size")
         head, levels = partition_plan(ir.shape[-1], block_size=block_size)
         rows = 1 if ir.ndim == 1 else ir.shape[0]

@@ -6,15 +6,15 @@ one object serves many threads at once.  Pickling keeps the configuration
 only; the kernel is rebuilt on load.
 """
 import functools
-import numbers
 
 import numpy as np
 
 from fastmel import _checks
 from fastmel._analysis import OUT_COMPLEX, OUT_MEL, OUT_MEL_DB, OUT_MFCC, Framing, analyze
 from fastmel._stream import FrameStream
+from fastmel.cepstral import cepstrum, check_mfcc_params, dct_matrix, lifted_dct_matrix
 from fastmel.exceptions import ParameterError
-from fastmel.filters import mel_rows
+from fastmel.filters import mel_params, mel_rows
 from fastmel.spectrum import _check_db_params, floor_top_db, power_to_db
 
 __all__ = ["STFT", "MelSpectrogram", "MFCC"]
@@ -32,15 +32,12 @@ def _working_dtype(dtype):
 def _mel_kernel(framing, dtype, power, mel_args, mode, amin, db_offset, cep_args):
     # librosa builds the filters in float32 whatever the audio's precision;
     # the float64 path uses those same (widened) weights to stay equal to it.
-    packed = mel_rows(n_fft=framing.n_fft, dtype=np.float32, **dict(mel_args))
+    packed = mel_rows(framing.n_fft, dict(mel_args), dtype=np.float32)
     n_mels = packed[0].shape[0]
     dct = None
     if cep_args is not None:
         n_mfcc, dct_type, norm, lifter = cep_args
-        rows = min(n_mfcc, n_mels)
-        # Liftering scales each coefficient: fold it into the DCT rows.
-        dct = dct_matrix(rows, n_mels, dct_type, norm, np.float64)
-        dct *= lifter_gains(rows, lifter, np.float64)[:, None]
+        dct = lifted_dct_matrix(min(n_mfcc, n_mels), n_mels, dct_type, norm, lifter)
     return framing.kernel(dtype, mode, power=power, mel_rows=packed, amin=amin,
                           db_offset=db_offset, dct=dct)
 
@@ -57,8 +54,47 @@ def mel_kernel(framing, dtype, power, mel_args, mode, amin=1e-10, db_offset=0.0,
         return _mel_kernel(*args)
 
 
+class _Setting:
+    """A read-only attribute: one resolved setting of an extractor, as its repr shows it."""
+
+    def __init__(self, doc):
+        self.__doc__ = doc
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+    def __get__(self, obj, objtype=None):
+        return self if obj is None else obj._settings[self.name]
+
+    def __set__(self, obj, value):
+        cls = type(obj).__name__
+        raise AttributeError(f"{cls}.{self.name} is read-only: the configuration is fixed when "
+                             f"the extractor is made; make a new {cls}(..., {self.name}=...)")
+
+    def __delete__(self, obj):
+        self.__set__(obj, None)
+
+
+def _shown(value):
+    """``value`` as the repr writes it: a dtype by its name (which every dtype
+    parameter accepts), an array window by its shape (too many values to print)."""
+    if isinstance(value, np.dtype):
+        return repr(value.name)
+    if isinstance(value, np.ndarray):
+        return f"<array of shape {value.shape}>"
+    if isinstance(value, float) and not np.isfinite(value):
+        return f"float({str(value)!r})"
+    return repr(value)
+
+
 class _Extractor:
-    """Configuration kept for pickling and repr; streams made from the same kernel."""
+    """The arguments as given, kept for pickling; the settings as resolved, for
+    the read-only attributes and the repr; streams made from the same kernel.
+
+    The configuration is fixed when the extractor is made: setting a setting
+    (``m.n_fft = 1024``) raises AttributeError rather than leave the kernel
+    computing something other than what ``m`` says.
+    """
 
     def __getstate__(self):
         return dict(self._config)
@@ -68,8 +104,20 @@ class _Extractor:
         self._build()
 
     def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self._config.items())
+        args = ", ".join(f"{k}={_shown(v)}" for k, v in self._settings.items())
         return f"{type(self).__name__}({args})"
+
+    kernel = property(lambda self: self._kernel,
+                      doc="The compiled per-frame computation (None for an MFCC that "
+                          "floors at the whole signal's maximum).")
+    framing = property(lambda self: self._framing, doc="The checked framing parameters.")
+    n_fft = _Setting("FFT size.")
+    hop_length = _Setting("Samples between frames (its default resolved).")
+    win_length = _Setting("Window length (``n_fft`` when it was None).")
+    window = _Setting("The window, as given.")
+    center = _Setting("Whether frames are centred (the signal padded).")
+    pad_mode = _Setting("How the signal is padded when ``center``.")
+    dtype = _Setting("Working precision, a np.dtype (float32 or float64).")
 
     def stream(self):
         """A new streaming computation of these features.
@@ -94,12 +142,39 @@ class _Extractor:
         pass
 
     def _set_framing(self, c):
-        self.dtype = _working_dtype(c["dtype"])
-        self.framing = Framing.make(c["n_fft"], c["hop_length"], c["win_length"], c["window"],
-                                    c["center"], c["pad_mode"])
+        """Check the framing and dtype arguments; returns their settings."""
+        dtype = _working_dtype(c["dtype"])
+        f = Framing.make(c["n_fft"], c["hop_length"], c["win_length"], c["window"],
+                         c["center"], c["pad_mode"])
+        self._framing = f
+        return dict(n_fft=f.n_fft, hop_length=f.hop_length, win_length=f.win_length,
+                    window=f.window, center=f.center, pad_mode=f.pad_mode), dtype
 
     def _new_stream(self):
         return FrameStream(self, self.kernel, self.framing)
+
+    # ``m(y)`` is ``m._run(real_float(y))``: fastmel.feature, which needs the
+    # input's dtype before it makes the extractor, calls _run itself, so the
+    # signal is converted and scanned once either way.
+
+    def _analyze(self, y):
+        """The kernel over ``y`` (as real_float returned it), in ``dtype``, scanned once."""
+        y = _checks.bounded_float(y, self.kernel.max_amplitude, dtype=self.dtype)
+        return analyze(self.kernel, self.framing, y)
+
+
+class _MelSettings:
+    """The attributes a mel spectrogram and an MFCC share."""
+
+    sr = _Setting("Sampling rate (Hz).")
+    power = _Setting("Exponent of the magnitude.")
+    n_mels = _Setting("Number of mel bands.")
+    fmin = _Setting("Lowest mel frequency (Hz).")
+    fmax = _Setting("Highest mel frequency (Hz; ``sr / 2`` when it was None).")
+    htk = _Setting("Whether HTK's mel formula is used instead of Slaney's.")
+    ref = _Setting("dB reference: a number, or a callable of the whole spectrogram.")
+    amin = _Setting("Floor of the power before the logarithm.")
+    top_db = _Setting("Floor below the (per channel) maximum in dB, or None.")
 
 
 class STFT(_Extractor):
@@ -111,6 +186,14 @@ class STFT(_Extractor):
         As in :func:`fastmel.stft`.
     dtype : {np.float32, np.float64}
         Working precision (complex64 or complex128 output); input is converted to it.
+
+    Attributes
+    ----------
+    n_fft, hop_length, win_length, window, center, pad_mode, dtype
+        The parameters, read-only, as resolved (``hop_length`` and
+        ``win_length`` with their defaults applied, ``dtype`` the working
+        precision as a ``np.dtype``); the repr shows them and builds the same
+        extractor again.
     """
 
     def __init__(self, *, n_fft=2048, hop_length=None, win_length=None, window="hann",
@@ -120,17 +203,19 @@ class STFT(_Extractor):
         self._build()
 
     def _build(self):
-        c = self._config
-        self._set_framing(c)
-        self.kernel = self.framing.kernel(self.dtype, OUT_COMPLEX)
+        settings, dtype = self._set_framing(self._config)
+        self._kernel = self.framing.kernel(dtype, OUT_COMPLEX)
+        self._settings = dict(settings, dtype=dtype)
 
     def __call__(self, y):
         """STFT of ``y`` [shape=(..., n)]: [shape=(..., 1 + n_fft // 2, n_frames)], complex."""
-        y = _checks.bounded_audio(y, self.kernel.max_amplitude, dtype=self.dtype)
-        return analyze(self.kernel, self.framing, y)
+        return self._run(_checks.real_float(y, "y"))
+
+    def _run(self, y):
+        return self._analyze(y)
 
 
-class MelSpectrogram(_Extractor):
+class MelSpectrogram(_MelSettings, _Extractor):
     """A mel spectrogram extractor (optionally in dB), planned once.
 
     ``m(y)`` equals ``librosa.feature.melspectrogram`` with the same
@@ -152,6 +237,14 @@ class MelSpectrogram(_Extractor):
         Floor at ``max - top_db`` (per channel).
     dtype : {np.float32, np.float64}
         Working precision; input audio is converted to it.
+
+    Attributes
+    ----------
+    sr, n_fft, hop_length, ..., dtype
+        Every parameter, read-only, as resolved: ``hop_length``, ``win_length``
+        and ``fmax`` with their defaults applied, numbers as Python ints and
+        floats, ``dtype`` as a ``np.dtype``.  The repr shows them all and builds
+        the same extractor again (but for an array or callable window or ref).
 
     Raises
     ------
@@ -180,26 +273,32 @@ class MelSpectrogram(_Extractor):
             htk=htk, norm=norm, to_db=to_db, ref=ref, amin=amin, top_db=top_db, dtype=dtype)
         self._build()
 
+    norm = _Setting("Mel filter normalisation.")
+    to_db = _Setting("Whether the output is in dB.")
+
     def _build(self):
         c = self._config
-        self._set_framing(c)
-        self.power = _checks.positive_number(c["power"], "power")
-        self.mel_args = (("sr", c["sr"]), ("n_mels", c["n_mels"]), ("fmin", c["fmin"]),
-                         ("fmax", c["fmax"]), ("htk", bool(c["htk"])), ("norm", c["norm"]))
-        self.to_db = bool(c["to_db"])
-        self.ref = c["ref"]
-        self.amin, self.top_db = _check_db_params(c["amin"], c["top_db"], self.dtype)
-        if self.to_db and not callable(self.ref):
-            ref = _checks.finite_number(self.ref, "ref")
-            self.db_offset = 10.0 * np.log10(max(self.amin, abs(ref)))
-            self.kernel = mel_kernel(self.framing, self.dtype, self.power, self.mel_args,
-                                     OUT_MEL_DB, self.amin, self.db_offset)
+        settings, dtype = self._set_framing(c)
+        power = _checks.positive_number(c["power"], "power")
+        to_db = bool(c["to_db"])
+        ref = c["ref"]
+        amin, top_db = _check_db_params(c["amin"], c["top_db"], dtype)
+        self._db_offset = 0.0
+        if to_db and not callable(ref):
+            ref = _checks.finite_number(ref, "ref")
+            self._db_offset = 10.0 * np.log10(max(amin, abs(ref)))
+        mel = mel_params(sr=c["sr"], n_mels=c["n_mels"], fmin=c["fmin"], fmax=c["fmax"],
+                         htk=c["htk"], norm=c["norm"])
+        self._mel_args = tuple(mel.items())
+        if to_db and not callable(ref):
+            self._kernel = mel_kernel(self.framing, dtype, power, self._mel_args, OUT_MEL_DB,
+                                      amin, self._db_offset)
         else:
-            self.kernel = mel_kernel(self.framing, self.dtype, self.power, self.mel_args, OUT_MEL)
-
-    @property
-    def n_mels(self):
-        return self.kernel.n_out
+            self._kernel = mel_kernel(self.framing, dtype, power, self._mel_args, OUT_MEL)
+        self._settings = dict(
+            sr=mel["sr"], **settings, power=power, n_mels=mel["n_mels"], fmin=mel["fmin"],
+            fmax=mel["fmax"], htk=mel["htk"], norm=mel["norm"], to_db=to_db, ref=ref, amin=amin,
+            top_db=top_db, dtype=dtype)
 
     def __call__(self, y):
         """Features of ``y``.
@@ -212,8 +311,10 @@ class MelSpectrogram(_Extractor):
         -------
         S : np.ndarray [shape=(..., n_mels, n_frames), dtype=self.dtype]
         """
-        y = _checks.bounded_audio(y, self.kernel.max_amplitude, dtype=self.dtype)
-        S = analyze(self.kernel, self.framing, y)
+        return self._run(_checks.real_float(y, "y"))
+
+    def _run(self, y):
+        S = self._analyze(y)
         if not self.to_db:
             return S
         if callable(self.ref):
@@ -231,71 +332,7 @@ class MelSpectrogram(_Extractor):
                 f"stream; use top_db=None (or floor the streamed frames yourself)")
 
 
-def dct_matrix(n_out, n_in, dct_type, norm, dtype):
-    """The (n_out, n_in) matrix of scipy.fft.dct(x, type=dct_type, norm=norm)[:n_out].
-
-    ``dct_type`` and ``norm`` come checked by :func:`check_mfcc_params` (every
-    caller's boundary); only what depends on ``n_in`` is checked here.
-    """
-    k = np.arange(n_out, dtype=np.float64)[:, None]
-    n = np.arange(n_in, dtype=np.float64)[None, :]
-    N = n_in
-    if dct_type == 2:
-        C = 2.0 * np.cos(np.pi * k * (2 * n + 1) / (2 * N))
-        if norm == "ortho":
-            C *= np.where(k == 0, np.sqrt(1.0 / (4 * N)), np.sqrt(1.0 / (2 * N)))
-    elif dct_type == 3:
-        C = 2.0 * np.cos(np.pi * (2 * k + 1) * n / (2 * N))
-        C[:, 0] = 1.0
-        if norm == "ortho":
-            C[:, 0] /= np.sqrt(N)
-            C[:, 1:] *= np.sqrt(1.0 / (2 * N))
-    else:
-        if N < 2:
-            raise ParameterError("dct_type=1 needs at least 2 mel bands")
-        C = 2.0 * np.cos(np.pi * k * n / (N - 1))
-        C[:, 0] = 1.0
-        C[:, -1] = (-1.0) ** k[:, 0]
-        if norm == "ortho":
-            C[:, 0] *= np.sqrt(2.0)
-            C[:, -1] *= np.sqrt(2.0)
-            C *= np.sqrt(1.0 / (2 * (N - 1)))
-            C[k[:, 0] == 0] /= np.sqrt(2.0)
-            C[k[:, 0] == N - 1] /= np.sqrt(2.0)
-    return C.astype(dtype)
-
-
-def check_mfcc_params(n_mfcc, dct_type, norm, lifter):
-    """``n_mfcc`` as an int and ``lifter`` as a float, checked with ``dct_type`` and ``norm``."""
-    n_mfcc = _checks.positive_int(n_mfcc, "n_mfcc")
-    if isinstance(lifter, bool) or not isinstance(lifter, numbers.Real) or not lifter >= 0 \
-            or not np.isfinite(lifter):
-        raise ParameterError(f"lifter must be a non-negative number, got {lifter!r}")
-    if dct_type not in (1, 2, 3):
-        raise ParameterError(f"dct_type must be 1, 2 or 3, got {dct_type!r}")
-    if norm not in (None, "ortho"):
-        raise ParameterError(f"norm must be None or 'ortho', got {norm!r}")
-    return n_mfcc, float(lifter)
-
-
-def lifter_gains(n, lifter, dtype):
-    """Gain of each of n cepstral coefficients: 1 + (L/2) sin(pi k / L), k = 1..n (1 for L = 0)."""
-    if lifter == 0:
-        return np.ones(n, dtype=dtype)
-    li = np.sin(np.pi * np.arange(1, 1 + n, dtype=dtype) / lifter)
-    return 1 + (lifter / 2) * li
-
-
-def cepstrum(S_db, dct, lifter):
-    """MFCCs of a dB mel spectrogram ``(..., n_mels, t)``: DCT over mels, then liftering."""
-    # contiguous: numpy's matmul rounds differently for other layouts
-    M = np.matmul(dct.astype(S_db.dtype, copy=False), np.ascontiguousarray(S_db))
-    if lifter > 0:
-        M *= lifter_gains(M.shape[-2], lifter, M.dtype)[:, None]
-    return M
-
-
-class MFCC(_Extractor):
+class MFCC(_MelSettings, _Extractor):
     """An MFCC extractor, planned once: log-mel, ``top_db`` floor, DCT, liftering.
 
     ``m(y)`` equals ``librosa.feature.mfcc`` with the same parameters.  With
@@ -316,7 +353,23 @@ class MFCC(_Extractor):
         Floor of the dB mel spectrum below its (per channel) maximum; 80 like librosa.
     **kwargs
         Any other :class:`MelSpectrogram` parameter (framing, mel, ``ref``, ``amin``, ``dtype``).
+
+    Attributes
+    ----------
+    n_mfcc, dct_type, norm, lifter, mel_norm, top_db, sr, n_fft, ..., dtype
+        Every parameter, read-only, resolved as :class:`MelSpectrogram`'s are;
+        the repr shows them all and builds the same extractor again.
+    melspec : MelSpectrogram
+        The dB mel spectrogram the coefficients are computed from.
     """
+
+    n_mfcc = _Setting("Number of coefficients asked for.")
+    dct_type = _Setting("DCT type (1, 2 or 3).")
+    norm = _Setting("DCT normalisation.")
+    lifter = _Setting("Cepstral liftering (0 for none).")
+    mel_norm = _Setting("Mel filter normalisation.")
+    melspec = property(lambda self: self._melspec,
+                       doc="The dB mel spectrogram the coefficients are computed from.")
 
     def __init__(self, *, n_mfcc=20, dct_type=2, norm="ortho", lifter=0, mel_norm="slaney",
                  top_db=80.0, **kwargs):
@@ -347,27 +400,28 @@ class MFCC(_Extractor):
         """Build from the configuration, with n_mfcc and lifter checked."""
         c = dict(self._config)
         del c["n_mfcc"], c["lifter"]
-        self.n_mfcc, self.lifter = n_mfcc, lifter
-        self.dct_type = c.pop("dct_type")
-        self.norm = c.pop("norm")
-        self.melspec = MelSpectrogram(norm=c.pop("mel_norm"), to_db=True, **c)
-        mel = self.melspec
-        self.dtype = mel.dtype
-        self.framing = mel.framing
-        n_out = min(self.n_mfcc, mel.n_mels)
-        self._dct = dct_matrix(n_out, mel.n_mels, self.dct_type, self.norm, self.dtype)
-        self.kernel = None
+        dct_type = int(c.pop("dct_type"))  # checked: one of 1, 2, 3
+        norm = c.pop("norm")
+        mel = self._melspec = MelSpectrogram(norm=c.pop("mel_norm"), to_db=True, **c)
+        self._framing = mel.framing
+        n_out = min(n_mfcc, mel.n_mels)
+        self._dct = dct_matrix(n_out, mel.n_mels, dct_type, norm, mel.dtype)
+        self._kernel = None
         if mel.top_db is None and not callable(mel.ref):
-            cep_args = (self.n_mfcc, self.dct_type, self.norm, self.lifter)
-            self.kernel = mel_kernel(self.framing, self.dtype, mel.power, mel.mel_args, OUT_MFCC,
-                                     mel.amin, mel.db_offset, cep_args)
+            self._kernel = mel_kernel(self.framing, mel.dtype, mel.power, mel._mel_args, OUT_MFCC,
+                                      mel.amin, mel._db_offset, (n_mfcc, dct_type, norm, lifter))
+        shared = {k: v for k, v in mel._settings.items() if k not in ("norm", "to_db", "top_db")}
+        self._settings = dict(n_mfcc=n_mfcc, dct_type=dct_type, norm=norm, lifter=lifter,
+                              mel_norm=mel.norm, top_db=mel.top_db, **shared)
 
     def __call__(self, y):
         """MFCCs of ``y`` [shape=(..., n)]: [shape=(..., n_mfcc, n_frames)]."""
+        return self._run(_checks.real_float(y, "y"))
+
+    def _run(self, y):
         if self.kernel is not None:
-            y = _checks.bounded_audio(y, self.kernel.max_amplitude, dtype=self.dtype)
-            return analyze(self.kernel, self.framing, y)
-        return cepstrum(self.melspec(y), self._dct, self.lifter)
+            return self._analyze(y)
+        return cepstrum(self.melspec._run(y), self._dct, self.lifter)
 
     def _check_streamable(self):
         self.melspec._check_streamable()

@@ -3,7 +3,8 @@ import numpy as np
 
 from fastmel import _checks
 from fastmel.exceptions import ParameterError
-from fastmel.extractors import MFCC, MelSpectrogram, cepstrum, check_mfcc_params, dct_matrix
+from fastmel.cepstral import cepstrum, check_mfcc_params, dct_matrix
+from fastmel.extractors import MFCC, MelSpectrogram
 from fastmel.filters import mel as mel_filters
 
 __all__ = ["melspectrogram", "mfcc"]
@@ -79,7 +80,7 @@ def melspectrogram(*, y=None, sr=22050, S=None, n_fft=2048, hop_length=512, win_
     m = MelSpectrogram(sr=sr, n_fft=n_fft, hop_length=hop_length, win_length=win_length,
                        window=window, center=center, pad_mode=pad_mode, power=power,
                        dtype=y.dtype, **kwargs)
-    return m(y)
+    return m._run(y)
 
 
 def mfcc(*, y=None, sr=22050, S=None, n_mfcc=20, dct_type=2, norm="ortho", lifter=0,
@@ -121,7 +122,7 @@ def mfcc(*, y=None, sr=22050, S=None, n_mfcc=20, dct_type=2, norm="ortho", lifte
         _check_mel_kwargs({k: v for k, v in kwargs.items() if k not in _FRAMING}, "mfcc")
         # the cepstral parameters are checked above: not again in MFCC
         return MFCC._checked(n_mfcc=n_mfcc, dct_type=dct_type, norm=norm, lifter=lifter,
-                             mel_norm=mel_norm, sr=sr, dtype=y.dtype, **kwargs)(y)
+                             mel_norm=mel_norm, sr=sr, dtype=y.dtype, **kwargs)._run(y)
     S = _checks.real_float(S, "S")
     if S.ndim < 2:
         raise ParameterError(f"S must have shape (..., n_mels, n_frames), got {S.shape}")

@@ -2,7 +2,7 @@
 import functools
 
 from fastmel._iir import SosStream
-from fastmel.filters import butter_bandpass
+from fastmel.design import butter_bandpass
 
 __all__ = ["Bandpass"]
 

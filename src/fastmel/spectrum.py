@@ -60,7 +60,7 @@ def stft(y, *, n_fft=2048, hop_length=None, win_length=None, window="hann", cent
     out_type = _complex_type(dtype)
     framing = Framing.make(n_fft, hop_length, win_length, window, center, pad_mode)
     kernel = framing.kernel(y.dtype, OUT_COMPLEX)
-    D = analyze(kernel, framing, _checks.bounded_audio(y, kernel.max_amplitude))
+    D = analyze(kernel, framing, _checks.bounded_float(y, kernel.max_amplitude))
     if out_type is None or out_type == D.dtype:
         return D
     narrower = out_type.itemsize < D.dtype.itemsize

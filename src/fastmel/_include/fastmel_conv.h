@@ -1,4 +1,5 @@
-/* Inner loops of partitioned convolution (see _convolve.pyx).
+/* Inner loops of partitioned convolution (see _convolve.pyx), also the
+ * multiply-add of offline overlap-add (_overlap_add.pyx).
  *
  * In C for `restrict` and target_clones (AVX2 with an SSE2 fallback), like
  * fastmel_kernels.h.  No FMA: every clone, lane and tail loop does the same
