@@ -236,7 +236,8 @@ def test_random_chunkings_equal_offline(name, data, speech):
 def test_empty_stream_equals_offline_empty_signal(name, layout):
     """Empty chunks fix the layout; flush() then gives what the offline call gives
     for an empty signal: one frame of padding (even n_fft, constant padding), none
-    (odd n_fft, or center=False where offline raises), or the offline error."""
+    (odd n_fft, or center=False where offline raises), or the offline error (and
+    the stream stays as it was)."""
     lead = LAYOUTS[layout]
     for dtype in (np.float32, np.float64):
         ext = make(name, dtype)
@@ -251,7 +252,12 @@ def test_empty_stream_equals_offline_empty_signal(name, layout):
                 ext(y)
             with pytest.raises(ParameterError, match="empty"):
                 s.flush()
-            assert s.flush().shape == (s.n_out, 0)  # it started afresh
+            # unchanged, as every call that raises leaves a stream
+            assert s.lead == lead and s.samples_in == 0
+            with pytest.raises(ParameterError, match="empty"):
+                s.flush()
+            s.reset()
+            assert s.flush().shape == (s.n_out, 0)
             continue
         outs.append(s.flush())
         got = np.concatenate(outs, axis=-1)

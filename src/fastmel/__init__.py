@@ -5,6 +5,7 @@ The public functions live at librosa's paths (``fastmel.stft``,
 from librosa is a rename.
 """
 from fastmel import convert, feature, filters, util
+from fastmel._streambase import Stream
 from fastmel._version import __version__
 from fastmel.exceptions import ParameterError
 from fastmel.extractors import MFCC, STFT, MelSpectrogram
@@ -32,6 +33,7 @@ __all__ = [
     "add_noise",
     "NoiseMixer",
     "Chain",
+    "Stream",
     "feature",
     "filters",
     "util",

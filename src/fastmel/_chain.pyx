@@ -41,6 +41,11 @@ cdef class ChainStream(Stream):
         if len({id(stage) for stage in stages}) < len(stages):
             raise ParameterError("a stage appears twice in the chain; give each place its own "
                                  "stream (stage.stream())")
+        for i, stage in enumerate(stages[:-1]):
+            if isinstance(stage, Stream) and (<Stream>stage).n_out:
+                raise ParameterError(
+                    f"stage {i} ({stage!r}) turns samples into frames: a feature stream can "
+                    f"only be the last stage")
         self.stages = tuple(stages)
         self.engines = [stage if isinstance(stage, Stream) else None for stage in stages]
         self.lag = sum(int(getattr(stage, "latency", 0)) for stage in stages)

@@ -17,70 +17,54 @@ import numpy as np
 cimport numpy as cnp
 from libc.string cimport memcpy, memmove, memset
 
-from fastmel._streambase cimport MAX_LEAD_ND, enter, leave
-from fastmel._checks cimport readable_as_is, within_rows
 from fastmel._spectral cimport BLOCK, NONFINITE, OUT_COMPLEX, SpectralKernel, Workspace
+from fastmel._streambase cimport Chunk, Stream
 
-from fastmel._streambase import (
-    check_state_array, check_state_bool, check_state_fields, check_state_int, check_state_lead,
-)
-from fastmel._checks import (
-    ParameterError, allocation, bounded_audio, check_stream_layout, stream_chunk,
-)
+from fastmel._checks import ParameterError, allocation
 from fastmel._spectral import run
+from fastmel._streambase import (
+    MAX_SAMPLES, check_state_array, check_state_bool, check_state_fields, check_state_int,
+)
 
 cnp.import_array()
 
-# Samples a restored stream may claim to have seen (centuries of audio), so no
-# position arithmetic can overflow.
-DEF MAX_SAMPLES = 2 ** 50
 
-
-cdef class FrameStream:
-    """A streaming STFT / mel / MFCC front end (see the module docstring).
+cdef class FrameStream(Stream):
+    """A streaming STFT / mel / MFCC front end (see the module docstring): the
+    spectral kernel as a stream engine.
 
     Made by the extractors' ``stream()`` methods, not directly.
     """
 
     cdef SpectralKernel kernel
     cdef object framing
-    cdef object owner
-    cdef object dtype
-    cdef object out_dtype
-    cdef int typenum
-    cdef int out_typenum
-    cdef Py_ssize_t item
     cdef Py_ssize_t n_fft, hop, pad, cap
     cdef bint center, zero_pad
     cdef Workspace ws
     cdef bint ws_ready
     # state
-    cdef object lead
-    cdef int lead_nd
-    cdef cnp.npy_intp dims[MAX_LEAD_ND + 2]   # lead dims, then (n_out, frames) for outputs
-    cdef Py_ssize_t n_ch
     cdef cnp.ndarray buf
-    cdef Py_ssize_t buf_pos, buf_len, n_in, t_next
+    cdef Py_ssize_t buf_pos, buf_len, t_next
     cdef bint started
-    cdef int busy                    # the in-use flag (fastmel._streambase)
 
     def __cinit__(self, owner, SpectralKernel kernel, framing):
-        self.owner = owner
         self.kernel = kernel
         self.framing = framing
-        self.dtype = np.dtype(np.float64 if kernel.is_double else np.float32)
-        self.typenum = cnp.NPY_FLOAT64 if kernel.is_double else cnp.NPY_FLOAT32
-        self.item = 8 if kernel.is_double else 4
-        if kernel.mode == OUT_COMPLEX:
-            self.out_dtype = np.dtype(np.complex128 if kernel.is_double else np.complex64)
-        else:
-            self.out_dtype = self.dtype
-        self.out_typenum = self.out_dtype.num
+        self.fixed_dtype = np.dtype(np.float64 if kernel.is_double else np.float32)
+        self.n_out = kernel.n_out
+        self.bound = kernel.max_amplitude
         self.n_fft = framing.n_fft
         self.hop = framing.hop_length
         self.center = framing.center
         self.pad = self.n_fft // 2 if self.center else 0
         self.zero_pad = not self.center or framing.pad_mode == "constant"
+        # Samples after a frame's centre that must arrive before it is emitted;
+        # the left padding of other pad modes waits for sample ``pad``.
+        self.lag = self.n_fft - 1 - self.n_fft // 2
+        if not self.zero_pad:
+            self.lag = max(self.lag, self.pad)
+        self.maker = owner.stream
+        self.label = f"{owner!r}.stream()"
         # Room for the retained n_fft samples plus a good stretch of input.  A
         # compaction always leaves at most n_fft samples (every complete frame
         # is computed first), so the room needs no more than n_fft whatever the hop.
@@ -88,67 +72,45 @@ cdef class FrameStream:
         if kernel.workspace_init(&self.ws) != 0:
             raise MemoryError("fastmel: could not allocate stream scratch buffers")
         self.ws_ready = True
-        self._clear()
 
     def __dealloc__(self):
         if self.ws_ready:
             self.kernel.workspace_free(&self.ws)
-
-    cdef _clear(self):
-        self.lead = None
-        self.n_ch = 0
-        self.buf = None
-        self.buf_pos = 0
-        self.buf_len = 0
-        self.n_in = 0
-        self.t_next = 0
-        self.started = False
-
-    @property
-    def latency(self):
-        """Samples after a frame's centre that must arrive before the frame is emitted."""
-        cdef Py_ssize_t lag = self.n_fft - 1 - self.n_fft // 2
-        if not self.zero_pad:
-            # The left padding waits for sample ``pad`` (pad + 1 samples).
-            lag = max(lag, self.pad)
-        return int(lag)
 
     @property
     def n_out(self):
         """Values per frame (bins, mels or coefficients)."""
         return self.kernel.n_out
 
-    def reset(self):
-        """Forget all input: back to the state of a new stream (plans are kept)."""
-        enter(&self.busy, self)
-        try:
-            self._clear()
-        finally:
-            leave(&self.busy)
+    # -- the engine (see fastmel._streambase) --------------------------------
 
-    cdef _begin(self, tuple lead):
-        cdef Py_ssize_t n_ch = 1
-        cdef int i
-        if len(lead) > MAX_LEAD_ND:
-            raise ParameterError(f"chunk has too many dimensions ({len(lead) + 1})")
-        for d in lead:
-            n_ch *= d
-        allocation(n_ch * self.cap * self.item, f"a stream buffer for leading shape {lead}",
+    cdef object engine_dtype(self, object dtype):
+        if self.kernel.mode == OUT_COMPLEX:
+            return np.dtype(np.complex128 if self.kernel.is_double else np.complex64)
+        return dtype
+
+    cdef int engine_start(self) except -1:
+        allocation(self.n_ch * self.cap * self.item,
+                   f"a stream buffer for leading shape {self.lead_shape}",
                    "check the chunk's layout: time is the last axis")
-        buf = np.zeros((n_ch, self.cap), dtype=self.dtype)
-        for i, d in enumerate(lead):
-            self.dims[i] = d
-        self.lead = lead
-        self.lead_nd = len(lead)
-        self.dims[self.lead_nd] = self.kernel.n_out
-        self.n_ch = n_ch
-        self.buf = buf
-        if self.zero_pad:
-            self.buf_len = self.pad
-            self.started = True
-        else:
-            # Raw samples go after room for the left padding, built later.
-            self.buf_len = self.pad
+        self.buf = np.zeros((self.n_ch, self.cap), dtype=self.work_dtype)
+        # Raw samples go after room for the left padding (zeros, or built
+        # from the first samples once they are in).
+        self.buf_pos = 0
+        self.buf_len = self.pad
+        self.t_next = 0
+        self.started = self.zero_pad
+        return 0
+
+    cdef void engine_stop(self) noexcept:
+        self.buf = None
+        self.buf_pos = self.buf_len = self.t_next = 0
+        self.started = False
+
+    cdef object engine_run(self, cnp.ndarray x, const Chunk* c):
+        cdef cnp.ndarray out = self.new_out(self._frames_ready(self.n_in + c.k) - self.t_next)
+        self._feed(c.data, c.xs_ch, c.xs, c.k, out, self.t_next)
+        return out
 
     cdef Py_ssize_t _frames_ready(self, Py_ssize_t n_in) noexcept:
         """Frames computable once n_in raw samples are in (before the right padding)."""
@@ -159,65 +121,6 @@ cdef class FrameStream:
         if avail < self.n_fft:
             return 0
         return 1 + (avail - self.n_fft) // self.hop
-
-    cdef cnp.ndarray _new_out(self, Py_ssize_t n_frames):
-        self.dims[self.lead_nd + 1] = n_frames
-        return cnp.PyArray_EMPTY(self.lead_nd + 2, self.dims, self.out_typenum, 0)
-
-    def process(self, chunk):
-        """Feed a chunk; return the frames it completes.
-
-        Parameters
-        ----------
-        chunk : np.ndarray [shape=(..., k)]
-            Any k >= 0; the leading shape is fixed by the first chunk.
-
-        Returns
-        -------
-        np.ndarray [shape=(..., n_out, j)]
-            The j frames completed by this chunk.
-
-        Raises
-        ------
-        ParameterError
-            Wrong leading shape, non-finite samples, or samples beyond the
-            analysis' amplitude bound (see :func:`fastmel.stft`); the stream is
-            unchanged.
-        TypeError
-            Integer, boolean or complex samples; the stream is unchanged.
-        RuntimeError
-            Another thread is inside this stream.
-        """
-        enter(&self.busy, self)
-        try:
-            return self._process(chunk)
-        finally:
-            leave(&self.busy)
-
-    cdef cnp.ndarray _process(self, chunk):
-        cdef cnp.ndarray x
-        cdef cnp.ndarray out
-        cdef Py_ssize_t k, xs_ch, xs, n_ch
-        lead = None
-        if self.lead is not None and readable_as_is(chunk, self.typenum, self.lead_nd, self.dims):
-            x = <cnp.ndarray>chunk
-            n_ch = self.n_ch
-        else:
-            x, lead = stream_chunk(chunk, self.lead, self.dtype)
-            n_ch = cnp.PyArray_DIM(x, 0)
-        k = cnp.PyArray_DIM(x, x.ndim - 1)
-        if self.lead is None:
-            check_stream_layout(lead + (k,))
-        xs = cnp.PyArray_STRIDE(x, x.ndim - 1) // self.item
-        xs_ch = cnp.PyArray_STRIDE(x, 0) // self.item if x.ndim == 2 else 0
-        if not within_rows(cnp.PyArray_DATA(x), self.kernel.is_double, n_ch, xs_ch, k, xs,
-                           self.kernel.max_amplitude):
-            bounded_audio(x, self.kernel.max_amplitude, "chunk")  # raises the precise error
-        if self.lead is None:
-            self._begin(lead)
-        out = self._new_out(self._frames_ready(self.n_in + k) - self.t_next)
-        self._feed(<const char*>cnp.PyArray_DATA(x), xs_ch, xs, k, out, self.t_next)
-        return out
 
     cdef _feed(self, const char* xp, Py_ssize_t xs_ch, Py_ssize_t xs, Py_ssize_t k,
                cnp.ndarray out, Py_ssize_t t_first):
@@ -251,7 +154,7 @@ cdef class FrameStream:
         if status != 0:
             # Unreachable for samples within the kernel's max_amplitude (checked
             # before anything changed); the frames computed so far are lost.
-            self._clear()
+            self.clear()
             raise ParameterError(
                 "the mel power overflowed (non-finite values); the stream was reset")
 
@@ -326,54 +229,20 @@ cdef class FrameStream:
             self.t_next += nb
         return 0
 
-    def flush(self):
-        """End of stream: return the frames still owed, then start afresh.
-
-        Returns
-        -------
-        np.ndarray [shape=(..., n_out, j)]
-            The frames that need the right-hand padding (``center=True``).
-            Concatenated after every ``process`` output, they equal the offline
-            result for the whole signal, an empty one included (one frame of
-            padding when ``n_fft`` is even).  Two exceptions: a stream that
-            received no chunk at all (not even an empty one, so its leading
-            shape is unknown) returns ``(n_out, 0)``; with ``center=False`` a
-            stream of fewer than n_fft samples returns no frames where the
-            offline call raises.
-
-        Raises
-        ------
-        ParameterError
-            Where the offline call raises for the same signal: an empty
-            signal with a pad mode other than "constant" (there is nothing to
-            reflect or extend).  The stream starts afresh all the same.
-        RuntimeError
-            Another thread is inside this stream.
-        """
-        enter(&self.busy, self)
-        try:
-            return self._flush()
-        finally:
-            leave(&self.busy)
-
-    cdef _flush(self):
-        cdef Py_ssize_t n_total, tail, k
+    cdef object engine_tail(self):
+        """The frames that need the right-hand padding; for a stream shorter than
+        its left padding, the offline result of all it took in."""
+        cdef Py_ssize_t n_total, tail
         cdef cnp.ndarray out
-        if self.lead is None:
-            out = np.empty((self.kernel.n_out, 0), dtype=self.out_dtype)
-            self._clear()
-            return out
         if not self.started:
             # Shorter than the padding: the offline path pads it whole.
-            raw = self.buf[:, self.pad:self.pad + self.n_in].reshape(self.lead + (self.n_in,))
-            try:
-                return run(self.kernel, self.framing, raw)
-            finally:
-                self._clear()
+            raw = self.buf[:, self.pad:self.pad + self.n_in].reshape(
+                self.lead_shape + (self.n_in,))
+            return run(self.kernel, self.framing, raw)
         n_total = 0
         if self.pad + self.n_in + self.pad >= self.n_fft:
             n_total = 1 + (self.n_in + 2 * self.pad - self.n_fft) // self.hop
-        out = self._new_out(n_total - self.t_next)
+        out = self.new_out(n_total - self.t_next)
         if self.pad:
             tail = min(self.n_in, self.n_fft)
             end = self.buf_len
@@ -382,47 +251,20 @@ cdef class FrameStream:
             right = np.ascontiguousarray(right[:, tail:])
             self._feed(<const char*>cnp.PyArray_DATA(right), self.pad, 1, self.pad, out,
                        self.t_next)
-        self._clear()
         return out
 
-    def __reduce__(self):
-        enter(&self.busy, self)
-        try:
-            return self._reduce()
-        finally:
-            leave(&self.busy)
+    cdef object engine_get(self):
+        return dict(buf=self.buf[:, :self.buf_len].copy(), buf_pos=self.buf_pos,
+                    t_next=self.t_next, started=self.started)
 
-    cdef _reduce(self):
-        state = None
-        if self.lead is not None:
-            state = dict(lead=self.lead, buf=self.buf[:, :self.buf_len].copy(),
-                         buf_pos=self.buf_pos, n_in=self.n_in, t_next=self.t_next,
-                         started=self.started)
-        return (_restore, (self.owner, state))
-
-    def _set_state(self, state):
-        enter(&self.busy, self)
-        try:
-            self._clear()
-            if state is not None:
-                self._install(state)
-        finally:
-            leave(&self.busy)
-
-    cdef _install(self, state):
-        """Install a state made by __reduce__.  It may come from a tampered pickle:
-        every field is checked against the others and this stream's configuration
-        before anything is indexed; a bad one raises ValueError, leaving the
-        stream new."""
-        check_state_fields(state, "state", ("lead", "buf", "buf_pos", "n_in", "t_next",
-                                            "started"))
-        lead = check_state_lead(state["lead"])
-        n_ch = 1
-        for d in lead:
-            n_ch *= d
-        n_in = check_state_int(state["n_in"], "n_in", 0, MAX_SAMPLES)
+    cdef int engine_set(self, object state) except -1:
+        """Check and install a state made by engine_get (the base has checked and
+        installed the leading shape, dtype and n_in): every field against the
+        others and this stream's configuration, before anything is indexed."""
+        check_state_fields(state, "state", ("buf", "buf_pos", "t_next", "started"))
+        n_in = self.n_in
         avail = self.pad + n_in
-        buf = check_state_array(state["buf"], "buf", (n_ch, None), self.dtype)
+        buf = check_state_array(state["buf"], "buf", (self.n_ch, None), self.work_dtype)
         buf_len = buf.shape[1]
         if buf_len > min(self.cap, avail):
             raise ValueError(f"fastmel: restored stream state: buf holds {buf_len} samples, "
@@ -444,16 +286,9 @@ cdef class FrameStream:
                              "analysis' amplitude bound")
         if self.zero_pad and buf_pos < self.pad and np.any(buf[:, :self.pad - buf_pos]):
             raise ValueError("fastmel: restored stream state: buf's left padding is not zeros")
-        self._begin(lead)
         self.buf[:, :buf_len] = buf
         self.buf_len = buf_len
         self.buf_pos = buf_pos
-        self.n_in = n_in
         self.t_next = t_next
         self.started = started
-
-
-def _restore(owner, state):
-    stream = owner._new_stream()
-    stream._set_state(state)
-    return stream
+        return 0

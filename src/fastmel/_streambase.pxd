@@ -77,8 +77,3 @@ cdef inline int enter(int* busy, object stream) except -1:
 
 cdef inline void leave(int* busy) noexcept:
     busy[0] = 0
-
-
-cdef class InUse:
-    cdef int busy
-    cdef object stream

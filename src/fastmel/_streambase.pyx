@@ -408,33 +408,6 @@ cdef int raise_in_use(object stream) except -1:
         f"(stream() / copy.deepcopy)")
 
 
-cdef class InUse:
-    """The in-use flag for a stream written in Python: ``with self._in_use: ...``.
-
-    Not reentrant: a stream's methods take it once, at the public entry.
-    """
-
-    def __cinit__(self, stream):
-        # A weak tie would cost more than it saves: the flag lives and dies with
-        # its stream, and only the type's name is needed.
-        self.stream = type(stream)
-
-    def __enter__(self):
-        if self.busy:
-            raise RuntimeError(
-                f"this {self.stream.__name__} is in use by another thread; give each thread "
-                f"its own stream (stream() / copy.deepcopy)")
-        self.busy = 1
-        return self
-
-    def __exit__(self, *exc):
-        self.busy = 0
-        return False
-
-    def __reduce__(self):
-        raise TypeError("an in-use flag is not picklable; the stream pickles its own state")
-
-
 def _bad(name, what, value):
     text = repr(value)
     if len(text) > 80:
