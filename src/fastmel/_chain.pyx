@@ -9,6 +9,7 @@ its input leaves itself unchanged and the stages before it are taken back:
 the chain commits all stages or none.
 """
 import copy
+import functools
 
 import numpy as np
 
@@ -76,7 +77,7 @@ cdef class ChainStream(Stream):
                 else:
                     enter(&st.busy, st)
                     try:
-                        out = st.feed(out, i < n - 1)
+                        out = st.feed(out, i < n - 1, True)
                     finally:
                         leave(&st.busy)
                 passed = i + 1
@@ -94,67 +95,31 @@ cdef class ChainStream(Stream):
         self.n_in += c.k
         return out
 
-    def flush(self):
-        """End of stream for every stage, in order: the first stage's flush goes
-        through the rest, then the next stage flushes, and so on.  Returns what
-        the chain still owes; the chain starts afresh.
+    cdef object owed(self):
+        """The first stage's flush goes through the rest, then the next stage
+        flushes, and so on (at rest too: each stage returns its own empty result)."""
+        carry = None
+        for stage in self.stages:
+            parts = []
+            if carry is not None and carry.shape[-1]:
+                parts.append(stage.process(carry))
+            parts.append(stage.flush())
+            parts = [p for p in parts if p.shape[-1]] or parts[-1:]
+            carry = np.concatenate(parts, axis=-1) if len(parts) > 1 else parts[0]
+        return carry
 
-        Raises
-        ------
-        RuntimeError
-            Another thread is inside this chain.
-        """
-        enter(&self.busy, self)
-        try:
-            carry = None
-            for stage in self.stages:
-                parts = []
-                if carry is not None and carry.shape[-1]:
-                    parts.append(stage.process(carry))
-                parts.append(stage.flush())
-                parts = [p for p in parts if p.shape[-1]] or parts[-1:]
-                carry = np.concatenate(parts, axis=-1) if len(parts) > 1 else parts[0]
-            self.clear()
-            return carry
-        finally:
-            leave(&self.busy)
+    cdef int restart(self) except -1:
+        self.clear()
+        for stage in self.stages:
+            stage.reset()
+        return 0
 
-    def reset(self):
-        """Reset the chain and every stage."""
-        enter(&self.busy, self)
-        try:
-            self.clear()
-            for stage in self.stages:
-                stage.reset()
-        finally:
-            leave(&self.busy)
-
-    def __reduce__(self):
-        enter(&self.busy, self)
-        try:
-            state = None
-            if self.lead_shape is not None:
-                state = (self.lead_shape, self.work_dtype.str, self.n_in, None)
-            # the stages pickle (and, restored, check) their own state
-            return (_restore, (type(self), list(self.stages), state))
-        finally:
-            leave(&self.busy)
+    cdef object rebuilder(self):
+        # the stages pickle (and, restored, check) their own state
+        return functools.partial(type(self), list(self.stages))
 
 
 def _fresh_copy(stage):
     fresh = copy.deepcopy(stage)
     fresh.reset()
     return fresh
-
-
-def _restore(cls, stages, state):
-    """A chain from pickled stages (each restored, and checked, by its own
-    pickling) and the chain's state (checked by the stream base)."""
-    if not (isinstance(cls, type) and issubclass(cls, ChainStream)):
-        raise ValueError(f"fastmel: restored stream state: {cls!r} is not a chain type")
-    if type(stages) is not list:
-        raise ValueError(f"fastmel: restored stream state: stages must be a list, "
-                         f"got {type(stages).__name__}")
-    chain = cls(stages)
-    chain._set_state(state)
-    return chain

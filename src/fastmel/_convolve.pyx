@@ -27,7 +27,7 @@ from fastmel._plan cimport RealPlan, aligned_alloc, aligned_free
 from fastmel._plan import _aligned_empty, get_plan
 from fastmel._checks cimport finite_rows
 from fastmel._checks import ParameterError, allocation
-from fastmel._streambase cimport Chunk, Stream
+from fastmel._streambase cimport Chunk, Stream, real
 from fastmel._streambase import (
     check_state_array, check_state_fields, check_state_float, check_state_int,
 )
@@ -43,10 +43,6 @@ cdef extern from "fastmel_conv.h" nogil:
                          double* y, Py_ssize_t n)
     double fastmel_peak_f32(const float* x, Py_ssize_t n, Py_ssize_t stride)
     double fastmel_peak_f64(const double* x, Py_ssize_t n, Py_ssize_t stride)
-
-ctypedef fused real:
-    float
-    double
 
 DEF MAX_LEVELS = 24
 

@@ -19,14 +19,10 @@ from libc.string cimport memcpy
 
 from fastmel._checks cimport finite_rows
 from fastmel._checks import ParameterError
-from fastmel._streambase cimport Chunk, Stream
+from fastmel._streambase cimport Chunk, Stream, real
 from fastmel._streambase import check_state_array
 
 cnp.import_array()
-
-ctypedef fused real:
-    float
-    double
 
 # Far below any audible level, far above the denormal range (~2.2e-308).
 cdef double DENORMAL_GUARD = 1e-200

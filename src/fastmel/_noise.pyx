@@ -11,14 +11,10 @@ cimport numpy as cnp
 
 from fastmel._checks cimport finite_rows
 from fastmel._checks import ParameterError, all_finite
-from fastmel._streambase cimport Chunk, Stream
+from fastmel._streambase cimport Chunk, Stream, real
 from fastmel._streambase import check_state_int
 
 cnp.import_array()
-
-ctypedef fused real:
-    float
-    double
 
 
 cdef void _add(const real* x, Py_ssize_t xs, const real* noise, Py_ssize_t m, Py_ssize_t pos,

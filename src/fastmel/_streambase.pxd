@@ -5,6 +5,12 @@ cdef enum:
     MAX_LEAD_ND = 32                  # leading dimensions of a stream's chunks
 
 
+# The sample types engines compute in.
+ctypedef fused real:
+    float
+    double
+
+
 cdef struct Chunk:
     # A checked chunk as an engine reads it: n_ch rows of k samples in the
     # stream's dtype, strides in elements (xs_ch is 0 for a single row).
@@ -50,12 +56,18 @@ cdef class Stream:
     cdef int engine_save(self, Py_ssize_t k) except -1
     cdef int engine_undo(self) except -1
     # The protocol
+    cdef object entry(self, int what, object arg, bint keep)
+    cdef object get_state(self)
+    cdef int set_state(self, object state) except -1
     cdef int begin(self, tuple lead, object dtype) except -1
     cdef void clear(self) noexcept
     cdef bint scan(self, cnp.ndarray x)
     cdef tuple convert(self, object chunk)
     cdef object step(self, cnp.ndarray x, object lead, bint keep)
-    cdef object feed(self, object chunk, bint keep)
+    cdef object feed(self, object chunk, bint keep, bint scanned)
+    cdef object owed(self)
+    cdef int restart(self) except -1
+    cdef object rebuilder(self)
     cdef int rollback(self) except -1
 
 

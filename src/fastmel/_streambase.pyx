@@ -52,6 +52,10 @@ cnp.import_array()
 MAX_SAMPLES = 2 ** 50
 
 cdef enum:
+    # the public entries (Stream.entry)
+    PROCESS, FEED, ROLLBACK, FLUSH, RESET, REDUCE, SET_STATE
+
+cdef enum:
     UNDO_NONE = 0
     UNDO_FRESH = 1      # the stream had no input: taking back is a reset
     UNDO_ENGINE = 2     # the engine kept what the call overwrites
@@ -124,38 +128,18 @@ cdef class Stream:
         RuntimeError
             Another thread is inside this stream.
         """
-        cdef cnp.ndarray x
-        enter(&self.busy, self)
-        try:
-            if self.lead_shape is not None and readable_as_is(chunk, self.typenum, self.lead_nd,
-                                                              self.dims):
-                x = <cnp.ndarray>chunk
-                if not self.scan(x):
-                    self.convert(chunk)          # raises the precise error
-                return self.step(x, None, False)
-            x, lead = self.convert(chunk)
-            return self.step(x, lead, False)
-        finally:
-            leave(&self.busy)
+        return self.entry(PROCESS, chunk, False)
 
     def _feed(self, chunk, bint keep=False):
         """``process`` for a chunk that is already checked (a Chain's): an array
         in this stream's layout and dtype skips the scan for finite samples
         (not the engine's amplitude bound); anything else takes the full path.
         With ``keep``, the call can be taken back by ``_rollback``."""
-        enter(&self.busy, self)
-        try:
-            return self.feed(chunk, keep)
-        finally:
-            leave(&self.busy)
+        return self.entry(FEED, chunk, keep)
 
     def _rollback(self):
         """Take back the ``_feed(..., keep=True)`` call since the last one (once)."""
-        enter(&self.busy, self)
-        try:
-            self.rollback()
-        finally:
-            leave(&self.busy)
+        self.entry(ROLLBACK, None, False)
 
     def flush(self):
         """End of stream: returns what the stage still owes, then starts afresh.
@@ -173,67 +157,74 @@ cdef class Stream:
         RuntimeError
             Another thread is inside this stream.
         """
-        enter(&self.busy, self)
-        try:
-            if self.lead_shape is None:
-                dtype = self.engine_dtype(self.fixed_dtype if self.fixed_dtype is not None
-                                          else np.dtype(np.float32))
-                out = np.empty(((self.n_out,) if self.n_out else ()) + (0,), dtype=dtype)
-            else:
-                out = self.engine_tail()
-            self.clear()
-            return out
-        finally:
-            leave(&self.busy)
+        return self.entry(FLUSH, None, False)
 
     def reset(self):
         """Back to the state of a new stream (plans and prepared filters are kept)."""
-        enter(&self.busy, self)
-        try:
-            self.clear()
-        finally:
-            leave(&self.busy)
+        self.entry(RESET, None, False)
 
     def __reduce__(self):
-        enter(&self.busy, self)
-        try:
-            state = None
-            if self.lead_shape is not None:
-                state = (self.lead_shape, self.work_dtype.str, self.n_in, self.engine_get())
-            return (_restore, (self.maker, state))
-        finally:
-            leave(&self.busy)
+        return self.entry(REDUCE, None, False)
 
     def _set_state(self, state):
         """Install a state made by ``__reduce__``.  It may come from a tampered
         pickle: every field is checked (here the protocol's, in engine_set the
         engine's) before anything is indexed; a bad one raises ValueError and
         leaves the stream new."""
+        self.entry(SET_STATE, state, False)
+
+    cdef object entry(self, int what, object arg, bint keep):
+        """Every public entry, inside the in-use flag (taken once, here)."""
         enter(&self.busy, self)
         try:
-            self.clear()
-            if state is None:
-                return
-            lead, dtype, n_in, engine = check_state_tuple(state, "state", 4)
-            lead = check_state_lead(lead)
-            allowed = [self.fixed_dtype] if self.fixed_dtype is not None else [np.float32,
-                                                                                np.float64]
-            dtype = check_state_dtype(dtype, "dtype", allowed)
-            n_in = check_state_int(n_in, "n_in", 0, MAX_SAMPLES)
-            n_ch = 1
-            for d in lead:
-                n_ch *= d
-            if n_ch > 2 ** 40:
-                raise _bad("lead", "a leading shape of at most 2**40 channels", lead)
-            self.begin(lead, dtype)
-            try:
-                self.n_in = n_in
-                self.engine_set(engine)
-            except BaseException:
+            if what == PROCESS:
+                return self.feed(arg, False, False)
+            if what == FEED:
+                return self.feed(arg, keep, True)
+            if what == ROLLBACK:
+                return self.rollback()
+            if what == FLUSH:
+                out = self.owed()
                 self.clear()
-                raise
+                return out
+            if what == RESET:
+                return self.restart()
+            if what == REDUCE:
+                return (_restore, (self.rebuilder(), self.get_state()))
+            return self.set_state(arg)
         finally:
             leave(&self.busy)
+
+    cdef object get_state(self):
+        """The state pickling saves: None at rest, else the protocol's fields and
+        the engine's."""
+        if self.lead_shape is None:
+            return None
+        return (self.lead_shape, self.work_dtype.str, self.n_in, self.engine_get())
+
+    cdef int set_state(self, object state) except -1:
+        self.clear()
+        if state is None:
+            return 0
+        lead, dtype, n_in, engine = check_state_tuple(state, "state", 4)
+        lead = check_state_lead(lead)
+        allowed = [self.fixed_dtype] if self.fixed_dtype is not None else [np.float32,
+                                                                            np.float64]
+        dtype = check_state_dtype(dtype, "dtype", allowed)
+        n_in = check_state_int(n_in, "n_in", 0, MAX_SAMPLES)
+        n_ch = 1
+        for d in lead:
+            n_ch *= d
+        if n_ch > 2 ** 40:
+            raise _bad("lead", "a leading shape of at most 2**40 channels", lead)
+        self.begin(lead, dtype)
+        try:
+            self.n_in = n_in
+            self.engine_set(engine)
+        except BaseException:
+            self.clear()
+            raise
+        return 0
 
     # -- the protocol's parts -----------------------------------------------
 
@@ -263,16 +254,39 @@ cdef class Stream:
             check_stream_layout(lead + (x.shape[-1],))
         return x, lead
 
-    cdef object feed(self, object chunk, bint keep):
+    cdef object feed(self, object chunk, bint keep, bint scanned):
+        """Accept ``chunk`` and run the engine on it; with ``scanned``, its samples
+        are known to be finite (a Chain's stage: the output of a stage before),
+        so an array that needs no conversion skips that scan (not the engine's
+        amplitude bound)."""
         cdef cnp.ndarray x
         if self.lead_shape is not None and readable_as_is(chunk, self.typenum, self.lead_nd,
                                                           self.dims):
             x = <cnp.ndarray>chunk
-            if self.bound != INFINITY and not self.scan(x):
+            if (not scanned or self.bound != INFINITY) and not self.scan(x):
                 self.convert(chunk)              # raises the precise error
             return self.step(x, None, keep)
         x, lead = self.convert(chunk)
         return self.step(x, lead, keep)
+
+    cdef object owed(self):
+        """What ``flush`` returns: the engine's tail, or for a stream never fed
+        an empty result shaped as for one channel."""
+        if self.lead_shape is not None:
+            return self.engine_tail()
+        dtype = self.engine_dtype(self.fixed_dtype if self.fixed_dtype is not None
+                                  else np.dtype(np.float32))
+        return np.empty(((self.n_out,) if self.n_out else ()) + (0,), dtype=dtype)
+
+    cdef int restart(self) except -1:
+        """What ``reset`` does."""
+        self.clear()
+        return 0
+
+    cdef object rebuilder(self):
+        """What unpickling calls to get the stream a pickled state goes into: by
+        default the maker (a fresh stream of this configuration)."""
+        return self.maker
 
     cdef object step(self, cnp.ndarray x, object lead, bint keep):
         """Run the engine on an accepted chunk (``lead``: the first chunk's)."""
