@@ -62,6 +62,8 @@ cdef class Stream:
     cdef int begin(self, tuple lead, object dtype) except -1
     cdef void clear(self) noexcept
     cdef bint scan(self, cnp.ndarray x)
+    cdef bint scan_rows(self, const void* p, Py_ssize_t xs_ch, Py_ssize_t k,
+                        Py_ssize_t xs) noexcept nogil
     cdef tuple convert(self, object chunk)
     cdef object step(self, cnp.ndarray x, object lead, bint keep)
     cdef object feed(self, object chunk, bint keep, bint scanned)

@@ -50,6 +50,11 @@ cnp.import_array()
 # Samples per channel a stream takes in (centuries of audio), so no position
 # arithmetic can overflow.
 MAX_SAMPLES = 2 ** 50
+cdef long long max_samples = MAX_SAMPLES
+
+# Chunks of fewer samples are scanned holding the GIL (releasing it costs more).
+cdef enum:
+    SCAN_NOGIL = 1 << 14
 
 cdef enum:
     # the public entries (Stream.entry)
@@ -235,13 +240,16 @@ cdef class Stream:
         cdef Py_ssize_t xs_ch = cnp.PyArray_STRIDE(x, 0) // item if x.ndim == 2 else 0
         cdef Py_ssize_t k = cnp.PyArray_DIM(x, x.ndim - 1)
         cdef const void* p = cnp.PyArray_DATA(x)
-        cdef bint ok
-        with nogil:
-            if self.bound == INFINITY:
-                ok = finite_rows(p, item == 8, self.n_ch, xs_ch, k, xs)
-            else:
-                ok = within_rows(p, item == 8, self.n_ch, xs_ch, k, xs, self.bound)
-        return ok
+        if self.n_ch * k >= SCAN_NOGIL:
+            with nogil:
+                return self.scan_rows(p, xs_ch, k, xs)
+        return self.scan_rows(p, xs_ch, k, xs)
+
+    cdef bint scan_rows(self, const void* p, Py_ssize_t xs_ch, Py_ssize_t k,
+                        Py_ssize_t xs) noexcept nogil:
+        if self.bound == INFINITY:
+            return finite_rows(p, self.item == 8, self.n_ch, xs_ch, k, xs)
+        return within_rows(p, self.item == 8, self.n_ch, xs_ch, k, xs, self.bound)
 
     cdef tuple convert(self, object chunk):
         """The slow path: ``chunk`` checked and converted as the offline calls
@@ -293,7 +301,7 @@ cdef class Stream:
         cdef Chunk c
         cdef bint first = self.lead_shape is None
         cdef Py_ssize_t k = cnp.PyArray_DIM(x, x.ndim - 1)
-        if self.n_in + k > MAX_SAMPLES:
+        if self.n_in + k > max_samples:
             raise ParameterError(
                 f"this stream has taken in {self.n_in} samples; {k} more would pass the "
                 f"{MAX_SAMPLES} a stream can count (reset() it)")
@@ -310,11 +318,12 @@ cdef class Stream:
         c.k = k
         c.xs = cnp.PyArray_STRIDE(x, x.ndim - 1) // self.item
         c.xs_ch = cnp.PyArray_STRIDE(x, 0) // self.item if x.ndim == 2 else 0
+        if not first:
+            return self.engine_run(x, &c)
         try:
             return self.engine_run(x, &c)
         except BaseException:
-            if first:
-                self.clear()                     # a refused first chunk leaves it new
+            self.clear()                         # a refused first chunk leaves it new
             raise
 
     cdef int rollback(self) except -1:
