@@ -38,9 +38,13 @@ cdef class ChainStream(Stream):
                 raise ParameterError(
                     f"stage {i} ({type(stage).__name__}) is not a stream: it lacks "
                     f"{', '.join(missing)}")
-        if len({id(stage) for stage in stages}) < len(stages):
+        members = [id(stage) for stage in _members(stages)]
+        if len(set(members)) < len(members):
             raise ParameterError("a stage appears twice in the chain; give each place its own "
                                  "stream (stage.stream())")
+        # a chain turns samples into frames when its last stage does
+        if isinstance(stages[-1], Stream):
+            self.n_out = (<Stream>stages[-1]).n_out
         for i, stage in enumerate(stages[:-1]):
             if isinstance(stage, Stream) and (<Stream>stage).n_out:
                 raise ParameterError(
@@ -139,6 +143,14 @@ cdef class ChainStream(Stream):
             return (_restore, (type(self), list(self.stages), state))
         finally:
             leave(&self.busy)
+
+
+def _members(stages):
+    """The stages and, recursively, the stages of the chains among them."""
+    for stage in stages:
+        yield stage
+        if isinstance(stage, ChainStream):
+            yield from _members(stage.stages)
 
 
 def _fresh_copy(stage):
