@@ -105,19 +105,34 @@ cdef class ChainStream(Stream):
 
         Raises
         ------
+        ParameterError
+            A stage cannot flush (or take what the stages before it owe); the
+            chain and its fastmel stages are as they were.
         RuntimeError
             Another thread is inside this chain.
         """
+        cdef Py_ssize_t touched = 0
         enter(&self.busy, self)
         try:
-            carry = None
-            for stage in self.stages:
-                parts = []
-                if carry is not None and carry.shape[-1]:
-                    parts.append(stage.process(carry))
-                parts.append(stage.flush())
-                parts = [p for p in parts if p.shape[-1]] or parts[-1:]
-                carry = np.concatenate(parts, axis=-1) if len(parts) > 1 else parts[0]
+            # A stage that raises is unchanged, but the stages before it have
+            # flushed: they are put back from their states, saved before each is
+            # touched (other kinds of stage cannot be).
+            saved = []
+            try:
+                carry = None
+                for stage in self.stages:
+                    saved.append(_saved(stage))
+                    parts = []
+                    if carry is not None and carry.shape[-1]:
+                        parts.append(stage.process(carry))
+                    touched = len(saved)
+                    parts.append(stage.flush())
+                    parts = [p for p in parts if p.shape[-1]] or parts[-1:]
+                    carry = np.concatenate(parts, axis=-1) if len(parts) > 1 else parts[0]
+            except BaseException:
+                for stage, state in zip(self.stages[:touched], saved):
+                    _put_back(stage, state)
+                raise
             self.clear()
             return carry
         finally:
@@ -151,6 +166,28 @@ def _members(stages):
         yield stage
         if isinstance(stage, ChainStream):
             yield from _members(stage.stages)
+
+
+def _saved(stage):
+    """A fastmel stream's state as it pickles it (a chain's with its stages'), or
+    None for another kind of stage."""
+    if not isinstance(stage, Stream):
+        return None
+    own = stage.__reduce__()[1][-1]
+    if isinstance(stage, ChainStream):
+        return own, [_saved(s) for s in stage.stages]
+    return own
+
+
+def _put_back(stage, state):
+    """Install a state from _saved."""
+    if not isinstance(stage, Stream):
+        return
+    if isinstance(stage, ChainStream):
+        state, inner = state
+        for s, st in zip(stage.stages, inner):
+            _put_back(s, st)
+    stage._set_state(state)
 
 
 def _fresh_copy(stage):

@@ -18,9 +18,9 @@ class Chain(ChainStream):
     chain's leading shape, fixed by its first chunk like any stream's); the
     stages take it from there unchecked.  A chunk that any stage rejects (a
     channel count its impulse responses do not fit, or an overflow) leaves
-    every stage as it was: the chain goes on as if the call never happened.
-    Stages other than fastmel's streams are only taken back on a first
-    chunk, by ``reset()``.
+    every stage as it was: the chain goes on as if the call never happened;
+    so does a ``flush()`` that a stage cannot complete.  Stages other than
+    fastmel's streams are only taken back on a first chunk, by ``reset()``.
 
     Parameters
     ----------
