@@ -39,9 +39,13 @@ cdef class ChainStream(Stream):
                 raise ParameterError(
                     f"stage {i} ({type(stage).__name__}) is not a stream: it lacks "
                     f"{', '.join(missing)}")
-        if len({id(stage) for stage in stages}) < len(stages):
+        members = [id(stage) for stage in _members(stages)]
+        if len(set(members)) < len(members):
             raise ParameterError("a stage appears twice in the chain; give each place its own "
                                  "stream (stage.stream())")
+        # a chain turns samples into frames when its last stage does
+        if isinstance(stages[-1], Stream):
+            self.n_out = (<Stream>stages[-1]).n_out
         for i, stage in enumerate(stages[:-1]):
             if isinstance(stage, Stream) and (<Stream>stage).n_out:
                 raise ParameterError(
@@ -97,15 +101,30 @@ cdef class ChainStream(Stream):
 
     cdef object owed(self):
         """The first stage's flush goes through the rest, then the next stage
-        flushes, and so on (at rest too: each stage returns its own empty result)."""
-        carry = None
-        for stage in self.stages:
-            parts = []
-            if carry is not None and carry.shape[-1]:
-                parts.append(stage.process(carry))
-            parts.append(stage.flush())
-            parts = [p for p in parts if p.shape[-1]] or parts[-1:]
-            carry = np.concatenate(parts, axis=-1) if len(parts) > 1 else parts[0]
+        flushes, and so on (at rest too: each stage returns its own empty result).
+
+        A stage that raises is unchanged, but the stages before it have
+        flushed: they are put back from their states, saved before each is
+        touched (other kinds of stage cannot be), so a flush that raises
+        leaves the chain as it was.
+        """
+        cdef Py_ssize_t touched = 0
+        saved = []
+        try:
+            carry = None
+            for stage in self.stages:
+                saved.append(_saved(stage))
+                parts = []
+                if carry is not None and carry.shape[-1]:
+                    parts.append(stage.process(carry))
+                touched = len(saved)
+                parts.append(stage.flush())
+                parts = [p for p in parts if p.shape[-1]] or parts[-1:]
+                carry = np.concatenate(parts, axis=-1) if len(parts) > 1 else parts[0]
+        except BaseException:
+            for stage, state in zip(self.stages[:touched], saved):
+                _put_back(stage, state)
+            raise
         return carry
 
     cdef int restart(self) except -1:
@@ -117,6 +136,36 @@ cdef class ChainStream(Stream):
     cdef object rebuilder(self):
         # the stages pickle (and, restored, check) their own state
         return functools.partial(type(self), list(self.stages))
+
+
+def _members(stages):
+    """The stages and, recursively, the stages of the chains among them."""
+    for stage in stages:
+        yield stage
+        if isinstance(stage, ChainStream):
+            yield from _members(stage.stages)
+
+
+def _saved(stage):
+    """A fastmel stream's state as it pickles it (a chain's with its stages'), or
+    None for another kind of stage."""
+    if not isinstance(stage, Stream):
+        return None
+    own = stage.__reduce__()[1][-1]
+    if isinstance(stage, ChainStream):
+        return own, [_saved(s) for s in stage.stages]
+    return own
+
+
+def _put_back(stage, state):
+    """Install a state from _saved."""
+    if not isinstance(stage, Stream):
+        return
+    if isinstance(stage, ChainStream):
+        state, inner = state
+        for s, st in zip(stage.stages, inner):
+            _put_back(s, st)
+    stage._set_state(state)
 
 
 def _fresh_copy(stage):

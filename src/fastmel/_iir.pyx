@@ -71,7 +71,9 @@ cdef class SosStream(Stream):
     cdef cnp.ndarray undo                # the state at the last checkpoint
 
     def __init__(self, sos):
-        self.sos = np.ascontiguousarray(sos, dtype=np.float64)
+        # A read-only copy: the filter stays what its repr, stream() and pickles say.
+        self.sos = np.array(sos, dtype=np.float64, order="C")
+        self.sos.flags.writeable = False
         self.coeffs = <const double*>cnp.PyArray_DATA(self.sos)
         self.n_sections = self.sos.shape[0]
 

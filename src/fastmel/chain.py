@@ -10,16 +10,17 @@ class Chain(ChainStream):
     Each ``process`` output feeds the next stage; ``flush()`` flushes the
     first stage, pushes what it owes through the rest, then flushes the next,
     and so on, so the chain's total output equals running each stage
-    offline in turn.  A feature stream (``MelSpectrogram(...).stream()``) can
-    only be last: it turns samples into frames.
+    offline in turn.  A feature stream (``MelSpectrogram(...).stream()``), or
+    a chain ending in one, can only be last: it turns samples into frames.
+    Each stage appears once, nested chains' stages included.
 
     A chunk is checked once, at the chain's input (dtype, finite samples, the
     chain's leading shape, fixed by its first chunk like any stream's); the
     stages take it from there unchecked.  A chunk that any stage rejects (a
     channel count its impulse responses do not fit, or an overflow) leaves
-    every stage as it was: the chain goes on as if the call never happened.
-    Stages other than fastmel's streams are only taken back on a first
-    chunk, by ``reset()``.
+    every stage as it was: the chain goes on as if the call never happened;
+    so does a ``flush()`` that a stage cannot complete.  Stages other than
+    fastmel's streams are only taken back on a first chunk, by ``reset()``.
 
     Parameters
     ----------

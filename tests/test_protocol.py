@@ -1,0 +1,630 @@
+"""One streaming protocol for every stage (issue 9).
+
+The same tests run over every kind of stream fastmel makes: the feature
+streams (mel, including reflect padding and float64; STFT; MFCC), Bandpass,
+Convolver (float32 and float64), NoiseMixer (mono and per-channel noise) and
+Chain.  Each test states one rule of fastmel.Stream's protocol; a stage that
+breaks it fails under its own name.  Chunks are short, so the file runs in
+seconds.
+"""
+import copy
+import pathlib
+import pickle
+import re
+
+import numpy as np
+import pytest
+
+import fastmel
+from conftest import assert_bits_equal
+from fastmel import ParameterError
+from fastmel._stream import FrameStream
+from fastmel.convolution import partition_plan
+
+SR = 16000
+F32_MAX = float(np.finfo(np.float32).max)
+_rng = np.random.default_rng(11)
+IR = (_rng.standard_normal(700) * np.exp(-np.arange(700) / 100)).astype(np.float32)
+NOISE = _rng.standard_normal(1234).astype(np.float32)
+MEL = dict(sr=SR, n_fft=512, hop_length=160, n_mels=40)
+SRC = pathlib.Path(fastmel.__file__).parent
+
+
+def _noise_rows(channels):
+    """Per-channel noise: one distinct row per channel."""
+    return np.stack([np.roll(NOISE, 37 * c) * (1 + c / 10) for c in range(channels)])
+
+
+def _extractor(name):
+    return {
+        "mel": lambda: fastmel.MelSpectrogram(**MEL),
+        "mel-f64": lambda: fastmel.MelSpectrogram(**MEL, dtype=np.float64),
+        "mel-reflect": lambda: fastmel.MelSpectrogram(**MEL, pad_mode="reflect"),
+        "stft": lambda: fastmel.STFT(n_fft=256, hop_length=64),
+        "mfcc": lambda: fastmel.MFCC(sr=SR, n_fft=400, hop_length=160, n_mels=40, top_db=None),
+    }[name]()
+
+
+def make(name, channels=2, gain=0.1):
+    """A new stream of stage ``name`` (``channels``: the per-channel noise's rows;
+    ``gain``: the noise mixers')."""
+    if name in FEATURES:
+        return _extractor(name).stream()
+    return {
+        "bandpass": lambda: fastmel.Bandpass(SR, 100, 7000),
+        "convolver-f32": lambda: fastmel.Convolver(IR, block_size=64),
+        "convolver-f64": lambda: fastmel.Convolver(IR, block_size=64, dtype=np.float64),
+        "noise-mono": lambda: fastmel.NoiseMixer(NOISE, gain=gain, offset=7),
+        "noise-per-channel": lambda: fastmel.NoiseMixer(_noise_rows(channels), gain=gain,
+                                                        offset=7),
+        "chain": lambda: fastmel.Chain([fastmel.Convolver(IR, block_size=64),
+                                        fastmel.NoiseMixer(NOISE, gain=gain),
+                                        fastmel.Bandpass(SR, 100, 7000),
+                                        fastmel.MelSpectrogram(**MEL).stream()]),
+        "chain-signal": lambda: fastmel.Chain([fastmel.Bandpass(SR, 100, 7000),
+                                               fastmel.Convolver(IR, block_size=64,
+                                                                 dtype=np.float64)]),
+    }[name]()
+
+
+FEATURES = ["mel", "mel-f64", "mel-reflect", "stft", "mfcc"]
+STAGES = FEATURES + ["bandpass", "convolver-f32", "convolver-f64", "noise-mono",
+                     "noise-per-channel", "chain", "chain-signal"]
+#: the class of each stage's streams (and of their stream() and copies)
+KIND = dict({name: FrameStream for name in FEATURES}, bandpass=fastmel.Bandpass,
+            **{"convolver-f32": fastmel.Convolver, "convolver-f64": fastmel.Convolver,
+               "noise-mono": fastmel.NoiseMixer, "noise-per-channel": fastmel.NoiseMixer,
+               "chain": fastmel.Chain, "chain-signal": fastmel.Chain})
+#: the leading shape the tests feed (per-channel noise fixes it to its rows)
+LEAD = {name: () for name in STAGES}
+LEAD["noise-per-channel"] = (2,)
+#: the working dtype (what ``dtype`` says at rest); None: the first chunk's
+WORKING = {name: None for name in STAGES}
+WORKING.update({"mel": np.float32, "mel-f64": np.float64, "mel-reflect": np.float32,
+                "stft": np.float32, "mfcc": np.float32, "convolver-f32": np.float32,
+                "convolver-f64": np.float64})
+#: what flush() returns from a stream never fed: (shape, dtype)
+AT_REST_FLUSH = {
+    "mel": ((40, 0), np.float32), "mel-f64": ((40, 0), np.float64),
+    "mel-reflect": ((40, 0), np.float32), "stft": ((129, 0), np.complex64),
+    "mfcc": ((20, 0), np.float32), "bandpass": ((0,), np.float32),
+    "convolver-f32": ((0,), np.float32), "convolver-f64": ((0,), np.float64),
+    "noise-mono": ((0,), np.float32), "noise-per-channel": ((0,), np.float32),
+    "chain": ((40, 0), np.float32),          # its last stage's (a mel stream)
+    "chain-signal": ((0,), np.float64),      # its last stage's (a float64 convolver)
+}
+
+
+def signal(lead, n, dtype=np.float32, seed=0):
+    """Noise at speech-like levels, decaying (so levels spread)."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(tuple(lead) + (n,)) * 0.1 * np.exp(-np.arange(n) / (2 * n))
+    return x.astype(dtype)
+
+
+def chunks_of(name, n=1200, dtype=np.float32, seed=0, sizes=(0, 1, 313, 160, 7)):
+    """``signal`` cut into chunks of ``sizes`` (then the rest)."""
+    x = signal(LEAD[name], n, dtype, seed)
+    bounds = np.cumsum(sizes)
+    return [x[..., a:b] for a, b in zip([0, *bounds], [*bounds, n])]
+
+
+def run(stream, chunks):
+    """Every output of feeding ``chunks``, then the flush."""
+    return [stream.process(c) for c in chunks] + [stream.flush()]
+
+
+def assert_outputs_equal(got, want, what):
+    assert len(got) == len(want), what
+    for i, (g, w) in enumerate(zip(got, want)):
+        assert_bits_equal(g, w, f"{what}, output {i}")
+
+
+def state(stream):
+    """Everything a stream would pickle: the protocol's state (leading shape,
+    dtype, samples in) and the engine's; a chain's with its stages'."""
+    own = stream.__reduce__()[1][-1]
+    if isinstance(stream, fastmel.Chain):
+        return own, [state(s) for s in stream.stages]
+    return own
+
+
+def assert_same_state(a, b, path="state"):
+    """Equal, arrays bit for bit (dtype, shape and bytes)."""
+    assert type(a) is type(b), f"{path}: {type(a).__name__} != {type(b).__name__}"
+    if isinstance(a, np.ndarray):
+        assert a.dtype == b.dtype and a.shape == b.shape, f"{path}: {a.dtype}{a.shape}"
+        assert a.tobytes() == b.tobytes(), f"{path}: values differ"
+    elif isinstance(a, dict):
+        assert a.keys() == b.keys(), path
+        for k in a:
+            assert_same_state(a[k], b[k], f"{path}/{k}")
+    elif isinstance(a, (tuple, list)):
+        assert len(a) == len(b), path
+        for i, (x, y) in enumerate(zip(a, b)):
+            assert_same_state(x, y, f"{path}/{i}")
+    else:
+        assert a == b, f"{path}: {a!r} != {b!r}"
+
+
+def assert_at_rest(stream, name):
+    assert stream.lead is None and stream.samples_in == 0
+    want = WORKING[name]
+    assert stream.dtype == (None if want is None else np.dtype(want))
+    if isinstance(stream, fastmel.Chain):
+        assert state(stream) == (None, [None] * len(stream.stages))
+    else:
+        assert state(stream) is None
+
+
+# --- 1. stream(): a new stream of the same kind, at rest, independent -------------------------
+
+@pytest.mark.parametrize("name", STAGES)
+def test_stream_is_a_new_stream_of_the_same_kind_at_rest(name):
+    chunks = chunks_of(name)
+    want = run(make(name), chunks)
+    fed = make(name)
+    fed.process(chunks[2])
+    for source in (make(name), fed):
+        before = state(source)
+        s = source.stream()
+        assert type(s) is KIND[name] and isinstance(s, fastmel.Stream)
+        assert s is not source
+        assert_at_rest(s, name)
+        # its own stream() is the same again
+        assert type(s.stream()) is KIND[name]
+        # feeding the new stream leaves the source alone, and gives a fresh stream's output
+        assert_outputs_equal(run(s, chunks), want, f"{name}: stream() of a stream")
+        assert_same_state(state(source), before)
+    # feeding the source leaves a stream made from it alone
+    s = fed.stream()
+    s.process(chunks[1])
+    before = state(s)
+    fed.process(chunks[3])
+    assert_same_state(state(s), before)
+
+
+@pytest.mark.parametrize("name", FEATURES)
+def test_extractor_stream_is_a_frame_stream(name):
+    ext = _extractor(name)
+    assert type(ext.stream()) is FrameStream
+    assert isinstance(ext.stream(), fastmel.Stream)
+
+
+# --- 2. a stream never fed flushes an empty result; flush leaves it at rest -------------------
+
+@pytest.mark.parametrize("name", STAGES)
+def test_never_fed_flush_is_empty_in_the_stages_dtype(name):
+    shape, dtype = AT_REST_FLUSH[name]
+    s = make(name)
+    for _ in range(2):
+        out = s.flush()
+        assert out.shape == shape and out.dtype == dtype, (out.shape, out.dtype)
+        assert_at_rest(s, name)
+    # after a reset, and after a flush of a fed stream, it is at rest again
+    s.process(chunks_of(name)[2])
+    s.reset()
+    assert_at_rest(s, name)
+    out = s.flush()
+    assert out.shape == shape and out.dtype == dtype
+    s.process(chunks_of(name)[2])
+    s.flush()
+    assert_at_rest(s, name)
+    if isinstance(s, fastmel.Chain):
+        assert all(stage.lead is None for stage in s.stages)
+    out = s.flush()
+    assert out.shape == shape and out.dtype == dtype
+
+
+# --- 3. readable attributes, repr, read-only configuration -----------------------------------
+
+@pytest.mark.parametrize("name", STAGES)
+def test_protocol_attributes_through_a_streams_life(name):
+    s = make(name)
+    latency = s.latency
+    assert type(latency) is int and latency >= 0
+    if isinstance(s, fastmel.Chain):
+        assert latency == sum(stage.latency for stage in s.stages)
+    elif name not in FEATURES:
+        assert latency == 0                  # these stages look at no later sample
+    at_rest = repr(s)
+    assert_at_rest(s, name)
+    x = chunks_of(name, dtype=np.float64)
+    s.process(x[2])
+    s.process(x[3])
+    fed_dtype = np.dtype(WORKING[name] or np.float64)
+    assert s.lead == LEAD[name] and s.dtype == fed_dtype
+    assert type(s.samples_in) is int and s.samples_in == 313 + 160
+    assert s.latency == latency
+    text = repr(s)
+    assert text != at_rest
+    if not isinstance(s, fastmel.Chain):     # a chain shows its stages as they are now
+        assert at_rest in text
+    assert f"after {s.samples_in} samples" in text
+    assert f"leading shape {LEAD[name]}" in text and str(fed_dtype) in text
+    s.reset()
+    assert_at_rest(s, name)
+    assert repr(s) == at_rest and s.latency == latency
+    s.process(x[2])
+    s.flush()
+    assert_at_rest(s, name)
+    assert repr(s) == at_rest and s.latency == latency
+
+
+@pytest.mark.parametrize("name", STAGES)
+def test_protocol_attributes_cannot_be_set(name):
+    s = make(name)
+    s.process(chunks_of(name)[2])
+    for attr in ("lead", "dtype", "samples_in", "latency"):
+        value = getattr(s, attr)
+        with pytest.raises(AttributeError):
+            setattr(s, attr, value)
+        with pytest.raises(AttributeError):
+            delattr(s, attr)
+        assert getattr(s, attr) == value
+
+
+def test_feature_stream_repr_names_its_extractor():
+    for name in FEATURES:
+        ext = _extractor(name)
+        assert repr(ext.stream()) == f"{ext!r}.stream()"
+
+
+def test_bandpass_repr_shows_its_attributes():
+    bp = fastmel.Bandpass(16000, 300.5, 3400, order=3)
+    assert (bp.sr, bp.low_hz, bp.high_hz, bp.order) == (16000, 300.5, 3400, 3)
+    assert repr(bp) == f"Bandpass({bp.sr!r}, {bp.low_hz!r}, {bp.high_hz!r}, order={bp.order!r})"
+    again = eval(repr(bp), {"Bandpass": fastmel.Bandpass})
+    assert_bits_equal(again.sos, bp.sos, "the repr's Bandpass")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_convolver_repr_shows_its_attributes(dtype):
+    c = fastmel.Convolver(IR.astype(np.float64), block_size=32, dtype=dtype)
+    assert c.block_size == 32
+    assert c.partitions == partition_plan(len(IR), block_size=32)
+    assert_bits_equal(c.ir, IR.astype(np.float64).astype(dtype)[None], "ir in the working dtype")
+    assert repr(c) == (f"Convolver(<ir {c.ir.shape} {c.ir.dtype}>, block_size={c.block_size}, "
+                       f"dtype={c.dtype.name})")
+
+
+@pytest.mark.parametrize("noise", [NOISE, _noise_rows(3).astype(np.float64)],
+                         ids=["mono", "per-channel"])
+def test_noise_mixer_repr_shows_its_attributes(noise):
+    n = fastmel.NoiseMixer(noise, gain=0.25, offset=9)
+    assert (n.gain, n.offset) == (0.25, 9)
+    assert_bits_equal(n.noise, noise, "noise as given")
+    assert repr(n) == (f"NoiseMixer(<noise {n.noise.shape} {n.noise.dtype}>, gain={n.gain!r}, "
+                       f"offset={n.offset!r})")
+
+
+def test_chain_repr_shows_its_stages():
+    c = make("chain")
+    assert type(c.stages) is tuple and len(c.stages) == 4
+    assert repr(c) == f"Chain([{', '.join(repr(s) for s in c.stages)}])"
+
+
+#: configuration a stage shows (in its repr) or is made of: readable, never settable
+CONFIG = {
+    "bandpass": ["sr", "low_hz", "high_hz", "order", "sos"],
+    "convolver-f32": ["block_size", "partitions", "ir", "levels", "head_length"],
+    "noise-mono": ["gain", "offset", "noise"],
+    "noise-per-channel": ["gain", "offset", "noise"],
+    "chain": ["stages"],
+    "mel": ["n_out"],
+}
+
+
+@pytest.mark.parametrize("name", list(CONFIG))
+def test_configuration_cannot_be_changed(name):
+    s = make(name)
+    for attr in CONFIG[name]:
+        value = getattr(s, attr)
+        with pytest.raises(AttributeError):
+            setattr(s, attr, value)
+        with pytest.raises(AttributeError):
+            delattr(s, attr)
+        if isinstance(value, np.ndarray):
+            # arrays of the configuration are read-only: writing into them would
+            # change the stream without changing its repr, stream() or pickles
+            with pytest.raises(ValueError, match="read-only"):
+                value[...] = 0
+
+
+# --- 4. the first chunk's layout ----------------------------------------------------------
+
+@pytest.mark.parametrize("name", STAGES)
+def test_transposed_first_chunk_is_refused_and_the_stream_stays_at_rest(name):
+    s = make(name)
+    for shape in [(1000, 2), (2, 1000, 2)]:
+        with pytest.raises(ParameterError, match=r"chunk\.T"):
+            s.process(signal(shape[:-1], shape[-1]))
+        assert_at_rest(s, name)
+    chunks = chunks_of(name)
+    assert_outputs_equal(run(s, chunks), run(make(name), chunks), f"{name} after the refusal")
+
+
+@pytest.mark.parametrize("name", STAGES)
+def test_empty_first_chunk_fixes_a_many_channel_layout(name):
+    channels, n = 100, 40
+    s = make(name, channels=channels)
+    x = signal((channels,), n, seed=3)
+    with pytest.raises(ParameterError, match=r"empty first chunk of shape \(\.\.\., channels, 0\)"):
+        s.process(x[:, :2])
+    assert_at_rest(s, name)
+    first = s.process(x[:, :0])
+    assert first.shape[0] == channels and first.shape[-1] == 0
+    assert s.lead == (channels,) and s.samples_in == 0
+    outs = [first] + [s.process(x[:, a:a + 2]) for a in range(0, n, 2)] + [s.flush()]
+    ref = make(name, channels=channels)
+    want = [ref.process(x), ref.flush()]
+    assert_bits_equal(np.concatenate(outs, axis=-1), np.concatenate(want, axis=-1),
+                      f"{name}: 2-sample chunks of {channels} channels")
+
+
+# --- 5. a refused call leaves the stream as it was ------------------------------------------
+
+def _square(n, amplitude, dtype, period=16):
+    t = np.arange(n)
+    return (amplitude * np.sign(np.sin(2 * np.pi * t / period + 0.1))).astype(dtype)
+
+
+#: per stage: a chunk beyond its limits (finite samples whose result would
+#: overflow), and the gain of the noise mixers that makes it so
+OVERFLOW = {
+    "mel": (1e21, np.float32), "mel-reflect": (1e21, np.float32), "mfcc": (1e21, np.float32),
+    "stft": (1e37, np.float32), "mel-f64": (1e160, np.float64),
+    "bandpass": (3e38, np.float32), "convolver-f32": (3e38, np.float32),
+    "convolver-f64": (1.7e308, np.float64), "noise-mono": (3.4e38, np.float32),
+    "noise-per-channel": (3.4e38, np.float32), "chain": (3e38, np.float32),
+    "chain-signal": (3e38, np.float32),
+}
+LOUD_GAIN = 1e37
+
+
+def _bad_chunks(name, lead, fed):
+    """(what, chunk, error) refused by a stream of stage ``name`` (``fed``: after
+    a float32 first chunk of leading shape ``lead``)."""
+    x = signal(lead, 50, seed=9)
+    nan, inf = x.copy(), x.copy()
+    nan[..., 17] = np.nan
+    inf[..., 3] = -np.inf
+    value, dtype = OVERFLOW[name]
+    bad = [("nan", nan, ParameterError), ("inf", inf, ParameterError),
+           ("int16", (x * 1000).astype(np.int16), TypeError),
+           ("complex64", x.astype(np.complex64), TypeError),
+           ("bool", x > 0, TypeError),
+           ("overflow", np.broadcast_to(_square(300, value, dtype), lead + (300,)),
+            ParameterError)]
+    if fed:
+        bad.append(("leading shape", signal((3,) + lead, 50), ParameterError))
+        if (WORKING[name] or np.float32) == np.float32:
+            # a float64 chunk beyond float32's range: inf once converted
+            bad.append(("beyond float32", np.full(lead + (5,), 1e39), ParameterError))
+    return bad
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
+@pytest.mark.parametrize("fed", [False, True], ids=["first", "later"])
+@pytest.mark.parametrize("name", STAGES)
+def test_refused_chunk_leaves_the_stream_as_it_was(name, fed):
+    gain = LOUD_GAIN if name.startswith("noise") else 0.1
+    before = chunks_of(name, seed=1)[:3] if fed else []
+    after = chunks_of(name, seed=2)
+    for what, bad, error in _bad_chunks(name, LEAD[name], fed):
+        tried, ref = make(name, gain=gain), make(name, gain=gain)
+        for c in before:
+            tried.process(c)
+            ref.process(c)
+        for _ in range(2):
+            with pytest.raises(error):
+                tried.process(bad)
+            assert_same_state(state(tried), state(ref), f"{name} after a refused {what} chunk")
+        if not fed:
+            assert_at_rest(tried, name)
+        assert_outputs_equal(run(tried, after), run(ref, after),
+                             f"{name} after a refused {what} chunk")
+
+
+def _loud_tail_convolver():
+    # the IR's last tap meets loud input only in the tail: flush() overflows
+    ir = np.zeros(16)
+    ir[0], ir[15] = 1e-3, 3.0
+    return fastmel.Convolver(ir, block_size=16)
+
+
+def _loud_tail_chain():
+    return fastmel.Chain([fastmel.NoiseMixer(NOISE, gain=0.1, offset=3), _loud_tail_convolver()])
+
+
+def _reflect_chain():
+    return fastmel.Chain([fastmel.NoiseMixer(NOISE, gain=0.1), fastmel.Bandpass(SR, 100, 7000),
+                          make("mel-reflect")])
+
+
+#: streams whose flush() raises: (maker, chunks fed, chunks fed after the failed flush)
+FLUSH_RAISES = {
+    "mel-reflect, empty chunk": (lambda: make("mel-reflect"), [np.zeros(0, np.float32)],
+                                 chunks_of("mel-reflect")),
+    "chain ending in mel-reflect, empty chunk": (_reflect_chain, [np.zeros(0, np.float32)],
+                                                 chunks_of("mel-reflect")),
+    "convolver tail overflow": (_loud_tail_convolver,
+                                [np.full(10, 3e38, np.float32)], [np.zeros(5, np.float32)]),
+    "chain, a later stage's tail overflows": (_loud_tail_chain, [np.full(10, 3e38, np.float32)],
+                                              [np.zeros(5, np.float32)]),
+}
+
+
+@pytest.mark.parametrize("case", list(FLUSH_RAISES))
+def test_flush_that_raises_leaves_the_stream_as_it_was(case):
+    maker, fed, then = FLUSH_RAISES[case]
+    tried, ref = maker(), maker()
+    for c in fed:
+        tried.process(c)
+        ref.process(c)
+    for _ in range(2):
+        with pytest.raises(ParameterError):
+            tried.flush()
+        for s, r in zip(getattr(tried, "stages", [tried]), getattr(ref, "stages", [ref])):
+            assert (s.lead, s.dtype, s.samples_in) == (r.lead, r.dtype, r.samples_in), s
+        assert (tried.lead, tried.samples_in) == (ref.lead, ref.samples_in)
+    outs = [tried.process(c) for c in then]
+    want = [ref.process(c) for c in then]
+    assert_outputs_equal(outs, want, f"{case}: after the failed flush")
+
+
+# --- 6. dtype: the first chunk's, or the working dtype; later chunks converted -----------------
+
+#: later chunks of every other float kind; each is converted as ``astype`` converts
+LATER_DTYPES = [np.float64, np.float16, np.dtype(">f4"), np.longdouble, np.float32,
+                np.dtype(">f8")]
+
+
+@pytest.mark.parametrize("first", [np.float32, np.float64, np.float16])
+@pytest.mark.parametrize("name", STAGES)
+def test_dtype_is_fixed_and_later_chunks_are_converted(name, first):
+    # float16 and long double are converted as the offline calls convert them
+    first_as = {np.float16: np.float32}.get(first, first)
+    want_dtype = np.dtype(WORKING[name] or first_as)
+    x = chunks_of(name, n=900, dtype=np.float64, sizes=(200, 0, 1, 313, 160, 7))
+    # not representable in float32 (or float16): conversions must round like astype
+    x = [c + 1e-9 for c in x]
+    kinds = [first] + [LATER_DTYPES[i % len(LATER_DTYPES)] for i in range(len(x) - 1)]
+    s, ref = make(name), make(name)
+    got = [s.process(x[0].astype(first))]
+    assert s.dtype == want_dtype
+    got += [s.process(c.astype(k)) for c, k in zip(x[1:], kinds[1:])] + [s.flush()]
+    want = [ref.process(c.astype(k).astype(want_dtype)) for c, k in zip(x, kinds)]
+    assert ref.dtype == want_dtype
+    want.append(ref.flush())
+    assert_outputs_equal(got, want, f"{name}: chunks of {[np.dtype(k).str for k in kinds]}")
+    # Bandpass and NoiseMixer output the stream's dtype; the others their working
+    # dtype's (complex for an STFT), a chain its last stage's (as when never fed)
+    fixed_output = WORKING[name] is not None or name.startswith("chain")
+    assert got[0].dtype == (AT_REST_FLUSH[name][1] if fixed_output else want_dtype)
+
+
+# --- 7. architecture: compiled modules import only compiled modules -----------------------
+
+_IMPORT = re.compile(
+    r"^[ \t]*(?:from[ \t]+(?P<src>[.\w]+)[ \t]+c?import[ \t]+(?P<names>\([^)]*\)|[^\n#]+)"
+    r"|c?import[ \t]+(?P<mods>[^\n#]+))", re.M)
+
+
+def _fastmel_imports(text):
+    """The fastmel modules an importing text names (relative imports included)."""
+    for m in _IMPORT.finditer(text):
+        if m.group("src"):
+            src = m.group("src")
+            if src.startswith("."):
+                src = "fastmel" + ("." + src.lstrip(".") if src.strip(".") else "")
+            if src == "fastmel":
+                names = m.group("names").strip("()").replace("\n", " ")
+                for name in names.split(","):
+                    yield "fastmel." + name.split(" as ")[0].strip()
+            elif src.startswith("fastmel."):
+                yield src
+        else:
+            for mod in m.group("mods").split(","):
+                mod = mod.split(" as ")[0].strip()
+                if mod == "fastmel" or mod.startswith("fastmel."):
+                    yield mod
+
+
+def test_import_scanner_sees_every_form():
+    text = ("from fastmel._checks cimport x\n    from fastmel import _plan, exceptions as e\n"
+            "import fastmel.feature\ncimport fastmel._plan as p\nfrom . import (_spectral,\n"
+            "    _noise)\nfrom .iir import Bandpass\nimport numpy, fastmel\n")
+    assert list(_fastmel_imports(text)) == [
+        "fastmel._checks", "fastmel._plan", "fastmel.exceptions", "fastmel.feature",
+        "fastmel._plan", "fastmel._spectral", "fastmel._noise", "fastmel.iir", "fastmel"]
+
+
+def test_compiled_modules_import_only_compiled_modules():
+    compiled = {p.stem for p in SRC.glob("*.pyx")}
+    python = {p.stem for p in SRC.glob("*.py")}
+    sources = sorted(SRC.glob("*.pyx")) + sorted(SRC.glob("*.pxd"))
+    assert len(sources) > 10
+    seen, wrong = set(), []
+    for path in sources:
+        text = path.read_text()
+        assert "import_module" not in text and "__import__" not in text, path.name
+        for mod in _fastmel_imports(text):
+            seen.add(mod)
+            stem = mod.split(".")[1] if "." in mod else ""
+            if stem not in compiled or stem in python:
+                wrong.append(f"{path.name} imports {mod}")
+    assert not wrong, wrong
+    assert "fastmel._streambase" in seen and "fastmel._checks" in seen   # the scan found them
+    assert not any("exceptions" in mod for mod in seen)
+
+
+# --- 8. Chain: what it refuses, and its stream() ---------------------------------------------
+
+@pytest.mark.parametrize("stages", [
+    lambda: [make("mel"), fastmel.Bandpass(SR, 100, 7000)],
+    lambda: [make("stft"), make("mel")],
+    lambda: [fastmel.Bandpass(SR, 100, 7000), make("mfcc"), fastmel.NoiseMixer(NOISE, gain=1)],
+    # a chain that ends in a feature stream is one too
+    lambda: [fastmel.Chain([fastmel.Bandpass(SR, 100, 7000), make("mel")]),
+             fastmel.Bandpass(SR, 100, 7000)],
+], ids=["mel-first", "stft-then-mel", "mfcc-middle", "nested-chain-ending-in-mel"])
+def test_chain_refuses_a_feature_stream_before_its_last_stage(stages):
+    with pytest.raises(ParameterError, match="only be the last stage"):
+        fastmel.Chain(stages())
+
+
+def test_chain_refuses_a_stage_twice():
+    bp = fastmel.Bandpass(SR, 100, 7000)
+    conv = fastmel.Convolver(IR)
+    for stages in ([bp, bp], [bp, conv, bp], [bp, fastmel.Chain([conv, bp])],
+                   [fastmel.Chain([bp]), fastmel.Chain([conv, bp])]):
+        with pytest.raises(ParameterError, match="twice"):
+            fastmel.Chain(stages)
+
+
+@pytest.mark.parametrize("stages", [[], [object()], [fastmel.MelSpectrogram(**MEL)],
+                                    [fastmel.Bandpass(SR, 100, 7000), None]],
+                         ids=["empty", "object", "extractor", "none"])
+def test_chain_refuses_an_empty_list_and_non_streams(stages):
+    with pytest.raises(ParameterError):
+        fastmel.Chain(stages)
+
+
+@pytest.mark.parametrize("name", ["chain", "chain-signal"])
+def test_chain_stream_is_a_new_chain_of_new_stages(name):
+    c = make(name)
+    c.process(chunks_of(name)[2])
+    new = c.stream()
+    assert type(new) is fastmel.Chain
+    assert [type(s) for s in new.stages] == [type(s) for s in c.stages]
+    assert all(a is not b for a, b in zip(new.stages, c.stages))
+    assert [repr(s) for s in new.stages] == [repr(s) for s in make(name).stages]
+    assert all(s.lead is None for s in new.stages)
+
+
+# --- 9. pickle and deepcopy, at rest, fed and flushed, resume bit for bit -------------------
+
+def _pickled(s):
+    return pickle.loads(pickle.dumps(s))
+
+
+@pytest.mark.parametrize("when", ["at-rest", "fed", "flushed"])
+@pytest.mark.parametrize("how", ["pickle", "deepcopy"])
+@pytest.mark.parametrize("name", STAGES)
+def test_copies_resume_bit_for_bit(name, how, when):
+    chunks = chunks_of(name, n=2500, sizes=(700, 1, 313, 0, 160))
+    s = make(name)
+    if when != "at-rest":
+        for c in chunks[:3]:
+            s.process(c)
+    if when == "flushed":
+        s.flush()
+    cp = _pickled(s) if how == "pickle" else copy.deepcopy(s)
+    assert type(cp) is type(s) and cp is not s
+    assert (cp.lead, cp.dtype, cp.samples_in, cp.latency, repr(cp)) == (
+        s.lead, s.dtype, s.samples_in, s.latency, repr(s))
+    if isinstance(s, fastmel.Chain):
+        assert all(a is not b for a, b in zip(cp.stages, s.stages))
+    rest = chunks[3:] if when == "fed" else chunks
+    assert_outputs_equal(run(cp, rest), run(s, rest), f"{name}: {how} {when}")
