@@ -628,3 +628,44 @@ def test_copies_resume_bit_for_bit(name, how, when):
         assert all(a is not b for a, b in zip(cp.stages, s.stages))
     rest = chunks[3:] if when == "fed" else chunks
     assert_outputs_equal(run(cp, rest), run(s, rest), f"{name}: {how} {when}")
+
+
+# --- subclasses and the feature streams' configuration -----------------------------------------
+
+class MyBandpass(fastmel.Bandpass):
+    pass
+
+
+class MyConvolver(fastmel.Convolver):
+    pass
+
+
+class MyMixer(fastmel.NoiseMixer):
+    pass
+
+
+@pytest.mark.parametrize("make_sub", [lambda: MyBandpass(SR, 100, 7000),
+                                      lambda: MyConvolver(IR, block_size=64),
+                                      lambda: MyMixer(NOISE, gain=0.1, offset=7)],
+                         ids=["bandpass", "convolver", "noise"])
+def test_a_subclass_keeps_its_class(make_sub):
+    """stream(), pickling and copying make the subclass, named as such in repr."""
+    s = make_sub()
+    x = (_rng.standard_normal(300) * 0.1).astype(np.float32)
+    s.process(x)
+    for other in (s.stream(), pickle.loads(pickle.dumps(s)), copy.deepcopy(s)):
+        assert type(other) is type(s)
+        assert repr(other).lstrip("<").startswith(type(s).__name__ + "(")
+    resumed = pickle.loads(pickle.dumps(s))
+    assert_bits_equal(resumed.process(x), s.process(x), "resumed subclass")
+
+
+@pytest.mark.parametrize("name", FEATURES)
+def test_feature_stream_shows_its_extractor(name):
+    """What a feature stream's repr shows is readable: the extractor that made it."""
+    ext = _extractor(name)
+    s = ext.stream()
+    assert s.extractor is ext
+    assert repr(s) == f"{ext!r}.stream()"
+    with pytest.raises(AttributeError):
+        s.extractor = None

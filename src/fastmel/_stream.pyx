@@ -36,6 +36,7 @@ cdef class FrameStream(Stream):
     Made by the extractors' ``stream()`` methods, not directly.
     """
 
+    cdef readonly object extractor       # what made this stream (its configuration)
     cdef SpectralKernel kernel
     cdef object framing
     cdef Py_ssize_t n_fft, hop, pad, cap
@@ -48,6 +49,7 @@ cdef class FrameStream(Stream):
     cdef bint started
 
     def __cinit__(self, owner, SpectralKernel kernel, framing):
+        self.extractor = owner
         self.kernel = kernel
         self.framing = framing
         self.fixed_dtype = np.dtype(np.float64 if kernel.is_double else np.float32)

@@ -81,9 +81,9 @@ def partition_plan(n_taps, *, block_size=256):
 
 
 def _check_ir(ir, dtype):
-    """``ir`` checked: (n,) or (channels, n), not empty, finite, within ``dtype``.
-    Returns it as given (float32/float64) and in ``dtype``, readable by the
-    compiled core; one scan, of the latter (finite only if the former is)."""
+    """``ir`` checked: (n,) or (channels, n), not empty, finite, within ``dtype``;
+    returned in ``dtype``, readable by the compiled core.  One scan, of the
+    result (finite only if the taps as given are)."""
     ir = _checks.real_float(ir, "ir")
     if ir.ndim not in (1, 2):
         raise ParameterError(f"ir must have shape (n,) or (channels, n), got {ir.shape}")
@@ -98,7 +98,7 @@ def _check_ir(ir, dtype):
         raise ParameterError(
             f"ir has values beyond the {np.dtype(dtype)} range (largest magnitude "
             f"{float(np.max(np.abs(ir))):.3g})") from None
-    return ir, cast
+    return cast
 
 
 def _fft_size(n, m):
@@ -145,7 +145,7 @@ def convolve(x, ir, *, mode="full"):
         ``x``'s dtype (samples near its largest value).
     """
     x = _checks.audio(x, "x")
-    ir = _check_ir(ir, x.dtype)[1]
+    ir = _check_ir(ir, x.dtype)
     if mode not in ("full", "same", "valid"):
         raise ParameterError(f"mode must be 'full', 'same' or 'valid', got {mode!r}")
     lead, n, m = x.shape[:-1], x.shape[-1], ir.shape[-1]
@@ -215,7 +215,7 @@ class Convolver(PartitionedConvolver):
             raise ParameterError(f"dtype must be float32 or float64, got {dtype!r}") from None
         if dtype not in (np.float32, np.float64):
             raise ParameterError(f"dtype must be float32 or float64, got {dtype}")
-        ir = _check_ir(ir, dtype)[1]
+        ir = _check_ir(ir, dtype)
         block_size = _checks.positive_int(block_size, "block_size")
         head, levels = partition_plan(ir.shape[-1], block_size=block_size)
         rows = 1 if ir.ndim == 1 else ir.shape[0]
@@ -228,8 +228,8 @@ class Convolver(PartitionedConvolver):
         taps.flags.writeable = False
         super().__init__(taps, head, levels)
         self._block_size = block_size
-        self._bind(functools.partial(Convolver, taps, block_size=block_size, dtype=dtype),
-                   f"Convolver(<ir {taps.shape} {dtype}>, block_size={block_size}, "
+        self._bind(functools.partial(type(self), taps, block_size=block_size, dtype=dtype),
+                   f"{type(self).__name__}(<ir {taps.shape} {dtype}>, block_size={block_size}, "
                    f"dtype={dtype.name})")
 
     @property

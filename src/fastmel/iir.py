@@ -44,8 +44,8 @@ class Bandpass(SosStream):
     def __init__(self, sr, low_hz, high_hz, *, order=4):
         super().__init__(butter_bandpass(sr, low_hz, high_hz, order=order))
         self._config = (sr, low_hz, high_hz, order)
-        self._bind(functools.partial(Bandpass, sr, low_hz, high_hz, order=order),
-                   f"Bandpass({sr!r}, {low_hz!r}, {high_hz!r}, order={order!r})")
+        self._bind(functools.partial(type(self), sr, low_hz, high_hz, order=order),
+                   f"{type(self).__name__}({sr!r}, {low_hz!r}, {high_hz!r}, order={order!r})")
 
     sr = property(lambda self: self._config[0], doc="Sample rate (Hz).")
     low_hz = property(lambda self: self._config[1], doc="Lower band edge (Hz).")

@@ -264,8 +264,8 @@ class NoiseMixer(NoiseAdder):
         noise = np.array(noise)
         noise.flags.writeable = False
         super().__init__(noise, gain, int(offset))
-        self._bind(functools.partial(NoiseMixer, noise, gain=gain, offset=int(offset)),
-                   f"NoiseMixer(<noise {noise.shape} {noise.dtype}>, gain={gain!r}, "
+        self._bind(functools.partial(type(self), noise, gain=gain, offset=int(offset)),
+                   f"{type(self).__name__}(<noise {noise.shape} {noise.dtype}>, gain={gain!r}, "
                    f"offset={int(offset)!r})")
 
     def __call__(self, x):
