@@ -669,3 +669,31 @@ def test_feature_stream_shows_its_extractor(name):
     assert repr(s) == f"{ext!r}.stream()"
     with pytest.raises(AttributeError):
         s.extractor = None
+
+
+@pytest.mark.parametrize("first", [True, False], ids=["first-chunk", "later-chunk"])
+def test_a_chain_in_a_chain_is_taken_back_whole(first):
+    """A chain that is a stage of another keeps every call (its last stage
+    included): a chunk the outer chain's last stage refuses leaves the inner
+    chain's stages as they were too, bit for bit afterwards."""
+    def outer():
+        inner = fastmel.Chain([fastmel.Convolver(IR, block_size=64),
+                               fastmel.NoiseMixer(NOISE, gain=0.1)])
+        return fastmel.Chain([inner, fastmel.Bandpass(SR, 100, 7000),
+                              fastmel.MelSpectrogram(**MEL).stream()])
+    rng = np.random.default_rng(21)
+    good = [(rng.standard_normal(k) * 0.1).astype(np.float32) for k in (700, 333)]
+    tried, ref = outer(), outer()
+    outs, want = [], []
+    if not first:
+        outs.append(tried.process(good[0]))
+        want.append(ref.process(good[0]))
+    with pytest.raises(ParameterError, match="magnitude"):
+        tried.process((rng.standard_normal(500) * 1e21).astype(np.float32))
+    for x in good[1:]:
+        outs.append(tried.process(x))
+        want.append(ref.process(x))
+    outs.append(tried.flush())
+    want.append(ref.flush())
+    assert_bits_equal(np.concatenate(outs, axis=-1), np.concatenate(want, axis=-1),
+                      "after the refused chunk")

@@ -28,6 +28,8 @@ cdef class ChainStream(Stream):
 
     cdef readonly tuple stages
     cdef list engines                    # per stage: the Stream, or None for other objects
+    cdef bint keeping                    # the next call is to be kept (a chain in a chain)
+    cdef bint kept                       # the last call was kept: every stage can take it back
 
     def __init__(self, stages):
         stages = list(stages)
@@ -67,9 +69,26 @@ cdef class ChainStream(Stream):
         return type(self)([stage.stream() if hasattr(stage, "stream") else _fresh_copy(stage)
                            for stage in self.stages])
 
+    cdef int engine_save(self, Py_ssize_t k) except -1:
+        # this chain is a stage of another: its last stage keeps the call too
+        self.keeping = True
+        return 0
+
+    cdef int engine_undo(self) except -1:
+        cdef Stream st
+        if self.kept:
+            for st in self.engines:
+                if st is not None:
+                    st._rollback()
+        self.kept = False
+        return 0
+
     cdef object engine_run(self, cnp.ndarray x, const Chunk* c):
         cdef Py_ssize_t i, n = len(self.stages), passed = 0
         cdef Stream st
+        cdef bint keep_all = self.keeping
+        self.keeping = False
+        self.kept = False
         out = x
         if x.ndim != self.lead_nd + 1:
             out = x.reshape(self.lead_shape + (c.k,))
@@ -81,7 +100,7 @@ cdef class ChainStream(Stream):
                 else:
                     enter(&st.busy, st)
                     try:
-                        out = st.feed(out, i < n - 1, True)
+                        out = st.feed(out, keep_all or i < n - 1, True)
                     finally:
                         leave(&st.busy)
                 passed = i + 1
@@ -89,13 +108,14 @@ cdef class ChainStream(Stream):
             for i in range(n):
                 st = self.engines[i]
                 if st is not None:
-                    if i < passed and i < n - 1:
+                    if i < passed and (keep_all or i < n - 1):
                         st._rollback()
                 elif self.n_in == 0:
                     # another kind of stage (the one that failed part-way
                     # included) can only be taken back to its start
                     self.stages[i].reset()
             raise
+        self.kept = keep_all
         self.n_in += c.k
         return out
 

@@ -308,12 +308,11 @@ cdef class Stream:
         if first:
             self.begin(lead, x.dtype)
         if keep:
-            if first:
-                self.undo_mode = UNDO_FRESH
-            else:
-                self.engine_save(k)
-                self.undo_n_in = self.n_in
-                self.undo_mode = UNDO_ENGINE
+            # a first call is taken back by clearing, after the engine has
+            # undone what reaches beyond it (a chain's stages)
+            self.engine_save(k)
+            self.undo_n_in = self.n_in
+            self.undo_mode = UNDO_FRESH if first else UNDO_ENGINE
         c.data = <const char*>cnp.PyArray_DATA(x)
         c.k = k
         c.xs = cnp.PyArray_STRIDE(x, x.ndim - 1) // self.item
@@ -327,11 +326,11 @@ cdef class Stream:
             raise
 
     cdef int rollback(self) except -1:
-        if self.undo_mode == UNDO_FRESH:
-            self.clear()
-        elif self.undo_mode == UNDO_ENGINE and self.lead_shape is not None:
+        if self.undo_mode != UNDO_NONE and self.lead_shape is not None:
             self.n_in = self.undo_n_in
             self.engine_undo()
+            if self.undo_mode == UNDO_FRESH:
+                self.clear()
         self.undo_mode = UNDO_NONE
         return 0
 
