@@ -494,8 +494,8 @@ def run(kernel, framing, y):
     head = tail = empty
     if pad and n >= 2 * n_fft:
         # Only the first and last n_fft samples meet the padding.
-        head = np.ascontiguousarray(np.pad(x[:, :n_fft], ((0, 0), (pad, 0)), mode=framing.pad_mode))
-        tail = np.ascontiguousarray(np.pad(x[:, n - n_fft:], ((0, 0), (0, pad)), mode=framing.pad_mode))
+        head = pad_ends(x[:, :n_fft], pad, 0, framing.pad_mode)
+        tail = pad_ends(x[:, n - n_fft:], 0, pad, framing.pad_mode)
     elif pad:
         # A short signal is padded whole (numpy's reflection of pads longer
         # than the signal needs both ends at once).
@@ -516,3 +516,35 @@ def run(kernel, framing, y):
             f"the mel power overflowed {x.dtype} (non-finite values) for samples up to "
             f"{float(np.max(np.abs(x))):.3g}; scale the signal down or use float64")
     return out.reshape(lead + out.shape[1:])
+
+
+def pad_ends(seg, Py_ssize_t left, Py_ssize_t right, mode):
+    """``np.pad(seg, ((0, 0), (left, right)), mode=mode)`` of a 2-D ``seg`` longer
+    than either pad (one reflection is enough), C-contiguous.
+
+    The padding is a copy of samples for every mode but linear_ramp, so filling
+    it by slicing gives np.pad's bits without its generality, which costs more
+    than the analysis of a short clip.  linear_ramp (an arithmetic ramp) goes
+    to np.pad itself.
+    """
+    cdef Py_ssize_t n = seg.shape[1]
+    if mode == "linear_ramp" or (mode == "reflect" and max(left, right) >= n) or \
+            (mode != "constant" and n == 0):
+        return np.ascontiguousarray(np.pad(seg, ((0, 0), (left, right)), mode=mode))
+    out = np.empty((seg.shape[0], left + n + right), dtype=seg.dtype)
+    out[:, left:left + n] = seg
+    if mode == "constant":
+        out[:, :left] = 0
+        out[:, left + n:] = 0
+    elif mode == "edge":
+        out[:, :left] = seg[:, :1]
+        out[:, left + n:] = seg[:, n - 1:]
+    elif mode == "reflect":                      # seg[left], ..., seg[1] | seg[n-2], ...
+        out[:, :left] = seg[:, 1:left + 1][:, ::-1]
+        out[:, left + n:] = seg[:, n - 1 - right:n - 1][:, ::-1]
+    elif mode == "symmetric" and max(left, right) <= n:    # seg[left-1], ..., seg[0] | seg[n-1], ...
+        out[:, :left] = seg[:, :left][:, ::-1]
+        out[:, left + n:] = seg[:, n - right:][:, ::-1]
+    else:
+        return np.ascontiguousarray(np.pad(seg, ((0, 0), (left, right)), mode=mode))
+    return out

@@ -21,7 +21,7 @@ from fastmel._spectral cimport BLOCK, NONFINITE, OUT_COMPLEX, SpectralKernel, Wo
 from fastmel._streambase cimport Chunk, Stream
 
 from fastmel._checks import ParameterError, allocation
-from fastmel._spectral import run
+from fastmel._spectral import pad_ends, run
 from fastmel._streambase import (
     MAX_SAMPLES, check_state_array, check_state_bool, check_state_fields, check_state_int,
 )
@@ -201,7 +201,7 @@ cdef class FrameStream(Stream):
     cdef _build_left_pad(self):
         """The left padding from the first pad + 1 samples, as the offline path pads."""
         head = self.buf[:, self.pad:2 * self.pad + 1]
-        padded = np.pad(head, ((0, 0), (self.pad, 0)), mode=self.framing.pad_mode)
+        padded = pad_ends(head, self.pad, 0, self.framing.pad_mode)
         self.buf[:, :self.pad] = padded[:, :self.pad]
         self.started = True
 
@@ -249,7 +249,7 @@ cdef class FrameStream(Stream):
             tail = min(self.n_in, self.n_fft)
             end = self.buf_len
             raw_tail = self.buf[:, end - tail:end]
-            right = np.pad(raw_tail, ((0, 0), (0, self.pad)), mode=self.framing.pad_mode)
+            right = pad_ends(raw_tail, 0, self.pad, self.framing.pad_mode)
             right = np.ascontiguousarray(right[:, tail:])
             self._feed(<const char*>cnp.PyArray_DATA(right), self.pad, 1, self.pad, out,
                        self.t_next)
