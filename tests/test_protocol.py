@@ -570,7 +570,9 @@ def test_compiled_modules_import_only_compiled_modules():
              fastmel.Bandpass(SR, 100, 7000)],
 ], ids=["mel-first", "stft-then-mel", "mfcc-middle", "nested-chain-ending-in-mel"])
 def test_chain_refuses_a_feature_stream_before_its_last_stage(stages):
-    with pytest.raises(ParameterError, match="only be the last stage"):
+    # (a stage that takes frames could follow it: none exists yet)
+    with pytest.raises(ParameterError, match="gives frames: a feature stream can only be "
+                                             "followed by stages that take frames"):
         fastmel.Chain(stages())
 
 
