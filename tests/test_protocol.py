@@ -2,10 +2,11 @@
 
 The same tests run over every kind of stream fastmel makes: the feature
 streams (mel, including reflect padding and float64; STFT; MFCC), Bandpass,
-Convolver (float32 and float64), NoiseMixer (mono and per-channel noise) and
-Chain.  Each test states one rule of fastmel.Stream's protocol; a stage that
-breaks it fails under its own name.  Chunks are short, so the file runs in
-seconds.
+Convolver (float32 and float64), NoiseMixer (mono and per-channel noise),
+Delta (which takes frames: mode "interp" and an extending mode) and Chain
+(including one ending in a Delta after an MFCC stream).  Each test states
+one rule of fastmel.Stream's protocol; a stage that breaks it fails under its
+own name.  Chunks are short, so the file runs in seconds.
 """
 import copy
 import pathlib
@@ -45,6 +46,10 @@ def _extractor(name):
     }[name]()
 
 
+def _mfcc_delta_chain(mode):
+    return fastmel.Chain([_extractor("mfcc").stream(), fastmel.Delta(width=5, mode=mode)])
+
+
 def make(name, channels=2, gain=0.1):
     """A new stream of stage ``name`` (``channels``: the per-channel noise's rows;
     ``gain``: the noise mixers')."""
@@ -64,20 +69,32 @@ def make(name, channels=2, gain=0.1):
         "chain-signal": lambda: fastmel.Chain([fastmel.Bandpass(SR, 100, 7000),
                                                fastmel.Convolver(IR, block_size=64,
                                                                  dtype=np.float64)]),
+        # order 2 (with a spacing of 0.5 for width 5): deltas that can overflow (a
+        # refused chunk); width 5 "interp" holds its first outputs back for 4 frames
+        "delta": lambda: fastmel.Delta(width=5, order=2, delta=0.5),
+        "delta-mirror": lambda: fastmel.Delta(width=3, order=2, mode="mirror"),
+        # "nearest": flushes whatever the length (the protocol's tests feed a few frames)
+        "chain-mfcc-delta": lambda: _mfcc_delta_chain("nearest"),
     }[name]()
 
 
 FEATURES = ["mel", "mel-f64", "mel-reflect", "stft", "mfcc"]
+#: stages whose chunks are frames (..., n_features, j), not samples
+TAKES_FRAMES = ["delta", "delta-mirror"]
 STAGES = FEATURES + ["bandpass", "convolver-f32", "convolver-f64", "noise-mono",
-                     "noise-per-channel", "chain", "chain-signal"]
+                     "noise-per-channel", "chain", "chain-signal", "chain-mfcc-delta"
+                     ] + TAKES_FRAMES
 #: the class of each stage's streams (and of their stream() and copies)
 KIND = dict({name: FrameStream for name in FEATURES}, bandpass=fastmel.Bandpass,
             **{"convolver-f32": fastmel.Convolver, "convolver-f64": fastmel.Convolver,
                "noise-mono": fastmel.NoiseMixer, "noise-per-channel": fastmel.NoiseMixer,
-               "chain": fastmel.Chain, "chain-signal": fastmel.Chain})
+               "chain": fastmel.Chain, "chain-signal": fastmel.Chain,
+               "chain-mfcc-delta": fastmel.Chain, "delta": fastmel.Delta,
+               "delta-mirror": fastmel.Delta})
 #: the leading shape the tests feed (per-channel noise fixes it to its rows)
 LEAD = {name: () for name in STAGES}
 LEAD["noise-per-channel"] = (2,)
+LEAD.update({name: (4,) for name in TAKES_FRAMES})   # 4 features
 #: the working dtype (what ``dtype`` says at rest); None: the first chunk's
 WORKING = {name: None for name in STAGES}
 WORKING.update({"mel": np.float32, "mel-f64": np.float64, "mel-reflect": np.float32,
@@ -92,7 +109,17 @@ AT_REST_FLUSH = {
     "noise-mono": ((0,), np.float32), "noise-per-channel": ((0,), np.float32),
     "chain": ((40, 0), np.float32),          # its last stage's (a mel stream)
     "chain-signal": ((0,), np.float64),      # its last stage's (a float64 convolver)
+    # a delta stream never fed does not know its features: as for one row of frames
+    "delta": ((0,), np.float32), "delta-mirror": ((0,), np.float32),
+    "chain-mfcc-delta": ((0,), np.float32),  # its last stage's (a Delta)
 }
+#: latency: a chain's adds its stages', frames counted in the hop's samples
+#: after a feature stream; a delta's is in frames (width - 1 in mode "interp",
+#: whose first outputs wait for width frames); the other signal stages look at
+#: no later sample
+LATENCY = {"delta": 4, "delta-mirror": 1, "chain-mfcc-delta": 199 + 2 * 160,
+           "chain": 255, "chain-signal": 0, "bandpass": 0, "convolver-f32": 0,
+           "convolver-f64": 0, "noise-mono": 0, "noise-per-channel": 0}
 
 
 def signal(lead, n, dtype=np.float32, seed=0):
@@ -223,10 +250,8 @@ def test_protocol_attributes_through_a_streams_life(name):
     s = make(name)
     latency = s.latency
     assert type(latency) is int and latency >= 0
-    if isinstance(s, fastmel.Chain):
-        assert latency == sum(stage.latency for stage in s.stages)
-    elif name not in FEATURES:
-        assert latency == 0                  # these stages look at no later sample
+    if name in LATENCY:
+        assert latency == LATENCY[name]
     at_rest = repr(s)
     assert_at_rest(s, name)
     x = chunks_of(name, dtype=np.float64)
@@ -240,7 +265,8 @@ def test_protocol_attributes_through_a_streams_life(name):
     assert text != at_rest
     if not isinstance(s, fastmel.Chain):     # a chain shows its stages as they are now
         assert at_rest in text
-    assert f"after {s.samples_in} samples" in text
+    unit = "frames" if name in TAKES_FRAMES else "samples"
+    assert f"after {s.samples_in} {unit}" in text
     assert f"leading shape {LEAD[name]}" in text and str(fed_dtype) in text
     s.reset()
     assert_at_rest(s, name)
@@ -312,6 +338,7 @@ CONFIG = {
     "noise-per-channel": ["gain", "offset", "noise"],
     "chain": ["stages"],
     "mel": ["n_out"],
+    "delta": ["width", "order", "mode", "polyorder", "delta", "cval", "coeffs"],
 }
 
 
@@ -333,7 +360,7 @@ def test_configuration_cannot_be_changed(name):
 
 # --- 4. the first chunk's layout ----------------------------------------------------------
 
-@pytest.mark.parametrize("name", STAGES)
+@pytest.mark.parametrize("name", [name for name in STAGES if name not in TAKES_FRAMES])
 def test_transposed_first_chunk_is_refused_and_the_stream_stays_at_rest(name):
     s = make(name)
     for shape in [(1000, 2), (2, 1000, 2)]:
@@ -344,14 +371,29 @@ def test_transposed_first_chunk_is_refused_and_the_stream_stays_at_rest(name):
     assert_outputs_equal(run(s, chunks), run(make(name), chunks), f"{name} after the refusal")
 
 
+@pytest.mark.parametrize("name", TAKES_FRAMES)
+def test_a_stage_taking_frames_takes_short_first_chunks(name):
+    """Frames are short along time by nature (a mel stream's (128, 1)): no
+    first chunk of frames looks like a transposed signal."""
+    for shape in [(1000, 2), (2, 1000, 1), (128, 1)]:
+        x = signal(shape[:-1], 60, seed=4)
+        s = make(name)
+        got = [s.process(x[..., :shape[-1]])] + run(s, [x[..., shape[-1]:]])
+        assert s.lead is None                # flushed
+        assert_bits_equal(np.concatenate(got, axis=-1),
+                          np.concatenate(run(make(name), [x]), axis=-1), f"{name} {shape}")
+
+
 @pytest.mark.parametrize("name", STAGES)
 def test_empty_first_chunk_fixes_a_many_channel_layout(name):
     channels, n = 100, 40
     s = make(name, channels=channels)
     x = signal((channels,), n, seed=3)
-    with pytest.raises(ParameterError, match=r"empty first chunk of shape \(\.\.\., channels, 0\)"):
-        s.process(x[:, :2])
-    assert_at_rest(s, name)
+    if name not in TAKES_FRAMES:             # see the test below
+        with pytest.raises(ParameterError,
+                           match=r"empty first chunk of shape \(\.\.\., channels, 0\)"):
+            s.process(x[:, :2])
+        assert_at_rest(s, name)
     first = s.process(x[:, :0])
     assert first.shape[0] == channels and first.shape[-1] == 0
     assert s.lead == (channels,) and s.samples_in == 0
@@ -377,7 +419,8 @@ OVERFLOW = {
     "bandpass": (3e38, np.float32), "convolver-f32": (3e38, np.float32),
     "convolver-f64": (1.7e308, np.float64), "noise-mono": (3.4e38, np.float32),
     "noise-per-channel": (3.4e38, np.float32), "chain": (3e38, np.float32),
-    "chain-signal": (3e38, np.float32),
+    "chain-signal": (3e38, np.float32), "chain-mfcc-delta": (1e21, np.float32),
+    "delta": (3e38, np.float32), "delta-mirror": (3e38, np.float32),
 }
 LOUD_GAIN = 1e37
 
@@ -452,6 +495,11 @@ FLUSH_RAISES = {
                                 [np.full(10, 3e38, np.float32)], [np.zeros(5, np.float32)]),
     "chain, a later stage's tail overflows": (_loud_tail_chain, [np.full(10, 3e38, np.float32)],
                                               [np.zeros(5, np.float32)]),
+    # mode "interp" fits its edges to width frames: fewer cannot be flushed
+    "delta, fewer frames than its width": (lambda: make("delta"), [signal((4,), 3)],
+                                           chunks_of("delta")),
+    "chain ending in a delta, 2 frames": (lambda: _mfcc_delta_chain("interp"), [signal((), 300)],
+                                          chunks_of("chain-mfcc-delta")),
 }
 
 
@@ -568,10 +616,66 @@ def test_compiled_modules_import_only_compiled_modules():
     # a chain that ends in a feature stream is one too
     lambda: [fastmel.Chain([fastmel.Bandpass(SR, 100, 7000), make("mel")]),
              fastmel.Bandpass(SR, 100, 7000)],
-], ids=["mel-first", "stft-then-mel", "mfcc-middle", "nested-chain-ending-in-mel"])
-def test_chain_refuses_a_feature_stream_before_its_last_stage(stages):
-    with pytest.raises(ParameterError, match="only be the last stage"):
+    # and so are a delta stream and a chain ending in one (frames in, frames out)
+    lambda: [make("mfcc"), make("delta"), fastmel.Bandpass(SR, 100, 7000)],
+    lambda: [make("chain-mfcc-delta"), make("mel")],
+    lambda: [make("mel"), make("delta"), object_stage()],
+], ids=["mel-first", "stft-then-mel", "mfcc-middle", "nested-chain-ending-in-mel",
+        "delta-then-bandpass", "nested-chain-ending-in-delta-then-mel", "delta-then-other"])
+def test_chain_refuses_a_stage_taking_samples_after_frames(stages):
+    with pytest.raises(ParameterError, match="gives frames: a feature stream can only be "
+                                             r"followed by stages that take frames \(fastmel"):
         fastmel.Chain(stages())
+
+
+def object_stage():
+    """A stage that is not a fastmel stream: it takes samples."""
+    class Gain:
+        latency = 0
+
+        def process(self, x):
+            return 2 * x
+
+        def flush(self):
+            return np.zeros(0, np.float32)
+
+        def reset(self):
+            pass
+    return Gain()
+
+
+@pytest.mark.parametrize("stages", [
+    lambda: [fastmel.Bandpass(SR, 100, 7000), make("delta")],
+    lambda: [object_stage(), make("delta-mirror")],
+    lambda: [make("convolver-f32"), fastmel.Chain([make("delta"), make("delta-mirror")])],
+], ids=["bandpass-then-delta", "other-then-delta", "convolver-then-chain-of-deltas"])
+def test_chain_refuses_a_stage_taking_frames_after_samples(stages):
+    with pytest.raises(ParameterError, match=r"takes frames \(\.\.\., n_features, j\), but "
+                                             r"stage 0 .* gives samples: put it after a feature"):
+        fastmel.Chain(stages())
+
+
+@pytest.mark.parametrize("stages", [
+    lambda: [make("stft"), make("delta")],
+    lambda: [fastmel.Chain([make("bandpass"), make("stft")]), make("delta-mirror")],
+], ids=["stft-then-delta", "chain-ending-in-stft-then-delta"])
+def test_chain_refuses_a_stage_taking_frames_after_complex_frames(stages):
+    with pytest.raises(ParameterError, match=r"takes real frames, but stage 0 .* gives complex"):
+        fastmel.Chain(stages())
+
+
+def test_chain_of_stages_taking_frames_takes_frames():
+    """A chain that starts with a stage taking frames takes frames itself (no
+    transposed-layout check, frames counted, latency in frames)."""
+    c = fastmel.Chain([make("delta"), make("delta-mirror")])
+    assert c.latency == 4 + 1
+    x = signal((40,), 30, seed=5)
+    got = [c.process(x[:, :1])] + run(c, [x[:, 1:]])       # a (40, 1) first chunk
+    d1, d2 = make("delta"), make("delta-mirror")
+    want = d2(d1(x))
+    assert_bits_equal(np.concatenate(got, axis=-1), want, "delta of delta, chained")
+    c.process(x[:, :3])
+    assert "after 3 frames" in repr(c)
 
 
 def test_chain_refuses_a_stage_twice():
@@ -644,10 +748,15 @@ class MyMixer(fastmel.NoiseMixer):
     pass
 
 
+class MyDelta(fastmel.Delta):
+    pass
+
+
 @pytest.mark.parametrize("make_sub", [lambda: MyBandpass(SR, 100, 7000),
                                       lambda: MyConvolver(IR, block_size=64),
-                                      lambda: MyMixer(NOISE, gain=0.1, offset=7)],
-                         ids=["bandpass", "convolver", "noise"])
+                                      lambda: MyMixer(NOISE, gain=0.1, offset=7),
+                                      lambda: MyDelta(width=7, mode="nearest")],
+                         ids=["bandpass", "convolver", "noise", "delta"])
 def test_a_subclass_keeps_its_class(make_sub):
     """stream(), pickling and copying make the subclass, named as such in repr."""
     s = make_sub()

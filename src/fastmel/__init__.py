@@ -12,6 +12,7 @@ from fastmel.extractors import MFCC, STFT, MelSpectrogram
 from fastmel.feature import melspectrogram, mfcc
 from fastmel.convolution import Convolver, convolve
 from fastmel.chain import Chain
+from fastmel.deltas import Delta
 from fastmel.iir import Bandpass
 from fastmel.noise import NoiseMixer, add_noise
 from fastmel.spectrum import amplitude_to_db, power_to_db, stft
@@ -33,6 +34,7 @@ __all__ = [
     "add_noise",
     "NoiseMixer",
     "Chain",
+    "Delta",
     "Stream",
     "feature",
     "filters",

@@ -45,29 +45,74 @@ cdef class ChainStream(Stream):
         if len(set(members)) < len(members):
             raise ParameterError("a stage appears twice in the chain; give each place its own "
                                  "stream (stage.stream())")
-        # a chain turns samples into frames when its last stage does
-        if isinstance(stages[-1], Stream):
-            self.n_out = (<Stream>stages[-1]).n_out
-        for i, stage in enumerate(stages[:-1]):
-            if isinstance(stage, Stream) and (<Stream>stage).n_out:
-                raise ParameterError(
-                    f"stage {i} ({stage!r}) turns samples into frames: a feature stream can "
-                    f"only be the last stage")
         self.stages = tuple(stages)
         self.engines = [stage if isinstance(stage, Stream) else None for stage in stages]
-        self.lag = sum(int(getattr(stage, "latency", 0)) for stage in stages)
+        self.link()
+
+    cdef int link(self) except -1:
+        """Check that each stage takes what the one before gives (samples, or
+        frames after a feature stream; real frames where a stage takes frames:
+        not an STFT's complex ones), and take the chain's shape from its
+        ends: it takes what its first stage takes, gives what its last gives,
+        and its latency, in its input's units, adds the stages' latencies, each
+        scaled by the input items per item that reach that stage."""
+        cdef Stream st
+        cdef Py_ssize_t i, hop = 1
+        gives_frames = False
+        gives = np.dtype(np.float32)         # what the stages give float32 input
+        lag = 0
+        for i, stage in enumerate(self.stages):
+            st = self.engines[i]
+            takes_frames = st is not None and st.frames_in
+            if i and takes_frames and gives.kind == "c":
+                raise ParameterError(
+                    f"stage {i} ({stage!r}) takes real frames, but stage {i - 1} "
+                    f"({self.stages[i - 1]!r}) gives complex ones (an STFT's)")
+            if i and takes_frames != gives_frames:
+                before = self.stages[i - 1]
+                if gives_frames:
+                    raise ParameterError(
+                        f"stage {i} ({stage!r}) takes samples, but stage {i - 1} ({before!r}) "
+                        f"gives frames: a feature stream can only be followed by stages that "
+                        f"take frames (fastmel.Delta)")
+                raise ParameterError(
+                    f"stage {i} ({stage!r}) takes frames (..., n_features, j), but stage "
+                    f"{i - 1} ({before!r}) gives samples: put it after a feature stream")
+            lag += int(getattr(stage, "latency", 0)) * hop
+            if st is not None:
+                hop *= st.hop
+                gives_frames = st.frames_out
+                gives = st.engine_dtype(gives)
+        st = self.engines[0]
+        self.frames_in = st is not None and st.frames_in
+        self.frames_out = gives_frames
+        self.hop = hop
+        # the chain's frames are its last stage's (an empty flush at rest too)
+        st = self.engines[len(self.engines) - 1]
+        if st is not None:
+            self.n_out = st.n_out
+        self.lag = lag
+        return 0
 
     def __repr__(self):
         label = f"{type(self).__name__}([{', '.join(repr(s) for s in self.stages)}])"
         if self.lead_shape is None:
             return label
-        return (f"<{label} after {self.n_in} samples of leading shape {self.lead_shape}, "
+        return (f"<{label} after {self.n_in} {self.unit()} of leading shape {self.lead_shape}, "
                 f"{self.work_dtype}>")
 
     def stream(self):
         """A new chain of new streams of the same stages, at rest."""
         return type(self)([stage.stream() if hasattr(stage, "stream") else _fresh_copy(stage)
                            for stage in self.stages])
+
+    cdef object engine_dtype(self, object dtype):
+        # what the last stage gives (where fastmel's stages say: others keep it)
+        cdef Stream st
+        for st in self.engines:
+            if st is not None:
+                dtype = st.engine_dtype(dtype)
+        return dtype
 
     cdef int engine_save(self, Py_ssize_t k) except -1:
         # this chain is a stage of another: its last stage keeps the call too

@@ -39,7 +39,7 @@ cdef class FrameStream(Stream):
     cdef readonly object extractor       # what made this stream (its configuration)
     cdef SpectralKernel kernel
     cdef object framing
-    cdef Py_ssize_t n_fft, hop, pad, cap
+    cdef Py_ssize_t n_fft, pad, cap          # hop: the base's (samples per frame)
     cdef bint center, zero_pad
     cdef Workspace ws
     cdef bint ws_ready
@@ -54,6 +54,7 @@ cdef class FrameStream(Stream):
         self.framing = framing
         self.fixed_dtype = np.dtype(np.float64 if kernel.is_double else np.float32)
         self.n_out = kernel.n_out
+        self.frames_out = True
         self.bound = kernel.max_amplitude
         self.n_fft = framing.n_fft
         self.hop = framing.hop_length

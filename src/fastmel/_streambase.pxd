@@ -24,6 +24,9 @@ cdef class Stream:
     # Set by the engine when it is made
     cdef Py_ssize_t lag                # latency, in samples
     cdef Py_ssize_t n_out              # values per frame (frame stages); 0: sample stages
+    cdef bint frames_in                # chunks are frames (..., n_features, j), not samples
+    cdef bint frames_out               # the output is frames (a frame stage, or frames in)
+    cdef Py_ssize_t hop                # input items per output item (frame stages: samples)
     cdef object fixed_dtype            # the working dtype, or None: the first chunk's
     cdef double bound                  # largest |sample| accepted (inf: finite is enough)
     cdef object maker                  # () -> a fresh stream of this configuration
@@ -38,7 +41,8 @@ cdef class Stream:
     cdef object out_dtype
     cdef int out_typenum
     cdef Py_ssize_t item
-    cdef long long n_in                # samples per channel since the start (engines advance it)
+    cdef long long n_in                # samples (frames) per channel since the start
+                                       # (engines advance it)
     cdef int busy                      # the in-use flag
     cdef int undo_mode
     cdef long long undo_n_in
@@ -56,6 +60,7 @@ cdef class Stream:
     cdef int engine_save(self, Py_ssize_t k) except -1
     cdef int engine_undo(self) except -1
     # The protocol
+    cdef str unit(self)
     cdef object entry(self, int what, object arg, bint keep)
     cdef object get_state(self)
     cdef int set_state(self, object state) except -1

@@ -6,11 +6,15 @@ is the model for the split):
 
 * The leading-shape contract: the first chunk fixes the leading shape (and,
   for stages without a working dtype of their own, the dtype); later chunks
-  must match, or are converted as the offline calls convert.
+  must match, or are converted as the offline calls convert.  Time is the
+  last axis: samples (..., k) for most stages; a stage that takes frames
+  (``frames_in``: a delta stream after a feature stream) takes (...,
+  n_features, j), its leading shape ending in the features, and counts frames
+  where the others count samples.
 * Acceptance: a fast path for arrays that need no conversion (one scan for
   finite samples, within ``bound`` when the engine has one) and a slow path
   (:func:`fastmel._checks.stream_chunk`) that converts exactly as the offline
-  calls do; a first chunk that looks transposed is refused.  Everything is
+  calls do; a first chunk of samples that looks transposed is refused.  Everything is
   checked before any state changes.
 * ``flush``/``reset``: a flush returns what the engine still owes and starts
   afresh; a stream never fed returns an empty result shaped as for a
@@ -74,12 +78,14 @@ cdef class Stream:
         self.lead_shape = None
         self.typenum = -1
         self.out_typenum = -1
+        self.hop = 1
 
     # -- readable attributes ------------------------------------------------
 
     @property
     def latency(self):
-        """Samples after an output's input sample that must arrive before it is returned."""
+        """Samples (frames, for a stage that takes frames) after an output's own
+        input sample that must arrive before it is returned, at most."""
         return int(self.lag)
 
     @property
@@ -94,19 +100,23 @@ cdef class Stream:
 
     @property
     def samples_in(self):
-        """Samples per channel taken in since the stream started (or was reset)."""
+        """Samples (frames, for a stage that takes frames) per channel taken in
+        since the stream started (or was reset)."""
         return int(self.n_in)
 
     def __repr__(self):
         label = self.label if self.label is not None else type(self).__name__
         if self.lead_shape is None:
             return label
-        return (f"<{label} after {self.n_in} samples of leading shape {self.lead_shape}, "
+        return (f"<{label} after {self.n_in} {self.unit()} of leading shape {self.lead_shape}, "
                 f"{self.work_dtype}>")
 
     def stream(self):
         """A new stream of this configuration, at rest."""
         return self.maker()
+
+    cdef str unit(self):
+        return "frames" if self.frames_in else "samples"
 
     def _bind(self, maker, label):
         """For the stage's constructor: ``maker()`` makes a fresh stream of this
@@ -120,7 +130,9 @@ cdef class Stream:
         """Feed a chunk [shape=(..., k)], any k >= 0; returns the output it completes.
 
         Sample stages return (..., k) samples, frame stages the frames
-        completed, (..., n_out, j).  The first chunk fixes the leading shape.
+        completed, (..., n_out, j); stages that take frames (..., n_features,
+        k) return frames (..., n_features, j).  The first chunk fixes the
+        leading shape.
 
         Raises
         ------
@@ -258,7 +270,7 @@ cdef class Stream:
         x, lead = stream_chunk(chunk, self.lead_shape,
                                self.work_dtype if fed else self.fixed_dtype,
                                None if self.bound == INFINITY else self.bound)
-        if not fed:
+        if not fed and not self.frames_in:   # frames are short along time by nature
             check_stream_layout(lead + (x.shape[-1],))
         return x, lead
 
@@ -303,7 +315,7 @@ cdef class Stream:
         cdef Py_ssize_t k = cnp.PyArray_DIM(x, x.ndim - 1)
         if self.n_in + k > max_samples:
             raise ParameterError(
-                f"this stream has taken in {self.n_in} samples; {k} more would pass the "
+                f"this stream has taken in {self.n_in} {self.unit()}; {k} more would pass the "
                 f"{MAX_SAMPLES} a stream can count (reset() it)")
         if first:
             self.begin(lead, x.dtype)

@@ -11,7 +11,11 @@ class Chain(ChainStream):
     first stage, pushes what it owes through the rest, then flushes the next,
     and so on, so the chain's total output equals running each stage
     offline in turn.  A feature stream (``MelSpectrogram(...).stream()``), or
-    a chain ending in one, can only be last: it turns samples into frames.
+    a chain ending in one, turns samples into frames: only stages that take
+    frames (:class:`fastmel.Delta`) can follow it, and those can follow
+    nothing else.  ``latency`` is in the chain's input units (samples, or
+    frames for a chain that starts with a stage taking frames): a stage after
+    a feature stream counts ``hop_length`` samples per frame of its latency.
     Each stage appears once, nested chains' stages included.
 
     A chunk is checked once, at the chain's input (dtype, finite samples, the

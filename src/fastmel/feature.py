@@ -4,10 +4,11 @@ import numpy as np
 from fastmel import _checks
 from fastmel.exceptions import ParameterError
 from fastmel.cepstral import cepstrum, check_mfcc_params, dct_matrix
+from fastmel.deltas import delta
 from fastmel.extractors import MFCC, MelSpectrogram
 from fastmel.filters import mel as mel_filters
 
-__all__ = ["melspectrogram", "mfcc"]
+__all__ = ["melspectrogram", "mfcc", "delta"]
 
 _MEL_ARGS = ("n_mels", "fmin", "fmax", "htk", "norm")
 
