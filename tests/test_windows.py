@@ -372,3 +372,14 @@ def test_stft_and_extractors_take_every_window(window, speech16_f64, speech16_f3
     chunks = [stream.process(speech16_f32[i:i + 173]) for i in range(0, len(speech16_f32), 173)]
     assert_bits_equal(np.concatenate(chunks + [stream.flush()], axis=-1), offline)
 
+
+@pytest.mark.parametrize("good, bad", [
+    (1, True), (0.0, False), (("gaussian", 1), ("gaussian", True)),
+    (("taylor", 4, 30, True), ("taylor", 4, 30, 1)), (("taylor", 4), ("taylor", 4.0))])
+def test_a_cached_window_does_not_stand_for_an_equal_bad_one(good, bad):
+    # Extractors share kernels between equal configurations; 1 == True, but
+    # True is no Kaiser beta.
+    for extractor in (fastmel.MelSpectrogram, fastmel.MFCC):
+        extractor(n_fft=256, n_mels=40, window=good)
+        with pytest.raises(ParameterError, match="window"):
+            extractor(n_fft=256, n_mels=40, window=bad)
