@@ -38,7 +38,8 @@ def get_window(window, Nx, *, fftbins=True):
           ``"boxcar"`` (``"ones"``), ``"triang"``, ``"bartlett"``,
           ``"barthann"``, ``"bohman"``, ``"parzen"``, ``"cosine"``,
           ``"lanczos"``, and, with their default parameters, ``"tukey"``,
-          ``"exponential"``, ``"taylor"``;
+          ``"exponential"``, ``"taylor"`` (in any case: scipy wants lower
+          case);
         - a tuple of a name and its parameters (scipy's order and meaning):
           ``("kaiser", beta)`` and ``("kaiser_bessel_derived", beta)``,
           ``0 <= beta <= 709.78``; ``("gaussian", std)``, ``std > 0``;
@@ -49,14 +50,14 @@ def get_window(window, Nx, *, fftbins=True):
           ``("exponential", center, tau)`` (defaults None and 1; ``tau > 0``,
           ``center`` only for periodic windows); ``("taylor", nbar, sll,
           norm)`` (defaults 4, 30 and True; ``1 <= nbar <= 400``,
-          ``0 <= sll``); ``("dpss", NW)``, ``0 < NW < Nx / 2``;
-          ``("chebwin", at)``, the attenuation in dB (below 45 dB it warns,
-          as scipy does);
+          ``0 <= sll <= 6165``); ``("dpss", NW)``, ``0 < NW < Nx / 2``;
+          ``("chebwin", at)``, the attenuation in dB, ``|at| <= 6165``
+          (below 45 dB it warns, as scipy does);
         - a number: a Kaiser window of that beta;
         - a function of the length, called as ``window(Nx)``;
         - the window values themselves (real numbers).
 
-        Parameters are finite real numbers.
+        Numeric parameters are finite real numbers (not bools).
     Nx : int, 0 < Nx <= 2**24
         Window length.
     fftbins : bool
@@ -90,7 +91,7 @@ def get_window(window, Nx, *, fftbins=True):
     >>> fastmel.filters.get_window("hann", 4)
     array([0. , 0.5, 1. , 0.5])
     >>> fastmel.filters.get_window(("tukey", 0.5), 5, fftbins=False)
-    array([0. , 1. , 1. , 1. , 0. ])
+    array([0., 1., 1., 1., 0.])
     >>> fastmel.filters.get_window(4.0, 3).round(4)  # a Kaiser window, beta 4
     array([0.0885, 0.8216, 0.8216])
     """
