@@ -704,10 +704,12 @@ BAD_REALS = [0.0, -1.0, NAN, INF, -INF, 1e308, 5e-324, True, "1", None, 1j]
 
 WINDOWS = ["hann", "window-array", "hamming", "blackman", "boxcar", "ones", "triang", "bartlett",
            "cosine", "nuttall", "blackmanharris", ("kaiser", 8.6), ("kaiser", 0.0),
-           ("gaussian", 3.0), fn("symmetric_hann"), "hann"]
+           ("gaussian", 3.0), fn("symmetric_hann"), "hann", ("tukey", 0.5), 7, "flattop",
+           ("chebwin", 100), ("dpss", 2.5), ("taylor", 5, 40)]
 BAD_WINDOWS = [("kaiser", NAN), ("kaiser", INF), ("kaiser", 1e308), ("kaiser", -5.0),
                ("gaussian", 0.0), ("gaussian", -1.0), ("gaussian", NAN), ("gaussian", 1e-320),
-               "bogus", "kaiser", 7, None, ("kaiser",), ("tukey", 0.5), fn("nan_window"),
+               "bogus", "kaiser", None, ("kaiser",), ("hann", 3), ("dpss", -1.0),
+               ("chebwin", 1e4), fn("nan_window"),
                fn("scalar_window"), fn("long_window"), "window-array-nan", "window-array-short",
                "window-array-2d"]
 PAD_MODES = ["constant", "constant", "reflect", "edge", "symmetric", "linear_ramp"]

@@ -1,58 +1,18 @@
 """Filter design in scipy.signal's conventions.
 
-Window shapes (scipy.signal.windows), a Butterworth band-pass as second-order
-sections (scipy.signal.butter) and windowed-sinc band-pass taps
-(scipy.signal.firwin).  librosa's side - the analysis windows by name and the
-mel filter bank - is fastmel.filters, which also offers the two band-pass
-designs under their public names.
+A Butterworth band-pass as second-order sections (scipy.signal.butter) and
+windowed-sinc band-pass taps (scipy.signal.firwin).  The window shapes
+(scipy.signal.windows) are in fastmel._windows; librosa's side - the analysis
+windows by name and the mel filter bank - is fastmel.filters, which also
+offers the two band-pass designs under their public names.
 """
 import numpy as np
 
 from fastmel import _checks
+from fastmel._windows import symmetric_window
 from fastmel.exceptions import ParameterError
 
 __all__ = ["butter_bandpass", "bandpass_fir"]
-
-# Cosine-sum windows: w(x) = sum_k a_k cos(k x), x running over [-pi, pi].
-_COSINE_SUMS = {
-    "hann": (0.5, 0.5),
-    "hamming": (0.54, 0.46),
-    "blackman": (0.42, 0.50, 0.08),
-    "blackmanharris": (0.35875, 0.48829, 0.14128, 0.01168),
-    "nuttall": (0.3635819, 0.4891775, 0.1365995, 0.0106411),
-}
-
-
-def symmetric_window(name, m, param):
-    """The symmetric window ``name`` (a canonical name of
-    :data:`fastmel.filters.WINDOWS`) of length m, as scipy.signal.windows defines it;
-    ``param`` is Kaiser's beta or the Gaussian's std."""
-    n = np.arange(m, dtype=np.float64)
-    if name in _COSINE_SUMS:
-        x = np.linspace(-np.pi, np.pi, m)
-        w = np.zeros(m)
-        for k, a in enumerate(_COSINE_SUMS[name]):
-            w += a * np.cos(k * x)
-        return w
-    if name == "boxcar":
-        return np.ones(m)
-    if name == "bartlett":
-        return np.where(n <= (m - 1) / 2.0, 2.0 * n / (m - 1), 2.0 - 2.0 * n / (m - 1))
-    if name == "triang":
-        half = np.arange(1, (m + 1) // 2 + 1, dtype=np.float64)
-        if m % 2 == 0:
-            w = (2 * half - 1.0) / m
-            return np.concatenate([w, w[::-1]])
-        w = 2 * half / (m + 1.0)
-        return np.concatenate([w, w[-2::-1]])
-    if name == "cosine":
-        return np.sin(np.pi / m * (n + 0.5))
-    if name == "kaiser":
-        return np.kaiser(m, param)
-    if name == "gaussian":
-        c = n - (m - 1.0) / 2.0
-        return np.exp(-(c ** 2) / (2.0 * param * param))
-    raise AssertionError(name)
 
 
 def _check_band(sr, low_hz, high_hz):
@@ -215,7 +175,7 @@ def bandpass_fir(sr, low_hz, high_hz, *, num_taps):
     lo, hi = low_hz / nyquist, high_hz / nyquist
     m = np.arange(num_taps) - (num_taps - 1) / 2.0
     h = hi * np.sinc(hi * m) - lo * np.sinc(lo * m)
-    h *= symmetric_window("hamming", num_taps, None) if num_taps > 1 else 1.0
+    h *= symmetric_window("hamming", num_taps) if num_taps > 1 else 1.0
     centre = 0.5 * (lo + hi)
     h /= np.sum(h * np.cos(np.pi * m * centre))
     return h

@@ -42,14 +42,24 @@ def _mel_kernel(framing, dtype, power, mel_args, mode, amin, db_offset, cep_args
                           db_offset=db_offset, dct=dct)
 
 
-_cached_mel_kernel = functools.lru_cache(maxsize=64)(_mel_kernel)
+@functools.lru_cache(maxsize=64)
+def _cached_mel_kernel(window_key, *args):
+    return _mel_kernel(*args)
+
+
+def _typed(window):
+    """``window`` with the type of each of its values: windows that compare equal
+    are not always the same (``1 == True``, but True is no Kaiser beta)."""
+    if isinstance(window, tuple):
+        return tuple(_typed(v) for v in window)
+    return type(window), window
 
 
 def mel_kernel(framing, dtype, power, mel_args, mode, amin=1e-10, db_offset=0.0, cep_args=None):
     """The spectral kernel for a mel configuration, shared between equal configurations."""
     args = (framing, dtype, power, mel_args, mode, amin, db_offset, cep_args)
     try:
-        return _cached_mel_kernel(*args)
+        return _cached_mel_kernel(_typed(framing.window), *args)
     except TypeError:  # an unhashable window (array or function): build it for this caller
         return _mel_kernel(*args)
 

@@ -3,123 +3,168 @@
 The band-pass designs (scipy's conventions) live in fastmel.design; their
 public names are here too.
 """
+import difflib
 import numbers
 import warnings
 
 import numpy as np
 
-from fastmel import _checks
+from fastmel import _checks, _windows
 from fastmel._spectral import pack_mel_rows
 from fastmel.convert import fft_frequencies, mel_frequencies
-from fastmel.design import bandpass_fir, butter_bandpass, symmetric_window
+from fastmel.design import bandpass_fir, butter_bandpass
 from fastmel.exceptions import ParameterError
 
 __all__ = ["mel", "get_window", "WINDOWS", "MAX_N_FFT", "MAX_N_MELS", "butter_bandpass",
            "bandpass_fir"]
 
-_ALIASES = {
-    "hann": "hann", "han": "hann",
-    "hamming": "hamming", "hamm": "hamming", "ham": "hamming",
-    "blackman": "blackman", "black": "blackman", "blk": "blackman",
-    "blackmanharris": "blackmanharris", "blackharr": "blackmanharris", "bkh": "blackmanharris",
-    "nuttall": "nuttall", "nutl": "nuttall", "nut": "nuttall",
-    "boxcar": "boxcar", "box": "boxcar", "ones": "boxcar", "rect": "boxcar",
-    "rectangular": "boxcar",
-    "bartlett": "bartlett", "bart": "bartlett", "brt": "bartlett",
-    "triang": "triang", "triangle": "triang", "tri": "triang",
-    "cosine": "cosine", "halfcosine": "cosine",
-}
-
-#: Window names accepted by :func:`get_window` (scipy's names and aliases),
-#: plus the tuples ``("kaiser", beta)`` and ``("gaussian", std)``.
-WINDOWS = tuple(sorted(_ALIASES))
+#: Window names accepted by :func:`get_window`: scipy.signal.get_window's names
+#: and aliases (in any case, and ending in ``"_symmetric"`` or ``"_periodic"``
+#: to choose the shape whatever ``fftbins`` says).
+WINDOWS = tuple(sorted(_windows.BY_NAME))
 
 
-def get_window(window, win_length, *, fftbins=True):
-    """An analysis window of ``win_length`` samples.
+def get_window(window, Nx, *, fftbins=True):
+    """A window of ``Nx`` samples, as ``librosa.filters.get_window`` makes it.
+
+    Names and parameters are those of ``scipy.signal.get_window`` (which
+    librosa calls), computed by fastmel with numpy: scipy is not needed.
 
     Parameters
     ----------
-    window : str, tuple, callable or np.ndarray [shape=(win_length,)]
-        A name from :data:`WINDOWS` (``"hann"``, ``"hamming"``, ``"blackman"``,
-        ``"boxcar"``/``"ones"``, ...), ``("kaiser", beta)`` with a finite
-        ``beta >= 0``, ``("gaussian", std)`` with a finite ``std > 0``, a
-        function of the length, or the window values themselves (real numbers).
-    win_length : int > 0
+    window : str, tuple, number, callable or np.ndarray [shape=(Nx,)]
+        - a name from :data:`WINDOWS`: ``"hann"``, ``"hamming"``,
+          ``"blackman"``, ``"blackmanharris"``, ``"nuttall"``, ``"flattop"``,
+          ``"boxcar"`` (``"ones"``), ``"triang"``, ``"bartlett"``,
+          ``"barthann"``, ``"bohman"``, ``"parzen"``, ``"cosine"``,
+          ``"lanczos"``, and, with their default parameters, ``"tukey"``,
+          ``"exponential"``, ``"taylor"`` (in any case: scipy wants lower
+          case);
+        - a tuple of a name and its parameters (scipy's order and meaning):
+          ``("kaiser", beta)`` and ``("kaiser_bessel_derived", beta)``,
+          ``0 <= beta <= 709.78``; ``("gaussian", std)``, ``std > 0``;
+          ``("general_gaussian", p, sig)``, both ``> 0``;
+          ``("general_cosine", a)``, a sequence of coefficients;
+          ``("general_hamming", alpha)``; ``("tukey", alpha)`` (default
+          0.5; ``<= 0`` is a boxcar, ``>= 1`` a Hann window);
+          ``("exponential", center, tau)`` (defaults None and 1; ``tau > 0``,
+          ``center`` only for periodic windows); ``("taylor", nbar, sll,
+          norm)`` (defaults 4, 30 and True; ``1 <= nbar <= 400``,
+          ``0 <= sll <= 6165``); ``("dpss", NW)``, ``0 < NW < Nx / 2``;
+          ``("chebwin", at)``, the attenuation in dB, ``|at| <= 6165``
+          (below 45 dB it warns, as scipy does);
+        - a number: a Kaiser window of that beta;
+        - a function of the length, called as ``window(Nx)``;
+        - the window values themselves (real numbers).
+
+        Numeric parameters are finite real numbers (not bools).
+    Nx : int, 0 < Nx <= 2**24
+        Window length.
     fftbins : bool
-        True for a periodic window (the one to use for spectral analysis, as
-        librosa does); False for a symmetric one.
+        True for a periodic window (the one for spectral analysis, librosa's
+        default): the symmetric window of ``Nx + 1`` samples without its last.
+        False for a symmetric one (filter design).  A name ending in
+        ``"_symmetric"`` or ``"_periodic"`` overrides it, as in scipy.
 
     Returns
     -------
-    np.ndarray [shape=(win_length,), dtype=float64]
-        Finite values, not all zero.
+    np.ndarray [shape=(Nx,), dtype=float64]
+        Finite values, not all zero.  Names and tuples give scipy's window
+        within rounding (1e-12 absolute, and for ``"dpss"``, whose
+        tridiagonal eigenproblem scipy solves to about 1e-16 * Nx**2,
+        within that).  Length 1 gives ``[1.0]``.
 
     Raises
     ------
     ParameterError
-        Unknown window name, malformed tuple or parameter, an array (or a
-        function's result) of the wrong length, or a window with non-finite
-        values (e.g. a Kaiser ``beta`` so large that its Bessel function
-        overflows, about 700) or only zeros.
+        An unknown name, a tuple with parameters the window does not take
+        or outside the ranges above, a symmetric ``exponential`` with a
+        ``center``, a ``kaiser_bessel_derived`` window that is periodic or of
+        odd length (scipy defines it only symmetric and even), an array (or a
+        function's result) of the wrong shape, or a window with non-finite
+        values or only zeros (e.g. a symmetric Hann window of 2 samples).
     TypeError
-        Complex window values.
+        ``fftbins`` not a bool, or window values that are complex or not numbers.
+
+    Examples
+    --------
+    >>> fastmel.filters.get_window("hann", 4)
+    array([0. , 0.5, 1. , 0.5])
+    >>> fastmel.filters.get_window(("tukey", 0.5), 5, fftbins=False)
+    array([0., 1., 1., 1., 0.])
+    >>> fastmel.filters.get_window(4.0, 3).round(4)  # a Kaiser window, beta 4
+    array([0.0885, 0.8216, 0.8216])
     """
-    win_length = _checks.positive_int(win_length, "win_length")
+    Nx = _checks.positive_int(Nx, "Nx", maximum=MAX_N_FFT)
+    # The window and the temporaries of the largest computations (dpss, chebwin).
+    _checks.allocation(16 * 8 * Nx, f"a window of Nx={Nx} samples")
+    if not isinstance(fftbins, (bool, np.bool_)):
+        raise TypeError(f"fftbins must be True or False, got {fftbins!r}")
     if callable(window):
-        values = _window_values(window(win_length), f"window function {window!r}")
-        if values.shape != (win_length,):
+        values = _window_values(window(Nx), f"window function {window!r}")
+        if values.shape != (Nx,):
             raise ParameterError(
-                f"window function {window!r} returned shape {values.shape}, "
-                f"expected ({win_length},)")
+                f"window function {window!r} returned shape {values.shape}, expected ({Nx},)")
         return _usable_window(values, f"window function {window!r}")
     if isinstance(window, (np.ndarray, list)):
         values = _window_values(window, "window array")
-        if values.shape != (win_length,):
+        if values.shape != (Nx,):
             raise ParameterError(
                 f"window has length {values.shape[-1] if values.ndim else 0}, "
-                f"expected win_length={win_length}")
+                f"expected Nx={Nx}")
         return _usable_window(values, "window array")
-    param = None
-    if isinstance(window, tuple):
-        if len(window) != 2 or window[0] not in ("kaiser", "gaussian") \
-                or isinstance(window[1], (bool, np.bool_)) \
-                or not isinstance(window[1], numbers.Real):
-            raise ParameterError(
-                f"window={window!r} is not supported; tuples are ('kaiser', beta) "
-                f"or ('gaussian', std)")
-        name, param = window
-        param = float(param)
-        if name == "kaiser" and not (np.isfinite(param) and param >= 0):
-            raise ParameterError(f"window={window!r}: Kaiser beta must be a finite number >= 0")
-        if name == "gaussian" and not (np.isfinite(param) and param > 0):
-            raise ParameterError(f"window={window!r}: Gaussian std must be a finite number > 0")
-    elif isinstance(window, str):
-        name = _ALIASES.get(window.lower())
-        if name is None:
-            raise ParameterError(
-                f"window={window!r} is not a known window; use one of {', '.join(WINDOWS)}, "
-                f"('kaiser', beta), ('gaussian', std), a callable or an array")
+    what = describe_window(window)
+    if isinstance(window, str):
+        name, args = window, ()
+    elif isinstance(window, tuple) and window and isinstance(window[0], str):
+        name, args = window[0], window[1:]
+    elif isinstance(window, numbers.Real) and not isinstance(window, (bool, np.bool_)):
+        name, args = "kaiser", (window,)
     else:
-        raise ParameterError(f"window={window!r} is not a window name, tuple, callable or array")
-    if win_length == 1:
+        raise ParameterError(
+            f"{what} is not a window: use a name, a tuple (name, parameters...), a number "
+            f"(a Kaiser beta), a callable or an array")
+    shape, symmetric = _window_shape(name, not fftbins, what)
+    params = _windows.parse(shape, args, Nx, symmetric, what)
+    if Nx == 1:
         return np.ones(1)
-    # Extreme parameters overflow or divide by zero here; the values are checked below.
+    # Extreme parameters may still overflow; the values are checked below.
     with np.errstate(all="ignore"):
-        if fftbins:
-            # A periodic window is the symmetric one of one more sample, truncated.
-            values = symmetric_window(name, win_length + 1, param)[:-1]
+        if symmetric:
+            values = shape.symmetric(Nx, *params)
         else:
-            values = symmetric_window(name, win_length, param)
-    return _usable_window(values, f"window={window!r}")
+            values = shape.symmetric(Nx + 1, *params)[:-1]
+    return _usable_window(values, what)
+
+
+def _window_shape(name, symmetric, what):
+    """The window family named ``name`` and whether it is symmetric (a name's
+    suffix decides over ``symmetric``)."""
+    key = name.lower()
+    for suffix, forced in (("_symmetric", True), ("_periodic", False)):
+        if key.endswith(suffix):
+            key, symmetric = key[:-len(suffix)], forced
+    shape = _windows.BY_NAME.get(key)
+    if shape is None:
+        close = difflib.get_close_matches(key, WINDOWS, n=3)
+        raise ParameterError(
+            f"{what} is not a known window"
+            + (f" (did you mean {' or '.join(map(repr, close))}?)" if close else "")
+            + f"; the names are scipy's: {', '.join(s.name for s in _windows.SHAPES)} and "
+              f"their aliases (fastmel.filters.WINDOWS)")
+    return shape, symmetric
 
 
 def describe_window(window):
-    """A short name of ``window`` for messages (arrays are not printed)."""
+    """A short name of ``window`` for messages and reprs (arrays are not printed)."""
     if isinstance(window, (np.ndarray, list)):
         return f"window array of shape {np.shape(window)}"
     if callable(window):
         return f"window function {window!r}"
+    if isinstance(window, tuple):
+        shown = [f"<array of shape {v.shape}>" if isinstance(v, np.ndarray) else repr(v)
+                 for v in window]
+        return f"window=({', '.join(shown)}{',' if len(window) == 1 else ''})"
     return f"window={window!r}"
 
 

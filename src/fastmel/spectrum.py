@@ -25,7 +25,7 @@ def stft(y, *, n_fft=2048, hop_length=None, win_length=None, window="hann", cent
         Samples between frames; ``win_length // 4`` when None.
     win_length : int, 0 < win_length <= n_fft, or None
         Window length (``n_fft`` when None); shorter windows are centred in the frame.
-    window : str, tuple, callable or np.ndarray [shape=(win_length,)]
+    window : str, tuple, number, callable or np.ndarray [shape=(win_length,)]
         See :func:`fastmel.filters.get_window`.
     center : bool
         Pad ``n_fft // 2`` samples on both sides so frame t is centred at ``t * hop_length``.
