@@ -15,6 +15,7 @@ from fastmel.chain import Chain
 from fastmel.deltas import Delta
 from fastmel.iir import Bandpass
 from fastmel.noise import NoiseMixer, add_noise
+from fastmel.pcen import PCEN, pcen
 from fastmel.spectrum import amplitude_to_db, power_to_db, stft
 
 __all__ = [
@@ -34,6 +35,8 @@ __all__ = [
     "add_noise",
     "NoiseMixer",
     "Chain",
+    "pcen",
+    "PCEN",
     "Delta",
     "Stream",
     "feature",

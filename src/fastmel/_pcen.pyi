@@ -1,0 +1,20 @@
+import numpy as np
+import numpy.typing as npt
+
+from fastmel._streambase import Stream
+
+class PCENStream(Stream):
+    b: float
+    gain: float
+    bias: float
+    power: float
+    eps: float
+    max_size: int
+    def __init__(self, b: float, gain: float, bias: float, power: float, eps: float,
+                 max_size: int) -> None: ...
+
+def pcen_rows(x: npt.NDArray[np.floating], ref: npt.NDArray[np.floating],
+              z: npt.NDArray[np.float64], out: npt.NDArray[np.floating],
+              work: npt.NDArray[np.float64], b: float, gain: float, bias: float,
+              power: float, eps: float) -> None: ...
+def _band_max(x: npt.NDArray[np.floating], size: int) -> npt.NDArray[np.floating]: ...

@@ -1,0 +1,229 @@
+"""Per-channel energy normalisation (PCEN): the stream engine, which the
+offline :func:`fastmel.pcen` runs over the whole spectrogram.
+
+For each channel (a band of a spectrogram), the smoother is the one-pole
+filter ``scipy.signal.lfilter([b], [1, b - 1])`` in transposed direct form II,
+in float64 (``y = b x + z``, ``z = -(b - 1) y``), as ``librosa.pcen`` runs it;
+its state ``z`` is the filter's ``zf``.  Then, element by element,
+
+    smooth = exp(-gain * log(eps + y))
+    out = bias**power * expm1(power * log1p(x * smooth / bias))
+
+(librosa's expressions with ``log(eps) + log1p(y / eps)`` folded into
+``log(eps + y)``; ``power == 0`` gives ``log1p(x * smooth)``, ``bias == 0``
+gives ``exp(power * log(x * smooth))``), in the stream's precision (float32
+runs float32 from the smoother on, as the rest of fastmel), by numpy's
+vectorised element-wise functions.  Each output depends only on its own
+element and the smoother, so a stream gives the offline bits however its
+frames are cut.
+"""
+import numpy as np
+
+cimport numpy as cnp
+
+from fastmel._checks cimport finite_rows
+from fastmel._checks import ParameterError
+from fastmel._streambase cimport Chunk, Stream, real
+from fastmel._streambase import check_state_array
+
+cnp.import_array()
+
+
+cdef void _smooth(const real* x, Py_ssize_t xs, Py_ssize_t k, double b, double a1,
+                  double eps, double* z, real* out) noexcept nogil:
+    """out[i] = eps + y[i] (rounded to x's precision) for the float64 smoother y
+    over k inputs (stride xs); z is its state, in and out."""
+    cdef Py_ssize_t i
+    cdef double zz = z[0], y
+    for i in range(k):
+        y = b * <double>x[i * xs] + zz
+        zz = -(a1 * y)
+        out[i] = <real>(eps + y)
+    z[0] = zz
+
+
+cdef enum:
+    ROWS = 8            # channels smoothed side by side (independent recursions overlap)
+
+
+cdef void _smooth_rows(const real* x, Py_ssize_t xs_ch, Py_ssize_t xs, Py_ssize_t k,
+                       double b, double a1, double eps, double* z, real* out) noexcept nogil:
+    """_smooth of ROWS channels at once (rows xs_ch apart in x, k apart in out):
+    each channel's arithmetic is _smooth's, in the same order."""
+    cdef Py_ssize_t i, r
+    cdef double zz[ROWS]
+    cdef double y
+    for r in range(ROWS):
+        zz[r] = z[r]
+    for i in range(k):
+        for r in range(ROWS):
+            y = b * <double>x[r * xs_ch + i * xs] + zz[r]
+            zz[r] = -(a1 * y)
+            out[r * k + i] = <real>(eps + y)
+    for r in range(ROWS):
+        z[r] = zz[r]
+
+
+cdef class PCENStream(Stream):
+    """PCEN over frames (..., n_bands, j) as a stream engine (see fastmel.PCEN).
+
+    ``max_size > 1`` takes, for the smoother, the maximum over ``max_size``
+    neighbouring bands (the second-to-last axis; reflected at the edges, as
+    ``scipy.ndimage.maximum_filter1d``) instead of the band itself.
+    """
+
+    cdef readonly double b, gain, bias, power, eps
+    cdef readonly Py_ssize_t max_size
+    cdef cnp.ndarray z                  # (n_ch,) float64: the smoother's state
+    cdef cnp.ndarray z_next             # the state after the chunk being computed
+    cdef cnp.ndarray undo
+    cdef cnp.ndarray work               # float64 scratch, grown as chunks need
+
+    def __init__(self, double b, double gain, double bias, double power, double eps,
+                 Py_ssize_t max_size):
+        self.b, self.gain, self.bias, self.power, self.eps = b, gain, bias, power, eps
+        self.max_size = max_size
+        self.frames_in = True
+        self.frames_out = True
+        self.hop = 1
+
+    cdef int engine_start(self) except -1:
+        if self.max_size > 1 and self.lead_nd == 0:
+            raise ParameterError("max_size > 1 takes the maximum over neighbouring bands: "
+                                 "chunks must be frames (..., n_bands, j), not 1-D")
+        # librosa's default: lfilter_zi([b], [1, b - 1]), the steady state of
+        # a unit input, for every channel
+        self.z = np.full(self.n_ch, 1.0 - self.b)
+        self.z_next = np.empty_like(self.z)
+        return 0
+
+    cdef void engine_stop(self) noexcept:
+        self.z = self.z_next = self.undo = None
+
+    cdef object engine_run(self, cnp.ndarray x, const Chunk* c):
+        cdef Py_ssize_t k = c.k
+        cdef cnp.ndarray y = self.new_out(k)
+        x2 = x.reshape(self.n_ch, k)
+        if k and self.n_ch and float(x2.min()) < 0:
+            raise ParameterError("PCEN takes a magnitude or power spectrogram: frames must be "
+                                 "non-negative; the stream is unchanged")
+        ref = x2
+        if self.max_size > 1:
+            ref = _band_max(x.reshape(self.lead_shape + (k,)), self.max_size).reshape(
+                self.n_ch, k)
+        if self.work is None or self.work.shape[0] < 3 * self.n_ch * k:
+            self.work = np.empty(max(3 * self.n_ch * k, 1), dtype=self.work_dtype)
+        self.z_next[...] = self.z
+        pcen_rows(x2, ref, self.z_next, y.reshape(self.n_ch, k), self.work, self.b, self.gain,
+                  self.bias, self.power, self.eps)
+        self.z, self.z_next = self.z_next, self.z
+        self.n_in += k
+        return y
+
+    cdef object engine_get(self):
+        return self.z.copy()
+
+    cdef int engine_set(self, object state) except -1:
+        z = check_state_array(state, "z", (self.n_ch,), np.float64)
+        self.z[...] = z
+        return 0
+
+    cdef int engine_save(self, Py_ssize_t k) except -1:
+        if self.undo is None:
+            self.undo = np.empty_like(self.z)
+        self.undo[...] = self.z
+        return 0
+
+    cdef int engine_undo(self) except -1:
+        self.z[...] = self.undo
+        return 0
+
+    cdef object engine_tail(self):
+        return self.new_out(0)
+
+
+
+def _band_max(x, Py_ssize_t size):
+    """The maximum over ``size`` neighbouring bands (axis -2), reflected at the
+    edges as scipy.ndimage.maximum_filter1d's default mode ("reflect": d c b a |
+    a b c d), centred as its origin 0."""
+    cdef Py_ssize_t n = x.shape[-2], left = size // 2, right = size - 1 - size // 2, i
+    idx = np.arange(-left, n + right)
+    # half-sample reflection, repeated for filters wider than the bands
+    period = 2 * n
+    idx = np.mod(idx, period)
+    idx = np.where(idx >= n, period - 1 - idx, idx)
+    padded = np.take(x, idx, axis=-2)
+    out = padded[..., 0:n, :].copy()
+    for i in range(1, size):
+        np.maximum(out, padded[..., i:i + n, :], out=out)
+    return out
+
+
+def pcen_rows(x, ref, cnp.ndarray z, out, cnp.ndarray work, double b, double gain,
+              double bias, double power, double eps):
+    """PCEN of the rows of ``x`` (n_ch, k), smoothing ``ref`` (the same shape and
+    dtype; ``x`` itself, or its band maximum) from state ``z`` (n_ch,) float64,
+    updated in place, into ``out`` (n_ch, k) of x's dtype.  ``work`` is scratch
+    of x's dtype, at least 3 * n_ch * k values.  Raises ParameterError, with
+    ``z`` already advanced, if an output is not finite."""
+    cdef Py_ssize_t n_ch = x.shape[0], k = x.shape[1], ch, n = n_ch * k
+    cdef cnp.ndarray r = ref
+    cdef Py_ssize_t item = r.itemsize, rs = r.strides[1] // item, rs_ch = r.strides[0] // item
+    cdef const char* rp = <const char*>cnp.PyArray_DATA(r)
+    cdef double* zp = <double*>cnp.PyArray_DATA(z)
+    cdef char* tp = <char*>cnp.PyArray_DATA(work)
+    cdef double a1 = b - 1.0
+    t = work[:n].reshape(n_ch, k)
+    with nogil:
+        ch = 0
+        while ch + ROWS <= n_ch:
+            if item == 8:
+                _smooth_rows[double](<const double*>rp + ch * rs_ch, rs_ch, rs, k, b, a1, eps,
+                                     zp + ch, <double*>tp + ch * k)
+            else:
+                _smooth_rows[float](<const float*>rp + ch * rs_ch, rs_ch, rs, k, b, a1, eps,
+                                    zp + ch, <float*>tp + ch * k)
+            ch += ROWS
+        for ch in range(ch, n_ch):
+            if item == 8:
+                _smooth[double](<const double*>rp + ch * rs_ch, rs, k, b, a1, eps, zp + ch,
+                                <double*>tp + ch * k)
+            else:
+                _smooth[float](<const float*>rp + ch * rs_ch, rs, k, b, a1, eps, zp + ch,
+                               <float*>tp + ch * k)
+    # Element-wise, in x's precision (numpy's vectorised log and exp; log1p
+    # from log, see _log1p)
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        np.log(t, out=t)
+        np.multiply(t, -gain, out=t)
+        np.exp(t, out=t)                          # smooth = (eps + M) ** -gain
+        np.multiply(t, x, out=t)
+        if power == 0:
+            _log1p(t, work[n:2 * n].reshape(n_ch, k), work[2 * n:3 * n].reshape(n_ch, k), out)
+        elif bias == 0:
+            np.log(t, out=t)
+            np.multiply(t, power, out=t)
+            np.exp(t, out=out)
+        else:
+            np.divide(t, bias, out=t)
+            _log1p(t, work[n:2 * n].reshape(n_ch, k), work[2 * n:3 * n].reshape(n_ch, k), t)
+            np.multiply(t, power, out=t)
+            np.expm1(t, out=t)
+            np.multiply(t, bias ** power, out=out)
+    if not finite_rows(cnp.PyArray_DATA(out), out.itemsize == 8, 1, 0, out.size, 1):
+        raise ParameterError(f"PCEN overflows {out.dtype} for values up to "
+                             f"{float(np.max(x)):.3g}")
+
+
+cdef _log1p(u, w, c, out):
+    """out = log1p(u) for u >= 0, from numpy's vectorised log (its log1p is not):
+    with w = 1 + u rounded, log1p(u) = log(w) + log1p(d / w) where d = u - (w - 1)
+    is what the rounding lost, |d / w| <= ulp(1), so log(w) - ((w - 1) - u) / w
+    is within an ulp or two (and exactly u where w == 1)."""
+    np.add(u, 1.0, out=w)
+    np.subtract(w, 1.0, out=c)
+    np.subtract(c, u, out=c)
+    np.divide(c, w, out=c)
+    np.log(w, out=w)
+    np.subtract(w, c, out=out)
