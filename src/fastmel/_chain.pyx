@@ -48,6 +48,11 @@ cdef class ChainStream(Stream):
         # a chain turns samples into frames when its last stage does
         if isinstance(stages[-1], Stream):
             self.n_out = (<Stream>stages[-1]).n_out
+        for i, stage in enumerate(stages):
+            if isinstance(stage, Stream) and (<Stream>stage).is_complex:
+                raise ParameterError(
+                    f"stage {i} ({stage!r}) takes frames of complex spectra, not samples: it "
+                    f"cannot be in a Chain (feed its output to the chain instead)")
         for i, stage in enumerate(stages[:-1]):
             if isinstance(stage, Stream) and (<Stream>stage).n_out:
                 raise ParameterError(

@@ -12,7 +12,9 @@ class Chain(ChainStream):
     and so on, so the chain's total output equals running each stage
     offline in turn.  A feature stream (``MelSpectrogram(...).stream()``), or
     a chain ending in one, can only be last: it turns samples into frames.
-    Each stage appears once, nested chains' stages included.
+    Each stage appears once, nested chains' stages included.  A stream that
+    takes spectra (``ISTFT(...).stream()``) cannot be a stage: feed its
+    output to the chain.
 
     A chunk is checked once, at the chain's input (dtype, finite samples, the
     chain's leading shape, fixed by its first chunk like any stream's); the
