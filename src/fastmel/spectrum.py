@@ -140,8 +140,10 @@ def istft(stft_matrix, *, hop_length=None, win_length=None, n_fft=None, window="
     ------
     ParameterError
         Bad parameters, bins that do not match ``n_fft``, non-finite values or
-        values so large that the synthesis could overflow (complex64: beyond
-        about ``3.4e38 * sqrt(min(window**2)) / (n_fft * sqrt(n_fft / hop_length))``),
+        values so large that the synthesis could overflow (complex64: real or
+        imaginary parts beyond about ``3.4e38 * w_min / (6 * sqrt(n_fft /
+        hop_length))``, ``w_min`` the window's smallest non-zero magnitude; the
+        error gives the bound),
         an ``out`` of another shape, a ``dtype`` other than ``out``'s, or an
         output that overflows a narrower ``dtype``.
     TypeError
