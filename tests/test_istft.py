@@ -431,6 +431,13 @@ def test_parameter_errors(kw, match):
         fastmel.istft(x, **kw)
 
 
+@pytest.mark.parametrize("x", [np.ones(129, np.complex64), np.complex64(1)], ids=["1-D", "0-D"])
+def test_spectra_need_bins_and_frames(x):
+    for call in (fastmel.istft, fastmel.ISTFT(n_fft=256)):
+        with pytest.raises(ParameterError, match=r"shape \(\.\.\., 1 \+ n_fft // 2, n_frames\)"):
+            call(x)
+
+
 @pytest.mark.parametrize("kw,match", [
     (dict(dtype=np.complex64), "not a real floating type"),
     (dict(dtype=np.int32), "not a real floating type"),

@@ -18,7 +18,7 @@ from fastmel.cepstral import cepstrum, check_mfcc_params, dct_matrix, lifted_dct
 from fastmel.exceptions import ParameterError
 from fastmel.filters import mel_params, mel_rows
 from fastmel.spectrum import (
-    _check_db_params, floor_top_db, inverse_kernel, power_to_db, synthesize_signal,
+    _check_db_params, floor_top_db, inverse_kernel, power_to_db, spectrogram, synthesize_signal,
 )
 
 __all__ = ["STFT", "ISTFT", "MelSpectrogram", "MFCC"]
@@ -289,8 +289,7 @@ class ISTFT(_Configured):
         """The signal of ``S`` [shape=(..., 1 + n_fft // 2, n_frames)], complex:
         [shape=(..., n)], of ``dtype``; ``length`` and ``out`` as in
         :func:`fastmel.istft`."""
-        return synthesize_signal(self._kernel, _checks.complex_float(S, "stft_matrix"), length,
-                                 None, out)
+        return synthesize_signal(self._kernel, spectrogram(S), length, None, out)
 
     def stream(self):
         """A new streaming inverse STFT (see the class docs), at rest."""

@@ -157,10 +157,7 @@ def istft(stft_matrix, *, hop_length=None, win_length=None, n_fft=None, window="
     >>> fastmel.istft(D, hop_length=128, length=len(y)).shape
     (16000,)
     """
-    S = _checks.complex_float(stft_matrix, "stft_matrix")
-    if S.ndim < 2:
-        raise ParameterError(f"stft_matrix must have shape (..., 1 + n_fft // 2, n_frames), "
-                             f"got shape {S.shape}")
+    S = spectrogram(stft_matrix)
     if n_fft is None:
         n_fft = 2 * (S.shape[-2] - 1)
         if n_fft < 1:
@@ -170,6 +167,15 @@ def istft(stft_matrix, *, hop_length=None, win_length=None, n_fft=None, window="
     framing = Framing.make(n_fft, hop_length, win_length, window, center, "constant")
     kernel = inverse_kernel(framing, np.float64 if S.dtype == np.complex128 else np.float32)
     return synthesize_signal(kernel, S, length, dtype, out)
+
+
+def spectrogram(stft_matrix):
+    """``stft_matrix`` as a complex array of at least two dimensions (bins, frames)."""
+    S = _checks.complex_float(stft_matrix, "stft_matrix")
+    if S.ndim < 2:
+        raise ParameterError(f"stft_matrix must have shape (..., 1 + n_fft // 2, n_frames), "
+                             f"got shape {S.shape}")
+    return S
 
 
 def _inverse_kernel(framing, dtype):
@@ -188,8 +194,8 @@ def inverse_kernel(framing, dtype):
 
 
 def synthesize_signal(kernel, S, length, dtype, out):
-    """:func:`istft` of ``S`` (as complex_float returned it) by ``kernel``; its
-    input converted to the kernel's precision."""
+    """:func:`istft` of ``S`` (as :func:`spectrogram` returned it) by ``kernel``;
+    its input converted to the kernel's precision."""
     work = np.dtype(np.float64 if kernel.is_double else np.float32)
     if S.shape[-2] != kernel.n_bins:
         raise ParameterError(
