@@ -3,10 +3,12 @@
 The same tests run over every kind of stream fastmel makes: the feature
 streams (mel, including reflect padding and float64; STFT; MFCC), Bandpass,
 Convolver (float32 and float64), NoiseMixer (mono and per-channel noise),
-Delta (which takes frames: mode "interp" and an extending mode) and Chain
-(including one ending in a Delta after an MFCC stream).  Each test states
-one rule of fastmel.Stream's protocol; a stage that breaks it fails under its
-own name.  Chunks are short, so the file runs in seconds.
+Delta (which takes frames: mode "interp" and an extending mode), Chain
+(including one ending in a Delta after an MFCC stream), and the inverse STFT,
+whose chunks are frames of complex spectra (..., n_bins, frames) rather than
+samples.  Each test states one rule of fastmel.Stream's protocol; a stage that
+breaks it fails under its own name.  Chunks are short, so the file runs in
+seconds.
 """
 import copy
 import pathlib
@@ -19,6 +21,7 @@ import pytest
 import fastmel
 from conftest import assert_bits_equal
 from fastmel import ParameterError
+from fastmel._istft import InverseStream
 from fastmel._stream import FrameStream
 from fastmel.convolution import partition_plan
 
@@ -56,6 +59,7 @@ def make(name, channels=2, gain=0.1):
     if name in FEATURES:
         return _extractor(name).stream()
     return {
+        "istft": lambda: fastmel.ISTFT(n_fft=256, hop_length=64).stream(),
         "bandpass": lambda: fastmel.Bandpass(SR, 100, 7000),
         "convolver-f32": lambda: fastmel.Convolver(IR, block_size=64),
         "convolver-f64": lambda: fastmel.Convolver(IR, block_size=64, dtype=np.float64),
@@ -81,25 +85,28 @@ def make(name, channels=2, gain=0.1):
 FEATURES = ["mel", "mel-f64", "mel-reflect", "stft", "mfcc"]
 #: stages whose chunks are frames (..., n_features, j), not samples
 TAKES_FRAMES = ["delta", "delta-mirror"]
+#: stages whose chunks are frames of complex spectra, (..., n_bins, frames)
+SPECTRA = ["istft"]
 STAGES = FEATURES + ["bandpass", "convolver-f32", "convolver-f64", "noise-mono",
                      "noise-per-channel", "chain", "chain-signal", "chain-mfcc-delta"
-                     ] + TAKES_FRAMES
+                     ] + TAKES_FRAMES + SPECTRA
 #: the class of each stage's streams (and of their stream() and copies)
 KIND = dict({name: FrameStream for name in FEATURES}, bandpass=fastmel.Bandpass,
             **{"convolver-f32": fastmel.Convolver, "convolver-f64": fastmel.Convolver,
                "noise-mono": fastmel.NoiseMixer, "noise-per-channel": fastmel.NoiseMixer,
                "chain": fastmel.Chain, "chain-signal": fastmel.Chain,
                "chain-mfcc-delta": fastmel.Chain, "delta": fastmel.Delta,
-               "delta-mirror": fastmel.Delta})
+               "delta-mirror": fastmel.Delta, "istft": InverseStream})
 #: the leading shape the tests feed (per-channel noise fixes it to its rows)
 LEAD = {name: () for name in STAGES}
 LEAD["noise-per-channel"] = (2,)
 LEAD.update({name: (4,) for name in TAKES_FRAMES})   # 4 features
+LEAD["istft"] = (129,)          # the bins axis is part of the leading shape
 #: the working dtype (what ``dtype`` says at rest); None: the first chunk's
 WORKING = {name: None for name in STAGES}
 WORKING.update({"mel": np.float32, "mel-f64": np.float64, "mel-reflect": np.float32,
                 "stft": np.float32, "mfcc": np.float32, "convolver-f32": np.float32,
-                "convolver-f64": np.float64})
+                "convolver-f64": np.float64, "istft": np.complex64})
 #: what flush() returns from a stream never fed: (shape, dtype)
 AT_REST_FLUSH = {
     "mel": ((40, 0), np.float32), "mel-f64": ((40, 0), np.float64),
@@ -112,6 +119,7 @@ AT_REST_FLUSH = {
     # a delta stream never fed does not know its features: as for one row of frames
     "delta": ((0,), np.float32), "delta-mirror": ((0,), np.float32),
     "chain-mfcc-delta": ((0,), np.float32),  # its last stage's (a Delta)
+    "istft": ((0,), np.float32),
 }
 #: latency: a chain's adds its stages', frames counted in the hop's samples
 #: after a feature stream; a delta's is in frames (width - 1 in mode "interp",
@@ -121,6 +129,16 @@ LATENCY = {"delta": 4, "delta-mirror": 1, "chain-mfcc-delta": 199 + 2 * 160,
            "chain": 255, "chain-signal": 0, "bandpass": 0, "convolver-f32": 0,
            "convolver-f64": 0, "noise-mono": 0, "noise-per-channel": 0}
 
+#: the complex type a spectra stage gets where the others get a float type
+COMPLEX_OF = {np.dtype(k): np.dtype(v) for k, v in [
+    (np.float32, np.complex64), (np.float64, np.complex128), (np.float16, np.clongdouble),
+    (np.longdouble, np.clongdouble), (">f4", ">c8"), (">f8", ">c16")]}
+
+
+def kind_for(name, dtype):
+    """``dtype``, or for a spectra stage its complex counterpart."""
+    return COMPLEX_OF[np.dtype(dtype)] if name in SPECTRA else np.dtype(dtype)
+
 
 def signal(lead, n, dtype=np.float32, seed=0):
     """Noise at speech-like levels, decaying (so levels spread)."""
@@ -129,9 +147,17 @@ def signal(lead, n, dtype=np.float32, seed=0):
     return x.astype(dtype)
 
 
+def signal_for(name, lead, n, dtype=np.float32, seed=0):
+    """``signal``, or for a spectra stage complex values of ``kind_for(dtype)``."""
+    if name not in SPECTRA:
+        return signal(lead, n, dtype, seed)
+    x = signal(lead, n, np.float64, seed) + 1j * signal(lead, n, np.float64, seed + 100)
+    return x.astype(kind_for(name, dtype))
+
+
 def chunks_of(name, n=1200, dtype=np.float32, seed=0, sizes=(0, 1, 313, 160, 7)):
-    """``signal`` cut into chunks of ``sizes`` (then the rest)."""
-    x = signal(LEAD[name], n, dtype, seed)
+    """``signal_for`` cut into chunks of ``sizes`` (then the rest)."""
+    x = signal_for(name, LEAD[name], n, dtype, seed)
     bounds = np.cumsum(sizes)
     return [x[..., a:b] for a, b in zip([0, *bounds], [*bounds, n])]
 
@@ -360,7 +386,11 @@ def test_configuration_cannot_be_changed(name):
 
 # --- 4. the first chunk's layout ----------------------------------------------------------
 
-@pytest.mark.parametrize("name", [name for name in STAGES if name not in TAKES_FRAMES])
+# A spectra stage's layout is fixed by its bins axis, which the engine checks
+# (tests/test_istft.py): no transposed-looking shape to refuse, no empty first
+# chunk needed.  Frames are short along time by nature (next test).
+@pytest.mark.parametrize("name", [name for name in STAGES
+                                  if name not in TAKES_FRAMES and name not in SPECTRA])
 def test_transposed_first_chunk_is_refused_and_the_stream_stays_at_rest(name):
     s = make(name)
     for shape in [(1000, 2), (2, 1000, 2)]:
@@ -384,7 +414,7 @@ def test_a_stage_taking_frames_takes_short_first_chunks(name):
                           np.concatenate(run(make(name), [x]), axis=-1), f"{name} {shape}")
 
 
-@pytest.mark.parametrize("name", STAGES)
+@pytest.mark.parametrize("name", [name for name in STAGES if name not in SPECTRA])
 def test_empty_first_chunk_fixes_a_many_channel_layout(name):
     channels, n = 100, 40
     s = make(name, channels=channels)
@@ -421,6 +451,7 @@ OVERFLOW = {
     "noise-per-channel": (3.4e38, np.float32), "chain": (3e38, np.float32),
     "chain-signal": (3e38, np.float32), "chain-mfcc-delta": (1e21, np.float32),
     "delta": (3e38, np.float32), "delta-mirror": (3e38, np.float32),
+    "istft": (1e37, np.complex64),
 }
 LOUD_GAIN = 1e37
 
@@ -428,22 +459,25 @@ LOUD_GAIN = 1e37
 def _bad_chunks(name, lead, fed):
     """(what, chunk, error) refused by a stream of stage ``name`` (``fed``: after
     a float32 first chunk of leading shape ``lead``)."""
-    x = signal(lead, 50, seed=9)
+    x = signal_for(name, lead, 50, seed=9)
     nan, inf = x.copy(), x.copy()
     nan[..., 17] = np.nan
     inf[..., 3] = -np.inf
     value, dtype = OVERFLOW[name]
     bad = [("nan", nan, ParameterError), ("inf", inf, ParameterError),
-           ("int16", (x * 1000).astype(np.int16), TypeError),
-           ("complex64", x.astype(np.complex64), TypeError),
-           ("bool", x > 0, TypeError),
+           ("int16", (x.real * 1000).astype(np.int16), TypeError),
+           ("bool", x.real > 0, TypeError),
            ("overflow", np.broadcast_to(_square(300, value, dtype), lead + (300,)),
             ParameterError)]
+    # the other kind of float: complex for the stages of samples, real for spectra
+    bad.append(("float32", x.real.astype(np.float32), TypeError) if name in SPECTRA
+               else ("complex64", x.astype(np.complex64), TypeError))
     if fed:
-        bad.append(("leading shape", signal((3,) + lead, 50), ParameterError))
-        if (WORKING[name] or np.float32) == np.float32:
+        bad.append(("leading shape", signal_for(name, (3,) + lead, 50), ParameterError))
+        if (WORKING[name] or np.float32) in (np.float32, np.complex64):
             # a float64 chunk beyond float32's range: inf once converted
-            bad.append(("beyond float32", np.full(lead + (5,), 1e39), ParameterError))
+            bad.append(("beyond float32", np.full(lead + (5,), 1e39, kind_for(name, np.float64)),
+                        ParameterError))
     return bad
 
 
@@ -538,8 +572,9 @@ def test_dtype_is_fixed_and_later_chunks_are_converted(name, first):
     # not representable in float32 (or float16): conversions must round like astype
     x = [c + 1e-9 for c in x]
     kinds = [first] + [LATER_DTYPES[i % len(LATER_DTYPES)] for i in range(len(x) - 1)]
+    kinds = [kind_for(name, k) for k in kinds]
     s, ref = make(name), make(name)
-    got = [s.process(x[0].astype(first))]
+    got = [s.process(x[0].astype(kinds[0]))]
     assert s.dtype == want_dtype
     got += [s.process(c.astype(k)) for c, k in zip(x[1:], kinds[1:])] + [s.flush()]
     want = [ref.process(c.astype(k).astype(want_dtype)) for c, k in zip(x, kinds)]

@@ -8,7 +8,7 @@ from fastmel import convert, feature, filters, util
 from fastmel._streambase import Stream
 from fastmel._version import __version__
 from fastmel.exceptions import ParameterError
-from fastmel.extractors import MFCC, STFT, MelSpectrogram
+from fastmel.extractors import ISTFT, MFCC, STFT, MelSpectrogram
 from fastmel.feature import melspectrogram, mfcc
 from fastmel.convolution import Convolver, convolve
 from fastmel.chain import Chain
@@ -16,17 +16,19 @@ from fastmel.deltas import Delta
 from fastmel.iir import Bandpass
 from fastmel.noise import NoiseMixer, add_noise
 from fastmel.pcen import PCEN, pcen
-from fastmel.spectrum import amplitude_to_db, power_to_db, stft
+from fastmel.spectrum import amplitude_to_db, istft, power_to_db, stft
 
 __all__ = [
     "__version__",
     "ParameterError",
     "stft",
+    "istft",
     "power_to_db",
     "amplitude_to_db",
     "melspectrogram",
     "mfcc",
     "STFT",
+    "ISTFT",
     "MelSpectrogram",
     "MFCC",
     "Bandpass",

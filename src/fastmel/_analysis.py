@@ -13,6 +13,7 @@ import numpy as np
 
 from fastmel import _checks
 from fastmel._checks import ParameterError, check_layout
+from fastmel._istft import InverseKernel
 from fastmel._spectral import SpectralKernel, run
 from fastmel.filters import MAX_N_FFT, describe_window, get_window
 
@@ -79,6 +80,13 @@ class Framing:
                dct=None):
         return SpectralKernel(mode, self.n_fft, self.window_values(dtype), self.win_off,
                               power, mel_rows, amin, db_offset, dct)
+
+    def inverse_kernel(self, dtype):
+        """The inverse STFT's kernel for the precision of ``dtype`` (float32 or
+        float64); the window is used in float64, as librosa uses it."""
+        window = get_window(self.window, self.win_length, fftbins=True)
+        return InverseKernel(self.n_fft, self.hop_length, window, self.center,
+                             np.dtype(dtype) == np.float64)
 
 
 def analyze(kernel, framing, y):

@@ -45,6 +45,11 @@ cdef class ChainStream(Stream):
         if len(set(members)) < len(members):
             raise ParameterError("a stage appears twice in the chain; give each place its own "
                                  "stream (stage.stream())")
+        for i, stage in enumerate(stages):
+            if isinstance(stage, Stream) and (<Stream>stage).is_complex:
+                raise ParameterError(
+                    f"stage {i} ({stage!r}) takes frames of complex spectra, not samples: it "
+                    f"cannot be in a Chain (feed its output to the chain instead)")
         self.stages = tuple(stages)
         self.engines = [stage if isinstance(stage, Stream) else None for stage in stages]
         self.link()

@@ -148,6 +148,50 @@ def real_float(x, name):
     return x.astype(np.float32 if x.dtype.itemsize < 4 else np.float64)
 
 
+def complex_float(x, name):
+    """``x`` as a complex64/complex128 array; other complex types are converted
+    (long double to complex128, the other byte order to the native one)."""
+    x = np.asarray(x)
+    kind = x.dtype.kind
+    if kind != "c":
+        what = "real" if kind == "f" else f"of dtype {x.dtype}"
+        raise TypeError(
+            f"{name} must be a complex spectrum (as fastmel.stft returns), got a {what} array "
+            f"(dtype {x.dtype}); pass the complex STFT, not its magnitude")
+    if x.dtype == np.complex64 or x.dtype == np.complex128:
+        return x
+    if x.dtype.itemsize in (8, 16):  # the other byte order: same values
+        return x.astype(x.dtype.newbyteorder("="))
+    return x.astype(np.complex128)
+
+
+def spectrum(S, name, dtype=None, bound=None, scan=True):
+    """``S`` (as :func:`complex_float` returned it) in ``dtype`` (when given), of at
+    least one dimension, readable by the compiled core, finite after any
+    conversion and, with ``bound``, no real or imaginary part beyond it (not
+    scanned without ``scan``: for a caller whose kernel checks as it reads)."""
+    if dtype is not None:
+        with np.errstate(over="ignore"):  # an overflow is reported by the scan below
+            S = S.astype(dtype, copy=False)
+    if S.ndim == 0:
+        raise ParameterError(f"{name} must have at least one dimension, got a scalar")
+    S = element_strided(S)
+    if not scan or bound is not None and all_within(S.real, bound) and all_within(S.imag,
+                                                                                  bound):
+        return S
+    if not (all_finite(S.real) and all_finite(S.imag)):
+        raise ParameterError(
+            f"{name} contains non-finite values (NaN or inf); a spectrum must be finite")
+    if bound is not None:
+        peak = max(float(np.max(np.abs(S.real))), float(np.max(np.abs(S.imag))))
+        raise ParameterError(
+            f"{name} has real or imaginary parts up to {peak:.3g} in magnitude, but {S.dtype} "
+            f"synthesis with these settings (window, n_fft, hop_length) takes at most "
+            f"{bound:.3g} without overflowing; scale it down"
+            + (" or use complex128" if S.dtype == np.complex64 else ""))
+    return S
+
+
 def positive_int(value, name, *, allow_none=False, maximum=None):
     """``value`` as an int >= 1 (and <= ``maximum``, a power of two, when given)."""
     if value is None and allow_none:
@@ -173,17 +217,20 @@ def positive_number(value, name):
     return value
 
 
-def stream_chunk(chunk, lead, dtype=None, bound=None):
+def stream_chunk(chunk, lead, dtype=None, bound=None, is_complex=False):
     """A stream's chunk, checked, as ``((channels, k) array, leading shape)``.
 
     The checks and conversion of an offline call (real floats, other float
-    types converted, finite after conversion, within ``bound`` when given),
+    types converted, finite after conversion, within ``bound`` when given;
+    with ``is_complex``, complex values as :func:`spectrum` checks them),
     plus the stream's channel layout: ``lead`` is the leading shape fixed by
     its first chunk (None until then).  Every stream's slow path goes through
     here, before any state changes; fast paths only skip it for arrays
     already in the right form.
     """
-    if bound is None:
+    if is_complex:
+        x = spectrum(complex_float(chunk, "chunk"), "chunk", dtype, bound)
+    elif bound is None:
         x = audio(chunk, "chunk", dtype=dtype)
     else:
         x = bounded_audio(chunk, bound, "chunk", dtype=dtype)

@@ -29,6 +29,7 @@ cdef class Stream:
     cdef Py_ssize_t hop                # input items per output item (frame stages: samples)
     cdef object fixed_dtype            # the working dtype, or None: the first chunk's
     cdef double bound                  # largest |sample| accepted (inf: finite is enough)
+    cdef bint is_complex               # chunks are complex (fixed_dtype complex64/128), e.g. spectra
     cdef object maker                  # () -> a fresh stream of this configuration
     cdef object label                  # the configuration, as repr shows it
     # The protocol's state
@@ -67,7 +68,7 @@ cdef class Stream:
     cdef int begin(self, tuple lead, object dtype) except -1
     cdef void clear(self) noexcept
     cdef bint scan(self, cnp.ndarray x)
-    cdef bint scan_rows(self, const void* p, Py_ssize_t xs_ch, Py_ssize_t k,
+    cdef bint scan_rows(self, const void* p, bint is_double, Py_ssize_t xs_ch, Py_ssize_t k,
                         Py_ssize_t xs) noexcept nogil
     cdef tuple convert(self, object chunk)
     cdef object step(self, cnp.ndarray x, object lead, bint keep)

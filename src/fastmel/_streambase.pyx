@@ -15,7 +15,9 @@ is the model for the split):
   finite samples, within ``bound`` when the engine has one) and a slow path
   (:func:`fastmel._checks.stream_chunk`) that converts exactly as the offline
   calls do; a first chunk of samples that looks transposed is refused.  Everything is
-  checked before any state changes.
+  checked before any state changes.  An engine that sets ``is_complex`` (and
+  a complex ``fixed_dtype``) takes complex chunks instead, each real and
+  imaginary part scanned as a sample; the layout rule is then the engine's.
 * ``flush``/``reset``: a flush returns what the engine still owes and starts
   afresh; a stream never fed returns an empty result shaped as for a
   one-channel signal.  A call that raises leaves the stream as it was.
@@ -141,7 +143,8 @@ cdef class Stream:
             amplitude bound), a first chunk that looks transposed, or a chunk
             the stage must refuse (an overflow); the stream is unchanged.
         TypeError
-            Integer, boolean or complex samples; the stream is unchanged.
+            Integer, boolean or complex samples (real ones, for a stream of
+            spectra); the stream is unchanged.
         RuntimeError
             Another thread is inside this stream.
         """
@@ -247,21 +250,30 @@ cdef class Stream:
 
     cdef bint scan(self, cnp.ndarray x):
         """Whether a chunk on the fast path is finite (and within ``bound``)."""
-        cdef Py_ssize_t item = self.item
+        # complex values are scanned as their real and imaginary parts
+        cdef Py_ssize_t item = self.item // 2 if self.is_complex else self.item
         cdef Py_ssize_t xs = cnp.PyArray_STRIDE(x, x.ndim - 1) // item
         cdef Py_ssize_t xs_ch = cnp.PyArray_STRIDE(x, 0) // item if x.ndim == 2 else 0
         cdef Py_ssize_t k = cnp.PyArray_DIM(x, x.ndim - 1)
-        cdef const void* p = cnp.PyArray_DATA(x)
+        cdef const char* p = <const char*>cnp.PyArray_DATA(x)
+        cdef bint is_double = item == 8, both = False
+        if self.is_complex:
+            if xs == 2:                          # contiguous: one run of parts
+                k, xs = 2 * k, 1
+            else:
+                both = True
         if self.n_ch * k >= SCAN_NOGIL:
             with nogil:
-                return self.scan_rows(p, xs_ch, k, xs)
-        return self.scan_rows(p, xs_ch, k, xs)
+                return (self.scan_rows(p, is_double, xs_ch, k, xs)
+                        and (not both or self.scan_rows(p + item, is_double, xs_ch, k, xs)))
+        return (self.scan_rows(p, is_double, xs_ch, k, xs)
+                and (not both or self.scan_rows(p + item, is_double, xs_ch, k, xs)))
 
-    cdef bint scan_rows(self, const void* p, Py_ssize_t xs_ch, Py_ssize_t k,
+    cdef bint scan_rows(self, const void* p, bint is_double, Py_ssize_t xs_ch, Py_ssize_t k,
                         Py_ssize_t xs) noexcept nogil:
         if self.bound == INFINITY:
-            return finite_rows(p, self.item == 8, self.n_ch, xs_ch, k, xs)
-        return within_rows(p, self.item == 8, self.n_ch, xs_ch, k, xs, self.bound)
+            return finite_rows(p, is_double, self.n_ch, xs_ch, k, xs)
+        return within_rows(p, is_double, self.n_ch, xs_ch, k, xs, self.bound)
 
     cdef tuple convert(self, object chunk):
         """The slow path: ``chunk`` checked and converted as the offline calls
@@ -269,8 +281,9 @@ cdef class Stream:
         fed = self.lead_shape is not None
         x, lead = stream_chunk(chunk, self.lead_shape,
                                self.work_dtype if fed else self.fixed_dtype,
-                               None if self.bound == INFINITY else self.bound)
-        if not fed and not self.frames_in:   # frames are short along time by nature
+                               None if self.bound == INFINITY else self.bound, self.is_complex)
+        # frames are short along time by nature; spectra: the engine checks its bins
+        if not fed and not self.frames_in and not self.is_complex:
             check_stream_layout(lead + (x.shape[-1],))
         return x, lead
 

@@ -12,11 +12,13 @@ class Chain(ChainStream):
     and so on, so the chain's total output equals running each stage
     offline in turn.  A feature stream (``MelSpectrogram(...).stream()``), or
     a chain ending in one, turns samples into frames: only stages that take
-    frames (:class:`fastmel.Delta`) can follow it, and those can follow
+    frames (:class:`fastmel.Delta`, :class:`fastmel.PCEN`) can follow it, and those can follow
     nothing else.  ``latency`` is in the chain's input units (samples, or
     frames for a chain that starts with a stage taking frames): a stage after
     a feature stream counts ``hop_length`` samples per frame of its latency.
-    Each stage appears once, nested chains' stages included.
+    Each stage appears once, nested chains' stages included.  A stream that takes
+    spectra (``ISTFT(...).stream()``) cannot be a stage: feed its output to
+    the chain.
 
     A chunk is checked once, at the chain's input (dtype, finite samples, the
     chain's leading shape, fixed by its first chunk like any stream's); the

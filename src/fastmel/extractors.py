@@ -3,7 +3,8 @@
 ``MelSpectrogram`` and ``MFCC`` hold an immutable spectral kernel (window,
 sparse mel filters, FFTW plan); every call brings its own scratch buffers, so
 one object serves many threads at once.  Pickling keeps the configuration
-only; the kernel is rebuilt on load.
+only; the kernel is rebuilt on load.  ``ISTFT``, the inverse, is made the
+same way.
 """
 import functools
 
@@ -11,13 +12,16 @@ import numpy as np
 
 from fastmel import _checks
 from fastmel._analysis import OUT_COMPLEX, OUT_MEL, OUT_MEL_DB, OUT_MFCC, Framing, analyze
+from fastmel._istft import InverseStream
 from fastmel._stream import FrameStream
 from fastmel.cepstral import cepstrum, check_mfcc_params, dct_matrix, lifted_dct_matrix
 from fastmel.exceptions import ParameterError
 from fastmel.filters import mel_params, mel_rows
-from fastmel.spectrum import _check_db_params, floor_top_db, power_to_db
+from fastmel.spectrum import (
+    _check_db_params, floor_top_db, inverse_kernel, power_to_db, spectrogram, synthesize_signal,
+)
 
-__all__ = ["STFT", "MelSpectrogram", "MFCC"]
+__all__ = ["STFT", "ISTFT", "MelSpectrogram", "MFCC"]
 
 
 def _working_dtype(dtype):
@@ -97,11 +101,11 @@ def _shown(value):
     return repr(value)
 
 
-class _Extractor:
+class _Configured:
     """The arguments as given, kept for pickling; the settings as resolved, for
-    the read-only attributes and the repr; streams made from the same kernel.
+    the read-only attributes and the repr.
 
-    The configuration is fixed when the extractor is made: setting a setting
+    The configuration is fixed when the object is made: setting a setting
     (``m.n_fft = 1024``) raises AttributeError rather than leave the kernel
     computing something other than what ``m`` says.
     """
@@ -116,6 +120,10 @@ class _Extractor:
     def __repr__(self):
         args = ", ".join(f"{k}={_shown(v)}" for k, v in self._settings.items())
         return f"{type(self).__name__}({args})"
+
+
+class _Extractor(_Configured):
+    """An analysis: its framing, its kernel, and streams made from the same kernel."""
 
     kernel = property(lambda self: self._kernel,
                       doc="The compiled per-frame computation (None for an MFCC that "
@@ -223,6 +231,79 @@ class STFT(_Extractor):
 
     def _run(self, y):
         return self._analyze(y)
+
+
+class ISTFT(_Configured):
+    """An inverse STFT, planned once; ``i(S)`` equals ``fastmel.istft`` with these settings.
+
+    ``i.stream()`` makes the streaming inverse: chunks of frames ``(...,
+    1 + n_fft // 2, j)`` (complex) in, the samples they complete out; concatenated
+    with ``flush()`` they equal ``i(S)`` (without ``length``) bit for bit,
+    however the frames are cut.  The stream returns a sample once the frames
+    that reach it are in, so a chunk of one frame returns ``hop_length``
+    samples in the steady state; with ``center`` the stream drops the first
+    ``n_fft // 2`` samples and ``flush()`` returns the rest but the last
+    ``n_fft // 2``, as the offline call trims them.  A stream has no
+    ``length``: trim or pad its output yourself.
+
+    Parameters
+    ----------
+    n_fft, hop_length, win_length, window, center
+        As in :func:`fastmel.istft` (``n_fft`` is not inferred: 2048 when not given).
+    dtype : {np.float32, np.float64}
+        Working precision (complex64 or complex128 input, converted to it;
+        output of this type).
+
+    Attributes
+    ----------
+    n_fft, hop_length, win_length, window, center, dtype
+        The parameters, read-only, as resolved; the repr shows them and builds
+        the same object again.
+
+    Examples
+    --------
+    >>> s = fastmel.STFT(n_fft=512, hop_length=128)
+    >>> i = fastmel.ISTFT(n_fft=512, hop_length=128)
+    >>> y = np.random.default_rng(0).standard_normal(16000).astype(np.float32)
+    >>> stream = i.stream()
+    >>> D = s(y)
+    >>> parts = [stream.process(D[:, t:t + 10]) for t in range(0, D.shape[-1], 10)]
+    >>> np.array_equal(np.concatenate(parts + [stream.flush()]), i(D))
+    True
+    """
+
+    n_fft = _Setting("FFT size.")
+    hop_length = _Setting("Samples between frames (its default resolved).")
+    win_length = _Setting("Window length (``n_fft`` when it was None).")
+    window = _Setting("The window, as given.")
+    center = _Setting("Whether frames are centred (the padding is trimmed).")
+    dtype = _Setting("Working precision, a np.dtype (float32 or float64).")
+    kernel = property(lambda self: self._kernel, doc="The compiled per-frame synthesis.")
+
+    def __init__(self, *, n_fft=2048, hop_length=None, win_length=None, window="hann",
+                 center=True, dtype=np.float32):
+        self._config = dict(n_fft=n_fft, hop_length=hop_length, win_length=win_length,
+                            window=window, center=center, dtype=dtype)
+        self._build()
+
+    def _build(self):
+        c = self._config
+        dtype = _working_dtype(c["dtype"])
+        f = Framing.make(c["n_fft"], c["hop_length"], c["win_length"], c["window"],
+                         c["center"], "constant")
+        self._kernel = inverse_kernel(f, dtype)
+        self._settings = dict(n_fft=f.n_fft, hop_length=f.hop_length, win_length=f.win_length,
+                              window=f.window, center=f.center, dtype=dtype)
+
+    def __call__(self, S, *, length=None, out=None):
+        """The signal of ``S`` [shape=(..., 1 + n_fft // 2, n_frames)], complex:
+        [shape=(..., n)], of ``dtype``; ``length`` and ``out`` as in
+        :func:`fastmel.istft`."""
+        return synthesize_signal(self._kernel, spectrogram(S), length, None, out)
+
+    def stream(self):
+        """A new streaming inverse STFT (see the class docs), at rest."""
+        return InverseStream(self, self._kernel)
 
 
 class MelSpectrogram(_MelSettings, _Extractor):

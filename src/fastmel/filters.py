@@ -111,7 +111,7 @@ def get_window(window, Nx, *, fftbins=True):
         if values.shape != (Nx,):
             raise ParameterError(
                 f"window has length {values.shape[-1] if values.ndim else 0}, "
-                f"expected Nx={Nx}")
+                f"expected win_length={Nx}")
         return _usable_window(values, "window array")
     what = describe_window(window)
     if isinstance(window, str):

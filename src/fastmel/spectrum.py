@@ -1,14 +1,16 @@
-"""Short-time Fourier transform and decibel scaling."""
+"""Short-time Fourier transform, its inverse, and decibel scaling."""
+import functools
 import warnings
 
 import numpy as np
 
 from fastmel import _checks
 from fastmel._analysis import OUT_COMPLEX, Framing, analyze
+from fastmel._istft import synthesize
 from fastmel._spectral import floor_below_max
 from fastmel.exceptions import ParameterError
 
-__all__ = ["stft", "power_to_db", "amplitude_to_db"]
+__all__ = ["stft", "istft", "power_to_db", "amplitude_to_db"]
 
 
 def stft(y, *, n_fft=2048, hop_length=None, win_length=None, window="hann", center=True,
@@ -86,6 +88,194 @@ def _complex_type(dtype):
         raise TypeError(f"dtype={dtype!r} is not complex; stft's output type must be complex "
                         f"(np.complex64 or np.complex128) or None")
     return dt
+
+
+def istft(stft_matrix, *, hop_length=None, win_length=None, n_fft=None, window="hann",
+          center=True, dtype=None, length=None, out=None):
+    """Inverse short-time Fourier transform, equal to ``librosa.istft``.
+
+    Each frame is transformed back (``n_fft`` points; the imaginary parts of
+    the DC and Nyquist bins are ignored), windowed and overlap-added; every
+    sample is then divided by the sum of the squared windows that cover it,
+    where that sum exceeds the smallest normal number of the precision (else
+    left as is), and with ``center`` the ``n_fft // 2`` samples of padding are
+    trimmed from both ends.  The result has ``n_fft + hop_length * (n_frames
+    - 1)`` samples, less ``2 * (n_fft // 2)`` with ``center``, unless
+    ``length`` is given: then, as in librosa, only the left padding is
+    trimmed, and the samples that follow (up to the last frame's end, zeros
+    beyond) are cut or zero-padded to ``length`` (so ``istft(stft(y),
+    length=len(y))`` gives back every sample of ``y``).
+
+    Parameters
+    ----------
+    stft_matrix : np.ndarray [shape=(..., 1 + n_fft // 2, n_frames)], complex
+        complex64 runs the single-precision FFT, complex128 the double one;
+        other complex types are converted.
+    hop_length : int, 0 < hop_length <= 2**48, or None
+        ``win_length // 4`` when None.
+    win_length : int, 0 < win_length <= n_fft, or None
+        ``n_fft`` when None.
+    n_fft : int, 0 < n_fft <= 2**24, or None
+        ``2 * (n_bins - 1)`` when None; an odd ``n_fft`` must be given.  The
+        bins must be ``1 + n_fft // 2`` (librosa would silently crop or pad them).
+    window : str, tuple, callable or np.ndarray [shape=(win_length,)]
+        See :func:`fastmel.filters.get_window`.
+    center : bool
+        The frames are centred (``stft(..., center=True)``): trim the padding.
+    dtype : real floating dtype or None
+        Output type; float32 for complex64 input, float64 for complex128, when None.
+    length : int > 0 or None
+        Exactly ``length`` samples (see above; frames beyond them are not
+        computed).  librosa takes 0 as None; fastmel refuses it.
+    out : np.ndarray [shape=(..., n)] or None
+        A real floating array of the output's shape to write into (and return).
+
+    Returns
+    -------
+    y : np.ndarray [shape=(..., n)]
+        Without frames (``n_frames == 0``) and without ``length``, an empty
+        signal (librosa raises numpy's error for negative dimensions).
+
+    Raises
+    ------
+    ParameterError
+        Bad parameters, bins that do not match ``n_fft``, non-finite values or
+        values so large that the synthesis could overflow (complex64: real or
+        imaginary parts beyond about ``3.4e38 * w_min / (6 * sqrt(n_fft /
+        hop_length))``, ``w_min`` the window's smallest non-zero magnitude; the
+        error gives the bound),
+        an ``out`` of another shape, a ``dtype`` other than ``out``'s, or an
+        output that overflows a narrower ``dtype``.
+    TypeError
+        Real (or integer, boolean) input; a ``dtype`` or ``out`` that is not a
+        real floating type.
+
+    Examples
+    --------
+    >>> y = np.random.default_rng(0).standard_normal(16000).astype(np.float32)
+    >>> D = fastmel.stft(y, n_fft=512, hop_length=128)
+    >>> fastmel.istft(D, hop_length=128, length=len(y)).shape
+    (16000,)
+    """
+    S = spectrogram(stft_matrix)
+    if n_fft is None:
+        n_fft = 2 * (S.shape[-2] - 1)
+        if n_fft < 1:
+            raise ParameterError(
+                f"stft_matrix has {S.shape[-2]} frequency bins, so n_fft defaults to "
+                f"2 * ({S.shape[-2]} - 1) = {n_fft}; pass n_fft (1 for a single bin)")
+    framing = Framing.make(n_fft, hop_length, win_length, window, center, "constant")
+    kernel = inverse_kernel(framing, np.float64 if S.dtype == np.complex128 else np.float32)
+    return synthesize_signal(kernel, S, length, dtype, out)
+
+
+def spectrogram(stft_matrix):
+    """``stft_matrix`` as a complex array of at least two dimensions (bins, frames)."""
+    S = _checks.complex_float(stft_matrix, "stft_matrix")
+    if S.ndim < 2:
+        raise ParameterError(f"stft_matrix must have shape (..., 1 + n_fft // 2, n_frames), "
+                             f"got shape {S.shape}")
+    return S
+
+
+def _inverse_kernel(framing, dtype):
+    return framing.inverse_kernel(dtype)
+
+
+_cached_inverse_kernel = functools.lru_cache(maxsize=32)(_inverse_kernel)
+
+
+def inverse_kernel(framing, dtype):
+    """The inverse STFT kernel for a framing and precision, shared between equal ones."""
+    try:
+        return _cached_inverse_kernel(framing, np.dtype(dtype))
+    except TypeError:  # an unhashable window (array or function): build it for this caller
+        return _inverse_kernel(framing, dtype)
+
+
+def synthesize_signal(kernel, S, length, dtype, out):
+    """:func:`istft` of ``S`` (as :func:`spectrogram` returned it) by ``kernel``;
+    its input converted to the kernel's precision."""
+    work = np.dtype(np.float64 if kernel.is_double else np.float32)
+    if S.shape[-2] != kernel.n_bins:
+        raise ParameterError(
+            f"stft_matrix has {S.shape[-2]} frequency bins (shape {S.shape}), but n_fft="
+            f"{kernel.n_fft} has {kernel.n_bins} (1 + n_fft // 2); pass the n_fft of the STFT")
+    out_type = _real_type(dtype)
+    if length is not None:
+        length = _checks.positive_int(length, "length")
+    # the kernel checks the values as it reads them (finite, within its bound)
+    S = _checks.spectrum(S, "stft_matrix", np.result_type(work, np.complex64), scan=False)
+    lead, n_frames = S.shape[:-2], S.shape[-1]
+    if length is None:
+        n = kernel.total(n_frames)
+    else:
+        # frames starting at or after the last kept sample do not reach it
+        n, n_frames = length, min(n_frames, -(-(length + 2 * kernel.pad) // kernel.hop))
+    if out is not None:
+        out = _check_out(out, lead + (n,), out_type)
+        out_type = out.dtype
+    n_ch = int(np.prod(lead, dtype=np.int64))
+    _checks.allocation(n_ch * n * work.itemsize, f"an inverse STFT of {n} samples per channel")
+    direct = out is not None and out.dtype == work and out.flags.c_contiguous
+    y = out if direct else np.empty(lead + (n,), dtype=work)
+    rows = y.reshape(n_ch, n)
+    done = min(n, kernel.total(n_frames, length is None))
+    if not synthesize(kernel, S.reshape(n_ch, kernel.n_bins, S.shape[-1]), n_frames,
+                      rows[:, :done], length is None):
+        _checks.spectrum(S[..., :n_frames], "stft_matrix", bound=kernel.max_value)  # raises
+        raise ParameterError("stft_matrix has values the synthesis cannot take")
+    if done < n:
+        rows[:, done:] = 0
+    if direct or (out is None and (out_type is None or out_type == work)):
+        return y
+    return _narrowed(y, out_type, out)
+
+
+def _real_type(dtype):
+    """``dtype`` (the output type of :func:`istft`) checked: None or a real floating type."""
+    if dtype is None:
+        return None
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"dtype={dtype!r} is not a numpy dtype; istft's output type must be "
+                        f"a real floating type (np.float32 or np.float64) or None") from None
+    if dt.kind != "f":
+        raise TypeError(f"dtype={dtype!r} is not a real floating type; istft's output type "
+                        f"must be np.float32, np.float64 (or another float) or None")
+    return dt
+
+
+def _check_out(out, shape, dtype):
+    """``out`` checked: a writeable real floating ndarray of ``shape`` (and of
+    ``dtype``, when one is asked for)."""
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"out must be a numpy array, got {type(out).__name__}")
+    if out.dtype.kind != "f":
+        raise TypeError(f"out must be a real floating array, got dtype {out.dtype}")
+    if out.shape != shape:
+        raise ParameterError(f"out has shape {out.shape}, but the output has shape {shape}")
+    if dtype is not None and dtype != out.dtype:
+        raise ParameterError(f"dtype={dtype} differs from out's dtype {out.dtype}; give one "
+                             f"of them")
+    if not out.flags.writeable:
+        raise ParameterError("out is read-only")
+    return out
+
+
+def _narrowed(y, dtype, out):
+    """``y`` converted to ``dtype`` (into ``out`` when given); an overflow raises."""
+    with np.errstate(over="ignore"):  # reported below, with the fix
+        if out is None:
+            out = y.astype(dtype)
+        else:
+            np.copyto(out, y, casting="unsafe")
+    if out.dtype.itemsize < y.dtype.itemsize and not np.all(np.isfinite(out)):
+        raise ParameterError(
+            f"the signal overflows dtype={out.dtype}: its values exceed "
+            f"{np.finfo(out.dtype).max:.3g}; use dtype=None or a wider type")
+    return out
 
 
 def _ref_value(ref, magnitude):
