@@ -309,7 +309,7 @@ def test_istft_stream_attributes():
     assert out.shape == (0,) and out.dtype == np.float32
     s.process(spectra((2, 129, 3), np.complex128))
     assert s.lead == (2, 129) and s.samples_in == 3 and s.dtype == np.complex64
-    assert "after 3 samples of leading shape (2, 129)" in repr(s)
+    assert "after 3 frames of leading shape (2, 129)" in repr(s)   # samples_in counts frames
 
 
 # --- 4. pickling mid-stream --------------------------------------------------------------

@@ -291,7 +291,7 @@ def test_protocol_attributes_through_a_streams_life(name):
     assert text != at_rest
     if not isinstance(s, fastmel.Chain):     # a chain shows its stages as they are now
         assert at_rest in text
-    unit = "frames" if name in TAKES_FRAMES else "samples"
+    unit = "frames" if name in TAKES_FRAMES or name in SPECTRA else "samples"
     assert f"after {s.samples_in} {unit}" in text
     assert f"leading shape {LEAD[name]}" in text and str(fed_dtype) in text
     s.reset()

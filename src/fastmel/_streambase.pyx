@@ -118,7 +118,8 @@ cdef class Stream:
         return self.maker()
 
     cdef str unit(self):
-        return "frames" if self.frames_in else "samples"
+        # what samples_in counts: frames for stages that take frames or spectra
+        return "frames" if self.frames_in or self.is_complex else "samples"
 
     def _bind(self, maker, label):
         """For the stage's constructor: ``maker()`` makes a fresh stream of this
