@@ -59,7 +59,7 @@ def stft(y, *, n_fft=2048, hop_length=None, win_length=None, window="hann", cent
     (257, 101)
     """
     y = _checks.real_float(y, "y")
-    out_type = _complex_type(dtype)
+    out_type = _output_type(dtype, "c", "stft")
     framing = Framing.make(n_fft, hop_length, win_length, window, center, pad_mode)
     kernel = framing.kernel(y.dtype, OUT_COMPLEX)
     D = analyze(kernel, framing, _checks.bounded_float(y, kernel.max_amplitude))
@@ -75,18 +75,22 @@ def stft(y, *, n_fft=2048, hop_length=None, win_length=None, window="hann", cent
     return D
 
 
-def _complex_type(dtype):
-    """``dtype`` (the output type of :func:`stft`) checked: None or a complex type."""
+def _output_type(dtype, kind, func):
+    """``dtype`` (``func``'s output type) checked: None, or of numpy kind ``kind``
+    ("c": complex, for stft; "f": real floating, for istft)."""
     if dtype is None:
         return None
+    wanted = ("complex (np.complex64 or np.complex128)" if kind == "c"
+              else "a real floating type (np.float32 or np.float64)")
     try:
         dt = np.dtype(dtype)
     except TypeError:
-        raise TypeError(f"dtype={dtype!r} is not a numpy dtype; stft's output type must be "
-                        f"complex (np.complex64 or np.complex128) or None") from None
-    if dt.kind != "c":
-        raise TypeError(f"dtype={dtype!r} is not complex; stft's output type must be complex "
-                        f"(np.complex64 or np.complex128) or None")
+        raise TypeError(f"dtype={dtype!r} is not a numpy dtype; {func}'s output type must be "
+                        f"{wanted} or None") from None
+    if dt.kind != kind:
+        what = "complex" if kind == "c" else "a real floating type"
+        raise TypeError(f"dtype={dtype!r} is not {what}; {func}'s output type must be "
+                        f"{wanted} or None")
     return dt
 
 
@@ -201,7 +205,7 @@ def synthesize_signal(kernel, S, length, dtype, out):
         raise ParameterError(
             f"stft_matrix has {S.shape[-2]} frequency bins (shape {S.shape}), but n_fft="
             f"{kernel.n_fft} has {kernel.n_bins} (1 + n_fft // 2); pass the n_fft of the STFT")
-    out_type = _real_type(dtype)
+    out_type = _output_type(dtype, "f", "istft")
     if length is not None:
         length = _checks.positive_int(length, "length")
     # the kernel checks the values as it reads them (finite, within its bound)
@@ -230,21 +234,6 @@ def synthesize_signal(kernel, S, length, dtype, out):
     if direct or (out is None and (out_type is None or out_type == work)):
         return y
     return _narrowed(y, out_type, out)
-
-
-def _real_type(dtype):
-    """``dtype`` (the output type of :func:`istft`) checked: None or a real floating type."""
-    if dtype is None:
-        return None
-    try:
-        dt = np.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"dtype={dtype!r} is not a numpy dtype; istft's output type must be "
-                        f"a real floating type (np.float32 or np.float64) or None") from None
-    if dt.kind != "f":
-        raise TypeError(f"dtype={dtype!r} is not a real floating type; istft's output type "
-                        f"must be np.float32, np.float64 (or another float) or None")
-    return dt
 
 
 def _check_out(out, shape, dtype):
