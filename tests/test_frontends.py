@@ -205,3 +205,14 @@ def test_bad_audio(pad_or_trim):
 def test_empty_clip_as_given_refused():
     with pytest.raises(ParameterError, match="reflect"):
         WhisperLogMel(pad_or_trim=False)(np.zeros(0, np.float32))
+
+
+def test_threads_share_one_extractor(long_speech):
+    from concurrent.futures import ThreadPoolExecutor
+    fe = WhisperLogMel()
+    clips = [long_speech[k * SR:(k + 5) * SR] for k in range(8)]
+    want = [fe(y) for y in clips]
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(fe, clips))
+    for g, w in zip(got, want):
+        assert_bits_equal(g, w, "threads")
