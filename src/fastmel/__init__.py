@@ -4,7 +4,7 @@ The public functions live at librosa's paths (``fastmel.stft``,
 ``fastmel.feature.melspectrogram``, ``fastmel.filters.mel``, ...), so moving
 from librosa is a rename.
 """
-from fastmel import convert, feature, filters, util
+from fastmel import convert, feature, filters, frontends, util
 from fastmel._streambase import Stream
 from fastmel._version import __version__
 from fastmel.exceptions import ParameterError
@@ -43,6 +43,7 @@ __all__ = [
     "Stream",
     "feature",
     "filters",
+    "frontends",
     "util",
     "convert",
 ]
