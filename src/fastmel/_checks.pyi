@@ -6,6 +6,7 @@ import numpy.typing as npt
 
 class ParameterError(ValueError): ...
 
+SMALL_ALLOCATION: int
 TRANSPOSED_MAX_LAST: int
 TRANSPOSED_STREAM_LAST: int
 TRANSPOSED_STREAM_LEAD: int

@@ -50,6 +50,11 @@ def finite_float(y, name="y", dtype=None):
     return y
 
 
+#: Allocations up to this many bytes need no check against the machine's
+#: memory (nothing fastmel runs in has less to give); hot paths skip the call.
+SMALL_ALLOCATION = 1 << 24
+
+
 def allocation(nbytes, what, hint=None):
     """Refuse, before anything is allocated, ``nbytes`` that this machine cannot
     hold: more than its physical memory or the process's address-space limit.

@@ -17,7 +17,7 @@ from libc.string cimport memset
 
 from fastmel._plan cimport RealPlan, aligned_alloc, aligned_free
 from fastmel._plan import get_plan
-from fastmel._checks import ParameterError, allocation
+from fastmel._checks import SMALL_ALLOCATION, ParameterError, allocation
 
 cnp.import_array()
 
@@ -487,11 +487,9 @@ def run(kernel, framing, y):
             f"n_fft={n_fft} is too large for uncentered analysis of a signal of length {n}; "
             f"use center=True or a smaller n_fft")
     lead = y.shape[:-1]
-    x = y.reshape(int(np.prod(lead, dtype=np.int64)), n)
+    x = y.reshape(math.prod(lead), n)
     n_frames = framing.n_frames(n)
     pad = n_fft // 2 if framing.center else 0
-    empty = np.empty((x.shape[0], 0), dtype=x.dtype)
-    head = tail = empty
     if pad and n >= 2 * n_fft:
         # Only the first and last n_fft samples meet the padding.
         head = pad_ends(x[:, :n_fft], pad, 0, framing.pad_mode)
@@ -505,11 +503,14 @@ def run(kernel, framing, y):
             raise ParameterError(
                 f"pad_mode={framing.pad_mode!r} cannot pad an empty signal: {err}") from None
         pad = 0
+    if not pad or n < 2 * n_fft:
+        head = tail = np.empty((x.shape[0], 0), dtype=x.dtype)
     dtype = x.dtype if kernel.mode != OUT_COMPLEX else np.result_type(x.dtype, np.complex64)
-    allocation(
-        x.shape[0] * kernel.n_out * n_frames * np.dtype(dtype).itemsize,
-        f"the output {lead + (kernel.n_out, n_frames)}",
-        "use a larger hop_length, fewer bins or mels, or a stream over pieces of the signal")
+    nbytes = x.shape[0] * kernel.n_out * n_frames * np.dtype(dtype).itemsize
+    if nbytes > SMALL_ALLOCATION:    # (the message is not worth formatting for small outputs)
+        allocation(
+            nbytes, f"the output {lead + (kernel.n_out, n_frames)}",
+            "use a larger hop_length, fewer bins or mels, or a stream over pieces of the signal")
     out = np.empty((x.shape[0], kernel.n_out, n_frames), dtype=dtype)
     if run_offline(kernel, x, head, tail, pad, framing.hop_length, n_frames, out):
         raise ParameterError(
@@ -518,33 +519,68 @@ def run(kernel, framing, y):
     return out.reshape(lead + out.shape[1:])
 
 
-def pad_ends(seg, Py_ssize_t left, Py_ssize_t right, mode):
-    """``np.pad(seg, ((0, 0), (left, right)), mode=mode)`` of a 2-D ``seg`` longer
-    than either pad (one reflection is enough), C-contiguous.
+cdef enum:
+    PAD_CONSTANT, PAD_EDGE, PAD_REFLECT, PAD_SYMMETRIC
 
-    The padding is a copy of samples for every mode but linear_ramp, so filling
-    it by slicing gives np.pad's bits without its generality, which costs more
-    than the analysis of a short clip.  linear_ramp (an arithmetic ramp) goes
-    to np.pad itself.
+_PAD_KINDS = {"constant": PAD_CONSTANT, "edge": PAD_EDGE, "reflect": PAD_REFLECT,
+              "symmetric": PAD_SYMMETRIC}
+
+
+def pad_ends(seg, Py_ssize_t left, Py_ssize_t right, mode):
+    """``np.pad(seg, ((0, 0), (left, right)), mode=mode)`` of a 2-D float32/float64
+    ``seg``, C-contiguous.
+
+    The padding is a copy of samples for every mode but linear_ramp, so
+    copying them directly gives np.pad's bits without its generality, which
+    costs more than the analysis of a short clip.  linear_ramp (an arithmetic
+    ramp), pads longer than one reflection covers, and an empty ``seg`` go to
+    np.pad itself.
     """
     cdef Py_ssize_t n = seg.shape[1]
-    if mode == "linear_ramp" or (mode == "reflect" and max(left, right) >= n) or \
-            (mode != "constant" and n == 0):
+    kind = _PAD_KINDS.get(mode, -1)
+    if kind < 0 or (kind != PAD_CONSTANT and n == 0) or \
+            (kind == PAD_REFLECT and max(left, right) >= n) or \
+            (kind == PAD_SYMMETRIC and max(left, right) > n):
         return np.ascontiguousarray(np.pad(seg, ((0, 0), (left, right)), mode=mode))
-    out = np.empty((seg.shape[0], left + n + right), dtype=seg.dtype)
-    out[:, left:left + n] = seg
-    if mode == "constant":
-        out[:, :left] = 0
-        out[:, left + n:] = 0
-    elif mode == "edge":
-        out[:, :left] = seg[:, :1]
-        out[:, left + n:] = seg[:, n - 1:]
-    elif mode == "reflect":                      # seg[left], ..., seg[1] | seg[n-2], ...
-        out[:, :left] = seg[:, 1:left + 1][:, ::-1]
-        out[:, left + n:] = seg[:, n - 1 - right:n - 1][:, ::-1]
-    elif mode == "symmetric" and max(left, right) <= n:    # seg[left-1], ..., seg[0] | seg[n-1], ...
-        out[:, :left] = seg[:, :left][:, ::-1]
-        out[:, left + n:] = seg[:, n - right:][:, ::-1]
-    else:
-        return np.ascontiguousarray(np.pad(seg, ((0, 0), (left, right)), mode=mode))
+    cdef cnp.ndarray x = seg
+    cdef cnp.ndarray out = np.empty((seg.shape[0], left + n + right), dtype=seg.dtype)
+    cdef Py_ssize_t item = x.itemsize, r, rows = seg.shape[0]
+    cdef Py_ssize_t xs_r = x.strides[0] // item, xs = x.strides[1] // item
+    cdef char* src = <char*>cnp.PyArray_DATA(x)
+    cdef char* dst = <char*>cnp.PyArray_DATA(out)
+    cdef int k = kind
+    with nogil:
+        for r in range(rows):
+            if item == 8:
+                _pad_row[double](<const double*>src + r * xs_r, xs, n, left, right, k,
+                                 <double*>dst + r * (left + n + right))
+            else:
+                _pad_row[float](<const float*>src + r * xs_r, xs, n, left, right, k,
+                                <float*>dst + r * (left + n + right))
     return out
+
+
+cdef void _pad_row(const real* x, Py_ssize_t xs, Py_ssize_t n, Py_ssize_t left,
+                   Py_ssize_t right, int kind, real* out) noexcept nogil:
+    """One row of pad_ends: out[left + i] = x[i]; the pads as np.pad's ``kind``."""
+    cdef Py_ssize_t i
+    for i in range(n):
+        out[left + i] = x[i * xs]
+    for i in range(left):                       # padded position i - left
+        if kind == PAD_CONSTANT:
+            out[i] = 0
+        elif kind == PAD_EDGE:
+            out[i] = x[0]
+        elif kind == PAD_REFLECT:
+            out[i] = x[(left - i) * xs]
+        else:
+            out[i] = x[(left - 1 - i) * xs]
+    for i in range(right):                      # padded position n + i
+        if kind == PAD_CONSTANT:
+            out[left + n + i] = 0
+        elif kind == PAD_EDGE:
+            out[left + n + i] = x[(n - 1) * xs]
+        elif kind == PAD_REFLECT:
+            out[left + n + i] = x[(n - 2 - i) * xs]
+        else:
+            out[left + n + i] = x[(n - 1 - i) * xs]
