@@ -173,3 +173,12 @@ def test_chain_mel_then_pcen_equals_offline(dtype):
     outs = [chain.process(y[i:i + 160]) for i in range(0, y.size, 160)] + [chain.flush()]
     want = fastmel.pcen(m(y), sr=SR, hop_length=HOP)
     assert_bits_equal(np.concatenate(outs, axis=-1), want, "mel -> pcen chain")
+
+
+@pytest.mark.parametrize("shape", [(0, 5), (0, 0), (2, 0, 5)])
+def test_no_bands_with_max_size(shape):
+    """Zero bands with max_size > 1 give an empty result (was an IndexError)."""
+    S = np.zeros(shape, dtype=np.float32)
+    got = fastmel.pcen(S, max_size=3, max_axis=-2)
+    assert got.shape == shape and got.dtype == np.float32
+    assert fastmel.PCEN(max_size=3)(S).shape == shape

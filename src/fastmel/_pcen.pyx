@@ -148,6 +148,9 @@ def _band_max(x, Py_ssize_t size):
     edges as scipy.ndimage.maximum_filter1d's default mode ("reflect": d c b a |
     a b c d), centred as its origin 0."""
     cdef Py_ssize_t n = x.shape[-2], left = size // 2, right = size - 1 - size // 2, i
+    if n == 0:
+        # no bands to reflect into (and np.take cannot index an empty axis)
+        return x.copy()
     idx = np.arange(-left, n + right)
     # half-sample reflection, repeated for filters wider than the bands
     period = 2 * n
