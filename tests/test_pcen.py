@@ -182,3 +182,17 @@ def test_no_bands_with_max_size(shape):
     got = fastmel.pcen(S, max_size=3, max_axis=-2)
     assert got.shape == shape and got.dtype == np.float32
     assert fastmel.PCEN(max_size=3)(S).shape == shape
+
+
+@pytest.mark.parametrize("max_size", [6, 7, 2 ** 31, 2 ** 63, 10 ** 30])
+def test_max_size_wider_than_the_bands(max_size):
+    """A max filter spanning every band (was a MemoryError/OverflowError for huge
+    sizes) equals scipy's with the same size: the maximum over all bands."""
+    S = np.abs(np.random.default_rng(0).standard_normal((3, 20)))
+    got = fastmel.pcen(S, max_size=max_size)
+    # scipy/librosa index max_size bands: run them on a size that covers the
+    # reflection period just as well (>= 2 * bands, same result)
+    ref = librosa.pcen(S, max_size=6)
+    assert_bits_equal(got, fastmel.pcen(S, max_size=6), "as wide as the period")
+    np.testing.assert_allclose(got, ref, rtol=1e-12)  # float64: same smoother as librosa
+    assert_bits_equal(fastmel.PCEN(max_size=max_size)(S), got, "PCEN vs pcen")
