@@ -81,7 +81,7 @@ from conftest import (
 
 #: Examples over all fuzz tests in the normal run; FASTMEL_FUZZ_EXAMPLES (or
 #: --fuzz-examples, see conftest.py) replaces it.
-DEFAULT_TOTAL = 600
+DEFAULT_TOTAL = 804
 _requested = os.environ.get("FASTMEL_FUZZ_EXAMPLES", "").strip()
 TOTAL = int(_requested) if _requested else DEFAULT_TOTAL
 LONG_RUN = bool(_requested)
@@ -90,6 +90,7 @@ LONG_RUN = bool(_requested)
 _WEIGHTS = {
     "stft": 5, "melspectrogram": 5, "mel_filters": 3, "db": 5, "mfcc": 4, "frame": 2,
     "extractor": 7, "convolve": 4, "convolver": 4, "bandpass": 4, "noise": 4, "chain": 3,
+    "istft": 4, "delta": 4, "pcen": 4, "get_window": 3, "whisper": 2,
 }
 
 settings.register_profile(
@@ -197,8 +198,33 @@ def zero_ref(S):
     return 0.0
 
 
+def short_window(n):
+    return np.ones(max(n - 1, 0))
+
+
+def matrix_window(n):
+    return np.ones((2, n))
+
+
+def complex_window(n):
+    return np.ones(n, dtype=complex)
+
+
+def zero_window(n):
+    return np.zeros(n)
+
+
+def huge_window(n):
+    return np.full(n, 1e308)
+
+
+def name_window(n):
+    return "hann"
+
+
 FUNCS = {f.__name__: f for f in (nan_window, scalar_window, long_window, symmetric_hann,
-                                  nan_ref, zero_ref)}
+                                  nan_ref, zero_ref, short_window, matrix_window,
+                                  complex_window, zero_window, huge_window, name_window)}
 '''
 
 _WORKER_SOURCE = _SHARED_SOURCE + r'''
@@ -1826,3 +1852,361 @@ def test_fuzz_chain(data, worker):
     if out.refusal:
         return
     check_stream(out, out[offline_at], [out[i] for i in parts], "Chain stream vs offline stages")
+
+
+# --- tests: inverse STFT, deltas, PCEN, windows, Whisper ------------------------------------------
+
+class Frames:
+    """Drawn frames ``(..., bins, n_frames)`` (complex spectra or real features):
+    a stand-in for Signal where the last axis counts frames."""
+
+    def __init__(self, data, layout, text):
+        if layout == "broadcast" and data.ndim > 1 and data.size:
+            data = np.broadcast_to(data[(0,) * (data.ndim - 1)], data.shape).copy()
+        self.data = data
+        self.layout = layout
+        self.text = text
+        self.values = np.asarray(make_layout(data, layout))
+
+    def arg(self, part=None):
+        if part is None:
+            return ("__array__", self.data, self.layout, self.text)
+        a, b = part
+        return ("__array__", self.data[..., a:b], self.layout, f"{self.text}[..., {a}:{b}]")
+
+    @property
+    def shape(self):
+        return self.data.shape
+
+    @property
+    def n(self):
+        return self.data.shape[-1]
+
+    def finite(self):
+        return bool(np.all(np.isfinite(self.values))) if self.values.dtype.kind in "fc" else None
+
+
+SPECTRUM_SCALES = [1.0, 1e-3, 1e3, 1e-30, 1e30, 1e36, 3e37, 1e38, 1e100, 1e300, 1e-300, 0.0]
+
+
+def draw_spectrum(data, n_bins, *, leads=((), (1,), (2,), (0,), (2, 1))):
+    """Complex frames: noise at a drawn scale, maybe a NaN/inf, in a drawn layout."""
+    dtype = data.draw(st.sampled_from(["complex64", "complex128", "complex64", "float32",
+                                       "clongdouble", "complex128"]), label="S.dtype")
+    lead = data.draw(st.sampled_from(list(leads)), label="S.lead")
+    n_frames = data.draw(st.one_of(st.sampled_from([0, 1, 2, 3, 5, 17, 61]), st.integers(0, 80)),
+                         label="S.frames")
+    scale = data.draw(st.sampled_from(SPECTRUM_SCALES), label="S.scale")
+    special = data.draw(st.sampled_from(SPECIALS), label="S.special")
+    # no "list": an empty chunk of a list loses its complex dtype (the stream refuses it)
+    layout = data.draw(st.sampled_from([x for x in LAYOUTS if x != "list"]), label="S.layout")
+    seed = data.draw(st.integers(0, 2 ** 16), label="S.seed")
+    rng = np.random.default_rng(seed)
+    shape = tuple(lead) + (n_bins, n_frames)
+    v = (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)) * scale
+    with np.errstate(over="ignore", invalid="ignore"):
+        v = v.real.astype(dtype) if dtype == "float32" else v.astype(dtype)
+    if special is not None and v.size:
+        v.flat[int(rng.integers(0, v.size))] = {"nan": np.nan, "inf": np.inf,
+                                                "-inf": -np.inf}[special]
+    text = (f"spectrum({dtype!r}, {shape}, scale={scale!r}, special={special!r}, "
+            f"layout={layout!r}, seed={seed})")
+    return Frames(v, layout, text)
+
+
+ISTFT_ABSURD = {
+    "n_fft": HUGE_INTS + NOT_INTS + [2 ** 24 + 1],
+    "hop_length": HUGE_INTS + NOT_INTS,
+    "win_length": HUGE_INTS + NOT_INTS,
+    "window": BAD_WINDOWS,
+    "center": [None, "yes", 2, [True]],
+    "length": [0, -1, 2 ** 40, 2 ** 63, 1.5, "10", NAN],
+    "dtype": [np.float16, np.int16, np.complex64, "bogus", None],
+    "bins": ["plus one", "minus one", "one"],
+}
+
+
+def _bad_spectrum_chunk(data, S, n_bins):
+    """Maybe a chunk the ISTFT stream (of ``n_bins`` bins) must reject, and where it goes."""
+    kind = data.draw(st.sampled_from([None, None, "nan", "real", "bins", "int16"]),
+                     label="rejected chunk")
+    lead = S.shape[:-1]
+    if kind is None or 0 in lead:
+        return None, 0
+    chunk = {"nan": lambda: np.full(lead + (2,), np.nan + 0j, dtype=np.complex64),
+             "real": lambda: np.zeros(lead + (2,), dtype=np.float32),
+             "bins": lambda: np.zeros(lead[:-1] + (n_bins + 1, 2), dtype=np.complex64),
+             "int16": lambda: np.zeros(lead + (2,), dtype=np.int16)}[kind]()
+    return ("__array__", chunk, "contiguous", f"<{kind} chunk {chunk.dtype} {chunk.shape}>"), 0
+
+
+@fuzz_test("istft")
+def test_fuzz_istft(data, worker):
+    p = Params(data, ISTFT_ABSURD)
+    framing, nf = draw_framing(p)
+    framing.pop("pad_mode")
+    bins = p("bins", st.just("right"))
+    n_bins = {"right": 1 + nf // 2, "plus one": 2 + nf // 2, "minus one": nf // 2,
+              "one": 1}[bins]
+    S = draw_spectrum(data, n_bins)
+    nonfinite = S.finite() is False
+    if data.draw(st.booleans(), label="function?"):
+        length = p("length", st.one_of(st.none(), st.integers(1, 3000)))
+        dtype = p("dtype", st.sampled_from([None, np.float32, np.float64]))
+        hop = framing["hop_length"] if framing["hop_length"] is not None else \
+            (framing["win_length"] or nf) // 4
+        if is_int(length) and is_int(hop) and framing["center"] in (True, False):
+            # istft's docstring: frames beyond ``length`` are not computed (nor read)
+            pad = nf // 2 if framing["center"] else 0
+            used = -(-(length + 2 * pad) // hop)
+            nonfinite = not np.all(np.isfinite(S.values[..., :used]))
+        out = run_job(worker, [step("fastmel.istft", S.arg(), **framing, length=length,
+                                    dtype=dtype)], nonfinite_input=nonfinite)
+        if out.refusal:
+            return
+        y = out[0]
+        if length is not None and y.shape[-1] != length:
+            out.fail(f"istft(length={length}) returned {y.shape[-1]} samples")
+        return
+    dtype = p("dtype", st.sampled_from([np.float32, np.float64]))
+    bounds = draw_chunking(data, S.n, 4, 1)
+    bad, bad_at = _bad_spectrum_chunk(data, S, 1 + nf // 2)
+    steps = [step("fastmel.ISTFT", **framing, dtype=dtype),
+             step((0, "__call__"), S.arg(), may_fail=True), step((0, "stream"))]
+    more, parts, bad_step = stream_steps(2, S, bounds, bad, bad_at)
+    steps += more
+    out = run_job(worker, steps, nonfinite_input=nonfinite)
+    check_rejected(out, bad_step)
+    check_offline_and_stream(out, 1, 3, parts, "ISTFT stream")
+
+
+DELTA_ABSURD = {
+    "width": HUGE_INTS + NOT_INTS + [2, 4, -3, 10 ** 6 + 1],
+    "order": [0, -1, 3, 1.5, NAN, None, "1", True, 2 ** 63],
+    "mode": ["bogus", None, 3, "INTERP", "wrap"],
+    "polyorder": [-1, 0, 100, 1.5, NAN, "2", 2 ** 63],
+    "delta": [0.0, -1.0, NAN, INF, 5e-324, 1e-300, 1e308, "1", None, 1j],
+    "cval": [NAN, INF, -INF, 1e308, -1e308, "0", None, 1j],
+}
+FEATURE_LEADS = [(13,), (1,), (2, 5), (0,), (40,), (3, 1), (1, 0)]
+
+
+@fuzz_test("delta")
+def test_fuzz_delta(data, worker):
+    p = Params(data, DELTA_ABSURD)
+    width = p("width", st.sampled_from([9, 3, 5, 7, 1, 11, 21]))
+    order = p("order", st.sampled_from([1, 2, 1]))
+    mode = p("mode", st.sampled_from(["interp", "nearest", "mirror", "constant", "interp"]))
+    extra = {}
+    if data.draw(st.booleans(), label="savgol keywords?"):
+        extra = dict(polyorder=p("polyorder", st.sampled_from([None, 1, 2, 3])),
+                     delta=p("delta", st.sampled_from([1.0, 0.5, 2.0, 1e-3])),
+                     cval=p("cval", st.sampled_from([0.0, 1.0, -3.5])))
+    w = width if is_int(width, 1, 100) else 9
+    y = draw_signal(data, "data", leads=FEATURE_LEADS, max_n=300,
+                    lengths=[w - 1, w, w + 1, w // 2, 2 * w])
+    nonfinite = y.finite() is False
+    if mode == "wrap" or mode not in ("interp", "nearest", "mirror", "constant"):
+        run_job(worker, [step("fastmel.feature.delta", y.arg(), width=width, order=order,
+                              mode=mode, **extra)], nonfinite_input=nonfinite)
+        return
+    bounds = draw_chunking(data, y.n, w, 1)
+    bad, bad_at = draw_bad_chunk(data, y, len(bounds))
+    steps = [step("fastmel.Delta", width=width, order=order, mode=mode, **extra),
+             step((0, "__call__"), y.arg(), may_fail=True),
+             step("fastmel.feature.delta", y.arg(), width=width, order=order, mode=mode,
+                  may_fail=True, **extra),
+             step((0, "stream"))]
+    more, parts, bad_step = stream_steps(3, y, bounds, bad, bad_at)
+    steps += more
+    out = run_job(worker, steps, nonfinite_input=nonfinite)
+    check_rejected(out, bad_step)
+    if not check_offline_and_stream(out, 1, 4, parts, "Delta stream"):
+        return
+    if 2 in out.errors:
+        out.fail(f"feature.delta refused what Delta accepts: {out.errors[2]['message']}")
+    check_stream(out, out[2], [out[1]], "Delta offline vs feature.delta")
+
+
+PCEN_ABSURD = {
+    "sr": BAD_REALS + [1e300, 1e-300],
+    "hop_length": HUGE_INTS + NOT_INTS + [1e300],
+    "gain": [-1.0, NAN, INF, 1e308, 2.0, "1", None, 1j],
+    "bias": [-1.0, NAN, INF, 1e308, 1e-320, "1", None],
+    "power": [-1.0, NAN, INF, 1e308, 1e-320, 0.0, "1", None],
+    "time_constant": [0.0, -1.0, NAN, INF, 1e308, 1e-320, "1", None],
+    "eps": [0.0, -1.0, NAN, INF, 1e308, 5e-324, "1", None],
+    "b": [0.0, -0.5, 1.5, NAN, INF, 1e-320, "0.1", 1j],
+    "max_size": HUGE_INTS + NOT_INTS + [10 ** 6],
+    "zi": ["scalar", "wrong shape", "nan", "complex", "list", "huge"],
+}
+
+
+def _magnitudes(y):
+    """The signal's absolute values (PCEN takes magnitudes), in its layout."""
+    if y.data.dtype.kind in "fc":
+        y.data = np.abs(y.data)
+        y.values = np.asarray(make_layout(y.data, y.layout))
+        y.spec["kind"] = "abs " + y.spec["kind"]
+    return y
+
+
+@fuzz_test("pcen")
+def test_fuzz_pcen(data, worker):
+    p = Params(data, PCEN_ABSURD)
+    kw = dict(sr=p("sr", st.sampled_from([22050, 16000, 8000])),
+              hop_length=p("hop_length", st.sampled_from([512, 160, 1])),
+              gain=p("gain", st.sampled_from([0.98, 0.8, 0.0, 1.0])),
+              bias=p("bias", st.sampled_from([2.0, 10.0, 0.0, 1e-3])),
+              power=p("power", st.sampled_from([0.5, 0.25, 1.0, 2.0])),
+              time_constant=p("time_constant", st.sampled_from([0.4, 0.06, 10.0])),
+              eps=p("eps", st.sampled_from([1e-6, 1e-10, 1.0])),
+              b=p("b", st.sampled_from([None, 0.025, 1.0, 1e-6])),
+              max_size=p("max_size", st.sampled_from([1, 1, 3, 2])))
+    y = draw_signal(data, "S", leads=FEATURE_LEADS, max_n=400)
+    if data.draw(st.integers(0, 4), label="signed?") != 0:
+        y = _magnitudes(y)
+    nonfinite = y.finite() is False
+    if data.draw(st.integers(0, 2), label="pcen with zi?") == 0:
+        lead = y.shape[:-1]
+        zi_kind = p("zi", st.sampled_from(["none", "ones", "ones"]))
+        zi = {"none": None, "ones": np.ones(lead + (1,)), "scalar": np.float64(1.0),
+              "wrong shape": np.ones(lead + (2,)), "nan": np.full(lead + (1,), np.nan),
+              "complex": np.ones(lead + (1,), dtype=complex), "list": [[1.0]],
+              "huge": np.full(lead + (1,), 1e308)}[zi_kind]
+        if isinstance(zi, np.ndarray):
+            zi = ("__array__", zi, "contiguous", f"<zi {zi_kind} {zi.dtype} {zi.shape}>")
+        steps = [step("fastmel.pcen", y.arg(), **kw, zi=zi, return_zf=True),
+                 step((0, "__getitem__"), 0), step((0, "__getitem__"), 1)]
+        run_job(worker, steps, nonfinite_input=nonfinite or zi_kind in ("nan", "huge"))
+        return
+    bounds = draw_chunking(data, y.n, 8, 1)
+    bad, bad_at = draw_bad_chunk(data, y, len(bounds))
+    steps = [step("fastmel.PCEN", **kw), step((0, "__call__"), y.arg(), may_fail=True),
+             step("fastmel.pcen", y.arg(), **kw, max_axis=-2, may_fail=True),
+             step((0, "stream"))]
+    more, parts, bad_step = stream_steps(3, y, bounds, bad, bad_at)
+    steps += more
+    out = run_job(worker, steps, nonfinite_input=nonfinite)
+    check_rejected(out, bad_step)
+    if not check_offline_and_stream(out, 1, 4, parts, "PCEN stream"):
+        return
+    if 2 in out.errors:
+        out.fail(f"pcen refused what PCEN accepts: {out.errors[2]['message']}")
+    check_stream(out, out[2], [out[1]], "PCEN offline vs pcen")
+
+
+GOOD_WINDOW_SPECS = [
+    "hann", "tukey", "flattop", "parzen", "bohman", "barthann", "exponential", "lanczos",
+    "taylor", "hamming", "blackmanharris", "nuttall", "cosine", "triang", "bartlett",
+    ("tukey", 0.0), ("tukey", 1.0), ("tukey", 0.25), ("general_gaussian", 1.5, 7.0),
+    ("general_cosine", [0.5, 0.5]), ("general_cosine", [1.0]), ("general_hamming", 0.54),
+    ("exponential", None, 3.0), ("taylor", 4, 30, True), ("taylor", 1, 0), ("dpss", 3.0),
+    ("chebwin", 100), ("chebwin", 50.0), ("kaiser", 14.0), ("kaiser_bessel_derived", 5.0),
+    ("gaussian", 7.0), 8.6, 0.0, "HANN", "hann_symmetric", "hamming_periodic"]
+BAD_WINDOW_SPECS = [
+    ("tukey", NAN), ("tukey", INF), ("general_gaussian", 1.5, 0.0), ("general_gaussian", NAN, 1.0),
+    ("general_gaussian", 1e308, 1e-308), ("general_cosine", []), ("general_cosine", [NAN]),
+    ("general_cosine", 1.0), ("general_cosine", [1e308, -1e308]), ("general_hamming", INF),
+    ("exponential", 3.0, 0.0), ("exponential", NAN, 1.0), ("exponential", None, 1e-320),
+    ("taylor", 0), ("taylor", 10 ** 9), ("taylor", 4, NAN), ("taylor", 4, 1e308),
+    ("taylor", 4, 30, "yes"), ("dpss", 0.0), ("dpss", NAN), ("dpss", 1e308), ("chebwin", NAN),
+    ("chebwin", -1e308), ("kaiser", 709.0), ("kaiser", 710.0), ("kaiser_bessel_derived", NAN),
+    (), ("tukey", 0.5, 1, 2), "hann_bogus", "dpss", "chebwin", "", NAN, INF, -1.0, 1e308, True,
+    1j, b"hann", ["hann"], ("hann",), fn("short_window"), fn("matrix_window"),
+    fn("complex_window"), fn("zero_window"), fn("huge_window"), fn("name_window"),
+    fn("nan_window"), fn("scalar_window"), fn("long_window")]
+
+
+def _scipy_spec(window):
+    """The spec as scipy takes it (a bare number is a kaiser beta in librosa only)."""
+    if isinstance(window, float):
+        return ("kaiser", window)
+    if isinstance(window, str) and window.isupper():
+        return window.lower()
+    return window
+
+
+@fuzz_test("get_window")
+def test_fuzz_get_window(data, worker):
+    hostile = data.draw(st.integers(0, 2), label="hostile spec?") == 0
+    window = data.draw(st.sampled_from(BAD_WINDOW_SPECS if hostile else GOOD_WINDOW_SPECS),
+                       label="window")
+    Nx = data.draw(st.one_of(st.sampled_from([1, 2, 3, 16, 400, 512, 1023]),
+                             st.integers(1, 5000),
+                             st.sampled_from(HUGE_INTS + NOT_INTS + [2 ** 24, 2 ** 24 + 1])),
+                   label="Nx")
+    fftbins = data.draw(st.sampled_from([True, False, True, None, "no", 1]), label="fftbins")
+    steps = [step("fastmel.filters.get_window", window, Nx, fftbins=fftbins, may_fail=True)]
+    n_fft = data.draw(st.sampled_from([512, 64, 1, 400]), label="n_fft")
+    y = draw_signal(data, leads=[(), (2,)], max_n=2000, lengths=[n_fft])
+    steps.append(step("fastmel.melspectrogram", y=y.arg(), sr=16000, n_fft=n_fft,
+                      hop_length=max(n_fft // 4, 1), window=window, may_fail=True))
+    out = run_job(worker, steps)
+    finite = y.finite() is not False
+    if 1 not in out.errors and not finite:
+        out.fail("melspectrogram accepted non-finite audio")
+    if 0 in out.errors or not is_int(Nx, 1, 1 << 14) or not isinstance(fftbins, bool):
+        return
+    got = out[0]
+    try:
+        r = librosa_quiet(scipy.signal.get_window, local(_scipy_spec(window)), Nx,
+                          fftbins=fftbins)
+    except Exception as e:  # scipy refusing leaves nothing to compare
+        event(f"reference undefined: {type(e).__name__}")
+        return
+    r = np.asarray(r, dtype=np.float64)
+    if got.shape != r.shape:
+        out.fail(f"get_window: shape {got.shape} != scipy's {r.shape}")
+    # get_window's documented accuracy: 1e-12 absolute; dpss (scipy's eigensolver)
+    # 1e-16 * Nx**2.
+    tol = 1e-12 if not (isinstance(window, tuple) and window[:1] == ("dpss",)) \
+        else max(1e-12, 1e-16 * Nx ** 2)
+    err = float(np.max(np.abs(got - r))) if r.size else 0.0
+    if err > tol:
+        out.fail(f"get_window: differs from scipy by {err:.3g} > {tol:.3g}")
+    event("compared")
+
+
+WHISPER_ABSURD = {
+    "n_mels": [0, 40, 81, 127, None, "80", 80.0, True, 2 ** 63, NAN],
+    "pad_or_trim": [None, 1, "yes", np.bool_(True)],
+    "dtype": [np.float16, np.int16, np.complex64, "bogus", None],
+}
+
+
+@fuzz_test("whisper")
+def test_fuzz_whisper(data, worker):
+    p = Params(data, WHISPER_ABSURD)
+    n_mels = p("n_mels", st.sampled_from([80, 128]))
+    pad = p("pad_or_trim", st.booleans())
+    dtype = p("dtype", st.sampled_from([np.float32, np.float64]))
+    y = draw_signal(data, leads=[(), (1,), (2,), (0,)], max_n=480001,
+                    lengths=[0, 1, 159, 160, 161, 400, 479999, 480000, 480001], transposed=True)
+    work = _working(dtype)
+    nonfinite = y.finite(work) is False if work is not None else False
+    if nonfinite and pad is True and y.is_float():
+        # pad_or_trim cuts the clip to 30 s first: samples beyond are not read
+        nonfinite = not np.all(np.isfinite(y.converted(work)[..., :480000]))
+    with_stream = y.n <= 20000
+    steps = [step("fastmel.frontends.WhisperLogMel", n_mels=n_mels, pad_or_trim=pad, dtype=dtype),
+             step((0, "__call__"), y.arg(), may_fail=with_stream)]
+    if with_stream:
+        steps += [attribute(0, "melspec"), step((2, "__call__"), y.arg(), may_fail=True),
+                  step((2, "stream"))]
+        bounds = draw_chunking(data, y.n, 400, 160)
+        more, parts, _ = stream_steps(4, y, bounds)
+        steps += more
+    out = run_job(worker, steps, nonfinite_input=nonfinite)
+    if out.refusal:
+        return
+    if 1 in out.errors:
+        if y.finite(work) and y.n and pad is True and 0 not in y.shape[:-1] \
+                and y.shape[:-1] != TRANSPOSED:
+            out.fail(f"WhisperLogMel refused finite audio: {out.errors[1]['message']}")
+    elif pad is True:
+        got = out[1]
+        if got.shape != y.shape[:-1] + (n_mels, 3000):
+            out.fail(f"WhisperLogMel(pad_or_trim=True) returned shape {got.shape}")
+    if with_stream:
+        check_offline_and_stream(out, 3, 4, parts, "WhisperLogMel.melspec stream")

@@ -173,3 +173,26 @@ def test_chain_mel_then_pcen_equals_offline(dtype):
     outs = [chain.process(y[i:i + 160]) for i in range(0, y.size, 160)] + [chain.flush()]
     want = fastmel.pcen(m(y), sr=SR, hop_length=HOP)
     assert_bits_equal(np.concatenate(outs, axis=-1), want, "mel -> pcen chain")
+
+
+@pytest.mark.parametrize("shape", [(0, 5), (0, 0), (2, 0, 5)])
+def test_no_bands_with_max_size(shape):
+    """Zero bands with max_size > 1 give an empty result (was an IndexError)."""
+    S = np.zeros(shape, dtype=np.float32)
+    got = fastmel.pcen(S, max_size=3, max_axis=-2)
+    assert got.shape == shape and got.dtype == np.float32
+    assert fastmel.PCEN(max_size=3)(S).shape == shape
+
+
+@pytest.mark.parametrize("max_size", [6, 7, 2 ** 31, 2 ** 63, 10 ** 30])
+def test_max_size_wider_than_the_bands(max_size):
+    """A max filter spanning every band (was a MemoryError/OverflowError for huge
+    sizes) equals scipy's with the same size: the maximum over all bands."""
+    S = np.abs(np.random.default_rng(0).standard_normal((3, 20)))
+    got = fastmel.pcen(S, max_size=max_size)
+    # scipy/librosa index max_size bands: run them on a size that covers the
+    # reflection period just as well (>= 2 * bands, same result)
+    ref = librosa.pcen(S, max_size=6)
+    assert_bits_equal(got, fastmel.pcen(S, max_size=6), "as wide as the period")
+    np.testing.assert_allclose(got, ref, rtol=1e-12)  # float64: same smoother as librosa
+    assert_bits_equal(fastmel.PCEN(max_size=max_size)(S), got, "PCEN vs pcen")

@@ -143,11 +143,20 @@ cdef class PCENStream(Stream):
 
 
 
-def _band_max(x, Py_ssize_t size):
-    """The maximum over ``size`` neighbouring bands (axis -2), reflected at the
+def _band_max(x, max_size):
+    """The maximum over ``max_size`` neighbouring bands (axis -2), reflected at the
     edges as scipy.ndimage.maximum_filter1d's default mode ("reflect": d c b a |
     a b c d), centred as its origin 0."""
-    cdef Py_ssize_t n = x.shape[-2], left = size // 2, right = size - 1 - size // 2, i
+    cdef Py_ssize_t n = x.shape[-2], size, left, right, i
+    if n == 0:
+        # no bands to reflect into (and np.take cannot index an empty axis)
+        return x.copy()
+    if max_size >= 2 * n:
+        # the window spans a whole reflection period, so every band: the
+        # maximum over all of them, without indexing max_size bands (any int)
+        return np.broadcast_to(x.max(axis=-2, keepdims=True), x.shape).copy()
+    size = max_size
+    left, right = size // 2, size - 1 - size // 2
     idx = np.arange(-left, n + right)
     # half-sample reflection, repeated for filters wider than the bands
     period = 2 * n

@@ -38,7 +38,9 @@ def _params(sr, hop_length, gain, bias, power, time_constant, eps, b, max_size):
     b = _checks.finite_number(b, "b")
     if not 0 <= b <= 1:
         raise ParameterError(f"b={b!r} must be between 0 and 1")
-    return float(b), gain, bias, power, eps, int(max_size)
+    # Any max_size of at least twice the bands means "all bands": sizes beyond
+    # every possible band count saturate, so they fit the engine's C integer.
+    return float(b), gain, bias, power, eps, int(min(max_size, 2 ** 62))
 
 
 def _magnitudes(S, name="S"):
