@@ -199,6 +199,11 @@ def test_bad_audio(pad_or_trim):
         fe(y)
     with pytest.raises(ParameterError, match="soundfile"):
         fe(np.zeros((SR, 2), np.float32))
+    # past 30 s too: the part cut off is bad input all the same
+    long = np.zeros(WhisperLogMel.N_SAMPLES + 10, np.float32)
+    long[-1] = np.inf
+    with pytest.raises(ParameterError, match="finite"):
+        fe(long)
 
 
 @pytest.mark.filterwarnings("ignore:n_fft=400 is too large")

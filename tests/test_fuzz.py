@@ -2184,10 +2184,8 @@ def test_fuzz_whisper(data, worker):
     y = draw_signal(data, leads=[(), (1,), (2,), (0,)], max_n=480001,
                     lengths=[0, 1, 159, 160, 161, 400, 479999, 480000, 480001], transposed=True)
     work = _working(dtype)
+    # samples beyond 30 s, which pad_or_trim cuts off, are checked too
     nonfinite = y.finite(work) is False if work is not None else False
-    if nonfinite and pad is True and y.is_float():
-        # pad_or_trim cuts the clip to 30 s first: samples beyond are not read
-        nonfinite = not np.all(np.isfinite(y.converted(work)[..., :480000]))
     with_stream = y.n <= 20000
     steps = [step("fastmel.frontends.WhisperLogMel", n_mels=n_mels, pad_or_trim=pad, dtype=dtype),
              step((0, "__call__"), y.arg(), may_fail=with_stream)]

@@ -149,6 +149,9 @@ class WhisperLogMel:
     def _pad_or_trim(self, y):
         n = y.shape[-1]
         if n >= self.N_SAMPLES:
+            # the part cut off is audio too: NaN or inf there is bad input all the same
+            if n > self.N_SAMPLES:
+                _checks.audio(y[..., self.N_SAMPLES:], "y")
             return y[..., :self.N_SAMPLES]
         padded = np.zeros(y.shape[:-1] + (self.N_SAMPLES,), dtype=y.dtype)
         padded[..., :n] = y
