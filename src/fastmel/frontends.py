@@ -11,13 +11,13 @@ import numpy as np
 
 from fastmel import _checks
 from fastmel.exceptions import ParameterError
-from fastmel.extractors import MelSpectrogram, _Setting, _shown
+from fastmel.extractors import MelSpectrogram, _Configured, _Setting
 from fastmel.spectrum import floor_top_db
 
 __all__ = ["WhisperLogMel"]
 
 
-class WhisperLogMel:
+class WhisperLogMel(_Configured):
     """Whisper's log-mel spectrogram, planned once; ``fe(y)`` equals Whisper's features.
 
     The audio must be sampled at 16 kHz (Whisper's rate; there is no ``sr``
@@ -103,17 +103,6 @@ class WhisperLogMel:
             top_db=None, dtype=c["dtype"])
         self._settings = dict(n_mels=int(n_mels), pad_or_trim=bool(pad_or_trim),
                               dtype=self._melspec.dtype)
-
-    def __getstate__(self):
-        return dict(self._config)
-
-    def __setstate__(self, state):
-        self._config = dict(state)
-        self._build()
-
-    def __repr__(self):
-        args = ", ".join(f"{k}={_shown(v)}" for k, v in self._settings.items())
-        return f"{type(self).__name__}({args})"
 
     def __call__(self, y):
         """Whisper's log-mel features of ``y``.
