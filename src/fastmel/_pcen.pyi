@@ -15,6 +15,6 @@ class PCENStream(Stream):
 
 def pcen_rows(x: npt.NDArray[np.floating], ref: npt.NDArray[np.floating],
               z: npt.NDArray[np.float64], out: npt.NDArray[np.floating],
-              work: npt.NDArray[np.float64], b: float, gain: float, bias: float,
+              work: npt.NDArray[np.floating], b: float, gain: float, bias: float,
               power: float, eps: float) -> None: ...
 def _band_max(x: npt.NDArray[np.floating], size: int) -> npt.NDArray[np.floating]: ...

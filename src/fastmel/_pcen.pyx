@@ -138,9 +138,6 @@ cdef class PCENStream(Stream):
         self.z[...] = self.undo
         return 0
 
-    cdef object engine_tail(self):
-        return self.new_out(0)
-
 
 
 def _band_max(x, max_size):
