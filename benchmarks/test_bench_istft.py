@@ -18,13 +18,12 @@ import pytest
 
 from conftest import WORKLOADS, load_audio
 
-pytestmark = pytest.mark.benchmark(min_rounds=20, warmup=True, warmup_iterations=3,
-                                   disable_gc=True)
+pytestmark = pytest.mark.benchmark(warmup=True, warmup_iterations=3, disable_gc=True)
 
 
 @pytest.fixture(scope="module")
 def spectra():
-    import librosa
+    librosa = pytest.importorskip("librosa")
     y = load_audio(WORKLOADS["W1"])
     return {np.complex64: librosa.stft(y.astype(np.float32), n_fft=512, hop_length=128),
             np.complex128: librosa.stft(y.astype(np.float64), n_fft=512, hop_length=128)}
@@ -33,7 +32,7 @@ def spectra():
 @pytest.mark.parametrize("dtype", [np.complex64, np.complex128], ids=["c64", "c128"])
 @pytest.mark.parametrize("who", ["librosa", "fastmel"])
 def test_istft(benchmark, fastmel_module, spectra, who, dtype):
-    import librosa
+    librosa = pytest.importorskip("librosa")
     D = spectra[dtype]
     benchmark.group = f"istft-{np.dtype(dtype).name}"
     ref = librosa.istft(D, hop_length=128, n_fft=512)

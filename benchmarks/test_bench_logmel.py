@@ -1,86 +1,114 @@
-"""Offline log-mel benchmarks (SPEC.md section 3), one pytest-benchmark group per workload.
+"""Offline log-mel and STFT (SPEC section 3): W1, W2, W3, float64, complex STFT, the FFT floor.
 
-Run:
-    python -m pytest benchmarks/ --benchmark-only \
-        --benchmark-columns=min,median,mean,stddev,rounds --benchmark-sort=min
+Groups (candidates in ``suite.py``):
 
-Per workload (W1, W2; see ``conftest.WORKLOADS``) the group holds:
-  * fastmel_extractor  fastmel.MelSpectrogram(..., to_db=True, top_db=80, dtype=float32), built once; m(y) timed
-  * fastmel_functions  fastmel.power_to_db(fastmel.feature.melspectrogram(y=y, ...))
-  * librosa            librosa.power_to_db(librosa.feature.melspectrogram(y=y, ...))
-  * fft_floor_batched  floor (i): one FFTW r2c plan over (n_frames, n_fft) float32, FFTW_MEASURE, threads=1
-  * fft_floor_hot      floor (ii): n_frames single-frame r2c transforms of one hot aligned buffer
-Targets: fastmel >= 5x librosa, <= 1.3x the floor.
+* ``logmel-W1`` / ``logmel-W2``: fastmel's extractor and functions, librosa, audioflux and
+  torchaudio where installed, and ``fft_floor``: as many single r2c transforms as the
+  workload has frames, on one buffer hot in L1, planned with FFTW_MEASURE in a process that
+  never imported fastmel (``floor.py``; the round's time is the one that process measures).
+* ``logmel-W3``: the extractor on W1's 60 s cut into 1 s clips, one call each, against one
+  call on the whole 60 s.
+* ``logmel-W1-float64``: the float64 extractor against the float64 functions.
+* ``stft-W1``: complex64 STFT with W1's framing, fastmel against torch.stft on one thread.
 
-fastmel outputs are checked against librosa (0.01 dB above max - 80 dB) *after*
-timing, so a wrong result fails the test but its timing is still reported.
+Outputs are checked (against librosa, or between the two fastmel APIs) before timing.
 """
-
+import numpy as np
 import pytest
 
-from conftest import (  # benchmarks/ is on sys.path (pytest rootdir-relative conftest import)
-    DB_TOLERANCE,
-    make_fastmel_extractor,
-    make_fastmel_functions,
-    make_fft_floor_batched,
-    make_fft_floor_hot,
-    make_librosa,
-    max_db_error,
-)
-
-# warm-up before timing (FFTW plans, numba, caches), GC off while timing (like timeit).
-pytestmark = pytest.mark.benchmark(min_rounds=20, warmup=True, warmup_iterations=3, disable_gc=True)
+import suite
+from conftest import bench
 
 
-def _setup(benchmark, workload, kind):
-    benchmark.group = workload.label
-    benchmark.name = f"{kind}[{workload.name}]"
-    benchmark.extra_info.update(workload=workload.name, n_frames=workload.n_frames, **workload.mel_kwargs())
+def _check_db(out, ref, dtype=np.float32):
+    err = suite.max_db_error(out, ref)
+    assert out.shape == ref.shape and out.dtype == dtype, (out.shape, out.dtype)
+    assert err <= suite.DB_TOLERANCE, f"max dB error vs librosa {err:g}"
+    return err
 
 
-def _check(benchmark, workload, out, ref):
-    err = max_db_error(out, ref, workload.top_db)
-    benchmark.extra_info["max_db_err_vs_librosa"] = err
-    assert out.shape == ref.shape, f"shape {out.shape} != librosa {ref.shape}"
-    assert str(out.dtype) == "float32", f"dtype {out.dtype}, expected float32"
-    assert err <= DB_TOLERANCE, f"max dB error vs librosa {err:g} > {DB_TOLERANCE}"
+def test_fastmel_extractor(benchmark, rounds, fastmel_module, workload, audio, librosa_reference):
+    cand = suite.fastmel_extractor(fastmel_module, workload, audio)
+    err = _check_db(cand.output(), librosa_reference)
+    bench(benchmark, cand, f"logmel-{workload.name}", "fastmel_extractor", rounds, db_err=err)
 
 
-def test_fastmel_extractor(benchmark, workload, audio, librosa_reference, fastmel_module):
-    _setup(benchmark, workload, "fastmel_extractor")
-    run = make_fastmel_extractor(fastmel_module, workload, audio)
-    run()
-    out = benchmark(run)
-    _check(benchmark, workload, out, librosa_reference)
+def test_fastmel_functions(benchmark, rounds, fastmel_module, workload, audio, librosa_reference):
+    cand = suite.fastmel_functions(fastmel_module, workload, audio)
+    err = _check_db(cand.output(), librosa_reference)
+    bench(benchmark, cand, f"logmel-{workload.name}", "fastmel_functions", rounds, db_err=err)
 
 
-def test_fastmel_functions(benchmark, workload, audio, librosa_reference, fastmel_module):
-    _setup(benchmark, workload, "fastmel_functions")
-    run = make_fastmel_functions(fastmel_module, workload, audio)
-    run()
-    out = benchmark(run)
-    _check(benchmark, workload, out, librosa_reference)
+def test_librosa(benchmark, rounds, librosa_module, workload, audio, librosa_reference):
+    cand = suite.librosa_logmel(librosa_module, workload, audio)
+    bench(benchmark, cand, f"logmel-{workload.name}", "librosa", rounds,
+          version=librosa_module.__version__)
 
 
-def test_librosa(benchmark, workload, audio, librosa_reference):
-    # librosa_reference already ran librosa once on this data (numba/cache warm-up).
-    _setup(benchmark, workload, "librosa")
-    run = make_librosa(workload, audio)
-    run()
-    benchmark(run)
+def test_audioflux(benchmark, rounds, audioflux_module, workload, audio):
+    cand = suite.audioflux_logmel(audioflux_module, workload, audio)
+    out = cand.output()
+    assert out.shape[0] == workload.n_mels and np.isfinite(out).all()
+    bench(benchmark, cand, f"logmel-{workload.name}", "audioflux", rounds,
+          version=audioflux_module.__version__)
 
 
-def test_fft_floor_batched(benchmark, workload, audio):
-    _setup(benchmark, workload, "fft_floor_batched")
-    benchmark.extra_info["floor"] = "(i) one FFTW r2c plan, (n_frames, n_fft) float32, MEASURE, threads=1"
-    execute = make_fft_floor_batched(workload, audio)
-    execute()
-    benchmark(execute)
+def test_torchaudio(benchmark, rounds, torch_module, workload, audio, librosa_reference):
+    torchaudio = pytest.importorskip("torchaudio", reason=f"torchaudio not installed; to get it: "
+                                                          f"pip install torchaudio")
+    cand = suite.torchaudio_logmel(torch_module, torchaudio, workload, audio)
+    assert tuple(cand.output().shape) == librosa_reference.shape
+    bench(benchmark, cand, f"logmel-{workload.name}", "torchaudio", rounds,
+          version=torchaudio.__version__)
 
 
-def test_fft_floor_hot(benchmark, workload, audio):
-    _setup(benchmark, workload, "fft_floor_hot")
-    benchmark.extra_info["floor"] = "(ii) n_frames single-frame r2c on one hot buffer (stride-0 batch)"
-    execute = make_fft_floor_hot(workload, audio)
-    execute()
-    benchmark(execute)
+@pytest.mark.benchmark(timer=suite.FLOOR_CLOCK)
+def test_fft_floor(benchmark, rounds, workload):
+    worker = suite.FloorWorker(workload.n_fft, workload.n_frames)
+    try:
+        bench(benchmark, suite.Candidate(worker.run), f"logmel-{workload.name}", "fft_floor",
+              rounds, n_transforms=workload.n_frames, n_fft=workload.n_fft)
+    finally:
+        worker.close()
+
+
+W1 = suite.WORKLOADS["W1"]
+
+
+@pytest.fixture(scope="module")
+def w1_audio():
+    return suite.load_audio(W1)
+
+
+@pytest.mark.parametrize("how", ["clips", "long"])
+def test_w3(benchmark, rounds, fastmel_module, w1_audio, how):
+    cand = (suite.fastmel_clips(fastmel_module, W1, w1_audio) if how == "clips"
+            else suite.fastmel_extractor(fastmel_module, W1, w1_audio))
+    bench(benchmark, cand, "logmel-W3", f"fastmel_{how}", rounds, audio_seconds=W1.duration)
+
+
+@pytest.mark.parametrize("api", ["extractor", "functions"])
+def test_float64(benchmark, rounds, fastmel_module, w1_audio, api):
+    y = w1_audio.astype(np.float64)
+    ext = suite.fastmel_extractor(fastmel_module, W1, y, dtype=np.float64)
+    fun = suite.fastmel_functions(fastmel_module, W1, y)
+    a, b = ext.output(), fun.output()
+    # SPEC section 2's float64 tolerance: the two APIs differ at most in rounding
+    assert a.dtype == b.dtype == np.float64 and suite.rel_error(a, b) <= 1e-10
+    bench(benchmark, ext if api == "extractor" else fun, "logmel-W1-float64", f"fastmel_{api}",
+          rounds)
+
+
+def test_stft_fastmel(benchmark, rounds, fastmel_module, w1_audio):
+    cand = suite.fastmel_stft(fastmel_module, W1, w1_audio)
+    assert cand.output().dtype == np.complex64
+    bench(benchmark, cand, "stft-W1", "fastmel_stft", rounds)
+
+
+def test_stft_torch(benchmark, rounds, fastmel_module, torch_module, w1_audio):
+    cand = suite.torch_stft(torch_module, W1, w1_audio)
+    ref = suite.fastmel_stft(fastmel_module, W1, w1_audio).output()
+    err = suite.rel_error(cand.output().numpy(), ref)
+    assert err <= suite.REL_TOL, f"torch.stft vs fastmel: relative error {err:g}"
+    bench(benchmark, cand, "stft-W1", "torch_stft", rounds, version=torch_module.__version__,
+          threads=torch_module.get_num_threads())

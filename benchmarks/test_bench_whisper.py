@@ -21,8 +21,7 @@ import pytest
 
 from conftest import WORKLOADS, load_audio
 
-pytestmark = pytest.mark.benchmark(min_rounds=20, warmup=True, warmup_iterations=3,
-                                   disable_gc=True)
+pytestmark = pytest.mark.benchmark(warmup=True, warmup_iterations=3, disable_gc=True)
 
 N_MELS = [80, 128]
 
