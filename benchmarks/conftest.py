@@ -50,9 +50,9 @@ def _one_blas_thread():
             yield
 
 
-def _peer(module, pip_name=None):
+def _peer(module, pip_name=None, hint=suite.INSTALL_HINT):
     try:
-        return suite.import_peer(module, pip_name)
+        return suite.import_peer(module, pip_name, hint)
     except ImportError as exc:
         pytest.skip(str(exc))
 
@@ -89,7 +89,8 @@ def audioflux_module():
 
 @pytest.fixture(scope="session")
 def torch_module():
-    return _peer("torch")
+    # optional, and large: not in the bench extra
+    return _peer("torch", hint="python -m pip install torch torchaudio (CPU wheels suffice)")
 
 
 @pytest.fixture(scope="session", params=list(WORKLOADS), ids=list(WORKLOADS))

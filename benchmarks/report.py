@@ -45,6 +45,7 @@ def run_suite(rounds, quick, select, json_path):
     return subprocess.run(cmd, cwd=ROOT, env=env, stdout=sys.stderr).returncode
 
 
+
 class Results:
     """Least times of one pytest-benchmark run, by (group, name)."""
 
@@ -120,7 +121,7 @@ def logmel_tables(r):
     fst, tst = r.get("stft-W1", "fastmel_stft"), r.get("stft-W1", "torch_stft")
     if fst:
         rows.append(["complex STFT (W1 framing): fastmel vs torch.stft, one thread", ms(fst),
-                     ms(tst) if tst else "torch not installed", ratio(fst, tst), "<= 1x"])
+                     ms(tst), ratio(fst, tst), "<= 1x"])
     if rows:
         out += table(["comparison", "first", "second", "first / second", "target"], rows)
     return out
@@ -147,7 +148,7 @@ def stream_table(r):
                          ms(t), "—", ratio(t / n, fm160_chunk, "{:.1f}x")])
     if off is not None:
         rows.insert(0, ["fastmel offline `m(y)`", us(off / n160) if n160 else "—", ms(off),
-                        "1", "—"])
+                        "1.00x", "—"])
     if not rows:
         return []
     return (["Streaming W1 (dB, `top_db=None`), one stream object per run made untimed:", ""]
@@ -164,8 +165,7 @@ def simulation_table(r):
         if fm or pb:
             rows.append([f"`Convolver`, 1 s RIR at 48 kHz, block {block} (target >= 1000x real "
                          "time)", ratio(secs, fm, "{:.0f}x real time"),
-                         "pedalboard " + (ratio(secs, pb, "{:.0f}x real time") if pb
-                                          else "not installed"), ratio(pb, fm)])
+                         "pedalboard " + ratio(secs, pb, "{:.0f}x real time"), ratio(pb, fm)])
     fm, sp = r.get("convolve", "fastmel_convolve"), r.get("convolve", "scipy_fftconvolve")
     if fm or sp:
         rows.append(["`convolve`, 10 s with the 1 s RIR (target >= 1.5x)", ms(fm),
@@ -214,7 +214,8 @@ def render(data, command):
              f"{info.get('python_version', '?')}, one thread (pyfftw threads=1, BLAS/OpenMP pools "
              f"at one thread), least time of {env.get('rounds', '?')} rounds, all ratios from that "
              f"one run (load average before it: {env.get('load', '?')}); regenerate with "
-             f"`{command}`.", ""]
+             f"`{command}`. A dash is a candidate that did not run: a peer that is not "
+             "installed (the run's skip messages say which) or one left out by -k.", ""]
     for part in (logmel_tables, stream_table, simulation_table, other_table):
         lines += part(r)
     return "\n".join(lines).rstrip() + "\n"
@@ -248,10 +249,10 @@ def main(argv=None):
         with tempfile.TemporaryDirectory() as tmp:
             path = pathlib.Path(tmp) / "run.json"
             status = run_suite(1 if args.quick else args.rounds, args.quick, args.select, path)
-            if not path.exists():
-                print(f"the benchmark run made no results (pytest exit status {status})",
-                      file=sys.stderr)
-                return status or 1
+            if not path.exists():  # nothing ran: all deselected, skipped or failed early
+                print(f"no benchmark ran (pytest exit status {status}); its output above says "
+                      "why", file=sys.stderr)
+                return status
             data = json.loads(path.read_text(encoding="utf-8"))
     text = render(data, command)
     print(text)

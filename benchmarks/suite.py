@@ -146,7 +146,7 @@ def butter_sos() -> np.ndarray:
 # Peers and checks
 # --------------------------------------------------------------------------- #
 
-def import_peer(module: str, pip_name: str | None = None):
+def import_peer(module: str, pip_name: str | None = None, hint: str = INSTALL_HINT):
     """Import an optional peer; ImportError saying how to get it when it is missing."""
     import importlib
 
@@ -154,7 +154,7 @@ def import_peer(module: str, pip_name: str | None = None):
         return importlib.import_module(module)
     except Exception as exc:  # ImportError, or a peer broken on this stack
         raise ImportError(f"{pip_name or module} not installed ({type(exc).__name__}: {exc}); "
-                          f"to get it: {INSTALL_HINT}") from exc
+                          f"to get it: {hint}") from exc
 
 
 def rel_error(out, ref) -> float:
@@ -243,7 +243,7 @@ def audioflux_logmel(af, wl, y):
                  slide_length=wl.hop_length, scale_type=SpectralFilterBankScaleType.MEL,
                  window_type=WindowType.HANN, data_type=SpectralDataType.POWER)
     to_db = af.utils.power_to_db
-    return Candidate(lambda: to_db(bft.bft(y, result_type=1), top_db=wl.top_db))
+    return Candidate(lambda: to_db(bft.bft(y, result_type=1), min_db=-wl.top_db))
 
 
 def torchaudio_logmel(torch, torchaudio, wl, y):

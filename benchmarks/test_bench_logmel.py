@@ -54,8 +54,8 @@ def test_audioflux(benchmark, rounds, audioflux_module, workload, audio):
 
 
 def test_torchaudio(benchmark, rounds, torch_module, workload, audio, librosa_reference):
-    torchaudio = pytest.importorskip("torchaudio", reason=f"torchaudio not installed; to get it: "
-                                                          f"pip install torchaudio")
+    torchaudio = pytest.importorskip("torchaudio", reason="torchaudio not installed; to get it: "
+                                                          "python -m pip install torchaudio")
     cand = suite.torchaudio_logmel(torch_module, torchaudio, workload, audio)
     assert tuple(cand.output().shape) == librosa_reference.shape
     bench(benchmark, cand, f"logmel-{workload.name}", "torchaudio", rounds,
