@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import suite
-from suite import (  # noqa: F401  (the names the per-feature benchmark files import)
+from suite import (  # noqa: F401  (re-exported: the per-feature benchmark files import them)
     DB_TOLERANCE,
     WORKLOADS,
     Workload,

@@ -14,7 +14,6 @@ the pytest-benchmark JSON of that one run and computes every ratio from it, from
 candidate's least time.  The tables name the CPU, the date and this command.
 """
 import argparse
-import datetime
 import json
 import os
 import pathlib
@@ -170,7 +169,7 @@ def simulation_table(r):
     if fm or sp:
         rows.append(["`convolve`, 10 s with the 1 s RIR (target >= 1.5x)", ms(fm),
                      f"`scipy.signal.fftconvolve` {ms(sp)}", ratio(sp, fm)])
-    for g, what in ((f"bandpass-160", "`Bandpass`, order 4, 160-sample chunks, speech"),
+    for g, what in (("bandpass-160", "`Bandpass`, order 4, 160-sample chunks, speech"),
                     ("bandpass-160-silence", "`Bandpass`, 160-sample chunks, 10 s of zeros"),
                     ("bandpass-whole", "`Bandpass`, 10 s as one signal")):
         fm = r.get(g, "fastmel_bandpass")
