@@ -92,12 +92,17 @@ def split_chunks(y, chunk):
 
 @functools.lru_cache(maxsize=None)
 def _speech(sr: int, n: int) -> np.ndarray:
-    import importlib.resources
+    import importlib.util
 
     import soundfile as sf
 
-    with (importlib.resources.files("fastmel") / "data" / f"speech_{sr}.flac").open("rb") as fh:
-        clip, got = sf.read(fh, dtype="float32", always_2d=False)
+    # find_spec locates the package without importing it: the peers' benchmarks need the
+    # clip, not fastmel
+    spec = importlib.util.find_spec("fastmel")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError(f"fastmel's bundled speech clip needs fastmel's source; {INSTALL_HINT}")
+    path = pathlib.Path(spec.submodule_search_locations[0]) / "data" / f"speech_{sr}.flac"
+    clip, got = sf.read(str(path), dtype="float32", always_2d=False)
     if got != sr:
         raise ValueError(f"speech_{sr}.flac has sr={got}, expected {sr}")
     if clip.ndim != 1:
@@ -152,9 +157,15 @@ def import_peer(module: str, pip_name: str | None = None, hint: str = INSTALL_HI
 
     try:
         return importlib.import_module(module)
-    except Exception as exc:  # ImportError, or a peer broken on this stack
-        raise ImportError(f"{pip_name or module} not installed ({type(exc).__name__}: {exc}); "
-                          f"to get it: {hint}") from exc
+    except ImportError as exc:
+        name = pip_name or module
+        if isinstance(exc, ModuleNotFoundError) and exc.name not in (None, module.split(".")[0]):
+            # the package is there, one of its own modules is not (an unbuilt extension)
+            raise ImportError(f"{name} cannot be imported ({exc})") from exc
+        raise ImportError(f"{name} not installed ({exc}); to get it: {hint}") from exc
+    except Exception as exc:  # a peer broken on this stack
+        raise ImportError(f"{pip_name or module} cannot be imported "
+                          f"({type(exc).__name__}: {exc})") from exc
 
 
 def rel_error(out, ref) -> float:

@@ -9,7 +9,8 @@ outside the timing, in float32 and float64; width 9 (librosa's default), order 1
   * librosa          librosa.feature.delta(M, mode=mode) (its cache off: the undecorated call)
   * fastmel          fastmel.feature.delta(M, mode=mode)
   * fastmel_stream   Delta(mode=mode): process(frame) for each (40, 1) frame, then flush
-                     (context: the per-frame cost of the stream; no librosa counterpart)
+                     (context, in its own group "delta-<mode>-float32-stream": the per-frame
+                     cost of the stream; no librosa counterpart)
 Target: fastmel >= 3x librosa (min times), modes "interp" (the default) and "mirror".
 Before timing, fastmel's output is checked against librosa's (1e-5 / 1e-10 of the peak).
 """
@@ -59,7 +60,7 @@ def test_delta_offline(benchmark, fastmel_module, mfcc40, who, mode, dtype):
 @pytest.mark.parametrize("mode", MODES)
 def test_delta_stream(benchmark, fastmel_module, mfcc40, mode):
     M = mfcc40.astype(np.float32)
-    benchmark.group = f"delta-{mode}-float32"
+    benchmark.group = f"delta-{mode}-float32-stream"
     frames = [M[:, t:t + 1] for t in range(M.shape[1])]
     s = fastmel_module.Delta(mode=mode)
 
