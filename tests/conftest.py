@@ -7,6 +7,7 @@ wherever the reference is within 80 dB of its maximum.
 """
 import os
 import sys
+import tempfile
 import warnings
 from importlib.resources import files
 
@@ -15,6 +16,10 @@ import pytest
 import soundfile as sf
 
 import librosa
+
+# FFT plans: the session tunes into its own empty cache, as on a fresh CI
+# machine, and never reads or writes the user's (subprocesses inherit this).
+os.environ["FASTMEL_CACHE_DIR"] = tempfile.mkdtemp(prefix="fastmel-plans-")
 
 # float64 runs the float64 FFTW path; only rounding-order differences remain.
 RTOL_F64 = 1e-10
