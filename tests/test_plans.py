@@ -205,6 +205,19 @@ def test_sizes_above_the_tuning_limit_are_estimated_not_timed(fresh_policy, monk
     assert entry["how"] == "estimate"
 
 
+def test_a_search_that_runs_out_of_time_is_recorded_as_the_estimate(fresh_policy, monkeypatch):
+    # FFTW 3.3.5 answers a timed-out search with FFTW_ESTIMATE's plan; the
+    # entry must say so, or other processes could not rebuild that plan.
+    monkeypatch.setattr(plans, "TUNE_TIME_LIMIT", 1e-6)
+    x, y = _transform(_machine_plan(4096))
+    entry = json.loads(_cache_file(fresh_policy).read_text())["plans"]["f32:r2c:4096"]
+    assert entry["how"] == "estimate"
+    with plans._own_wisdom():
+        estimate = plans._estimate(4096, False, False)
+    estimate.input_array[:] = x.astype(np.float32)
+    assert np.array_equal(estimate(), y)
+
+
 def _no_measure(fftw):
     def checked(n, is_double, inverse, flags, timelimit=None):
         assert flags != ("FFTW_MEASURE",), "a size above TUNE_MAX_SIZE was timed"

@@ -40,7 +40,7 @@ PLAN_FORMAT = 1
 #: Seconds FFTW_MEASURE may spend on one (size, precision, direction).
 TUNE_TIME_LIMIT = 1.0
 #: Larger transforms are planned by FFTW_ESTIMATE instead of timed.
-TUNE_MAX_SIZE = 65536
+TUNE_MAX_SIZE = 32768
 
 MODES = ("machine", "portable")
 
@@ -384,8 +384,9 @@ def _tune(n, is_double, inverse):
     wisdom = pyfftw.export_wisdom()[0 if is_double else 1].decode("ascii")
     entry = {"how": "wisdom", "wisdom": wisdom}
     if _from_entry(entry, n, is_double, inverse) is None:
-        # A time-limited search can leave wisdom FFTW will not rebuild from;
-        # recording the fallback keeps every process on the same choice.
+        # The search hit the time limit: FFTW then returns FFTW_ESTIMATE's
+        # plan and leaves wisdom it cannot rebuild from.  Recording that
+        # choice keeps every process on the plan the tuner got.
         entry = {"how": "estimate", "wisdom": ""}
     return entry
 

@@ -8,8 +8,10 @@ on the same machine disagree.  fastmel therefore has two plan modes:
 
 ``"machine"`` (the default)
     Each transform size is timed once per machine (``FFTW_MEASURE``, bounded
-    by :data:`TUNE_TIME_LIMIT` seconds per size; sizes above
-    :data:`TUNE_MAX_SIZE` use ``FFTW_ESTIMATE``, which times nothing) and the
+    by :data:`TUNE_TIME_LIMIT` seconds per size, precision and direction: a
+    search that runs out of time gets ``FFTW_ESTIMATE``'s plan, as FFTW does;
+    sizes above :data:`TUNE_MAX_SIZE` use ``FFTW_ESTIMATE``, which times
+    nothing) and the
     result is stored in a per-user cache directory, keyed by the CPU model,
     its instruction-set flags, the FFTW build and :data:`PLAN_FORMAT`.  Every
     process on the machine then builds its plans from that file, so they all
