@@ -271,6 +271,31 @@ def test_portable_mode_never_touches_the_cache(tmp_path):
     assert not (tmp_path / "cache").exists()
 
 
+def _shipped():
+    return json.loads((files("fastmel") / "data" / "fftw_wisdom.json").read_text())
+
+
+def test_the_shipped_portable_plans_use_only_codelets_every_avx_cpu_runs():
+    data = _shipped()
+    names = {line.split()[0].lstrip("(") for p in ("single", "double")
+             for line in data[p].splitlines()[1:] if line.strip() not in ("", ")")}
+    assert any(n.endswith("_sse2") for n in names) and any(n.endswith("_avx") for n in names)
+    assert not [n for n in names if any(s in n for s in ("avx2", "fma", "avx512", "kcvi"))]
+    assert data["single"].startswith(f"({plans.machine_key()['fftw']} fftwf_wisdom")
+
+
+@pytest.mark.skipif("avx" not in plans.machine_key()["simd"], reason="FFTW loads them with AVX only")
+def test_the_shipped_portable_plans_cover_the_usual_sizes(recwarn):
+    with plans._own_wisdom():
+        for is_double in (False, True):
+            for n in (16, 512, 2048, 131072):      # powers of two: both directions
+                plans._portable(n, is_double, False)
+                plans._portable(n, is_double, True)
+            for n in (400, 1000, 4410):             # frame lengths: forward
+                plans._portable(n, is_double, False)
+    assert not [w for w in recwarn if issubclass(w.category, plans.PlanCacheWarning)]
+
+
 def test_uncovered_sizes_in_portable_mode_warn_once(tmp_path):
     script = ("import warnings, numpy as np, fastmel\n"
               "x = np.ones(4000, np.float32)\n"

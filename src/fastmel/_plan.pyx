@@ -296,10 +296,19 @@ def _shipped_wisdom():
 
 def _portable(n, is_double, inverse):
     wisdom = _shipped_wisdom().get("double" if is_double else "single")
-    if wisdom:
-        plan = _from_entry({"how": "wisdom", "wisdom": wisdom}, n, is_double, inverse)
-        if plan is not None:
-            return plan
+    pyfftw.forget_wisdom()
+    if not wisdom or not _import(wisdom, is_double):
+        # FFTW signs wisdom with the set of solvers it registered, and it
+        # registers its AVX codelets only on CPUs with AVX.
+        _warn_once("portable-cpu",
+                   "fastmel: the shipped portable FFT plans do not load on this CPU (FFTW "
+                   "accepts them only where AVX is available); FFTW_ESTIMATE plans are used, "
+                   "whose results match only machines with the same SIMD instruction sets")
+        return _estimate(n, is_double, inverse)
+    try:
+        return _fftw(n, is_double, inverse, _FROM_WISDOM)
+    except RuntimeError:
+        pass
     _warn_once(("portable", n, is_double, inverse),
                f"fastmel: no portable FFT plan ships for {plan_name(n, is_double, inverse)}; "
                f"it is planned by FFTW_ESTIMATE, whose results are identical only on "

@@ -27,11 +27,17 @@ on the same machine disagree.  fastmel therefore has two plan modes:
 
 ``"portable"``
     Plans come from the wisdom shipped in ``fastmel/data`` (made by
-    ``scripts/make_fftw_wisdom.py``), which uses only SSE2 and scalar code,
-    so every x86-64 CPU runs the same instructions and gives identical bits.
-    Sizes the shipped wisdom does not cover use ``FFTW_ESTIMATE``, whose
-    choice depends on the instruction sets the CPU has: fastmel warns once
-    per such size (:class:`PlanCacheWarning`).
+    ``scripts/make_fftw_wisdom.py``), so every machine that can load it runs
+    the same plans and gives identical bits.  pyFFTW's FFTW 3.3.5 has SSE2
+    and AVX codelets (no AVX2, FMA or AVX-512 ones), and the shipped plans
+    use both: every x86-64 CPU with AVX (Intel since Sandy Bridge, AMD since
+    Bulldozer) loads them.  FFTW refuses them on a CPU without AVX, because
+    it signs wisdom with the solvers it registered and registers its AVX
+    codelets only where AVX exists; there, and for sizes the wisdom does not
+    cover, ``FFTW_ESTIMATE`` plans are used, which pick codelets by the
+    CPU's instruction sets too, and fastmel warns once
+    (:class:`PlanCacheWarning`).  Portable plans are slower than tuned ones
+    on most CPUs (up to 1.5x in the FFT).
 
 Choose the mode with the environment variable ``FASTMEL_PLANS`` (``machine``
 or ``portable``), inherited by worker processes, or with
