@@ -91,7 +91,7 @@ def set_plan_mode(mode):
     mode : {"machine", "portable"}
         ``"machine"``: plans tuned once per machine and cached, identical in
         every process on the machine.  ``"portable"``: shipped plans,
-        identical on every x86-64 machine.
+        identical on every x86-64 machine with AVX.
 
     Raises
     ------
@@ -113,6 +113,10 @@ def set_plan_mode(mode):
 
 def get_plan_mode():
     """The plan mode this process uses (or will use at its first plan).
+
+    A process in ``"machine"`` mode whose cache directory cannot be written
+    still reports ``"machine"``; it warned (:class:`PlanCacheWarning`) when
+    it turned to portable plans.
 
     Returns
     -------
