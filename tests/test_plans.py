@@ -1,6 +1,6 @@
-"""The plan policy (fastmel.plans, implemented in fastmel._plan): machine plans cached per machine and shared
-by every process, portable plans shipped, and what happens when the cache is
-missing, damaged, contended or unwritable."""
+"""The plan policy (fastmel.plans, implemented in fastmel._plan): machine plans
+cached per machine and shared by every process, portable plans shipped, and
+what happens when the cache is missing, damaged, contended or unwritable."""
 import json
 import os
 import subprocess
@@ -101,6 +101,38 @@ def test_racing_processes_on_an_empty_cache_use_one_plan(tmp_path):
     # each size was tuned by exactly one of them; the other used its plan
     assert sorted(a["tuned"] + b["tuned"]) == sorted(a["entries"])
     assert not set(a["tuned"]) & set(b["tuned"])
+
+
+RESUME = r"""
+import pickle, sys
+import numpy as np
+import fastmel
+x = np.random.default_rng(3).standard_normal(32000).astype(np.float32)
+if sys.argv[1] == "start":
+    s = fastmel.MelSpectrogram(sr=16000, n_fft=512, win_length=400, hop_length=160,
+                               n_mels=80, to_db=True).stream()
+    head = [s.process(x[i:i + 160]) for i in range(0, 16000, 160)]
+    with open(sys.argv[2], "wb") as f:
+        pickle.dump((s, head), f)
+    rest = [s.process(x[i:i + 160]) for i in range(16000, len(x), 160)] + [s.flush()]
+    np.save(sys.argv[3], np.concatenate(head + rest, axis=-1))
+else:
+    with open(sys.argv[2], "rb") as f:
+        s, head = pickle.load(f)
+    rest = [s.process(x[i:i + 160]) for i in range(16000, len(x), 160)] + [s.flush()]
+    np.save(sys.argv[3], np.concatenate(head + rest, axis=-1))
+"""
+
+
+def test_a_stream_pickled_in_one_process_resumes_in_another_with_the_same_bits(tmp_path):
+    env = _env(tmp_path / "cache")
+    for args in (["start", "state.pkl", "here.npy"], ["resume", "state.pkl", "there.npy"]):
+        done = subprocess.run([sys.executable, "-c", RESUME, *[str(tmp_path / a) if "." in a
+                                                               else a for a in args]],
+                              capture_output=True, text=True, env=env)
+        assert done.returncode == 0, done.stderr
+    here, there = np.load(tmp_path / "here.npy"), np.load(tmp_path / "there.npy")
+    assert here.shape == there.shape and here.tobytes() == there.tobytes()
 
 
 @pytest.fixture
@@ -284,7 +316,8 @@ def test_the_shipped_portable_plans_use_only_codelets_every_avx_cpu_runs():
     assert data["single"].startswith(f"({plans.machine_key()['fftw']} fftwf_wisdom")
 
 
-@pytest.mark.skipif("avx" not in plans.machine_key()["simd"], reason="FFTW loads them with AVX only")
+@pytest.mark.skipif("avx" not in plans.machine_key()["simd"],
+                    reason="FFTW loads them with AVX only")
 def test_the_shipped_portable_plans_cover_the_usual_sizes(recwarn):
     with plans._own_wisdom():
         for is_double in (False, True):
