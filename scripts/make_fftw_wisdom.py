@@ -1,15 +1,31 @@
-"""Regenerate src/fastmel/data/fftw_wisdom.json, the FFTW plans fastmel ships.
+"""Regenerate src/fastmel/data/fftw_wisdom.json, the plans of fastmel's portable mode.
 
-fastmel plans every FFT from this wisdom (FFTW_MEASURE | FFTW_WISDOM_ONLY)
-and falls back to FFTW_ESTIMATE for sizes it does not cover.  Measuring at
-run time instead would time candidate algorithms, and the winner (and with
-it the last bits of every result) would change from process to process;
-shipped wisdom gives the same plans, so the same bits, in every process and
-on every machine with the same instruction sets.
+With ``FASTMEL_PLANS=portable`` (see fastmel.plans) every FFT is planned
+from this wisdom (FFTW_MEASURE | FFTW_WISDOM_ONLY, nothing else loaded), so
+every machine that loads it runs the same plans and computes the same bits;
+sizes it does not cover fall back to FFTW_ESTIMATE with a warning.  The
+default "machine" mode does not use this file: it tunes on each machine.
 
-Run with the pinned pyFFTW (its bundled FFTW must match the one users get):
+What can be portable, with pyFFTW's FFTW 3.3.5 (SSE2 and AVX codelets only):
+- the wisdom loads on every x86-64 CPU with AVX, and the plans it names run
+  the same instructions there (AVX codelets without FMA, so Intel and AMD
+  round alike);
+- FFTW signs wisdom with the solvers it registered and registers the AVX
+  codelets only where AVX exists, so no wisdom, not even one measured on a
+  CPU without AVX (tried under ``qemu-x86_64 -cpu Nehalem``), loads on both
+  kinds of CPU; FFTW_ESTIMATE picks AVX codelets where it can, so it is not
+  CPU-independent either.  Only FFTW_NO_SIMD plans are (single precision
+  gave the same bits natively and under emulated Nehalem and qemu64 CPUs),
+  and pyFFTW does not expose that flag.
+
+So measure on any x86-64 CPU with AVX, with the pinned pyFFTW (its bundled
+FFTW must be the one users get), in a fresh process:
 
     python scripts/make_fftw_wisdom.py
+
+and keep the codelets to SSE2 and AVX (tests/test_plans.py checks): a newer
+FFTW build with AVX2/FMA or AVX-512 codelets would tie the file to CPUs that
+have those.
 """
 import json
 import sys

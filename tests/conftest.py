@@ -5,8 +5,11 @@ float64 results within 1e-10 and float32 results within 1e-5 of librosa, both
 relative to the reference array's largest magnitude; dB values within 0.01 dB
 wherever the reference is within 80 dB of its maximum.
 """
+import atexit
 import os
+import shutil
 import sys
+import tempfile
 import warnings
 from importlib.resources import files
 
@@ -15,6 +18,12 @@ import pytest
 import soundfile as sf
 
 import librosa
+
+# FFT plans: the session tunes into its own empty cache, as on a fresh CI
+# machine, and never reads or writes the user's (subprocesses inherit this).
+_PLAN_CACHE = tempfile.mkdtemp(prefix="fastmel-plans-")
+os.environ["FASTMEL_CACHE_DIR"] = _PLAN_CACHE
+atexit.register(shutil.rmtree, _PLAN_CACHE, ignore_errors=True)
 
 # float64 runs the float64 FFTW path; only rounding-order differences remain.
 RTOL_F64 = 1e-10

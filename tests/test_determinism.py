@@ -1,14 +1,18 @@
-"""The same input gives the same bits in every process.
+"""The same input gives the same bits in every process, in each plan mode.
 
-FFT plans come from shipped wisdom (or FFTW's estimate), never from timing,
-so a stream pickled in one process and resumed in another, a Dask worker and
-a local thread all compute identical results.
+In "machine" mode the plans are timed once per machine and cached on disk
+(the test session's cache dir, see conftest), in "portable" mode they are
+shipped: either way every process builds the same plans, so a stream pickled
+in one process and resumed in another, a Dask worker and a local thread all
+compute identical results (see tests/test_plans.py for the cache itself).
 """
 import hashlib
+import os
 import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 import fastmel
 
@@ -19,9 +23,14 @@ import fastmel
 rng = np.random.default_rng(0)
 x = rng.standard_normal(40000).astype(np.float32)
 ir = (rng.standard_normal(6000) * np.exp(-np.arange(6000) / 900)).astype(np.float32)
+mel = fastmel.MelSpectrogram(sr=16000, n_fft=512, win_length=400, hop_length=160, n_mels=80,
+                             to_db=True)
+stream = mel.stream()
+streamed = np.concatenate([stream.process(x[i:i + 160]) for i in range(0, len(x), 160)]
+                          + [stream.flush()], axis=-1)
+assert np.array_equal(streamed, mel(x)), "stream != offline"
 parts = [
-    fastmel.MelSpectrogram(sr=16000, n_fft=512, win_length=400, hop_length=160, n_mels=80,
-                           to_db=True)(x),
+    mel(x),
     fastmel.stft(x.astype(np.float64), n_fft=1000, hop_length=250),
     fastmel.stft(x, n_fft=777, hop_length=100),   # a size the shipped wisdom lacks
     fastmel.Convolver(ir)(x),
@@ -31,14 +40,16 @@ print(" ".join(hashlib.sha256(np.ascontiguousarray(p).tobytes()).hexdigest() for
 """
 
 
-def _run():
-    done = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True,
-                          check=True)
+def _run(mode):
+    done = subprocess.run([sys.executable, "-W", "ignore", "-c", SCRIPT], capture_output=True,
+                          text=True, env=dict(os.environ, FASTMEL_PLANS=mode))
+    assert done.returncode == 0, done.stderr
     return done.stdout.split()
 
 
-def test_results_are_identical_across_processes():
-    first, second = _run(), _run()
+@pytest.mark.parametrize("mode", ["machine", "portable"])
+def test_results_are_identical_across_processes(mode):
+    first, second = _run(mode), _run(mode)
     assert len(first) == 5
     # bit-identical across processes: the plans do not depend on timing
     assert first == second

@@ -16,6 +16,7 @@ from fastmel.deltas import Delta
 from fastmel.iir import Bandpass
 from fastmel.noise import NoiseMixer, add_noise
 from fastmel.pcen import PCEN, pcen
+from fastmel.plans import get_plan_mode, set_plan_mode
 from fastmel.spectrum import amplitude_to_db, istft, power_to_db, stft
 
 __all__ = [
@@ -41,6 +42,8 @@ __all__ = [
     "PCEN",
     "Delta",
     "Stream",
+    "set_plan_mode",
+    "get_plan_mode",
     "feature",
     "filters",
     "frontends",
