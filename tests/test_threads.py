@@ -21,14 +21,14 @@ WORKERS = (2, 3, 4, -1)
 def split_everything(monkeypatch):
     """Share out even short signals, and count the calls that did."""
     calls = []
-    executor = _spectral._executor
+    start = _spectral._start_helpers
 
-    def spy(size):
-        calls.append(size)
-        return executor(size)
+    def spy(work, count):
+        calls.append(count)
+        return start(work, count)
 
     monkeypatch.setattr(_spectral, "PARALLEL_MIN_WORK", 0)
-    monkeypatch.setattr(_spectral, "_executor", spy)
+    monkeypatch.setattr(_spectral, "_start_helpers", spy)
     return calls
 
 
@@ -100,8 +100,9 @@ def test_functions_give_one_threads_bits(split_everything, dtype):
 
 def test_a_short_call_stays_on_one_thread(monkeypatch):
     calls = []
-    executor = _spectral._executor
-    monkeypatch.setattr(_spectral, "_executor", lambda size: calls.append(size) or executor(size))
+    start = _spectral._start_helpers
+    monkeypatch.setattr(_spectral, "_start_helpers",
+                        lambda work, count: calls.append(count) or start(work, count))
     m = fastmel.MelSpectrogram(sr=16000, n_fft=512, hop_length=160, n_mels=40)
     m(_signal(16000, np.float32), workers=2)
     assert not calls
@@ -167,7 +168,27 @@ def test_a_workers_error_reaches_the_caller(split_everything):
     _same_bits(m(y[:1], workers=2), m(y[:1]))
 
 
-def test_shared_extractor_in_two_threads_each_with_two_workers(split_everything):
+def test_a_pool_that_takes_no_work_leaves_it_all_to_the_caller(split_everything, monkeypatch):
+    """As at interpreter exit, when a pool refuses new work."""
+    from concurrent.futures import ThreadPoolExecutor
+    closed = ThreadPoolExecutor(max_workers=8)
+    closed.shutdown()
+    monkeypatch.setattr(_spectral, "_pool", closed)
+    monkeypatch.setattr(_spectral, "_pool_size", 8)
+    monkeypatch.setattr(_spectral, "_pool_pid", os.getpid())
+    m = fastmel.MelSpectrogram(sr=16000, n_fft=512, hop_length=160)
+    y = _signal(16000 * 3, np.float32, 6)
+    _same_bits(m(y, workers=2), m(y))
+    assert split_everything == [1]
+
+
+@pytest.mark.parametrize("fresh_pool", [False, True])
+def test_shared_extractor_in_two_threads_each_with_more_workers(split_everything, monkeypatch,
+                                                                fresh_pool):
+    """Two callers at once (one growing the pool when ``fresh_pool``)."""
+    if fresh_pool:
+        monkeypatch.setattr(_spectral, "_pool", None)
+        monkeypatch.setattr(_spectral, "_pool_size", 0)
     m = fastmel.MelSpectrogram(sr=16000, n_fft=512, win_length=400, hop_length=160, n_mels=80,
                                to_db=True, top_db=80.0)
     signals = [_signal(16000 * 2 + 31 * i, np.float32, 10 + i) for i in range(2)]
@@ -180,7 +201,7 @@ def test_shared_extractor_in_two_threads_each_with_two_workers(split_everything)
         try:
             barrier.wait()
             for _ in range(20):
-                got[i].append(m(signals[i], workers=2))
+                got[i].append(m(signals[i], workers=2 + i))
         except BaseException as err:  # reported by the main thread
             failures.append(err)
 

@@ -569,22 +569,29 @@ _pool_pid = 0
 _pool_lock = threading.Lock()
 
 
-def _executor(Py_ssize_t size):
-    """The module's thread pool with at least ``size`` threads, made on first use.
+def _start_helpers(work, Py_ssize_t count):
+    """Futures of ``count`` calls of ``work`` on the module's thread pool.
 
-    Idle pool threads block on the pool's queue (they never spin).  A forked
-    child gets a pool of its own: the parent's threads do not exist there.
+    The pool is made on first use and remade larger when a call asks for more
+    threads; its idle threads block on its queue (they never spin).  A forked
+    child makes its own: the parent's threads do not exist there.  Pools are
+    replaced and used under one lock, so no call submits to a pool being shut
+    down.  Returns no futures when the interpreter is shutting down (the
+    caller then does all the work).
     """
     global _pool, _pool_size, _pool_pid
     with _pool_lock:
         pid = os.getpid()
-        if _pool is None or _pool_pid != pid or _pool_size < size:
+        if _pool is None or _pool_pid != pid or _pool_size < count:
             old = _pool if _pool_pid == pid else None
-            _pool = ThreadPoolExecutor(max_workers=size, thread_name_prefix="fastmel")
-            _pool_size, _pool_pid = size, pid
+            _pool = ThreadPoolExecutor(max_workers=count, thread_name_prefix="fastmel")
+            _pool_size, _pool_pid = count, pid
             if old is not None:
-                old.shutdown(wait=False)  # its running tasks finish; new ones go to the new pool
-        return _pool
+                old.shutdown(wait=False)  # its threads finish what they run, then exit
+        try:
+            return [_pool.submit(work) for _ in range(count)]
+        except RuntimeError:  # no new threads at interpreter exit
+            return []
 
 
 def run_offline(SpectralKernel kernel, cnp.ndarray x, cnp.ndarray head,
@@ -610,8 +617,7 @@ def run_offline(SpectralKernel kernel, cnp.ndarray x, cnp.ndarray head,
     if n_threads <= 1:
         job.work()
     else:
-        pool = _executor(n_threads - 1)
-        helpers = [pool.submit(job.work) for _ in range(n_threads - 1)]
+        helpers = _start_helpers(job.work, n_threads - 1)
         try:
             job.work()
             for f in helpers:
