@@ -242,6 +242,8 @@ def _in_child(queue):
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="fork start method")
+# forking a process with threads is what this test is about (Python 3.12+ warns of it)
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 def test_a_forked_child_gets_its_own_pool(split_everything):
     """The parent's pool threads do not exist in a forked child: it must neither
     wait on them nor lose its work."""

@@ -612,7 +612,7 @@ def run_offline(SpectralKernel kernel, cnp.ndarray x, cnp.ndarray head,
     """
     cdef _OfflineJob job = _OfflineJob(kernel, x, head, tail, pad, hop, n_frames, out)
     cdef Py_ssize_t n_threads = min(workers, job.n_units)
-    if n_threads > 1 and job.n_units * job.chunk * kernel.n_fft < PARALLEL_MIN_WORK:
+    if n_threads > 1 and (<double>job.n_units) * job.chunk * kernel.n_fft < PARALLEL_MIN_WORK:
         n_threads = 1
     if n_threads <= 1:
         job.work()
