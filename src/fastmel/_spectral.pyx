@@ -431,10 +431,9 @@ cdef enum:
     UNIT_POINTS = 1 << 15
     UNIT_MAX_BLOCKS = 16
 
-# Job status besides 0 and NONFINITE.
+# Job status besides 0 and NONFINITE: the caller gave up (an exception while it waited).
 cdef enum:
-    NO_MEMORY = 2   # a worker could not allocate its scratch buffers
-    STOPPED = 3     # the caller gave up (an exception while it waited)
+    STOPPED = 2
 
 cdef extern from *:
     """
@@ -525,8 +524,7 @@ cdef class _OfflineJob:
         cdef Py_ssize_t n_fft = k.n_fft, n_out = k.n_out
         cdef int result
         if k.workspace_init(&ws) != 0:
-            fastmel_fail(&self.status, NO_MEMORY)
-            return
+            return  # the others do the work; with none, units are left untaken
         while fastmel_status(&self.status) == 0:
             unit = fastmel_next_unit(&self.counter)
             if unit >= self.n_units:
@@ -627,7 +625,7 @@ def run_offline(SpectralKernel kernel, cnp.ndarray x, cnp.ndarray head,
         except BaseException:  # interrupted while waiting: the helpers stop, the job keeps its arrays
             job.stop()
             raise
-    if job.status == NO_MEMORY:
+    if job.status == 0 and job.counter < job.n_units:
         raise MemoryError("fastmel: could not allocate FFT scratch buffers")
     return job.status
 
