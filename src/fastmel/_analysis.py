@@ -5,6 +5,8 @@ the padding are read from two small padded copies of the signal's ends, all
 other frames straight from the caller's array.  Extra memory is the output
 plus O(n_fft).
 """
+import numbers
+import os
 import sys
 import warnings
 from dataclasses import dataclass
@@ -89,14 +91,30 @@ class Framing:
                              np.dtype(dtype) == np.float64)
 
 
-def analyze(kernel, framing, y):
+def check_workers(workers):
+    """The thread count ``workers`` asks for, as scipy.fft reads it: None or 1
+    one thread, a positive int that many, -1 ``os.cpu_count()``."""
+    if workers is None:
+        return 1
+    if isinstance(workers, (bool, np.bool_)) or not isinstance(workers, numbers.Integral):
+        raise TypeError(f"workers must be an int or None, got {type(workers).__name__}")
+    if workers == -1:
+        return os.cpu_count() or 1
+    if workers < 1:
+        raise ParameterError(f"workers must be a positive int, -1 (all CPUs) or None (one), "
+                             f"got {workers}")
+    return int(workers)
+
+
+def analyze(kernel, framing, y, workers=1):
     """The offline analysis of a checked signal: :func:`check_layout`, librosa's
-    warning for a signal shorter than n_fft, then :func:`run`."""
+    warning for a signal shorter than n_fft, then :func:`run` on ``workers``
+    threads (a count :func:`check_workers` returned)."""
     check_layout(y.shape, framing.n_fft)
     if framing.center and y.shape[-1] < framing.n_fft:
         warnings.warn(f"n_fft={framing.n_fft} is too large for input signal of "
                       f"length={y.shape[-1]}", UserWarning, stacklevel=_caller_level())
-    return run(kernel, framing, y)
+    return run(kernel, framing, y, workers)
 
 
 def _caller_level():

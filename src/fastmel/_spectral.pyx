@@ -8,6 +8,9 @@ SIMD lanes while every lane still sums its bins in ascending order (the same
 arithmetic whatever the block holds).
 """
 import math
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -398,14 +401,20 @@ cdef inline real _pow(real v, real e) noexcept nogil:
         return pow(v, e)
 
 
-def floor_below_max(cnp.ndarray values, double top_db, Py_ssize_t group):
+def floor_below_max(cnp.ndarray values, double top_db, Py_ssize_t group,
+                    Py_ssize_t workers=1):
     """Clip each run of ``group`` values of the C-contiguous float array (finite
-    values) at its maximum minus top_db, in place."""
+    values) at its maximum minus top_db, in place; on up to ``workers``
+    threads for large arrays (the same bits: a maximum and a clip do not
+    depend on how the values are split)."""
     cdef Py_ssize_t n = values.size, start
     cdef bint is_double = values.itemsize == 8
     cdef char* p = <char*>cnp.PyArray_DATA(values)
     cdef double peak
     if group <= 0:
+        return
+    if workers > 1 and n >= FLOOR_PARALLEL_MIN:
+        _floor_shared(values, top_db, group, workers)
         return
     with nogil:
         start = 0
@@ -419,66 +428,305 @@ def floor_below_max(cnp.ndarray values, double top_db, Py_ssize_t group):
             start += group
 
 
+# A unit of work a worker takes from the shared counter is whole blocks of
+# one channel's frames (so every block holds the frames it holds with one
+# thread: same bits), about UNIT_POINTS frame samples: large enough that
+# taking one costs nothing, small enough that a worker slowed by a busy core
+# delays the end by little.
+cdef enum:
+    UNIT_POINTS = 1 << 15
+    UNIT_MAX_BLOCKS = 16
+
+# Job status besides 0 and NONFINITE: the caller gave up (an exception while it waited).
+cdef enum:
+    STOPPED = 2
+
+cdef extern from *:
+    """
+    /* Relaxed atomics: the counter hands out units of work and the status
+       stops workers early; the results are read only after every worker has
+       returned (Future.result() and the GIL order those reads). */
+    static inline Py_ssize_t fastmel_next_unit(Py_ssize_t* counter) {
+        return __atomic_fetch_add(counter, 1, __ATOMIC_RELAXED);
+    }
+    static inline int fastmel_status(int* status) {
+        return __atomic_load_n(status, __ATOMIC_RELAXED);
+    }
+    static inline void fastmel_fail(int* status, int code) {
+        int ok = 0;  /* the first failure is the one reported */
+        __atomic_compare_exchange_n(status, &ok, code, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+    }
+    """
+    Py_ssize_t fastmel_next_unit(Py_ssize_t* counter) nogil
+    int fastmel_status(int* status) nogil
+    void fastmel_fail(int* status, int code) nogil
+
+
+cdef class _OfflineJob:
+    """One offline analysis, split in units of ``chunk`` frames of one channel.
+
+    Any number of workers call :meth:`work` at once; each takes units from a
+    shared counter until none are left, with its own scratch buffers (the
+    kernel and the FFTW plan are only read: FFTW's new-array execute is
+    thread-safe).  The job holds the arrays it reads and writes, so a worker
+    still running when its caller has gone never touches freed memory.
+    """
+    cdef SpectralKernel kernel
+    cdef object arrays
+    cdef char* xp
+    cdef char* hp
+    cdef char* tp
+    cdef char* op
+    cdef Py_ssize_t item, out_item, n, xs_ch, xs, head_len, tail_len, tail_start
+    cdef Py_ssize_t pad, hop, n_frames, chunk, per_channel, n_units
+    cdef Py_ssize_t counter
+    cdef int status
+
+    def __cinit__(self, SpectralKernel kernel, cnp.ndarray x, cnp.ndarray head,
+                  cnp.ndarray tail, Py_ssize_t pad, Py_ssize_t hop, Py_ssize_t n_frames,
+                  cnp.ndarray out):
+        self.kernel = kernel
+        self.arrays = (x, head, tail, out)
+        self.item = x.itemsize
+        self.out_item = out.itemsize
+        self.n = x.shape[1]
+        self.xs_ch = x.strides[0] // self.item
+        self.xs = x.strides[1] // self.item
+        self.head_len = head.shape[1]
+        self.tail_len = tail.shape[1]
+        self.tail_start = pad + self.n + pad - self.tail_len
+        self.pad = pad
+        self.hop = hop
+        self.n_frames = n_frames
+        self.xp = <char*>cnp.PyArray_DATA(x)
+        self.hp = <char*>cnp.PyArray_DATA(head)
+        self.tp = <char*>cnp.PyArray_DATA(tail)
+        self.op = <char*>cnp.PyArray_DATA(out)
+        self.chunk = BLOCK * max(1, min(<Py_ssize_t>UNIT_MAX_BLOCKS,
+                                        UNIT_POINTS // (BLOCK * kernel.n_fft)))
+        self.per_channel = (n_frames + self.chunk - 1) // self.chunk
+        self.n_units = x.shape[0] * self.per_channel
+        self.counter = 0
+        self.status = 0
+
+    def __reduce__(self):
+        raise TypeError("an offline job belongs to the call that made it")
+
+    def work(self):
+        """Take and process units until none are left or the job has failed."""
+        cdef SpectralKernel k = self.kernel
+        with nogil:
+            self._work(k)
+
+    def stop(self):
+        """Make every worker return after its current unit."""
+        fastmel_fail(&self.status, STOPPED)
+
+    cdef void _work(self, SpectralKernel k) noexcept nogil:
+        cdef Workspace ws
+        cdef const void* src[BLOCK]
+        cdef Py_ssize_t stride[BLOCK]
+        cdef Py_ssize_t unit, c, t0, t_end, j, nb, s
+        cdef Py_ssize_t n_fft = k.n_fft, n_out = k.n_out
+        cdef int result
+        if k.workspace_init(&ws) != 0:
+            return  # the others do the work; with none, units are left untaken
+        while fastmel_status(&self.status) == 0:
+            unit = fastmel_next_unit(&self.counter)
+            if unit >= self.n_units:
+                break
+            c = unit // self.per_channel
+            t0 = (unit - c * self.per_channel) * self.chunk
+            t_end = min(t0 + self.chunk, self.n_frames)
+            while t0 < t_end:
+                nb = min(<Py_ssize_t>BLOCK, t_end - t0)
+                for j in range(nb):
+                    s = (t0 + j) * self.hop
+                    if s + n_fft <= self.head_len:
+                        src[j] = self.hp + (c * self.head_len + s) * self.item
+                        stride[j] = 1
+                    elif s >= self.pad and s + n_fft <= self.pad + self.n:
+                        src[j] = self.xp + (c * self.xs_ch + (s - self.pad) * self.xs) * self.item
+                        stride[j] = self.xs
+                    else:
+                        src[j] = self.tp + (c * self.tail_len + s - self.tail_start) * self.item
+                        stride[j] = 1
+                result = k.frames(&ws, src, stride, nb,
+                                  self.op + (c * n_out * self.n_frames + t0) * self.out_item,
+                                  self.n_frames, 1)
+                if result != 0:
+                    fastmel_fail(&self.status, result)
+                    break
+                t0 += nb
+        k.workspace_free(&ws)
+
+
+# Below this many frame samples (frames times n_fft, over all channels) a
+# second thread costs more to wake and join than it saves: measured (2-core
+# AMD EPYC, n_fft 512 and 2048), two threads break even at 1 to 2 s of 16 kHz
+# audio and gain 1.2-1.4x at 2.5 s.
+PARALLEL_MIN_WORK = 1 << 17
+
+_pool = None
+_pool_size = 0
+_pool_pid = 0
+_pool_lock = threading.Lock()
+
+
+def _start_helpers(work, Py_ssize_t count):
+    """Futures of ``count`` calls of ``work`` on the module's thread pool.
+
+    The pool is made on first use and remade larger when a call asks for more
+    threads; its idle threads block on its queue (they never spin).  A forked
+    child makes its own: the parent's threads do not exist there.  Pools are
+    replaced and used under one lock, so no call submits to a pool being shut
+    down.  Returns no futures when the interpreter is shutting down (the
+    caller then does all the work).
+    """
+    global _pool, _pool_size, _pool_pid
+    with _pool_lock:
+        pid = os.getpid()
+        if _pool is None or _pool_pid != pid or _pool_size < count:
+            old = _pool if _pool_pid == pid else None
+            _pool = ThreadPoolExecutor(max_workers=count, thread_name_prefix="fastmel")
+            _pool_size, _pool_pid = count, pid
+            if old is not None:
+                old.shutdown(wait=False)  # its threads finish what they run, then exit
+        try:
+            return [_pool.submit(work) for _ in range(count)]
+        except RuntimeError:  # no new threads at interpreter exit
+            return []
+
+
+def _share(job, Py_ssize_t n_threads):
+    """``job.work()`` on the calling thread and ``n_threads - 1`` pool threads, all returned."""
+    if n_threads <= 1:
+        job.work()
+        return
+    helpers = _start_helpers(job.work, n_threads - 1)
+    try:
+        job.work()
+        for f in helpers:
+            # A helper still queued behind other callers' work has nothing left to do.
+            if not f.cancel():
+                f.result()
+    except BaseException:  # interrupted while waiting: the helpers stop, the job keeps its arrays
+        job.stop()
+        raise
+
+
+# Values per piece of a shared top_db floor, and the fewest worth sharing
+# (below, waking a thread costs more than the pass over them).
+cdef enum:
+    FLOOR_PIECE = 1 << 16
+    FLOOR_PARALLEL_MIN = 1 << 19
+
+
+cdef class _FloorJob:
+    """floor_below_max in pieces of FLOOR_PIECE values of one group, in two
+    rounds: every piece's maximum, then (with each group's floor) every
+    piece's clip.  Workers take pieces from a shared counter."""
+    cdef object arrays
+    cdef char* p
+    cdef bint is_double
+    cdef double top_db
+    cdef Py_ssize_t group, per_group, n_pieces, counter
+    cdef double* peaks
+    cdef int phase
+    cdef int status
+
+    def __cinit__(self, cnp.ndarray values, double top_db, Py_ssize_t group):
+        cdef cnp.ndarray peaks
+        self.p = <char*>cnp.PyArray_DATA(values)
+        self.is_double = values.itemsize == 8
+        self.top_db = top_db
+        self.group = group
+        self.per_group = (group + FLOOR_PIECE - 1) // FLOOR_PIECE
+        self.n_pieces = values.size // group * self.per_group
+        peaks = np.empty(self.n_pieces)
+        self.arrays = (values, peaks)
+        self.peaks = <double*>cnp.PyArray_DATA(peaks)
+
+    def work(self):
+        with nogil:
+            self._work()
+
+    def stop(self):
+        fastmel_fail(&self.status, STOPPED)
+
+    def clip_next(self):
+        """After every maximum: each piece's slot gets its group's floor."""
+        cdef Py_ssize_t g, i, first
+        cdef double peak
+        for g in range(self.n_pieces // self.per_group):
+            first = g * self.per_group
+            peak = self.peaks[first]
+            for i in range(first + 1, first + self.per_group):
+                peak = max(peak, self.peaks[i])
+            for i in range(first, first + self.per_group):
+                self.peaks[i] = peak - self.top_db
+        self.counter = 0
+        self.phase = 1
+
+    cdef void _work(self) noexcept nogil:
+        cdef Py_ssize_t i, g, start, length
+        while fastmel_status(&self.status) == 0:
+            i = fastmel_next_unit(&self.counter)
+            if i >= self.n_pieces:
+                break
+            g = i // self.per_group
+            start = g * self.group + (i - g * self.per_group) * FLOOR_PIECE
+            length = min(<Py_ssize_t>FLOOR_PIECE, (g + 1) * self.group - start)
+            if self.phase == 0:
+                if self.is_double:
+                    self.peaks[i] = fastmel_max_f64(<double*>self.p + start, length)
+                else:
+                    self.peaks[i] = fastmel_max_f32(<float*>self.p + start, length)
+            elif self.is_double:
+                fastmel_clip_below_f64(<double*>self.p + start, length, self.peaks[i])
+            else:
+                fastmel_clip_below_f32(<float*>self.p + start, length, <float>self.peaks[i])
+
+
+def _floor_shared(cnp.ndarray values, double top_db, Py_ssize_t group, Py_ssize_t workers):
+    cdef _FloorJob job = _FloorJob(values, top_db, group)
+    cdef Py_ssize_t n_threads = min(workers, job.n_pieces)
+    _share(job, n_threads)
+    job.clip_next()
+    _share(job, n_threads)
+
+
 def run_offline(SpectralKernel kernel, cnp.ndarray x, cnp.ndarray head,
                 cnp.ndarray tail, Py_ssize_t pad, Py_ssize_t hop,
-                Py_ssize_t n_frames, cnp.ndarray out):
+                Py_ssize_t n_frames, cnp.ndarray out, Py_ssize_t workers=1):
     """Run the kernel over every frame of every channel of a padded signal.
 
     The padded signal of channel c is virtual: ``head[c]`` holds its first
     ``head.shape[1]`` samples, ``x[c]`` (any strides) sits at offset ``pad``,
     and ``tail[c]`` holds its last ``tail.shape[1]`` samples.  A frame is read
     from whichever of the three holds all of it.  ``out`` is C-contiguous
-    ``(channels, n_out, n_frames)``.  Returns 0, or NONFINITE when a mel value
-    came out non-finite (see ``SpectralKernel.frames``).
+    ``(channels, n_out, n_frames)``.  Up to ``workers`` threads (the caller
+    and pool threads) share the frames; below PARALLEL_MIN_WORK, one does it
+    all.  Every frame is computed the same way whichever thread takes it, so
+    ``out`` has the same bits for every ``workers``.  Returns 0, or NONFINITE
+    when a mel value came out non-finite (see ``SpectralKernel.frames``);
+    ``out`` is then incomplete.
     """
-    cdef Py_ssize_t item = x.itemsize
-    cdef Py_ssize_t n_ch = x.shape[0], n = x.shape[1]
-    cdef Py_ssize_t xs_ch = x.strides[0] // item, xs = x.strides[1] // item
-    cdef Py_ssize_t head_len = head.shape[1], tail_len = tail.shape[1]
-    cdef Py_ssize_t tail_start = pad + n + pad - tail_len
-    cdef Py_ssize_t n_fft = kernel.n_fft, n_out = kernel.n_out
-    cdef Py_ssize_t out_item = out.itemsize
-    cdef char* xp = <char*>cnp.PyArray_DATA(x)
-    cdef char* hp = <char*>cnp.PyArray_DATA(head)
-    cdef char* tp = <char*>cnp.PyArray_DATA(tail)
-    cdef char* op = <char*>cnp.PyArray_DATA(out)
-    cdef const void* src[BLOCK]
-    cdef Py_ssize_t stride[BLOCK]
-    cdef Py_ssize_t c, t0, t, j, nb, s
-    cdef Workspace ws
-    cdef int status, result = 0
-    with nogil:
-        status = kernel.workspace_init(&ws)
-        if status == 0:
-            for c in range(n_ch):
-                t0 = 0
-                while t0 < n_frames and result == 0:
-                    nb = min(<Py_ssize_t>BLOCK, n_frames - t0)
-                    for j in range(nb):
-                        s = (t0 + j) * hop
-                        if s + n_fft <= head_len:
-                            src[j] = hp + (c * head_len + s) * item
-                            stride[j] = 1
-                        elif s >= pad and s + n_fft <= pad + n:
-                            src[j] = xp + (c * xs_ch + (s - pad) * xs) * item
-                            stride[j] = xs
-                        else:
-                            src[j] = tp + (c * tail_len + s - tail_start) * item
-                            stride[j] = 1
-                    result = kernel.frames(&ws, src, stride, nb,
-                                           op + (c * n_out * n_frames + t0) * out_item,
-                                           n_frames, 1)
-                    t0 += nb
-            kernel.workspace_free(&ws)
-    if status != 0:
+    cdef _OfflineJob job = _OfflineJob(kernel, x, head, tail, pad, hop, n_frames, out)
+    cdef Py_ssize_t n_threads = min(workers, job.n_units)
+    if n_threads > 1 and (<double>job.n_units) * job.chunk * kernel.n_fft < PARALLEL_MIN_WORK:
+        n_threads = 1
+    _share(job, n_threads)
+    if job.status == 0 and job.counter < job.n_units:
         raise MemoryError("fastmel: could not allocate FFT scratch buffers")
-    return result
+    return job.status
 
 
-def run(kernel, framing, y):
+def run(kernel, framing, y, workers=1):
     """Run ``kernel`` over every frame of ``y`` (..., n); returns (..., n_out, n_frames).
 
-    ``y`` must already be a checked float32/float64 array in the kernel's precision.
+    ``y`` must already be a checked float32/float64 array in the kernel's
+    precision, ``workers`` a checked thread count (see :func:`run_offline`).
     """
     n = y.shape[-1]
     n_fft = framing.n_fft
@@ -512,7 +760,7 @@ def run(kernel, framing, y):
             nbytes, f"the output {lead + (kernel.n_out, n_frames)}",
             "use a larger hop_length, fewer bins or mels, or a stream over pieces of the signal")
     out = np.empty((x.shape[0], kernel.n_out, n_frames), dtype=dtype)
-    if run_offline(kernel, x, head, tail, pad, framing.hop_length, n_frames, out):
+    if run_offline(kernel, x, head, tail, pad, framing.hop_length, n_frames, out, workers):
         raise ParameterError(
             f"the mel power overflowed {x.dtype} (non-finite values) for samples up to "
             f"{float(np.max(np.abs(x))):.3g}; scale the signal down or use float64")

@@ -11,7 +11,9 @@ import functools
 import numpy as np
 
 from fastmel import _checks
-from fastmel._analysis import OUT_COMPLEX, OUT_MEL, OUT_MEL_DB, OUT_MFCC, Framing, analyze
+from fastmel._analysis import (
+    OUT_COMPLEX, OUT_MEL, OUT_MEL_DB, OUT_MFCC, Framing, analyze, check_workers,
+)
 from fastmel._istft import InverseStream
 from fastmel._stream import FrameStream
 from fastmel.cepstral import cepstrum, check_mfcc_params, dct_matrix, lifted_dct_matrix
@@ -171,14 +173,16 @@ class _Extractor(_Configured):
     def _new_stream(self):
         return FrameStream(self, self.kernel, self.framing)
 
-    # ``m(y)`` is ``m._run(real_float(y))``: fastmel.feature, which needs the
-    # input's dtype before it makes the extractor, calls _run itself, so the
-    # signal is converted and scanned once either way.
+    # ``m(y, workers=w)`` is ``m._run(real_float(y), check_workers(w))``:
+    # fastmel.feature, which needs the input's dtype before it makes the
+    # extractor, calls _run itself, so the signal is converted and scanned
+    # once either way.
 
-    def _analyze(self, y):
-        """The kernel over ``y`` (as real_float returned it), in ``dtype``, scanned once."""
+    def _analyze(self, y, workers=1):
+        """The kernel over ``y`` (as real_float returned it), in ``dtype``, scanned
+        once, on ``workers`` threads (as check_workers returned it)."""
         y = _checks.bounded_float(y, self.kernel.max_amplitude, dtype=self.dtype)
-        return analyze(self.kernel, self.framing, y)
+        return analyze(self.kernel, self.framing, y, workers)
 
 
 class _MelSettings:
@@ -225,12 +229,16 @@ class STFT(_Extractor):
         self._kernel = self.framing.kernel(dtype, OUT_COMPLEX)
         self._settings = dict(settings, dtype=dtype)
 
-    def __call__(self, y):
-        """STFT of ``y`` [shape=(..., n)]: [shape=(..., 1 + n_fft // 2, n_frames)], complex."""
-        return self._run(_checks.real_float(y, "y"))
+    def __call__(self, y, *, workers=None):
+        """STFT of ``y`` [shape=(..., n)]: [shape=(..., 1 + n_fft // 2, n_frames)], complex.
 
-    def _run(self, y):
-        return self._analyze(y)
+        ``workers`` as in :meth:`MelSpectrogram.__call__`.
+        """
+        workers = check_workers(workers)
+        return self._run(_checks.real_float(y, "y"), workers)
+
+    def _run(self, y, workers=1):
+        return self._analyze(y, workers)
 
 
 class ISTFT(_Configured):
@@ -391,26 +399,40 @@ class MelSpectrogram(_MelSettings, _Extractor):
             fmax=mel["fmax"], htk=mel["htk"], norm=mel["norm"], to_db=to_db, ref=ref, amin=amin,
             top_db=top_db, dtype=dtype)
 
-    def __call__(self, y):
+    def __call__(self, y, *, workers=None):
         """Features of ``y``.
 
         Parameters
         ----------
         y : np.ndarray [shape=(..., n)], real floating point
+        workers : int or None
+            Threads for this call, as ``scipy.fft``'s ``workers``: None or 1
+            for one, a positive int, -1 for ``os.cpu_count()``.  Workers take
+            blocks of frames (of any channel) as they free up; the output has
+            the same bits for every count.  Short signals use one thread
+            (starting a second costs more than it saves).
 
         Returns
         -------
         S : np.ndarray [shape=(..., n_mels, n_frames), dtype=self.dtype]
-        """
-        return self._run(_checks.real_float(y, "y"))
 
-    def _run(self, y):
-        S = self._analyze(y)
+        Raises
+        ------
+        ParameterError
+            As the class docs say, and for ``workers`` 0 or below -1.
+        TypeError
+            ``workers`` that is not an int or None.
+        """
+        workers = check_workers(workers)
+        return self._run(_checks.real_float(y, "y"), workers)
+
+    def _run(self, y, workers=1):
+        S = self._analyze(y, workers)
         if not self.to_db:
             return S
         if callable(self.ref):
             return power_to_db(S, ref=self.ref, amin=self.amin, top_db=self.top_db)
-        return floor_top_db(S, self.top_db)
+        return floor_top_db(S, self.top_db, workers)
 
     def _check_streamable(self):
         if self.to_db and callable(self.ref):
@@ -505,14 +527,19 @@ class MFCC(_MelSettings, _Extractor):
         self._settings = dict(n_mfcc=n_mfcc, dct_type=dct_type, norm=norm, lifter=lifter,
                               mel_norm=mel.norm, top_db=mel.top_db, **shared)
 
-    def __call__(self, y):
-        """MFCCs of ``y`` [shape=(..., n)]: [shape=(..., n_mfcc, n_frames)]."""
-        return self._run(_checks.real_float(y, "y"))
+    def __call__(self, y, *, workers=None):
+        """MFCCs of ``y`` [shape=(..., n)]: [shape=(..., n_mfcc, n_frames)].
 
-    def _run(self, y):
+        ``workers`` as in :meth:`MelSpectrogram.__call__` (the ``top_db``
+        floor and the DCT after it run once all frames are in).
+        """
+        workers = check_workers(workers)
+        return self._run(_checks.real_float(y, "y"), workers)
+
+    def _run(self, y, workers=1):
         if self.kernel is not None:
-            return self._analyze(y)
-        return cepstrum(self.melspec._run(y), self._dct, self.lifter)
+            return self._analyze(y, workers)
+        return cepstrum(self.melspec._run(y, workers), self._dct, self.lifter)
 
     def _check_streamable(self):
         self.melspec._check_streamable()

@@ -2,6 +2,7 @@
 import numpy as np
 
 from fastmel import _checks
+from fastmel._analysis import check_workers
 from fastmel.exceptions import ParameterError
 from fastmel.cepstral import cepstrum, check_mfcc_params, dct_matrix
 from fastmel.deltas import delta
@@ -20,7 +21,8 @@ def _check_mel_kwargs(kwargs, func):
 
 
 def melspectrogram(*, y=None, sr=22050, S=None, n_fft=2048, hop_length=512, win_length=None,
-                   window="hann", center=True, pad_mode="constant", power=2.0, **kwargs):
+                   window="hann", center=True, pad_mode="constant", power=2.0, workers=None,
+                   **kwargs):
     """Mel-scaled spectrogram, equal to ``librosa.feature.melspectrogram``.
 
     Parameters
@@ -35,6 +37,10 @@ def melspectrogram(*, y=None, sr=22050, S=None, n_fft=2048, hop_length=512, win_
         Framing, as in :func:`fastmel.stft`.
     power : float > 0
         Exponent of the magnitude (1 energy, 2 power).
+    workers : int or None
+        fastmel's extension (librosa has no such parameter): threads for the
+        analysis of ``y``, as ``scipy.fft``'s ``workers`` (None or 1 one, -1
+        ``os.cpu_count()``); the output has the same bits for every count.
     **kwargs
         ``n_mels``, ``fmin``, ``fmax``, ``htk``, ``norm`` for :func:`fastmel.filters.mel`.
 
@@ -62,6 +68,7 @@ def melspectrogram(*, y=None, sr=22050, S=None, n_fft=2048, hop_length=512, win_
     (128, 44)
     """
     _check_mel_kwargs(kwargs, "melspectrogram")
+    workers = check_workers(workers)
     if S is not None:
         S = _checks.real_float(S, "S")
         if S.ndim < 2:
@@ -81,11 +88,11 @@ def melspectrogram(*, y=None, sr=22050, S=None, n_fft=2048, hop_length=512, win_
     m = MelSpectrogram(sr=sr, n_fft=n_fft, hop_length=hop_length, win_length=win_length,
                        window=window, center=center, pad_mode=pad_mode, power=power,
                        dtype=y.dtype, **kwargs)
-    return m._run(y)
+    return m._run(y, workers)
 
 
 def mfcc(*, y=None, sr=22050, S=None, n_mfcc=20, dct_type=2, norm="ortho", lifter=0,
-         mel_norm="slaney", **kwargs):
+         mel_norm="slaney", workers=None, **kwargs):
     """Mel-frequency cepstral coefficients, equal to ``librosa.feature.mfcc``.
 
     Parameters
@@ -103,6 +110,8 @@ def mfcc(*, y=None, sr=22050, S=None, n_mfcc=20, dct_type=2, norm="ortho", lifte
         Cepstral liftering; 0 disables it.
     mel_norm : {"slaney", None} or number
         Mel filter normalisation.
+    workers : int or None
+        fastmel's extension, as in :func:`melspectrogram`.
     **kwargs
         Passed to :func:`melspectrogram` (framing and mel parameters).
 
@@ -116,6 +125,7 @@ def mfcc(*, y=None, sr=22050, S=None, n_mfcc=20, dct_type=2, norm="ortho", lifte
     ``top_db=80`` taken per channel (librosa 1.0 behaviour).
     """
     n_mfcc, lifter = check_mfcc_params(n_mfcc, dct_type, norm, lifter)
+    workers = check_workers(workers)
     if S is None:
         if y is None:
             raise ParameterError("mfcc needs audio y or a log-power mel spectrogram S")
@@ -123,7 +133,7 @@ def mfcc(*, y=None, sr=22050, S=None, n_mfcc=20, dct_type=2, norm="ortho", lifte
         _check_mel_kwargs({k: v for k, v in kwargs.items() if k not in _FRAMING}, "mfcc")
         # the cepstral parameters are checked above: not again in MFCC
         return MFCC._checked(n_mfcc=n_mfcc, dct_type=dct_type, norm=norm, lifter=lifter,
-                             mel_norm=mel_norm, sr=sr, dtype=y.dtype, **kwargs)._run(y)
+                             mel_norm=mel_norm, sr=sr, dtype=y.dtype, **kwargs)._run(y, workers)
     S = _checks.real_float(S, "S")
     if S.ndim < 2:
         raise ParameterError(f"S must have shape (..., n_mels, n_frames), got {S.shape}")

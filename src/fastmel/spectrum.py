@@ -5,7 +5,7 @@ import warnings
 import numpy as np
 
 from fastmel import _checks
-from fastmel._analysis import OUT_COMPLEX, Framing, analyze
+from fastmel._analysis import OUT_COMPLEX, Framing, analyze, check_workers
 from fastmel._istft import synthesize
 from fastmel._spectral import floor_below_max
 from fastmel.exceptions import ParameterError
@@ -14,7 +14,7 @@ __all__ = ["stft", "istft", "power_to_db", "amplitude_to_db"]
 
 
 def stft(y, *, n_fft=2048, hop_length=None, win_length=None, window="hann", center=True,
-         pad_mode="constant", dtype=None):
+         pad_mode="constant", dtype=None, workers=None):
     """Short-time Fourier transform, equal to ``librosa.stft``.
 
     Parameters
@@ -35,6 +35,10 @@ def stft(y, *, n_fft=2048, hop_length=None, win_length=None, window="hann", cent
         How to pad when ``center`` is True.
     dtype : np.dtype or None
         Complex output type; complex64 for float32 input, complex128 for float64, when None.
+    workers : int or None
+        fastmel's extension (librosa has no such parameter): threads for this
+        call, as ``scipy.fft``'s ``workers`` (None or 1 one, -1
+        ``os.cpu_count()``); the output has the same bits for every count.
 
     Returns
     -------
@@ -60,9 +64,10 @@ def stft(y, *, n_fft=2048, hop_length=None, win_length=None, window="hann", cent
     """
     y = _checks.real_float(y, "y")
     out_type = _output_type(dtype, "c", "stft")
+    workers = check_workers(workers)
     framing = Framing.make(n_fft, hop_length, win_length, window, center, pad_mode)
     kernel = framing.kernel(y.dtype, OUT_COMPLEX)
-    D = analyze(kernel, framing, _checks.bounded_float(y, kernel.max_amplitude))
+    D = analyze(kernel, framing, _checks.bounded_float(y, kernel.max_amplitude), workers)
     if out_type is None or out_type == D.dtype:
         return D
     narrower = out_type.itemsize < D.dtype.itemsize
@@ -312,16 +317,17 @@ def _check_db_params(amin, top_db, dtype=np.float64):
     return amin, top_db
 
 
-def floor_top_db(log_spec, top_db):
+def floor_top_db(log_spec, top_db, workers=1):
     """Clip to ``max - top_db``, per channel (last two axes) for ndim > 2, as librosa 1.0.
 
     Only for the C-contiguous float arrays fastmel's kernel writes (finite by
-    construction): a compiled pass clips them with one max and one clip per channel.
+    construction): a compiled pass clips them with one max and one clip per
+    channel, on up to ``workers`` threads (a checked count).
     """
     if top_db is None or log_spec.size == 0:
         return log_spec
     group = log_spec.size if log_spec.ndim <= 2 else log_spec.shape[-2] * log_spec.shape[-1]
-    floor_below_max(log_spec, float(top_db), group)
+    floor_below_max(log_spec, float(top_db), group, workers)
     return log_spec
 
 
