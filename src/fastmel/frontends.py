@@ -533,7 +533,9 @@ class TorchaudioMFCC(_Extractor):
                                                   mel_rows=mel._mel_rows, amin=self.AMIN)
         self._settings = dict(
             sample_rate=mel.sample_rate, n_mfcc=n_mfcc, dct_type=2, norm=norm,
-            log_mels=bool(log_mels), melkwargs={k: mel._settings[k] for k in melkwargs},
+            log_mels=bool(log_mels),
+            # torchaudio's options accepted at their defaults only mean nothing: left out
+            melkwargs={k: mel._settings[k] for k in melkwargs if k in mel._settings},
             top_db=top_db, dtype=dtype)
 
     def __call__(self, y):
