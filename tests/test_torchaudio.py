@@ -152,8 +152,12 @@ def test_defaults_are_torchaudios(ta):
                                            hop_length=160, n_mels=80, dtype=dtype),
     lambda dtype: TorchaudioMelSpectrogram(pad_mode="replicate", power=1.0, dtype=dtype),
     lambda dtype: TorchaudioMFCC(top_db=None, n_mfcc=13, melkwargs=dict(n_mels=40), dtype=dtype),
-], ids=["mel-defaults", "mel-speech-uncentred", "mel-replicate", "mfcc-unfloored"])
-@pytest.mark.parametrize("shape", ["mono", "channels"])
+    lambda dtype: TorchaudioMFCC(log_mels=True, dtype=dtype),
+    lambda dtype: TorchaudioMFCC(log_mels=True, norm=None, n_mfcc=13,
+                                 melkwargs=dict(center=False, n_mels=40), dtype=dtype),
+], ids=["mel-defaults", "mel-speech-uncentred", "mel-replicate", "mfcc-unfloored",
+        "mfcc-log-mels", "mfcc-log-mels-uncentred"])
+@pytest.mark.parametrize("shape", ["mono", "channels", "batch"])
 def test_stream_equals_offline_bit_for_bit(clips, make, shape, dtype):
     fe = make(dtype)
     x = clips[shape][..., :8000].astype(dtype)
@@ -164,13 +168,34 @@ def test_stream_equals_offline_bit_for_bit(clips, make, shape, dtype):
         assert_bits_equal(np.concatenate(parts, axis=-1), want, f"stream {sizes[:4]}")
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(), "top_db=80.0 floors at the whole signal's maximum.*top_db=None"),
-    (dict(top_db=None, log_mels=True), "log_mels=True cannot stream.*log\\(mel \\+ 1e-6\\)"),
-])
-def test_mfcc_stream_refused_with_reason(kwargs, match):
-    with pytest.raises(ParameterError, match=match):
-        TorchaudioMFCC(**kwargs).stream()
+def test_mfcc_stream_refused_with_reason():
+    with pytest.raises(ParameterError, match="top_db=80.0 floors at the whole signal's maximum"
+                                             ".*top_db=None"):
+        TorchaudioMFCC().stream()
+
+
+def test_log_mels_stream_protocol(clips):
+    """The log_mels stream wraps the mel stream: a rejected chunk changes
+    nothing, reset starts over, a pickled stream goes on where it was."""
+    fe = TorchaudioMFCC(log_mels=True, n_mfcc=13, melkwargs=dict(n_mels=40), dtype=np.float64)
+    x = clips["channels"][..., :6000]
+    want = fe(x)
+    s = fe.stream()
+    assert s.latency == fe.melspec.stream().latency == 200
+    first = s.process(x[..., :2500])
+    bad = x[..., 2500:2600].copy()
+    bad[1, 5] = np.nan
+    with pytest.raises(ParameterError, match="finite"):
+        s.process(bad)
+    with pytest.raises(ParameterError):
+        s.process(x[0, 2500:2600])  # a different channel count
+    resumed = pickle.loads(pickle.dumps(s))
+    for stream in (s, resumed):
+        got = np.concatenate([first, stream.process(x[..., 2500:]), stream.flush()], axis=-1)
+        assert_bits_equal(got, want, "after a rejected chunk, pickled")
+    s.reset()
+    assert_bits_equal(np.concatenate([s.process(x), s.flush()], axis=-1), want, "after reset")
+    assert repr(s) == f"<{fe!r}.stream() over {s._mel!r}>"
 
 
 # --- settings, repr, pickling ------------------------------------------------------

@@ -407,10 +407,9 @@ class TorchaudioMFCC(_Extractor):
     output's maximum in float32 and 1e-10 in float64 (torchaudio run with
     ``torch.float64`` as its default dtype).
 
-    Which settings stream: ``log_mels=False`` with ``top_db=None`` (every
-    frame computed on its own, in the compiled per-frame kernel).  torchaudio's
-    default ``top_db=80`` needs the whole signal's maximum, and ``log_mels=True``
-    is not yet a stage of the per-frame kernel: :meth:`stream` refuses both
+    Which settings stream: ``log_mels=True``, and ``log_mels=False`` with
+    ``top_db=None`` (every frame computed on its own).  torchaudio's default
+    ``top_db=80`` needs the whole signal's maximum: :meth:`stream` refuses it
     with the reason.
 
     Parameters
@@ -427,9 +426,10 @@ class TorchaudioMFCC(_Extractor):
         :class:`TorchaudioMelSpectrogram` parameters (torchaudio's names),
         but ``sample_rate`` and ``dtype``, which are this class's own.
     top_db : float >= 0 or None
-        The dB floor below the maximum (``log_mels=False`` only).  torchaudio
-        fixes it at 80; None (fastmel's extension) leaves the dB values
-        unfloored, as torchaudio's ``amplitude_to_DB`` without ``top_db``.
+        The dB floor below the maximum (``log_mels=False`` only; ignored with
+        ``log_mels=True``, as torchaudio ignores it).  torchaudio fixes it at
+        80; None (fastmel's extension) leaves the dB values unfloored, as
+        torchaudio's ``amplitude_to_DB`` without ``top_db``.
     dtype : {np.float32, np.float64}
         Working precision and output type; input audio is converted to it.
 
@@ -556,9 +556,7 @@ class TorchaudioMFCC(_Extractor):
         if self.kernel is not None:
             return self._analyze(y)
         if self.log_mels:
-            S = self._melspec._run(y)
-            S += S.dtype.type(self.LOG_OFFSET)
-            np.log(S, out=S)
+            return self._log_mel_cepstrum(self._melspec._run(y))
         else:
             y = _checks.bounded_float(y, self._db_kernel.max_amplitude, dtype=self.dtype)
             S = analyze(self._db_kernel, self.framing, y)
@@ -570,14 +568,62 @@ class TorchaudioMFCC(_Extractor):
                 floor_below_max(S, self.top_db, group)
         return cepstrum(S, self._dct, 0)
 
-    def _check_streamable(self):
+    def _log_mel_cepstrum(self, S):
+        """The coefficients of mel frames ``S`` (overwritten) with ``log_mels``.
+
+        The DCT is a sum over the mel bands in a fixed order, element by
+        element, so a frame's coefficients have the same bits however many
+        frames are computed together, offline or in a stream's chunks (a
+        matrix product's rounding depends on its shape: BLAS picks its kernels
+        by it).
+        """
+        S += S.dtype.type(self.LOG_OFFSET)
+        np.log(S, out=S)
+        out = np.zeros(S.shape[:-2] + (self._dct.shape[0], S.shape[-1]), S.dtype)
+        term = np.empty_like(out)
+        for k in range(self._dct.shape[1]):
+            np.multiply(self._dct[:, k, None], S[..., k, None, :], out=term)
+            out += term
+        return out
+
+    def _new_stream(self):
         if self.log_mels:
-            raise ParameterError(
-                "log_mels=True cannot stream yet: fastmel's per-frame kernel computes dB, not "
-                "log(mel + 1e-6); stream .melspec and take np.log(S + 1e-6) and the DCT of "
-                "each chunk's frames, or use log_mels=False with top_db=None")
-        if self.top_db is not None:
+            return _LogMelMFCCStream(self)
+        return super()._new_stream()
+
+    def _check_streamable(self):
+        if self.top_db is not None and not self.log_mels:
             raise ParameterError(
                 f"top_db={self.top_db} floors at the whole signal's maximum (torchaudio's "
                 f"AmplitudeToDB), so it cannot stream; use top_db=None (or floor the streamed "
                 f"frames yourself)")
+
+
+class _LogMelMFCCStream:
+    """The stream of a :class:`TorchaudioMFCC` with ``log_mels``: its mel
+    spectrogram's stream, each chunk's frames taken to coefficients as the
+    offline call takes them (frame by frame, so bit for bit).  Checks, state,
+    atomicity, thread safety and pickling are the mel stream's."""
+
+    def __init__(self, extractor):
+        self.extractor = extractor
+        self._mel = extractor.melspec.stream()
+
+    latency = property(lambda self: self._mel.latency,
+                       doc="Samples after a frame's centre needed to emit it.")
+
+    def process(self, chunk):
+        """The coefficients of the frames ``chunk`` [shape=(..., k)] completes:
+        [shape=(..., n_mfcc, j)]."""
+        return self.extractor._log_mel_cepstrum(self._mel.process(chunk))
+
+    def flush(self):
+        """The coefficients of the frames still owed at the end of the signal."""
+        return self.extractor._log_mel_cepstrum(self._mel.flush())
+
+    def reset(self):
+        """Back to the state of a new stream."""
+        self._mel.reset()
+
+    def __repr__(self):
+        return f"<{self.extractor!r}.stream() over {self._mel!r}>"
