@@ -245,6 +245,22 @@ def test_resolved_settings():
     assert fastmel.frontends.TorchaudioMFCC is TorchaudioMFCC
 
 
+@pytest.mark.parametrize("fe", [
+    TorchaudioMelSpectrogram(n_mels=40),
+    TorchaudioMFCC(melkwargs=dict(n_mels=40)),
+    TorchaudioMFCC(log_mels=True, melkwargs=dict(n_mels=40)),
+], ids=["mel", "mfcc", "mfcc-log-mels"])
+def test_threads_share_one_extractor(clips, fe):
+    from concurrent.futures import ThreadPoolExecutor
+    x = clips["channels"]
+    parts = [x[..., k * 2000:k * 2000 + 6000] for k in range(8)]
+    want = [fe(p) for p in parts]
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(fe, parts))
+    for g, w in zip(got, want):
+        assert_bits_equal(g, w, "threads")
+
+
 def test_float64_input_to_float32_preset(clips):
     x = clips["mono"]
     fe = TorchaudioMelSpectrogram()

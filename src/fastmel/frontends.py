@@ -190,7 +190,6 @@ _TORCHAUDIO_DEFAULT_ONLY = {"pad": (0,), "normalized": (False,), "wkwargs": (Non
 _TORCHAUDIO_REFUSED = {
     "window_fn": "the presets use torchaudio's default window, torch.hann_window "
                  "(periodic); leave window_fn out",
-    "return_complex": "the presets compute mel spectrograms, not complex spectra",
 }
 
 
@@ -208,7 +207,6 @@ def _refuse_torchaudio_options(options, what):
             raise ParameterError(f"{what} does not take {name}: {_TORCHAUDIO_REFUSED[name]}")
         else:
             raise TypeError(f"{what} got an unexpected keyword argument {name!r}")
-
 
 
 class TorchaudioMelSpectrogram(_Extractor):
