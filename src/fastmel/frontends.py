@@ -520,13 +520,12 @@ class TorchaudioMFCC(_Extractor):
         _, top_db = _check_db_params(self.AMIN, c["top_db"], dtype)
         dct = dct_matrix(n_mfcc, mel.n_mels, 2, norm, np.float64)
         self._dct = dct.astype(dtype)
+        # log_mels uses mel.kernel, then log(mel + 1e-6) and the DCT in numpy
         self._kernel = self._db_kernel = None
-        if log_mels:
-            pass  # mel.kernel, then log(mel + 1e-6) and the DCT in numpy
-        elif top_db is None:
+        if not log_mels and top_db is None:
             self._kernel = self.framing.kernel(dtype, OUT_MFCC, power=mel.power,
                                                mel_rows=mel._mel_rows, amin=self.AMIN, dct=dct)
-        else:
+        elif not log_mels:
             self._db_kernel = self.framing.kernel(dtype, OUT_MEL_DB, power=mel.power,
                                                   mel_rows=mel._mel_rows, amin=self.AMIN)
         self._settings = dict(
@@ -555,15 +554,14 @@ class TorchaudioMFCC(_Extractor):
             return self._analyze(y)
         if self.log_mels:
             return self._log_mel_cepstrum(self._melspec._run(y))
-        else:
-            y = _checks.bounded_float(y, self._db_kernel.max_amplitude, dtype=self.dtype)
-            S = analyze(self._db_kernel, self.framing, y)
-            if S.size:
-                # torchaudio's AmplitudeToDB floors each item of the leading
-                # axes but the last (the channels) at the maximum over its
-                # channels, mels and frames.
-                group = S.size if S.ndim <= 3 else S.shape[-3] * S.shape[-2] * S.shape[-1]
-                floor_below_max(S, self.top_db, group)
+        y = _checks.bounded_float(y, self._db_kernel.max_amplitude, dtype=self.dtype)
+        S = analyze(self._db_kernel, self.framing, y)
+        if S.size:
+            # torchaudio's AmplitudeToDB floors each item of the leading axes
+            # but the last (the channels) at the maximum over its channels,
+            # mels and frames.
+            group = S.size if S.ndim <= 3 else S.shape[-3] * S.shape[-2] * S.shape[-1]
+            floor_below_max(S, self.top_db, group)
         return cepstrum(S, self._dct, 0)
 
     def _log_mel_cepstrum(self, S):
