@@ -368,7 +368,10 @@ class _Kaldi(_Configured):
         raw_energy = _flag(c["raw_energy"], "raw_energy")
         energy_floor = _number(c["energy_floor"], "energy_floor", 0.0, math.inf,
                                "a non-negative number (0: no floor)")
-        dtype = np.dtype(c["dtype"]) if isinstance(c["dtype"], (type, str, np.dtype)) else None
+        try:
+            dtype = np.dtype(c["dtype"]) if c["dtype"] is not None else None
+        except TypeError:
+            dtype = None
         if dtype not in (np.float32, np.float64):
             raise ParameterError(f"dtype must be float32 or float64, got {c['dtype']!r}")
         first, length, weights = _kaldi_mel_banks(num_bins, sr, n_fft, low_freq, high_freq)
