@@ -403,6 +403,9 @@ def test_stream_with_dither_pickles_and_rolls_back(signals):
     (dict(dither=-1.0), ParameterError, "dither must be a non-negative"),
     (dict(dither=1e30), ParameterError, "dither=1e\\+30 is too large"),
     (dict(energy_floor=-1.0), ParameterError, "energy_floor"),
+    (dict(energy_floor=1e308), ParameterError, "energy_floor must be a number in \\[0, 1e30\\]"),
+    (dict(low_freq=1e308), ParameterError, "low_freq must be in"),
+    (dict(blackman_coeff=1e308), ParameterError, "blackman_coeff must be in"),
     (dict(round_to_power_of_two=False, sr=22050), ParameterError, "even frame length"),
     (dict(dtype=np.float16), ParameterError, "dtype must be float32 or float64"),
     (dict(dtype="bogus"), ParameterError, "dtype must be float32 or float64"),
@@ -423,6 +426,8 @@ def test_mfcc_parameter_errors():
         KaldiMFCC(num_ceps=0)
     with pytest.raises(ParameterError, match="cepstral_lifter must be a finite"):
         KaldiMFCC(cepstral_lifter=float("inf"))
+    with pytest.raises(ParameterError, match="cepstral_lifter must be in"):
+        KaldiMFCC(cepstral_lifter=1e308)
 
 
 def test_input_errors():

@@ -344,7 +344,7 @@ class _Kaldi(_Configured):
         if not isinstance(window_type, str) or window_type not in _KALDI_WINDOWS:
             raise ParameterError(f"window_type must be one of {_KALDI_WINDOWS}, "
                                  f"got {window_type!r}")
-        blackman_coeff = _number(c["blackman_coeff"], "blackman_coeff")
+        blackman_coeff = _number(c["blackman_coeff"], "blackman_coeff", -1e3, 1e3)
         round_pow2 = _flag(c["round_to_power_of_two"], "round_to_power_of_two")
         n_fft = 1 << (L - 1).bit_length() if round_pow2 else L
         if n_fft % 2:
@@ -362,12 +362,13 @@ class _Kaldi(_Configured):
         preemph = _number(c["preemph_coeff"], "preemph_coeff", 0.0, 1.0)
         remove_dc = _flag(c["remove_dc_offset"], "remove_dc_offset")
         num_bins = _count(c["num_mel_bins"], "num_mel_bins", 3, 4096)
-        low_freq = _number(c["low_freq"], "low_freq")
-        high_freq = _number(c["high_freq"], "high_freq")
+        # (Kaldi keeps these in float32: beyond its range they are not numbers it can use)
+        low_freq = _number(c["low_freq"], "low_freq", -1e9, 1e9)
+        high_freq = _number(c["high_freq"], "high_freq", -1e9, 1e9)
         use_energy = _flag(c["use_energy"], "use_energy")
         raw_energy = _flag(c["raw_energy"], "raw_energy")
-        energy_floor = _number(c["energy_floor"], "energy_floor", 0.0, math.inf,
-                               "a non-negative number (0: no floor)")
+        energy_floor = _number(c["energy_floor"], "energy_floor", 0.0, 1e30,
+                               "a number in [0, 1e30] (0: no floor)")
         try:
             dtype = np.dtype(c["dtype"]) if c["dtype"] is not None else None
         except TypeError:
@@ -652,7 +653,8 @@ class KaldiMFCC(_Kaldi):
     def _build(self):
         c = self._config
         num_ceps = _count(c["num_ceps"], "num_ceps", 1, 4096)
-        lifter = _number(c["cepstral_lifter"], "cepstral_lifter")
+        # the lifter scales coefficient i by up to 1 + |Q| / 2
+        lifter = _number(c["cepstral_lifter"], "cepstral_lifter", -1e4, 1e4)
         settings = dict(num_ceps=num_ceps, cepstral_lifter=c["cepstral_lifter"])
         settings.update(self._common(c, use_power=True, use_log=True, num_ceps=num_ceps,
                                      lifter=lifter))
