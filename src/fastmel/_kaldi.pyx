@@ -1,16 +1,18 @@
 """Kaldi's filterbank and MFCC front end: the per-frame kernel and its stream engine.
 
 The arithmetic follows Kaldi's (kaldi-native-fbank's ``ProcessWindow`` and
-its fbank / MFCC computers), step by step and in the same order, in the
-kernel's precision: copy the frame (reflected at the signal's ends when
-``snip_edges`` is off), add ``dither`` times a standard normal draw, remove
-the frame's mean, take the raw log energy, pre-emphasise (``x[i] -= c *
-x[i - 1]`` from the end, ``x[0] -= c * x[0]``), multiply by the window,
-zero-pad to the FFT size, take the windowed energy, FFT, power (or
-magnitude) of the bins below Nyquist, sparse mel filters, natural log with
-a floor at FLT_EPSILON, and for MFCC the DCT and lifter; the log energy
-(floored at ``log(energy_floor)``) goes in row 0.  Sums run in index order,
-as Kaldi's do, so only the FFT's rounding differs from it.
+its fbank / MFCC computers), step by step, in the kernel's precision: copy
+the frame (reflected at the signal's ends when ``snip_edges`` is off), add
+``dither`` times a standard normal draw, remove the frame's mean, take the
+raw log energy, pre-emphasise (``x[i] - c * x[i - 1]``, ``x[0] - c *
+x[0]``), multiply by the window, zero-pad to the FFT size, take the
+windowed energy, FFT, power (or magnitude) of the bins below Nyquist,
+sparse mel filters, natural log with a floor at FLT_EPSILON, and for MFCC
+the DCT and lifter; the log energy (floored at ``log(energy_floor)``) goes
+in row 0.  What differs from Kaldi is rounding only: FFTW's FFT, the
+frame's sums (mean, energy) in 8 partial sums, and the filters' log through
+fastmel's vectorised logarithm (2 ulp); filter and DCT sums run in Kaldi's
+order.
 
 Frame timing is Kaldi's ``NumFrames``/``FirstSampleOfFrame``: with
 ``snip_edges`` frame t covers ``[t * shift, t * shift + L)``; without, it
@@ -40,6 +42,9 @@ from fastmel._streambase import (
     MAX_SAMPLES, check_state_array, check_state_fields, check_state_int,
 )
 
+cdef extern from "fastmel_db.h" nogil:
+    void fastmel_power_to_db_f32(float* v, long n, float amin, float offset)
+
 cnp.import_array()
 
 # Frames whose noise is drawn at once when dithering (the rest of the time
@@ -49,12 +54,16 @@ DEF NOISE_BLOCK = 64
 # Kernel status: an output value came out non-finite.
 DEF NONFINITE = 1
 
+# ln(x) = 10 * log10(x) * ln(10) / 10
+DEF LN10_OVER_10 = 0.23025850929940458
+
 
 cdef struct Work:
     void* frame        # n_fft reals: the frame, then the FFT input
     void* spec         # n_bins complex
     void* gather       # frame_length reals: a frame reflected at the edges
-    void* mel          # n_mels reals
+    void* pre          # frame_length reals: the frame before pre-emphasis
+    void* mel          # n_mels + 1 reals (the last: where bins outside a filter go)
 
 
 cdef class KaldiKernel:
@@ -69,6 +78,7 @@ cdef class KaldiKernel:
     cdef RealPlan plan
     cdef object _window, _mel_lo, _mel_len, _mel_woff, _mel_w, _dct, _lifter
     cdef const void* window
+    # filter m: weights mel_w[mel_woff[m]:][:mel_len[m]] over bins mel_lo[m]...
     cdef const Py_ssize_t* mel_lo
     cdef const Py_ssize_t* mel_len
     cdef const Py_ssize_t* mel_woff
@@ -144,8 +154,10 @@ cdef class KaldiKernel:
         w.frame = aligned_alloc(self.n_fft * item)
         w.spec = aligned_alloc(2 * self.n_bins * item)
         w.gather = aligned_alloc(self.frame_length * item)
-        w.mel = aligned_alloc(self.n_mels * item)
-        if w.frame == NULL or w.spec == NULL or w.gather == NULL or w.mel == NULL:
+        w.pre = aligned_alloc(self.frame_length * item)
+        w.mel = aligned_alloc((self.n_mels + 1) * item)
+        if w.frame == NULL or w.spec == NULL or w.gather == NULL or w.pre == NULL \
+                or w.mel == NULL:
             self.work_free(w)
             return -1
         return 0
@@ -154,8 +166,9 @@ cdef class KaldiKernel:
         aligned_free(w.frame)
         aligned_free(w.spec)
         aligned_free(w.gather)
+        aligned_free(w.pre)
         aligned_free(w.mel)
-        w.frame = w.spec = w.gather = w.mel = NULL
+        w.frame = w.spec = w.gather = w.pre = w.mel = NULL
 
     def __reduce__(self):
         raise TypeError("KaldiKernel is rebuilt from its extractor's configuration, "
@@ -174,63 +187,89 @@ cdef inline real _sqrt(real v) noexcept nogil:
     return sqrt(v)
 
 
+cdef inline real _sum(const real* a, const real* b, Py_ssize_t n, bint products) noexcept nogil:
+    """The sum of a[i] (or of a[i] * b[i]) over n, in 8 interleaved partial
+    sums: one chain of dependent additions (Kaldi's order) would cost more than
+    the frame's FFT.  The order differs from Kaldi's, by float32 rounding only."""
+    cdef real lanes[8]
+    cdef Py_ssize_t i, j, n8 = n - n % 8
+    for j in range(8):
+        lanes[j] = 0
+    if products:
+        for i in range(0, n8, 8):
+            for j in range(8):
+                lanes[j] += a[i + j] * b[i + j]
+    else:
+        for i in range(0, n8, 8):
+            for j in range(8):
+                lanes[j] += a[i + j]
+    for i in range(n8, n):
+        lanes[i - n8] += a[i] * b[i] if products else a[i]
+    return ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5])) + ((lanes[2] + lanes[6])
+                                                              + (lanes[3] + lanes[7]))
+
+
 cdef int _frame(KaldiKernel k, Work* w, const real* x, const real* noise, real* out,
                 Py_ssize_t os) noexcept nogil:
     """One frame: L samples from x (noise: L draws, or NULL) to n_out values,
     os apart in out.  Returns NONFINITE if a value is not finite."""
     cdef real* f = <real*>w.frame
     cdef real* sp = <real*>w.spec
+    cdef real* g = <real*>w.pre
     cdef real* mel = <real*>w.mel
     cdef const real* win = <const real*>k.window
     cdef const real* mw = <const real*>k.mel_w
     cdef const real* dct = <const real*>k.dct
     cdef const real* lif = <const real*>k.lifter
-    cdef Py_ssize_t L = k.frame_length, i, m, q, nb = k.n_fft // 2
+    cdef Py_ssize_t L = k.frame_length, i, j, m, q, nb = k.n_fft // 2
     cdef real s, mean, c = <real>k.preemph, d = <real>k.dither, energy = 0, eps = FLT_EPSILON
-    cdef real floor_ = <real>k.log_floor
+    cdef real floor_ = <real>k.log_floor, p
     cdef bint energy_on = k.energy_raw or k.energy_windowed
     cdef Py_ssize_t first = 1 if energy_on and not k.n_ceps else 0
-    memcpy(f, x, L * sizeof(real))
     if noise != NULL:
         for i in range(L):
-            f[i] += noise[i] * d
+            g[i] = x[i] + noise[i] * d
+        x = g
     if k.remove_dc:
-        s = 0
+        mean = _sum(x, x, L, False) / <real>L
         for i in range(L):
-            s += f[i]
-        mean = s / <real>L
-        for i in range(L):
-            f[i] -= mean
+            g[i] = x[i] - mean
+        x = g
     if k.energy_raw:
-        s = 0
-        for i in range(L):
-            s += f[i] * f[i]
+        s = _sum(x, x, L, True)
         energy = _log(s if s > eps else eps)
+    # pre-emphasis (x[i] - c * x[i - 1], x[0] - c * x[0]: Kaldi's in-place
+    # loop from the end reads the samples before it changes them) and window
     if c != 0:
-        for i in range(L - 1, 0, -1):
-            f[i] -= c * f[i - 1]
-        f[0] -= c * f[0]
-    for i in range(L):
-        f[i] *= win[i]
+        f[0] = (x[0] - c * x[0]) * win[0]
+        for i in range(1, L):
+            f[i] = (x[i] - c * x[i - 1]) * win[i]
+    else:
+        for i in range(L):
+            f[i] = x[i] * win[i]
     memset(f + L, 0, (k.n_fft - L) * sizeof(real))
     if k.energy_windowed:
-        s = 0
-        for i in range(k.n_fft):
-            s += f[i] * f[i]
+        s = _sum(f, f, L, True)       # the padding adds nothing
         energy = _log(s if s > eps else eps)
     k.plan.execute(f, sp)
     # power of the bins below Nyquist (Kaldi's filters never reach it), in place
     for i in range(nb):
         f[i] = sp[2 * i] * sp[2 * i] + sp[2 * i + 1] * sp[2 * i + 1]
-        if not k.use_power:
+    if not k.use_power:
+        for i in range(nb):
             f[i] = _sqrt(f[i])
-    for m in range(k.n_mels):
-        s = 0
-        for i in range(k.mel_len[m]):
-            s += mw[k.mel_woff[m] + i] * f[k.mel_lo[m] + i]
-        if k.use_log:
-            s = _log(s if s > eps else eps)
-        mel[m] = s
+    _filters(k, f, mw, mel)
+    if k.use_log:
+        if real is float:
+            # glibc's logf costs about as much as the FFT: fastmel's vectorised
+            # dB (within 2 ulp), scaled to the natural log
+            fastmel_power_to_db_f32(mel, k.n_mels, eps, 0)
+            for m in range(k.n_mels):
+                mel[m] *= <float>LN10_OVER_10
+        else:
+            for m in range(k.n_mels):
+                s = mel[m]
+                mel[m] = log(s if s > eps else eps)
     if energy_on and k.log_floor > -1e300 and energy < floor_:
         energy = floor_
     if k.n_ceps:
@@ -249,6 +288,55 @@ cdef int _frame(KaldiKernel k, Work* w, const real* x, const real* noise, real* 
         if not (s - s == 0):
             return NONFINITE
     return 0
+
+
+cdef inline void _filters(KaldiKernel k, const real* f, const real* mw,
+                          real* mel) noexcept nogil:
+    """mel[m] = the sum of filter m's weights times f over its bins, in
+    ascending order (Kaldi's), four filters side by side: each sum is a chain
+    of dependent additions, and four chains overlap where one would wait."""
+    cdef Py_ssize_t m, i, n, n_mels = k.n_mels
+    cdef Py_ssize_t l0, l1, l2, l3
+    cdef const real* w0
+    cdef const real* w1
+    cdef const real* w2
+    cdef const real* w3
+    cdef const real* p0
+    cdef const real* p1
+    cdef const real* p2
+    cdef const real* p3
+    cdef real s0, s1, s2, s3
+    m = 0
+    while m + 4 <= n_mels:
+        l0, l1, l2, l3 = k.mel_len[m], k.mel_len[m + 1], k.mel_len[m + 2], k.mel_len[m + 3]
+        w0, w1 = mw + k.mel_woff[m], mw + k.mel_woff[m + 1]
+        w2, w3 = mw + k.mel_woff[m + 2], mw + k.mel_woff[m + 3]
+        p0, p1 = f + k.mel_lo[m], f + k.mel_lo[m + 1]
+        p2, p3 = f + k.mel_lo[m + 2], f + k.mel_lo[m + 3]
+        n = min(min(l0, l1), min(l2, l3))
+        s0 = s1 = s2 = s3 = 0
+        for i in range(n):
+            s0 += w0[i] * p0[i]
+            s1 += w1[i] * p1[i]
+            s2 += w2[i] * p2[i]
+            s3 += w3[i] * p3[i]
+        for i in range(n, l0):
+            s0 += w0[i] * p0[i]
+        for i in range(n, l1):
+            s1 += w1[i] * p1[i]
+        for i in range(n, l2):
+            s2 += w2[i] * p2[i]
+        for i in range(n, l3):
+            s3 += w3[i] * p3[i]
+        mel[m], mel[m + 1], mel[m + 2], mel[m + 3] = s0, s1, s2, s3
+        m += 4
+    while m < n_mels:
+        s0 = 0
+        w0, p0 = mw + k.mel_woff[m], f + k.mel_lo[m]
+        for i in range(k.mel_len[m]):
+            s0 += w0[i] * p0[i]
+        mel[m] = s0
+        m += 1
 
 
 cdef inline long long _reflect(long long s, long long lo, long long hi) noexcept nogil:
@@ -291,43 +379,35 @@ cdef int _frames(KaldiKernel k, Work* w, const real* sig, Py_ssize_t ch_stride,
     return 0
 
 
-cdef int _run(KaldiKernel k, cnp.ndarray sig, Py_ssize_t n_ch, long long sig_pos,
-              long long lo, long long hi, long long t0, Py_ssize_t nt, object rng,
-              cnp.ndarray out, Py_ssize_t col0) except -1:
-    """_frames over nt frames (``sig``: (n_ch, m) contiguous rows), drawing the
-    dither's noise from ``rng`` NOISE_BLOCK frames at a time."""
-    cdef Work w
+cdef int _run(KaldiKernel k, Work* w, const char* sig, Py_ssize_t ch_stride, Py_ssize_t n_ch,
+              long long sig_pos, long long lo, long long hi, long long t0, Py_ssize_t nt,
+              object rng, char* out, Py_ssize_t n_cols, Py_ssize_t col0) except -1:
+    """_frames over nt frames (``sig``: n_ch rows ch_stride elements apart; out:
+    (n_ch, n_out, n_cols)), drawing the dither's noise from ``rng`` NOISE_BLOCK
+    frames at a time."""
     cdef int status = 0
-    cdef Py_ssize_t done = 0, nb, n_cols = cnp.PyArray_DIM(out, out.ndim - 1)
-    cdef Py_ssize_t ch_stride = cnp.PyArray_DIM(sig, 1)
-    cdef const char* sp = <const char*>cnp.PyArray_DATA(sig)
-    cdef char* op = <char*>cnp.PyArray_DATA(out)
+    cdef Py_ssize_t done = 0, nb
     cdef const char* noise = NULL
     cdef cnp.ndarray draws
     if nt <= 0 or n_ch == 0:
         return 0
-    if k.work_init(&w) != 0:
-        raise MemoryError("fastmel: could not allocate Kaldi frame scratch")
-    try:
-        while done < nt and status == 0:
-            nb = nt - done
-            if k.dither != 0:
-                nb = min(nb, NOISE_BLOCK)
-                draws = rng.standard_normal((nb, n_ch, k.frame_length),
-                                            dtype=np.float64 if k.is_double else np.float32)
-                noise = <const char*>cnp.PyArray_DATA(draws)
-            with nogil:
-                if k.is_double:
-                    status = _frames(k, &w, <const double*>sp, ch_stride, n_ch, sig_pos, lo, hi,
-                                     t0 + done, nb, <const double*>noise, <double*>op, n_cols,
-                                     col0 + done)
-                else:
-                    status = _frames(k, &w, <const float*>sp, ch_stride, n_ch, sig_pos, lo, hi,
-                                     t0 + done, nb, <const float*>noise, <float*>op, n_cols,
-                                     col0 + done)
-            done += nb
-    finally:
-        k.work_free(&w)
+    while done < nt and status == 0:
+        nb = nt - done
+        if k.dither != 0:
+            nb = min(nb, NOISE_BLOCK)
+            draws = rng.standard_normal((nb, n_ch, k.frame_length),
+                                        dtype=np.float64 if k.is_double else np.float32)
+            noise = <const char*>cnp.PyArray_DATA(draws)
+        with nogil:
+            if k.is_double:
+                status = _frames(k, w, <const double*>sig, ch_stride, n_ch, sig_pos, lo, hi,
+                                 t0 + done, nb, <const double*>noise, <double*>out, n_cols,
+                                 col0 + done)
+            else:
+                status = _frames(k, w, <const float*>sig, ch_stride, n_ch, sig_pos, lo, hi,
+                                 t0 + done, nb, <const float*>noise, <float*>out, n_cols,
+                                 col0 + done)
+        done += nb
     if status:
         raise ParameterError("the Kaldi features overflowed (non-finite values); scale the "
                              "signal down or use float64")
@@ -343,13 +423,21 @@ def offline(KaldiKernel k, cnp.ndarray x, rng):
     nbytes = n_ch * k.n_out * n_all * x.itemsize
     allocation(nbytes, f"the output ({n_ch}, {k.n_out}, {n_all})",
                "use a stream over pieces of the signal")
-    out = np.empty((n_ch, k.n_out, n_all), dtype=x.dtype)
-    # the frames Kaldi computes as samples arrive reflect (on the left only)
-    # within the whole signal; those it adds when input ends, within what it
-    # still holds then
-    _run(k, x, n_ch, 0, 0, n, 0, n_done, rng, out, 0)
-    _run(k, x, n_ch, 0, max(0, k.first_sample(n_done)), n, n_done, n_all - n_done, rng, out,
-         n_done)
+    cdef cnp.ndarray out = np.empty((n_ch, k.n_out, n_all), dtype=x.dtype)
+    cdef const char* xp = <const char*>cnp.PyArray_DATA(x)
+    cdef char* op = <char*>cnp.PyArray_DATA(out)
+    cdef Work w
+    if k.work_init(&w) != 0:
+        raise MemoryError("fastmel: could not allocate Kaldi frame scratch")
+    try:
+        # the frames Kaldi computes as samples arrive reflect (on the left only)
+        # within the whole signal; those it adds when input ends, within what
+        # it still holds then
+        _run(k, &w, xp, n, n_ch, 0, 0, n, 0, n_done, rng, op, n_all, 0)
+        _run(k, &w, xp, n, n_ch, 0, max(0, k.first_sample(n_done)), n, n_done, n_all - n_done,
+             rng, op, n_all, n_done)
+    finally:
+        k.work_free(&w)
     return out
 
 
@@ -368,6 +456,8 @@ cdef class KaldiStream(Stream):
     cdef object undo_rng
     cdef object undo                    # what engine_undo puts back
     cdef Py_ssize_t cap
+    cdef Work work
+    cdef bint work_ready
     cdef cnp.ndarray buf
     cdef long long buf_pos, t_next
     cdef Py_ssize_t buf_len
@@ -387,6 +477,13 @@ cdef class KaldiStream(Stream):
         self.maker = owner.stream
         self.label = f"{owner!r}.stream()"
         self.cap = 2 * kernel.frame_length + max(4096, 2 * kernel.frame_shift)
+        if kernel.work_init(&self.work) != 0:
+            raise MemoryError("fastmel: could not allocate Kaldi frame scratch")
+        self.work_ready = True
+
+    def __dealloc__(self):
+        if self.work_ready:
+            self.kernel.work_free(&self.work)
 
     @property
     def n_out(self):
@@ -432,8 +529,10 @@ cdef class KaldiStream(Stream):
             self.t_next = max(self.t_next, t_end)
             return 0
         try:
-            _run(self.kernel, self.buf, self.n_ch, self.buf_pos, lo, self.n_in, self.t_next, nt,
-                 self.rng, out.reshape(self.n_ch, self.n_out, -1), self.t_next - t_first)
+            _run(self.kernel, &self.work, <const char*>cnp.PyArray_DATA(self.buf), self.cap,
+                 self.n_ch, self.buf_pos, lo, self.n_in, self.t_next, nt, self.rng,
+                 <char*>cnp.PyArray_DATA(out), cnp.PyArray_DIM(out, out.ndim - 1),
+                 self.t_next - t_first)
         except ParameterError:
             self.clear()
             raise ParameterError("the Kaldi features overflowed (non-finite values); the "

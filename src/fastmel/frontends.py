@@ -527,10 +527,11 @@ class KaldiFbank(_Kaldi):
 
     Equal to kaldi-native-fbank 1.23's ``OnlineFbank`` (and Kaldi's
     ``compute-fbank``) for the same options: the frames it computes, each
-    frame's arithmetic in the same order and precision; only the FFT's
-    rounding differs (kaldi-native-fbank has its own FFT, fastmel uses
-    FFTW), so the log values agree within a few float32 roundings of the
-    frame's largest power (see the README's front-ends section).  The
+    frame's arithmetic in the same steps and precision; only rounding
+    differs (kaldi-native-fbank has its own FFT, fastmel uses FFTW, and sums
+    a frame's samples in another order), so filter energies agree within
+    2e-5 of the frame's largest and the log energy within ``2 * L * eps32``
+    (see the README's front-ends section).  The
     defaults are kaldi-native-fbank's ``FbankOptions()`` except ``dither``
     (0 here).  The output layout is fastmel's, (..., features, frames):
     ``fe(y).T`` is Kaldi's (frames, features) for one channel.
