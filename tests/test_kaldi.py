@@ -524,3 +524,29 @@ def test_chain_mel_front_end_then_delta(signals):
     parts = [chain.process(y[a:b]) for a, b in cut(len(y), [160, 7])] + [chain.flush()]
     want = fastmel.Delta(width=5)(fe(y))
     assert_bits_equal(np.concatenate(parts, axis=-1), want)
+
+
+def test_tampered_stream_state_is_refused():
+    fe = KaldiFbank(snip_edges=False, dither=1e-3, rng=2)
+    y = np.random.default_rng(0).standard_normal(3000).astype(np.float32)
+    s = fe.stream()
+    s.process(y)
+    restore, (maker, state) = s.__reduce__()
+    lead, dtype, n_in, engine = state
+    bad_engines = [
+        dict(engine, t_next=engine["t_next"] + 1),
+        dict(engine, buf_pos=n_in + 1),
+        dict(engine, buf=engine["buf"][:, 1:]),
+        dict(engine, buf=np.full_like(engine["buf"], np.nan)),
+        dict(engine, buf=engine["buf"].astype(np.float64)),
+        dict(engine, rng=None),
+        dict(engine, rng={"bit_generator": "nonsense"}),
+        {k: v for k, v in engine.items() if k != "rng"},
+    ]
+    for bad in bad_engines:
+        with pytest.raises(ValueError, match="restored stream state"):
+            restore(maker, (lead, dtype, n_in, bad))
+    with pytest.raises(ValueError, match="restored stream state"):
+        restore(maker, (lead, dtype, n_in + 5000, engine))
+    good = restore(maker, state)
+    assert_bits_equal(good.flush(), s.flush())
