@@ -44,6 +44,8 @@ from fastmel._streambase import (
 
 cdef extern from "fastmel_db.h" nogil:
     void fastmel_power_to_db_f32(float* v, long n, float amin, float offset)
+    int fastmel_all_finite_f32(const float* x, long n, long stride)
+    int fastmel_all_finite_f64(const double* x, long n, long stride)
 
 cnp.import_array()
 
@@ -283,11 +285,9 @@ cdef int _frame(KaldiKernel k, Work* w, const real* x, const real* noise, real* 
             out[(m + first) * os] = mel[m]
     if energy_on:
         out[0] = energy
-    for q in range(k.n_out):
-        s = out[q * os]
-        if not (s - s == 0):
-            return NONFINITE
-    return 0
+    if real is float:
+        return 0 if fastmel_all_finite_f32(out, k.n_out, os) else NONFINITE
+    return 0 if fastmel_all_finite_f64(out, k.n_out, os) else NONFINITE
 
 
 cdef inline void _filters(KaldiKernel k, const real* f, const real* mw,
@@ -510,6 +510,18 @@ cdef class KaldiStream(Stream):
         cdef cnp.ndarray out = self.new_out(t_end - self.t_next)
         cdef long long t_first = self.t_next, t_ready
         cdef Py_ssize_t done = 0, m
+        cdef int status = 0
+        if k.dither == 0:
+            # the whole chunk in one stretch without the GIL (10 ms chunks
+            # make a frame each: the per-call cost counts)
+            with nogil:
+                status = self._take(c, <char*>cnp.PyArray_DATA(out),
+                                    cnp.PyArray_DIM(out, out.ndim - 1), t_first)
+            if status:
+                self.clear()
+                raise ParameterError("the Kaldi features overflowed (non-finite values); "
+                                     "the stream was reset")
+            return out
         while True:
             m = min(c.k - done, self.cap - self.buf_len)
             self._append(c.data + done * c.xs * self.item, c.xs_ch, c.xs, m)
@@ -520,6 +532,38 @@ cdef class KaldiStream(Stream):
             self._compact()
             if done == c.k:
                 return out
+
+    cdef int _take(self, const Chunk* c, char* out, Py_ssize_t n_cols,
+                   long long t_first) noexcept nogil:
+        """engine_run without dither (no noise to draw): append, compute the frames
+        completed, compact, for as many pieces as the buffer needs; the status."""
+        cdef Py_ssize_t done = 0, m
+        cdef long long t_ready
+        cdef int status
+        while True:
+            m = min(c.k - done, self.cap - self.buf_len)
+            self._append(c.data + done * c.xs * self.item, c.xs_ch, c.xs, m)
+            done += m
+            self.n_in += m
+            t_ready = self.kernel.num_frames(self.n_in, False)
+            if t_ready > self.t_next and self.n_ch:
+                if self.kernel.is_double:
+                    status = _frames(self.kernel, &self.work, <const double*>cnp.PyArray_DATA(self.buf),
+                                     self.cap, self.n_ch, self.buf_pos, 0, self.n_in,
+                                     self.t_next, t_ready - self.t_next, NULL,
+                                     <double*>out, n_cols, self.t_next - t_first)
+                else:
+                    status = _frames(self.kernel, &self.work, <const float*>cnp.PyArray_DATA(self.buf),
+                                     self.cap, self.n_ch, self.buf_pos, 0, self.n_in,
+                                     self.t_next, t_ready - self.t_next, NULL,
+                                     <float*>out, n_cols, self.t_next - t_first)
+                if status:
+                    return status
+            if t_ready > self.t_next:
+                self.t_next = t_ready
+            self._compact()
+            if done == c.k:
+                return 0
 
     cdef int _compute(self, long long t_end, long long lo, cnp.ndarray out,
                       long long t_first) except -1:
@@ -541,28 +585,27 @@ cdef class KaldiStream(Stream):
         return 0
 
     cdef void _append(self, const char* src, Py_ssize_t xs_ch, Py_ssize_t xs,
-                      Py_ssize_t m) noexcept:
+                      Py_ssize_t m) noexcept nogil:
         cdef Py_ssize_t ch, i
         cdef char* base = <char*>cnp.PyArray_DATA(self.buf)
         cdef char* dst
         cdef const char* s
         if m <= 0:
             return
-        with nogil:
-            for ch in range(self.n_ch):
-                dst = base + (ch * self.cap + self.buf_len) * self.item
-                s = src + ch * xs_ch * self.item
-                if xs == 1:
-                    memcpy(dst, s, m * self.item)
-                elif self.item == 8:
-                    for i in range(m):
-                        (<double*>dst)[i] = (<const double*>s)[i * xs]
-                else:
-                    for i in range(m):
-                        (<float*>dst)[i] = (<const float*>s)[i * xs]
+        for ch in range(self.n_ch):
+            dst = base + (ch * self.cap + self.buf_len) * self.item
+            s = src + ch * xs_ch * self.item
+            if xs == 1:
+                memcpy(dst, s, m * self.item)
+            elif self.item == 8:
+                for i in range(m):
+                    (<double*>dst)[i] = (<const double*>s)[i * xs]
+            else:
+                for i in range(m):
+                    (<float*>dst)[i] = (<const float*>s)[i * xs]
         self.buf_len += m
 
-    cdef void _compact(self) noexcept:
+    cdef void _compact(self) noexcept nogil:
         """Drop the samples before the next frame's first (Kaldi's discard)."""
         cdef long long keep_from = max(0, self.kernel.first_sample(self.t_next))
         cdef long long shift = min(keep_from, self.n_in) - self.buf_pos
