@@ -56,6 +56,11 @@ DEF NOISE_BLOCK = 64
 # Kernel status: an output value came out non-finite.
 DEF NONFINITE = 1
 
+# A stream chunk with fewer frames (times channels) and samples than these is
+# computed holding the GIL: releasing it would cost more than the work.
+DEF GIL_FRAMES = 4
+DEF GIL_SAMPLES = 1 << 14
+
 # ln(x) = 10 * log10(x) * ln(10) / 10
 DEF LN10_OVER_10 = 0.23025850929940458
 
@@ -512,11 +517,15 @@ cdef class KaldiStream(Stream):
         cdef Py_ssize_t done = 0, m
         cdef int status = 0
         if k.dither == 0:
-            # the whole chunk in one stretch without the GIL (10 ms chunks
-            # make a frame each: the per-call cost counts)
-            with nogil:
+            # the whole chunk in one stretch; a few frames' work (a 10 ms chunk
+            # makes one) costs less than releasing and taking back the GIL
+            if (t_end - t_first) * self.n_ch < GIL_FRAMES and c.k * self.n_ch < GIL_SAMPLES:
                 status = self._take(c, <char*>cnp.PyArray_DATA(out),
                                     cnp.PyArray_DIM(out, out.ndim - 1), t_first)
+            else:
+                with nogil:
+                    status = self._take(c, <char*>cnp.PyArray_DATA(out),
+                                        cnp.PyArray_DIM(out, out.ndim - 1), t_first)
             if status:
                 self.clear()
                 raise ParameterError("the Kaldi features overflowed (non-finite values); "
