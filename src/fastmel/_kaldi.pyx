@@ -194,24 +194,29 @@ cdef inline real _sqrt(real v) noexcept nogil:
     return sqrt(v)
 
 
-cdef inline real _sum(const real* a, const real* b, Py_ssize_t n, bint products) noexcept nogil:
-    """The sum of a[i] (or of a[i] * b[i]) over n, in 8 interleaved partial
+cdef inline real _sum(const real* a, Py_ssize_t n, real mean, bint squares) noexcept nogil:
+    """The sum of a[i] (or of (a[i] - mean)**2) over n, in 8 interleaved partial
     sums: one chain of dependent additions (Kaldi's order) would cost more than
     the frame's FFT.  The order differs from Kaldi's, by float32 rounding only."""
     cdef real lanes[8]
+    cdef real v
     cdef Py_ssize_t i, j, n8 = n - n % 8
     for j in range(8):
         lanes[j] = 0
-    if products:
+    if squares:
         for i in range(0, n8, 8):
             for j in range(8):
-                lanes[j] += a[i + j] * b[i + j]
+                v = a[i + j] - mean
+                lanes[j] += v * v
+        for i in range(n8, n):
+            v = a[i] - mean
+            lanes[i - n8] += v * v
     else:
         for i in range(0, n8, 8):
             for j in range(8):
                 lanes[j] += a[i + j]
-    for i in range(n8, n):
-        lanes[i - n8] += a[i] * b[i] if products else a[i]
+        for i in range(n8, n):
+            lanes[i - n8] += a[i]
     return ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5])) + ((lanes[2] + lanes[6])
                                                               + (lanes[3] + lanes[7]))
 
@@ -237,26 +242,24 @@ cdef int _frame(KaldiKernel k, Work* w, const real* x, const real* noise, real* 
         for i in range(L):
             g[i] = x[i] + noise[i] * d
         x = g
-    if k.remove_dc:
-        mean = _sum(x, x, L, False) / <real>L
-        for i in range(L):
-            g[i] = x[i] - mean
-        x = g
+    # Kaldi subtracts the mean in place; here x[i] - mean is formed where it is
+    # used, rounded the same (and x - 0 is x, bit for bit, without DC removal)
+    mean = _sum(x, L, 0, False) / <real>L if k.remove_dc else 0
     if k.energy_raw:
-        s = _sum(x, x, L, True)
+        s = _sum(x, L, mean, True)
         energy = _log(s if s > eps else eps)
     # pre-emphasis (x[i] - c * x[i - 1], x[0] - c * x[0]: Kaldi's in-place
     # loop from the end reads the samples before it changes them) and window
     if c != 0:
-        f[0] = (x[0] - c * x[0]) * win[0]
+        f[0] = ((x[0] - mean) - c * (x[0] - mean)) * win[0]
         for i in range(1, L):
-            f[i] = (x[i] - c * x[i - 1]) * win[i]
+            f[i] = ((x[i] - mean) - c * (x[i - 1] - mean)) * win[i]
     else:
         for i in range(L):
-            f[i] = x[i] * win[i]
+            f[i] = (x[i] - mean) * win[i]
     memset(f + L, 0, (k.n_fft - L) * sizeof(real))
     if k.energy_windowed:
-        s = _sum(f, f, L, True)       # the padding adds nothing
+        s = _sum(f, L, 0, True)       # the padding adds nothing
         energy = _log(s if s > eps else eps)
     k.plan.execute(f, sp)
     # power of the bins below Nyquist (Kaldi's filters never reach it), in place
