@@ -70,7 +70,7 @@ cdef struct Work:
     void* spec         # n_bins complex
     void* gather       # frame_length reals: a frame reflected at the edges
     void* pre          # frame_length reals: the frame before pre-emphasis
-    void* mel          # n_mels + 1 reals (the last: where bins outside a filter go)
+    void* mel          # n_mels reals
 
 
 cdef class KaldiKernel:
@@ -150,10 +150,6 @@ cdef class KaldiKernel:
             t -= 1
         return t
 
-    def frames(self, n, at_end=True):
-        """Frames of a signal of ``n`` samples (see num_frames)."""
-        return int(self.num_frames(n, at_end))
-
     # -- scratch ---------------------------------------------------------------
 
     cdef int work_init(self, Work* w) noexcept nogil:
@@ -162,7 +158,7 @@ cdef class KaldiKernel:
         w.spec = aligned_alloc(2 * self.n_bins * item)
         w.gather = aligned_alloc(self.frame_length * item)
         w.pre = aligned_alloc(self.frame_length * item)
-        w.mel = aligned_alloc((self.n_mels + 1) * item)
+        w.mel = aligned_alloc(self.n_mels * item)
         if w.frame == NULL or w.spec == NULL or w.gather == NULL or w.pre == NULL \
                 or w.mel == NULL:
             self.work_free(w)
@@ -233,9 +229,9 @@ cdef int _frame(KaldiKernel k, Work* w, const real* x, const real* noise, real* 
     cdef const real* mw = <const real*>k.mel_w
     cdef const real* dct = <const real*>k.dct
     cdef const real* lif = <const real*>k.lifter
-    cdef Py_ssize_t L = k.frame_length, i, j, m, q, nb = k.n_fft // 2
+    cdef Py_ssize_t L = k.frame_length, i, m, q, nb = k.n_fft // 2
     cdef real s, mean, c = <real>k.preemph, d = <real>k.dither, energy = 0, eps = FLT_EPSILON
-    cdef real floor_ = <real>k.log_floor, p
+    cdef real floor_ = <real>k.log_floor    # -inf: no floor
     cdef bint energy_on = k.energy_raw or k.energy_windowed
     cdef Py_ssize_t first = 1 if energy_on and not k.n_ceps else 0
     if noise != NULL:
@@ -280,7 +276,7 @@ cdef int _frame(KaldiKernel k, Work* w, const real* x, const real* noise, real* 
             for m in range(k.n_mels):
                 s = mel[m]
                 mel[m] = log(s if s > eps else eps)
-    if energy_on and k.log_floor > -1e300 and energy < floor_:
+    if energy_on and energy < floor_:
         energy = floor_
     if k.n_ceps:
         for q in range(k.n_ceps):
@@ -552,6 +548,7 @@ cdef class KaldiStream(Stream):
         cdef Py_ssize_t done = 0, m
         cdef long long t_ready
         cdef int status
+        cdef void* sig
         while True:
             m = min(c.k - done, self.cap - self.buf_len)
             self._append(c.data + done * c.xs * self.item, c.xs_ch, c.xs, m)
@@ -559,16 +556,17 @@ cdef class KaldiStream(Stream):
             self.n_in += m
             t_ready = self.kernel.num_frames(self.n_in, False)
             if t_ready > self.t_next and self.n_ch:
+                sig = cnp.PyArray_DATA(self.buf)
                 if self.kernel.is_double:
-                    status = _frames(self.kernel, &self.work, <const double*>cnp.PyArray_DATA(self.buf),
-                                     self.cap, self.n_ch, self.buf_pos, 0, self.n_in,
-                                     self.t_next, t_ready - self.t_next, NULL,
-                                     <double*>out, n_cols, self.t_next - t_first)
+                    status = _frames(self.kernel, &self.work, <const double*>sig, self.cap,
+                                     self.n_ch, self.buf_pos, 0, self.n_in, self.t_next,
+                                     t_ready - self.t_next, NULL, <double*>out, n_cols,
+                                     self.t_next - t_first)
                 else:
-                    status = _frames(self.kernel, &self.work, <const float*>cnp.PyArray_DATA(self.buf),
-                                     self.cap, self.n_ch, self.buf_pos, 0, self.n_in,
-                                     self.t_next, t_ready - self.t_next, NULL,
-                                     <float*>out, n_cols, self.t_next - t_first)
+                    status = _frames(self.kernel, &self.work, <const float*>sig, self.cap,
+                                     self.n_ch, self.buf_pos, 0, self.n_in, self.t_next,
+                                     t_ready - self.t_next, NULL, <float*>out, n_cols,
+                                     self.t_next - t_first)
                 if status:
                     return status
             if t_ready > self.t_next:

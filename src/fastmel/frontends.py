@@ -523,7 +523,7 @@ _KALDI_COMMON_TAIL = """    raw_energy : bool
 
 
 class KaldiFbank(_Kaldi):
-    __doc__ = f"""Kaldi's log mel filterbank features, planned once; ``fe(y)`` offline, ``fe.stream()``.
+    __doc__ = f"""Kaldi's log mel filterbank features: ``fe(y)`` offline, ``fe.stream()``.
 
     Equal to kaldi-native-fbank 1.23's ``OnlineFbank`` (and Kaldi's
     ``compute-fbank``) for the same options: the frames it computes, each
@@ -550,8 +550,10 @@ class KaldiFbank(_Kaldi):
 
     Attributes
     ----------
-    The parameters, read-only; ``n_out`` (rows per frame), ``n_fft``,
-    ``samples_per_frame`` and ``samples_per_shift`` (L and shift in samples).
+    n_out, n_fft, samples_per_frame, samples_per_shift : int
+        Rows per frame, FFT size, and the frame's length and shift in samples
+        (Kaldi's WindowSize and WindowShift).  The parameters are attributes
+        too, read-only; the repr shows them and builds the same extractor.
 
     Raises
     ------
@@ -600,7 +602,7 @@ class KaldiFbank(_Kaldi):
 
 
 class KaldiMFCC(_Kaldi):
-    __doc__ = f"""Kaldi's MFCC features, planned once; ``fe(y)`` offline, ``fe.stream()``.
+    __doc__ = f"""Kaldi's MFCC features: ``fe(y)`` offline, ``fe.stream()``.
 
     Equal to kaldi-native-fbank 1.23's ``OnlineMfcc`` (and Kaldi's
     ``compute-mfcc-feats``) for the same options, as :class:`KaldiFbank`
