@@ -46,7 +46,7 @@ setup(
     ext_modules=cythonize(
         [extension(name) for name in ("_checks", "_plan", "_spectral", "_streambase", "_stream",
                                       "_iir", "_noise", "_convolve", "_overlap_add", "_chain",
-                                      "_delta", "_pcen", "_istft")],
+                                      "_delta", "_pcen", "_istft", "_kaldi")],
         compiler_directives=CYTHON_DIRECTIVES,
         include_path=[os.path.join("src")],
         # The generated C depends on the interpreter and on numpy's .pxd, so

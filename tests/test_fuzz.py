@@ -90,7 +90,7 @@ LONG_RUN = bool(_requested)
 _WEIGHTS = {
     "stft": 5, "melspectrogram": 5, "mel_filters": 3, "db": 5, "mfcc": 4, "frame": 2,
     "extractor": 7, "convolve": 4, "convolver": 4, "bandpass": 4, "noise": 4, "chain": 3,
-    "istft": 4, "delta": 4, "pcen": 4, "get_window": 3, "whisper": 2,
+    "istft": 4, "delta": 4, "pcen": 4, "get_window": 3, "whisper": 2, "kaldi": 4,
 }
 
 settings.register_profile(
@@ -1436,6 +1436,29 @@ def check_offline_and_stream(out, offline_step, stream_steps_from, parts, what):
     return True
 
 
+def fuzz_stage(data, worker, y, maker, name, *, chunk, nonfinite, function=None):
+    """The fuzz test of a stream stage against its offline call: step ``maker``
+    makes the stage, called on ``y``; ``function`` (a step computing the same
+    offline, or None) must agree with that call; a stream fed ``y`` in drawn
+    chunks (``chunk``: the size that matters), maybe with a chunk it must
+    reject, then flushed, must give the offline bits."""
+    bounds = draw_chunking(data, y.n, chunk, 1)
+    bad, bad_at = draw_bad_chunk(data, y, len(bounds))
+    steps = [maker, step((0, "__call__"), y.arg(), may_fail=True)]
+    if function is not None:
+        steps.append(function)
+    steps.append(step((0, "stream")))
+    more, parts, bad_step = stream_steps(len(steps) - 1, y, bounds, bad, bad_at)
+    out = run_job(worker, steps + more, nonfinite_input=nonfinite)
+    check_rejected(out, bad_step)
+    if not check_offline_and_stream(out, 1, len(steps), parts, f"{name} stream"):
+        return
+    if function is not None:
+        if 2 in out.errors:
+            out.fail(f"{function[0]} refused what {name} accepts: {out.errors[2]['message']}")
+        check_stream(out, out[2], [out[1]], f"{name} offline vs {function[0]}")
+
+
 EXTRACTOR_ABSURD = dict({**FRAMING_ABSURD, **MEL_ABSURD, **MFCC_ABSURD, **DB_ABSURD},
                         dtype=[np.float16, np.int16, np.complex64, "float32", None, "bogus"],
                         to_db=[None, "no", 2])
@@ -2010,22 +2033,11 @@ def test_fuzz_delta(data, worker):
         run_job(worker, [step("fastmel.feature.delta", y.arg(), width=width, order=order,
                               mode=mode, **extra)], nonfinite_input=nonfinite)
         return
-    bounds = draw_chunking(data, y.n, w, 1)
-    bad, bad_at = draw_bad_chunk(data, y, len(bounds))
-    steps = [step("fastmel.Delta", width=width, order=order, mode=mode, **extra),
-             step((0, "__call__"), y.arg(), may_fail=True),
-             step("fastmel.feature.delta", y.arg(), width=width, order=order, mode=mode,
-                  may_fail=True, **extra),
-             step((0, "stream"))]
-    more, parts, bad_step = stream_steps(3, y, bounds, bad, bad_at)
-    steps += more
-    out = run_job(worker, steps, nonfinite_input=nonfinite)
-    check_rejected(out, bad_step)
-    if not check_offline_and_stream(out, 1, 4, parts, "Delta stream"):
-        return
-    if 2 in out.errors:
-        out.fail(f"feature.delta refused what Delta accepts: {out.errors[2]['message']}")
-    check_stream(out, out[2], [out[1]], "Delta offline vs feature.delta")
+    fuzz_stage(data, worker, y,
+               step("fastmel.Delta", width=width, order=order, mode=mode, **extra), "Delta",
+               chunk=w, nonfinite=nonfinite,
+               function=step("fastmel.feature.delta", y.arg(), width=width, order=order,
+                             mode=mode, may_fail=True, **extra))
 
 
 PCEN_ABSURD = {
@@ -2080,20 +2092,9 @@ def test_fuzz_pcen(data, worker):
                  step((0, "__getitem__"), 0), step((0, "__getitem__"), 1)]
         run_job(worker, steps, nonfinite_input=nonfinite or zi_kind in ("nan", "huge"))
         return
-    bounds = draw_chunking(data, y.n, 8, 1)
-    bad, bad_at = draw_bad_chunk(data, y, len(bounds))
-    steps = [step("fastmel.PCEN", **kw), step((0, "__call__"), y.arg(), may_fail=True),
-             step("fastmel.pcen", y.arg(), **kw, max_axis=-2, may_fail=True),
-             step((0, "stream"))]
-    more, parts, bad_step = stream_steps(3, y, bounds, bad, bad_at)
-    steps += more
-    out = run_job(worker, steps, nonfinite_input=nonfinite)
-    check_rejected(out, bad_step)
-    if not check_offline_and_stream(out, 1, 4, parts, "PCEN stream"):
-        return
-    if 2 in out.errors:
-        out.fail(f"pcen refused what PCEN accepts: {out.errors[2]['message']}")
-    check_stream(out, out[2], [out[1]], "PCEN offline vs pcen")
+    fuzz_stage(data, worker, y, step("fastmel.PCEN", **kw), "PCEN", chunk=8,
+               nonfinite=nonfinite,
+               function=step("fastmel.pcen", y.arg(), **kw, max_axis=-2, may_fail=True))
 
 
 GOOD_WINDOW_SPECS = [
@@ -2208,3 +2209,51 @@ def test_fuzz_whisper(data, worker):
             out.fail(f"WhisperLogMel(pad_or_trim=True) returned shape {got.shape}")
     if with_stream:
         check_offline_and_stream(out, 3, 4, parts, "WhisperLogMel.melspec stream")
+
+
+KALDI_ABSURD = {
+    "sr": BAD_REALS + [1e300, 1e-300, 1.0],
+    "frame_length": BAD_REALS + [1e300, 0.01, 1e7],
+    "frame_shift": BAD_REALS + [1e300, 1e7, 100.0],
+    "window_type": ["kaiser", None, 3, "Povey", ("povey",)],
+    "snip_edges": [None, 1, "yes"],
+    "dither": [-1.0, NAN, INF, 1e308, 1e30, "0", None],
+    "preemph_coeff": [-0.1, 1.5, NAN, INF, "0.97", None],
+    "num_mel_bins": HUGE_INTS + NOT_INTS + [2, 500],
+    "low_freq": [-1.0, NAN, INF, 1e308, 8000.0, None],
+    "high_freq": [NAN, INF, -INF, 1e308, -1e308, -8000.0, 9000.0, None],
+    "energy_floor": [-1.0, NAN, INF, 1e308, None],
+    "num_ceps": HUGE_INTS + NOT_INTS + [24],
+    "cepstral_lifter": [NAN, INF, -INF, 1e308, None, "22"],
+    "dtype": [np.float16, np.int16, np.complex64, "bogus", None],
+}
+
+
+@fuzz_test("kaldi")
+def test_fuzz_kaldi(data, worker):
+    p = Params(data, KALDI_ABSURD)
+    mfcc = data.draw(st.booleans(), label="MFCC?")
+    kw = dict(sr=p("sr", st.sampled_from([16000, 8000, 44100, 16000])),
+              frame_length=p("frame_length", st.sampled_from([25.0, 10.0, 50.0, 1.0])),
+              frame_shift=p("frame_shift", st.sampled_from([10.0, 2.5, 25.0])),
+              window_type=p("window_type", st.sampled_from(
+                  ["povey", "hamming", "hanning", "hann", "sine", "rectangular", "blackman"])),
+              snip_edges=p("snip_edges", st.booleans()),
+              dither=p("dither", st.sampled_from([0.0, 0.0, 1e-5, 1.0])), rng=3,
+              preemph_coeff=p("preemph_coeff", st.sampled_from([0.97, 0.0, 1.0])),
+              num_mel_bins=p("num_mel_bins", st.sampled_from([23, 3, 40, 80])),
+              low_freq=p("low_freq", st.sampled_from([20.0, 0.0, 300.0])),
+              high_freq=p("high_freq", st.sampled_from([0.0, -400.0, 3900.0])),
+              use_energy=data.draw(st.booleans(), label="use_energy"),
+              energy_floor=p("energy_floor", st.sampled_from([0.0, 1.0, 1e-10])),
+              dtype=p("dtype", st.sampled_from([np.float32, np.float64])))
+    if mfcc:
+        kw.update(num_ceps=p("num_ceps", st.sampled_from([13, 1, 3])),
+                  cepstral_lifter=p("cepstral_lifter", st.sampled_from([22.0, 0.0, -5.0])))
+    work = _working(kw["dtype"])
+    y = draw_signal(data, leads=[(), (1,), (2,), (0,), (2, 1)], max_n=3000,
+                    lengths=[0, 1, 79, 80, 81, 159, 160, 399, 400, 401, 560], transposed=True)
+    nonfinite = y.finite(work) is False if work is not None else False
+    name = "KaldiMFCC" if mfcc else "KaldiFbank"
+    fuzz_stage(data, worker, y, step(f"fastmel.frontends.{name}", **kw), name, chunk=400,
+               nonfinite=nonfinite)

@@ -9,13 +9,20 @@ computes its features offline, equal to that model's own front-end.
 * :class:`TorchaudioMelSpectrogram`, :class:`TorchaudioMFCC`: torchaudio's
   ``transforms.MelSpectrogram`` and ``transforms.MFCC`` (its defaults and
   parameter names).
+* :class:`KaldiFbank`, :class:`KaldiMFCC`: Kaldi's filterbank and MFCC
+  features, as kaldi-native-fbank computes them (k2/icefall, sherpa, WeNet),
+  offline and as streams with its online frame timing.
 """
+import math
 import numbers
 
 import numpy as np
 
 from fastmel import _checks
 from fastmel._analysis import OUT_MEL, OUT_MEL_DB, OUT_MFCC, analyze
+from fastmel._kaldi import KaldiKernel, KaldiStream
+from fastmel._kaldi import offline as _kaldi_offline
+from fastmel._plan import get_plan
 from fastmel._spectral import floor_below_max
 from fastmel.cepstral import cepstrum, dct_matrix
 from fastmel.exceptions import ParameterError
@@ -23,7 +30,7 @@ from fastmel.extractors import MelSpectrogram, _Configured, _Extractor, _Setting
 from fastmel.filters import MAX_N_FFT, MAX_N_MELS, mel_params, mel_rows
 from fastmel.spectrum import _check_db_params, floor_top_db
 
-__all__ = ["WhisperLogMel", "TorchaudioMelSpectrogram", "TorchaudioMFCC"]
+__all__ = ["WhisperLogMel", "KaldiFbank", "KaldiMFCC", "TorchaudioMelSpectrogram", "TorchaudioMFCC"]
 
 
 class WhisperLogMel(_Configured):
@@ -623,3 +630,492 @@ class _LogMelMFCCStream:
 
     def __repr__(self):
         return f"<{self.extractor!r}.stream() over {self._mel!r}>"
+
+
+# -- Kaldi ---------------------------------------------------------------------
+
+_KALDI_WINDOWS = ("povey", "hamming", "hanning", "hann", "sine", "rectangular", "blackman")
+_F32 = np.float32
+# Longest frame (samples) a Kaldi extractor takes: far beyond any use, and
+# refused before the FFT plan or buffers are made.
+_KALDI_MAX_FRAME = 1 << 20
+
+
+def _kaldi_samples(sr, ms):
+    # Kaldi's WindowSize/WindowShift: float32 arithmetic, truncated
+    return int(_F32(sr) * _F32(0.001) * _F32(ms))
+
+
+def _kaldi_window(kind, n, blackman_coeff):
+    """Kaldi's window of n points, computed in float64 and rounded to float32 as it does."""
+    i = np.arange(n, dtype=np.float64)
+    a = 2 * math.pi / (n if kind == "hann" else n - 1)
+    if kind in ("hanning", "hann"):
+        w = 0.5 - 0.5 * np.cos(a * i)
+    elif kind == "sine":
+        w = np.sin(0.5 * a * i)
+    elif kind == "hamming":
+        w = 0.54 - 0.46 * np.cos(a * i)
+    elif kind == "povey":
+        w = (0.5 - 0.5 * np.cos(a * i)) ** 0.85
+    elif kind == "rectangular":
+        w = np.ones(n)
+    else:
+        b = float(_F32(blackman_coeff))
+        w = b - 0.5 * np.cos(a * i) + (0.5 - b) * np.cos(2 * a * i)
+    return w.astype(_F32)
+
+
+def _kaldi_mel(f):
+    return _F32(1127.0) * np.log(_F32(1.0) + f / _F32(700.0))
+
+
+def _kaldi_mel_banks(num_bins, sr, n_fft, low_freq, high_freq):
+    """Kaldi's triangular mel filters in float32 arithmetic, as (first bin,
+    length, weights) per filter, over the n_fft // 2 bins below Nyquist."""
+    sr = _F32(sr)
+    nyquist = _F32(0.5) * sr
+    low = _F32(low_freq)
+    high = _F32(high_freq) if high_freq > 0 else nyquist + _F32(high_freq)
+    if not (0 <= low < nyquist and 0 < high <= nyquist and high > low):
+        raise ParameterError(
+            f"low_freq={low_freq!r} and high_freq={high_freq!r} give the band [{float(low):g}, "
+            f"{float(high):g}] Hz, which must satisfy 0 <= low_freq < high_freq <= Nyquist "
+            f"({float(nyquist):g} Hz); high_freq <= 0 means Nyquist + high_freq")
+    n_bins = n_fft // 2
+    with np.errstate(all="ignore"):
+        mel_lo, mel_hi = _kaldi_mel(low), _kaldi_mel(high)
+        delta = (mel_hi - mel_lo) / _F32(num_bins + 1)
+        mel = _kaldi_mel((sr / _F32(n_fft)) * np.arange(n_bins, dtype=_F32))
+        first, length, weights = [], [], []
+        for b in range(num_bins):
+            left = mel_lo + _F32(b) * delta
+            centre = mel_lo + _F32(b + 1) * delta
+            right = mel_lo + _F32(b + 2) * delta
+            inside = np.flatnonzero((mel > left) & (mel < right))
+            if inside.size == 0:
+                raise ParameterError(
+                    f"num_mel_bins={num_bins} is too many for this frame: mel filter {b} "
+                    f"covers no FFT bin (use fewer bins, a longer frame_length or a wider band)")
+            lo, hi = int(inside[0]), int(inside[-1]) + 1
+            m = mel[lo:hi]
+            w = np.where(m <= centre, (m - left) / (centre - left),
+                         (right - m) / (right - centre)).astype(_F32)
+            first.append(lo)
+            length.append(hi - lo)
+            weights.append(w)
+    return np.array(first), np.array(length), np.concatenate(weights)
+
+
+def _kaldi_dct(num_ceps, num_bins):
+    """Kaldi's DCT matrix (num_ceps, num_bins), float32."""
+    n = np.arange(num_bins, dtype=np.float64)
+    k = np.arange(num_ceps, dtype=np.float64)[:, None]
+    d = float(_F32(math.sqrt(2.0 / num_bins))) * np.cos(math.pi / num_bins * (n + 0.5) * k)
+    d[0] = float(_F32(math.sqrt(1.0 / num_bins)))
+    return d.astype(_F32)
+
+
+def _kaldi_lifter(num_ceps, q):
+    q = float(_F32(q))
+    i = np.arange(num_ceps, dtype=np.float64)
+    return (1.0 + 0.5 * q * np.sin(math.pi * i / q)).astype(_F32)
+
+
+def _flag(value, name):
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def _count(value, name, lo, hi):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) \
+            or not lo <= value <= hi:
+        raise ParameterError(f"{name} must be an integer in [{lo}, {hi}], got {value!r}")
+    return int(value)
+
+
+def _number(value, name, lo=-math.inf, hi=math.inf, what=None):
+    value = _checks.finite_number(value, name)
+    if not lo <= value <= hi:
+        raise ParameterError(f"{name} must be {what or f'in [{lo}, {hi}]'}, got {value!r}")
+    return value
+
+
+class _Kaldi(_Configured):
+    """What Kaldi's fbank and MFCC share: framing, per-frame processing, mel
+    filters, the kernel, offline calls and streams."""
+
+    sr = _Setting("Sampling rate of the input (Hz).")
+    frame_length = _Setting("Frame length in milliseconds.")
+    frame_shift = _Setting("Frame shift in milliseconds.")
+    window_type = _Setting("Kaldi's window name.")
+    blackman_coeff = _Setting("The Blackman window's coefficient.")
+    snip_edges = _Setting("Whether frames lie wholly inside the signal (else they are "
+                          "centred on multiples of the shift, reflected at the ends).")
+    dither = _Setting("Standard deviation of the Gaussian noise added to each frame.")
+    rng = _Setting("Seed or numpy Generator the dither draws from.")
+    preemph_coeff = _Setting("Pre-emphasis coefficient.")
+    remove_dc_offset = _Setting("Whether each frame's mean is removed.")
+    round_to_power_of_two = _Setting("Whether the FFT size is the frame length rounded up "
+                                     "to a power of two.")
+    num_mel_bins = _Setting("Number of triangular mel filters.")
+    low_freq = _Setting("Lower edge of the mel filters (Hz).")
+    high_freq = _Setting("Upper edge (Hz); <= 0 means Nyquist + high_freq.")
+    use_energy = _Setting("Whether row 0 is the log energy.")
+    raw_energy = _Setting("Whether the energy is taken before pre-emphasis and window.")
+    energy_floor = _Setting("Floor of the energy (0: none).")
+    dtype = _Setting("Working precision, a np.dtype (float32 or float64).")
+    kernel = property(lambda self: self._kernel, doc="The compiled per-frame computation.")
+    n_out = property(lambda self: self._kernel.n_out, doc="Values per frame.")
+    n_fft = property(lambda self: self._kernel.n_fft, doc="FFT size (samples).")
+    samples_per_frame = property(lambda self: self._kernel.frame_length,
+                                 doc="Frame length in samples (Kaldi's WindowSize).")
+    samples_per_shift = property(lambda self: self._kernel.frame_shift,
+                                 doc="Frame shift in samples (Kaldi's WindowShift).")
+
+    def _common(self, c, *, use_power, use_log, num_ceps, lifter):
+        sr = _number(c["sr"], "sr", 1.0, 1e7, "a sampling rate in [1, 1e7] Hz")
+        frame_length = _number(c["frame_length"], "frame_length", 0.0, math.inf,
+                               "a positive length in ms")
+        frame_shift = _number(c["frame_shift"], "frame_shift", 0.0, math.inf,
+                              "a positive shift in ms")
+        L = _kaldi_samples(sr, frame_length) if frame_length * sr <= 1e12 else math.inf
+        shift = _kaldi_samples(sr, frame_shift) if frame_shift * sr <= 1e12 else math.inf
+        if not 2 <= L <= _KALDI_MAX_FRAME:
+            raise ParameterError(
+                f"frame_length={c['frame_length']!r} ms at sr={c['sr']!r} is {L} samples; "
+                f"a frame must have 2 to {_KALDI_MAX_FRAME} samples")
+        if not 1 <= shift <= _KALDI_MAX_FRAME:
+            raise ParameterError(
+                f"frame_shift={c['frame_shift']!r} ms at sr={c['sr']!r} is {shift} samples; "
+                f"the shift must be 1 to {_KALDI_MAX_FRAME} samples")
+        snip_edges = _flag(c["snip_edges"], "snip_edges")
+        if not snip_edges and shift > L:
+            raise ParameterError(
+                f"frame_shift ({shift} samples) longer than frame_length ({L} samples) with "
+                f"snip_edges=False leaves gaps Kaldi cannot frame at the end of a signal; use "
+                f"snip_edges=True or a shift no longer than the frame")
+        window_type = c["window_type"]
+        if not isinstance(window_type, str) or window_type not in _KALDI_WINDOWS:
+            raise ParameterError(f"window_type must be one of {_KALDI_WINDOWS}, "
+                                 f"got {window_type!r}")
+        blackman_coeff = _number(c["blackman_coeff"], "blackman_coeff", -1e3, 1e3)
+        round_pow2 = _flag(c["round_to_power_of_two"], "round_to_power_of_two")
+        n_fft = 1 << (L - 1).bit_length() if round_pow2 else L
+        if n_fft % 2:
+            raise ParameterError(
+                f"round_to_power_of_two=False needs an even frame length for Kaldi's mel "
+                f"filters, got {L} samples (frame_length={c['frame_length']!r} ms at "
+                f"sr={c['sr']!r})")
+        dither = _number(c["dither"], "dither", 0.0, math.inf, "a non-negative number")
+        rng = c["rng"]
+        if not (rng is None or isinstance(rng, np.random.Generator) or (
+                isinstance(rng, numbers.Integral) and not isinstance(rng, (bool, np.bool_))
+                and rng >= 0)):
+            raise TypeError(f"rng must be None, a non-negative int seed or a "
+                            f"numpy.random.Generator, got {rng!r}")
+        preemph = _number(c["preemph_coeff"], "preemph_coeff", 0.0, 1.0)
+        remove_dc = _flag(c["remove_dc_offset"], "remove_dc_offset")
+        num_bins = _count(c["num_mel_bins"], "num_mel_bins", 3, 4096)
+        # (Kaldi keeps these in float32: beyond its range they are not numbers it can use)
+        low_freq = _number(c["low_freq"], "low_freq", -1e9, 1e9)
+        high_freq = _number(c["high_freq"], "high_freq", -1e9, 1e9)
+        use_energy = _flag(c["use_energy"], "use_energy")
+        raw_energy = _flag(c["raw_energy"], "raw_energy")
+        energy_floor = _number(c["energy_floor"], "energy_floor", 0.0, 1e30,
+                               "a number in [0, 1e30] (0: no floor)")
+        try:
+            dtype = np.dtype(c["dtype"]) if c["dtype"] is not None else None
+        except TypeError:
+            dtype = None
+        if dtype not in (np.float32, np.float64):
+            raise ParameterError(f"dtype must be float32 or float64, got {c['dtype']!r}")
+        first, length, weights = _kaldi_mel_banks(num_bins, sr, n_fft, low_freq, high_freq)
+        dct = lift = None
+        if num_ceps:
+            if num_ceps > num_bins:
+                raise ParameterError(f"num_ceps={num_ceps} must be at most num_mel_bins="
+                                     f"{num_bins}")
+            dct = _kaldi_dct(num_ceps, num_bins)
+            lift = _kaldi_lifter(num_ceps, lifter) if lifter != 0 else np.ones(num_ceps, _F32)
+        window = _kaldi_window(window_type, L, blackman_coeff)
+        is_double = dtype == np.float64
+        # |sample| bound for which no sum can overflow: after dither and DC
+        # removal |x| <= 2A, pre-emphasis adds a factor 1 + c, the window at
+        # most max|w|, and the FFT at most L; a filter sums at most `row` of that
+        big = np.finfo(dtype).max / 4
+        row = max(1.0, float(np.max(np.add.reduceat(weights.astype(np.float64),
+                                                    np.r_[0, np.cumsum(length)[:-1]]))))
+        gain = 2 * (1 + preemph) * max(1.0, float(np.max(np.abs(window)))) * n_fft
+        limit = math.sqrt(big / row) / gain
+        if dither * 32 >= limit:
+            raise ParameterError(f"dither={dither!r} is too large to be added without "
+                                 f"overflowing {dtype}; at most {limit / 32:.3g}")
+        log_floor = -math.inf
+        if use_energy and energy_floor > 0:
+            log_floor = float(np.log(_F32(energy_floor))) if not is_double \
+                else math.log(energy_floor)
+        self._kernel = KaldiKernel(
+            is_double=is_double, frame_length=L, frame_shift=shift, n_fft=n_fft,
+            snip_edges=snip_edges, window=window, mel_lo=first, mel_len=length, mel_w=weights,
+            preemph=float(_F32(preemph)), remove_dc=remove_dc, dither=dither,
+            energy=(0 if not use_energy else 1 if raw_energy else 2), log_floor=log_floor,
+            use_power=use_power, use_log=use_log, dct=dct, lifter=lift,
+            plan=get_plan(n_fft, is_double), max_amplitude=limit - 16 * dither)
+        return dict(sr=c["sr"], frame_length=c["frame_length"], frame_shift=c["frame_shift"],
+                    window_type=window_type, blackman_coeff=c["blackman_coeff"],
+                    snip_edges=snip_edges, dither=c["dither"], rng=rng,
+                    preemph_coeff=c["preemph_coeff"], remove_dc_offset=remove_dc,
+                    round_to_power_of_two=round_pow2, num_mel_bins=num_bins,
+                    low_freq=c["low_freq"], high_freq=c["high_freq"], use_energy=use_energy,
+                    raw_energy=raw_energy, energy_floor=c["energy_floor"])
+
+    def _generator(self):
+        """The Generator one call (or one stream) dithers with."""
+        rng = self._settings["rng"]
+        return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+
+    def __call__(self, y):
+        """Kaldi's features of every frame of ``y``.
+
+        Parameters
+        ----------
+        y : np.ndarray [shape=(..., n)], real floating point
+            Audio at ``sr``, in whatever scale the model expects (Kaldi
+            recipes use int16's scale, -32768..32767, as floats; many
+            k2/sherpa models take [-1, 1]).  Leading axes (channels, batch)
+            are carried through.
+
+        Returns
+        -------
+        features : np.ndarray [shape=(..., n_out, n_frames), dtype=self.dtype]
+            ``.T`` (for one channel) is Kaldi's (frames, features) layout.
+            ``n_frames`` is Kaldi's: ``1 + (n - L) // shift`` (0 if n < L)
+            with ``snip_edges``, else ``(n + shift // 2) // shift``.
+
+        Raises
+        ------
+        ParameterError
+            Non-finite samples, samples too large to analyse without
+            overflow, soundfile's ``(frames, channels)`` layout.
+        TypeError
+            Integer or complex audio.
+        """
+        y = _checks.real_float(y, "y")
+        if y.ndim == 0:
+            raise ParameterError("y must have at least one dimension (time last), got a scalar")
+        _checks.check_layout(y.shape, self._kernel.frame_length, "y")
+        y = _checks.bounded_float(y, self._kernel.max_amplitude, "y", self.dtype)
+        lead = y.shape[:-1]
+        x = np.ascontiguousarray(y.reshape(math.prod(lead), y.shape[-1]))
+        rng = self._generator() if self._kernel.dither != 0 else None
+        out = _kaldi_offline(self._kernel, x, rng)
+        return out.reshape(lead + out.shape[1:])
+
+    def stream(self):
+        """A stream of these features: ``process(chunk)`` returns the frames
+        kaldi-native-fbank's online extractor has ready after the same samples
+        (``num_frames_ready`` after ``accept_waveform``), ``flush()`` those it
+        adds at ``input_finished`` (with ``snip_edges=False``, the frames that
+        reach past the end); all of them together are ``self(y)`` bit for
+        bit, however the signal is cut.  With dither, a stream draws from a
+        new Generator seeded as ``rng`` (or from ``rng`` itself if it is a
+        Generator), as one offline call does.
+
+        ``latency`` is ``L - 1 - L // 2`` samples: a frame is returned once
+        its last sample is in, that many samples after its centre (``t *
+        shift + L // 2`` with ``snip_edges``, ``t * shift + shift // 2``
+        without).
+
+        Returns
+        -------
+        fastmel.Stream
+            Chunks (..., k) in, frames (..., n_out, j) out.
+        """
+        return KaldiStream(self, self._kernel, self._generator)
+
+
+_KALDI_PARAMETERS = """    sr : number > 0
+        Sampling rate (Hz) of the audio (Kaldi's ``samp_freq``).
+    frame_length, frame_shift : number > 0
+        Frame length and shift in milliseconds; in samples Kaldi's
+        ``int(sr * 0.001 * ms)`` in float32 (400 and 160 at 16 kHz).
+    window_type : {"povey", "hamming", "hanning", "hann", "sine", "rectangular", "blackman"}
+        Kaldi's windows ("hann" is the periodic Hann, "hanning" the symmetric).
+    blackman_coeff : number
+        The Blackman window's coefficient.
+    snip_edges : bool
+        True: frames lie wholly inside the signal.  False: frame t is centred
+        at ``t * shift + shift // 2``, the signal reflected at its ends.
+    dither : number >= 0
+        Gaussian noise of this standard deviation is added to every sample of
+        every frame.  0 (the default here; kaldi-native-fbank's default is
+        3e-5, its equivalent of Kaldi's 1.0 on int16-scaled audio) makes the
+        features deterministic.
+    rng : None, int or numpy.random.Generator
+        Where dither's noise comes from: a seed (each call and each stream
+        starts a new ``np.random.default_rng(rng)``, so they agree), a
+        Generator (shared, advancing), or None (fresh entropy each call).
+    preemph_coeff : number in [0, 1]
+        Pre-emphasis coefficient.
+    remove_dc_offset : bool
+        Subtract each frame's mean first.
+    round_to_power_of_two : bool
+        FFT size: the frame length rounded up to a power of two (else the
+        frame length itself, which must then be even).
+    num_mel_bins : int >= 3
+        Triangular filters, equally spaced on Kaldi's mel scale
+        (``1127 * ln(1 + f / 700)``) between ``low_freq`` and ``high_freq``.
+    low_freq, high_freq : number
+        The filters' band in Hz; ``high_freq <= 0`` means Nyquist + high_freq."""
+
+_KALDI_COMMON_TAIL = """    raw_energy : bool
+        Take the energy before pre-emphasis and window (else after).
+    energy_floor : number >= 0
+        Floor of the energy before its log (0: none beyond FLT_EPSILON).
+    dtype : {np.float32, np.float64}
+        Working precision and output type.  float32 is Kaldi's precision."""
+
+
+class KaldiFbank(_Kaldi):
+    __doc__ = f"""Kaldi's log mel filterbank features: ``fe(y)`` offline, ``fe.stream()``.
+
+    Equal to kaldi-native-fbank 1.23's ``OnlineFbank`` (and Kaldi's
+    ``compute-fbank``) for the same options: the frames it computes, each
+    frame's arithmetic in the same steps and precision; only rounding
+    differs (kaldi-native-fbank has its own FFT, fastmel uses FFTW, and sums
+    a frame's samples in another order), so filter energies agree within
+    2e-5 of the frame's largest and the log energy within ``2 * L * eps32``
+    (see the README's front-ends section).  The
+    defaults are kaldi-native-fbank's ``FbankOptions()`` except ``dither``
+    (0 here).  The output layout is fastmel's, (..., features, frames):
+    ``fe(y).T`` is Kaldi's (frames, features) for one channel.
+
+    Parameters
+    ----------
+{_KALDI_PARAMETERS}
+    use_energy : bool
+        Add the log energy as row 0 (``num_mel_bins + 1`` rows).
+{_KALDI_COMMON_TAIL}
+    use_log_fbank : bool
+        Natural log of the filter energies, floored at FLT_EPSILON (else the
+        energies themselves).
+    use_power : bool
+        Filter the power spectrum (else the magnitude).
+
+    Attributes
+    ----------
+    n_out, n_fft, samples_per_frame, samples_per_shift : int
+        Rows per frame, FFT size, and the frame's length and shift in samples
+        (Kaldi's WindowSize and WindowShift).  The parameters are attributes
+        too, read-only; the repr shows them and builds the same extractor.
+
+    Raises
+    ------
+    ParameterError
+        A parameter out of range (the message says which and what is
+        allowed), including a band outside [0, Nyquist] and more filters
+        than the FFT has bins for.
+    TypeError
+        A flag that is not a bool, an ``rng`` that is not a seed or Generator.
+
+    Examples
+    --------
+    >>> fe = fastmel.frontends.KaldiFbank(num_mel_bins=80)
+    >>> fe(np.zeros(16000, dtype=np.float32)).shape
+    (80, 98)
+    """
+
+    num_mel_bins = _Kaldi.num_mel_bins
+    use_log_fbank = _Setting("Whether the filter energies are logged.")
+    use_power = _Setting("Whether the power (else magnitude) spectrum is filtered.")
+
+    def __init__(self, *, sr=16000, frame_length=25.0, frame_shift=10.0, window_type="povey",
+                 blackman_coeff=0.42, snip_edges=True, dither=0.0, rng=None,
+                 preemph_coeff=0.97, remove_dc_offset=True, round_to_power_of_two=True,
+                 num_mel_bins=23, low_freq=20.0, high_freq=0.0, use_energy=False,
+                 raw_energy=True, energy_floor=0.0, use_log_fbank=True, use_power=True,
+                 dtype=np.float32):
+        self._config = dict(
+            sr=sr, frame_length=frame_length, frame_shift=frame_shift, window_type=window_type,
+            blackman_coeff=blackman_coeff, snip_edges=snip_edges, dither=dither, rng=rng,
+            preemph_coeff=preemph_coeff, remove_dc_offset=remove_dc_offset,
+            round_to_power_of_two=round_to_power_of_two, num_mel_bins=num_mel_bins,
+            low_freq=low_freq, high_freq=high_freq, use_energy=use_energy,
+            raw_energy=raw_energy, energy_floor=energy_floor, use_log_fbank=use_log_fbank,
+            use_power=use_power, dtype=dtype)
+        self._build()
+
+    def _build(self):
+        c = self._config
+        use_log = _flag(c["use_log_fbank"], "use_log_fbank")
+        use_power = _flag(c["use_power"], "use_power")
+        settings = self._common(c, use_power=use_power, use_log=use_log, num_ceps=0, lifter=0)
+        settings.update(use_log_fbank=use_log, use_power=use_power,
+                        dtype=np.dtype(c["dtype"]))
+        self._settings = settings
+
+
+class KaldiMFCC(_Kaldi):
+    __doc__ = f"""Kaldi's MFCC features: ``fe(y)`` offline, ``fe.stream()``.
+
+    Equal to kaldi-native-fbank 1.23's ``OnlineMfcc`` (and Kaldi's
+    ``compute-mfcc-feats``) for the same options, as :class:`KaldiFbank`
+    is to its fbank: Kaldi's filterbank (power spectrum, natural log), its
+    orthonormal DCT-II rows ``0 .. num_ceps - 1``, the sine lifter, and with
+    ``use_energy`` the log energy in place of C0.  Defaults are
+    kaldi-native-fbank's ``MfccOptions()`` except ``dither`` (0 here).
+    ``fe(y).T`` is Kaldi's (frames, coefficients) layout for one channel.
+
+    Parameters
+    ----------
+    num_ceps : int
+        Coefficients per frame, at most ``num_mel_bins``.
+    cepstral_lifter : number
+        Kaldi's lifter ``1 + Q / 2 * sin(pi * i / Q)``; 0 for none.
+{_KALDI_PARAMETERS}
+    use_energy : bool
+        Row 0 is the log energy instead of C0.
+{_KALDI_COMMON_TAIL}
+
+    Raises
+    ------
+    ParameterError, TypeError
+        As :class:`KaldiFbank`; also ``num_ceps`` above ``num_mel_bins``.
+
+    Examples
+    --------
+    >>> fe = fastmel.frontends.KaldiMFCC()
+    >>> fe(np.zeros(16000, dtype=np.float32)).shape
+    (13, 98)
+    """
+
+    num_ceps = _Setting("Cepstral coefficients per frame.")
+    cepstral_lifter = _Setting("Kaldi's lifter coefficient Q (0: none).")
+
+    def __init__(self, *, num_ceps=13, cepstral_lifter=22.0, sr=16000, frame_length=25.0,
+                 frame_shift=10.0, window_type="povey", blackman_coeff=0.42, snip_edges=True,
+                 dither=0.0, rng=None, preemph_coeff=0.97, remove_dc_offset=True,
+                 round_to_power_of_two=True, num_mel_bins=23, low_freq=20.0, high_freq=0.0,
+                 use_energy=True, raw_energy=True, energy_floor=0.0, dtype=np.float32):
+        self._config = dict(
+            num_ceps=num_ceps, cepstral_lifter=cepstral_lifter, sr=sr,
+            frame_length=frame_length, frame_shift=frame_shift, window_type=window_type,
+            blackman_coeff=blackman_coeff, snip_edges=snip_edges, dither=dither, rng=rng,
+            preemph_coeff=preemph_coeff, remove_dc_offset=remove_dc_offset,
+            round_to_power_of_two=round_to_power_of_two, num_mel_bins=num_mel_bins,
+            low_freq=low_freq, high_freq=high_freq, use_energy=use_energy,
+            raw_energy=raw_energy, energy_floor=energy_floor, dtype=dtype)
+        self._build()
+
+    def _build(self):
+        c = self._config
+        num_ceps = _count(c["num_ceps"], "num_ceps", 1, 4096)
+        # the lifter scales coefficient i by up to 1 + |Q| / 2
+        lifter = _number(c["cepstral_lifter"], "cepstral_lifter", -1e4, 1e4)
+        settings = dict(num_ceps=num_ceps, cepstral_lifter=c["cepstral_lifter"])
+        settings.update(self._common(c, use_power=True, use_log=True, num_ceps=num_ceps,
+                                     lifter=lifter))
+        settings["dtype"] = np.dtype(c["dtype"])
+        self._settings = settings
