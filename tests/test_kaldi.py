@@ -169,16 +169,20 @@ def test_mfcc_equals_kaldi_native_fbank(signals, kw):
     y = signals[(kw.get("sr", 16000), 32768.0)]
     got = KaldiMFCC(**kw)(y).astype(np.float64)
     want = reference(y, mfcc=True, **kw).astype(np.float64)
-    assert got.shape == want.shape
-    # MFCC is a linear map of the log filter energies: coefficient q errs by at
-    # most lifter_q * ||DCT row q||_1 (<= sqrt(2 * bins)) times the largest
-    # log-energy error, which fbank shows for the same options, plus float32
-    # rounding of the DCT's sum (bins * eps32 * |c|)
     fb_kw = {k: v for k, v in kw.items() if k not in ("num_ceps", "cepstral_lifter")}
     fb_kw["use_energy"] = False
     log_err = np.max(np.abs(KaldiFbank(**fb_kw)(y).astype(np.float64)
                             - reference(y, **fb_kw).astype(np.float64)))
-    mfcc = KaldiMFCC(**kw)
+    check_mfcc(got, want, KaldiMFCC(**kw), log_err)
+
+
+def check_mfcc(got, want, mfcc, log_err):
+    """got (fastmel) against want (a reference) for the extractor mfcc, given
+    log_err, the largest error of the same options' log filter energies."""
+    # MFCC is a linear map of the log filter energies: coefficient q errs by at
+    # most lifter_q * ||DCT row q||_1 (<= sqrt(2 * bins)) times the largest
+    # log-energy error, plus float32 rounding of the DCT's sum (bins * eps32 * |c|)
+    assert got.shape == want.shape
     bins = mfcc.num_mel_bins
     q = np.arange(mfcc.num_ceps)
     lift = 1 + 0.5 * mfcc.cepstral_lifter * np.sin(np.pi * q / mfcc.cepstral_lifter) \
