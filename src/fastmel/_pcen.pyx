@@ -28,6 +28,16 @@ from fastmel._streambase import check_state_array
 
 cnp.import_array()
 
+cdef extern from "fastmel_math.h" nogil:
+    double fastmel_log_f64(double x)
+    double fastmel_db_f64(double x)
+    double fastmel_log1p_f64(double u)
+    double fastmel_exp_f64(double y)
+    double fastmel_expm1_f64(double y)
+
+cdef extern from "fastmel_db.h" nogil:
+    void fastmel_power_to_db_f64(double* v, long n, double amin, double offset)
+
 
 cdef void _smooth(const real* x, Py_ssize_t xs, Py_ssize_t k, double b, double a1,
                   double eps, double* z, real* out) noexcept nogil:
@@ -233,3 +243,33 @@ cdef _log1p(u, w, c, out):
     np.divide(c, w, out=c)
     np.log(w, out=w)
     np.subtract(w, c, out=out)
+
+
+def math_f64(str name, x):
+    """fastmel_math.h's function ``name`` ("log", "db", "log1p", "exp", "expm1",
+    or "power_to_db", the dB kernel's loop with amin 0 and offset 0) of each
+    value of ``x`` (float64), as a new array: the hook tests measure them by."""
+    cdef cnp.ndarray a = np.array(x, dtype=np.float64, order="C", copy=True)
+    cdef double* p = <double*>cnp.PyArray_DATA(a)
+    cdef Py_ssize_t i, n = a.size
+    cdef int kind
+    kinds = ("log", "db", "log1p", "exp", "expm1", "power_to_db")
+    if name not in kinds:
+        raise ValueError(f"name={name!r} is not one of {kinds}")
+    kind = kinds.index(name)
+    with nogil:
+        if kind == 5:
+            fastmel_power_to_db_f64(p, n, 0.0, 0.0)
+        else:
+            for i in range(n):
+                if kind == 0:
+                    p[i] = fastmel_log_f64(p[i])
+                elif kind == 1:
+                    p[i] = fastmel_db_f64(p[i])
+                elif kind == 2:
+                    p[i] = fastmel_log1p_f64(p[i])
+                elif kind == 3:
+                    p[i] = fastmel_exp_f64(p[i])
+                else:
+                    p[i] = fastmel_expm1_f64(p[i])
+    return a
