@@ -81,7 +81,7 @@ static void fastmel_power_to_db_f32(float *v, long n, float amin, float offset)
 
 /* The float64 path: fastmel_db_f64 (fastmel_math.h) instead of glibc's scalar
  * log10, which took a quarter of float64 log-mel time. */
-FASTMEL_CLONES
+FASTMEL_MATH_CLONES
 static void fastmel_power_to_db_f64(double *v, long n, double amin, double offset)
 {
     for (long i = 0; i < n; i++) {

@@ -33,11 +33,7 @@ enum { FASTMEL_PCEN_LOG = 0, FASTMEL_PCEN_POW = 1, FASTMEL_PCEN_GENERAL = 2,
         out[i] = (EXPR);                                                          \
     }
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-/* An AVX-512 build too: the step is arithmetic-bound (float64 logarithms and
- * exponentials), and -ffp-contract=off keeps every clone's bits the same. */
-__attribute__((target_clones("avx512f", "avx2", "default")))
-#endif
+FASTMEL_MATH_CLONES
 static void fastmel_pcen_f64(const double *restrict x, const double *restrict t,
                              double *restrict out, ptrdiff_t n, int form, double neg_gain,
                              double inv_bias, double power, double bias_power)
