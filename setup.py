@@ -38,7 +38,13 @@ def extension(name):
         # setup.cfg admits.
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION"),
                        ("NPY_TARGET_VERSION", "NPY_1_25_API_VERSION")],
-        extra_compile_args=["-O3"],
+        # No FMA contraction: a fused multiply-add rounds once where the
+        # separate operations round twice, so code built with it (CFLAGS with
+        # -march, or an AVX-512 target clone) would give other bits than the
+        # portable build; every kernel promises the same bits on every CPU.
+        # No errno from sqrt: fastmel never reads it, and setting it keeps
+        # loops over sqrt from vectorising (the square root's bits are IEEE's).
+        extra_compile_args=["-O3", "-ffp-contract=off", "-fno-math-errno"],
     )
 
 

@@ -13,8 +13,9 @@ from fastmel import ParameterError
 
 SR, HOP = 16000, 160
 # float64: the same float64 smoother as librosa's lfilter; the element-wise
-# steps (numpy's log, exp, expm1 and a log1p from log, accurate to ~2 ulp)
-# differ from librosa's by a few ulps each, compounded over ~6 steps.
+# steps (fastmel_math.h's log, exp, log1p and expm1, within 2 ulp each, see
+# test_fastlog.py) differ from librosa's by a few ulps each, compounded over
+# ~6 steps.
 RTOL64 = 1e-12
 # float32 runs float32 after the smoother: the log of eps + M (up to ~1e10
 # here, |log| <= 25) is off by up to 25 ulp(1) ~ 1.5e-6 absolute, which becomes
@@ -196,3 +197,22 @@ def test_max_size_wider_than_the_bands(max_size):
     assert_bits_equal(got, fastmel.pcen(S, max_size=6), "as wide as the period")
     np.testing.assert_allclose(got, ref, rtol=1e-12)  # float64: same smoother as librosa
     assert_bits_equal(fastmel.PCEN(max_size=max_size)(S), got, "PCEN vs pcen")
+
+
+@pytest.mark.parametrize("kw", PARAMS[:4], ids=["defaults", "power0", "bias0", "general"])
+def test_float64_blocks_and_odd_band_counts_equal_librosa(kw):
+    # The float64 kernel works in blocks of 8 bands (single bands for the rest)
+    # and 256 frames: 13 bands, 700 frames and time on axis 0 (rows of stride
+    # > 1) cross every boundary; the stream, cut anywhere, gives the same bits.
+    rng = np.random.default_rng(5)
+    S = (rng.gamma(0.5, 1.0, (13, 700)) * 10.0 ** rng.uniform(-6, 4, (13, 1))).astype(np.float64)
+    S[:, 100:140] = 0.0                          # silence: exact zeros
+    got = fastmel.pcen(S.T, sr=SR, hop_length=HOP, axis=0, **kw)
+    with np.errstate(divide="ignore"):           # librosa's log(0) where bias == 0
+        want = librosa.pcen(S, sr=SR, hop_length=HOP, **kw)
+    close(got.T, want, RTOL64)
+    want = fastmel.pcen(S, sr=SR, hop_length=HOP, **kw)
+    assert_bits_equal(np.ascontiguousarray(got.T), want, "axis 0")
+    s = fastmel.PCEN(sr=SR, hop_length=HOP, **kw).stream()
+    parts = [s.process(S[:, a:b]) for a, b in [(0, 3), (3, 300), (300, 301), (301, 700)]]
+    assert_bits_equal(np.concatenate(parts + [s.flush()], axis=-1), want, "stream")

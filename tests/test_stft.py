@@ -286,3 +286,23 @@ def test_stft_random_configurations(n, n_fft, hop, win_frac, center, pad_mode, u
     got = librosa_quiet(fastmel.stft, y, **kw)
     # spec tolerance for the input dtype
     assert_close_dtype(got, ref, "spec section 2 tolerance for the input dtype")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_large_output_same_bits_as_small_pieces(dtype):
+    # Outputs of 2 MiB and more are written with non-temporal stores (a
+    # different store path, fastmel_scatter.h); a stream's small chunks take
+    # regular stores.  Both must hold the FFT's bits.
+    from conftest import assert_bits_equal
+    x = np.random.default_rng(7).standard_normal(10 * 16000 + 77).astype(dtype)
+    whole = fastmel.stft(x, n_fft=512, hop_length=128)
+    assert whole.nbytes >= 2 << 20
+    s = fastmel.STFT(n_fft=512, hop_length=128, dtype=dtype).stream()
+    parts = [s.process(x[a:a + 30000]) for a in range(0, x.size, 30000)]
+    assert all(p.nbytes < 2 << 20 for p in parts)
+    assert_bits_equal(np.concatenate(parts + [s.flush()], axis=-1), whole, "stream")
+    # two channels: the second channel's rows follow the first's
+    both = fastmel.stft(np.stack([x, x[::-1].copy()]), n_fft=512, hop_length=128)
+    assert_bits_equal(both[0], whole, "channel 0")
+    assert_bits_equal(both[1], fastmel.stft(x[::-1].copy(), n_fft=512, hop_length=128),
+                      "channel 1")

@@ -12,9 +12,11 @@ its state ``z`` is the filter's ``zf``.  Then, element by element,
 (librosa's expressions with ``log(eps) + log1p(y / eps)`` folded into
 ``log(eps + y)``; ``power == 0`` gives ``log1p(x * smooth)``, ``bias == 0``
 gives ``exp(power * log(x * smooth))``), in the stream's precision (float32
-runs float32 from the smoother on, as the rest of fastmel), by numpy's
-vectorised element-wise functions.  Each output depends only on its own
-element and the smoother, so a stream gives the offline bits however its
+runs float32 from the smoother on, as the rest of fastmel).  float64 runs
+the smoother and the element-wise step block by block in one pass, with
+fastmel_pcen.h's vectorised functions (the same bits on every CPU); float32
+uses numpy's vectorised float32 functions.  Each output depends only on its
+own element and the smoother, so a stream gives the offline bits however its
 frames are cut.
 """
 import numpy as np
@@ -27,6 +29,25 @@ from fastmel._streambase cimport Chunk, Stream, real
 from fastmel._streambase import check_state_array
 
 cnp.import_array()
+
+cdef extern from "fastmel_math.h" nogil:
+    double fastmel_log_f64(double x)
+    double fastmel_db_f64(double x)
+    double fastmel_log1p_f64(double u)
+    double fastmel_exp_f64(double y)
+    double fastmel_expm1_f64(double y)
+
+cdef extern from "fastmel_db.h" nogil:
+    void fastmel_power_to_db_f64(double* v, long n, double amin, double offset)
+
+cdef extern from "fastmel_pcen.h" nogil:
+    enum:
+        FASTMEL_PCEN_LOG
+        FASTMEL_PCEN_POW
+        FASTMEL_PCEN_GENERAL
+        FASTMEL_PCEN_SQRT
+    void fastmel_pcen_f64(const double* x, const double* t, double* out, Py_ssize_t n, int form,
+                          double neg_gain, double inv_bias, double power, double bias_power)
 
 
 cdef void _smooth(const real* x, Py_ssize_t xs, Py_ssize_t k, double b, double a1,
@@ -44,6 +65,7 @@ cdef void _smooth(const real* x, Py_ssize_t xs, Py_ssize_t k, double b, double a
 
 cdef enum:
     ROWS = 8            # channels smoothed side by side (independent recursions overlap)
+    COLS = 256          # float64: frames per block (ROWS * COLS scratch stays in L1)
 
 
 cdef void _smooth_rows(const real* x, Py_ssize_t xs_ch, Py_ssize_t xs, Py_ssize_t k,
@@ -111,8 +133,9 @@ cdef class PCENStream(Stream):
         if self.max_size > 1:
             ref = _band_max(x.reshape(self.lead_shape + (k,)), self.max_size).reshape(
                 self.n_ch, k)
-        if self.work is None or self.work.shape[0] < 3 * self.n_ch * k:
-            self.work = np.empty(max(3 * self.n_ch * k, 1), dtype=self.work_dtype)
+        size = work_size(self.n_ch, k, self.work_dtype)
+        if self.work is None or self.work.shape[0] < size:
+            self.work = np.empty(size, dtype=self.work_dtype)
         self.z_next[...] = self.z
         pcen_rows(x2, ref, self.z_next, y.reshape(self.n_ch, k), self.work, self.b, self.gain,
                   self.bias, self.power, self.eps)
@@ -171,35 +194,93 @@ def pcen_rows(x, ref, cnp.ndarray z, out, cnp.ndarray work, double b, double gai
     """PCEN of the rows of ``x`` (n_ch, k), smoothing ``ref`` (the same shape and
     dtype; ``x`` itself, or its band maximum) from state ``z`` (n_ch,) float64,
     updated in place, into ``out`` (n_ch, k) of x's dtype.  ``work`` is scratch
-    of x's dtype, at least 3 * n_ch * k values.  Raises ParameterError, with
-    ``z`` already advanced, if an output is not finite."""
+    of x's dtype: for float32 at least 3 * n_ch * k values, for float64 at least
+    ``work_size(n_ch, k, dtype)``.  Raises ParameterError, with ``z`` already
+    advanced, if an output is not finite."""
+    if x.dtype == np.float64:
+        _pcen_rows_f64(x, ref, z, out, work, b, gain, bias, power, eps)
+    else:
+        _pcen_rows_f32(x, ref, z, out, work, b, gain, bias, power, eps)
+    if not finite_rows(cnp.PyArray_DATA(out), out.itemsize == 8, 1, 0, out.size, 1):
+        raise ParameterError(f"PCEN overflows {out.dtype} for values up to "
+                             f"{float(np.max(x)):.3g}")
+
+
+def work_size(Py_ssize_t n_ch, Py_ssize_t k, dtype):
+    """The values of scratch ``pcen_rows`` needs for (n_ch, k) frames of ``dtype``."""
+    if np.dtype(dtype) == np.float64:
+        return ROWS * COLS
+    return max(3 * n_ch * k, 1)
+
+
+cdef _pcen_rows_f64(x, ref, cnp.ndarray z, out, cnp.ndarray work, double b, double gain,
+                    double bias, double power, double eps):
+    """float64 pcen_rows: for each ROWS channels (or one), block by block of COLS
+    frames, the smoother into scratch, then fastmel_pcen_f64 from it into out."""
+    cdef Py_ssize_t n_ch = x.shape[0], k = x.shape[1], ch, rows, c0, cb, r
+    # The element-wise step reads x and writes out along rows of unit stride.
+    cdef cnp.ndarray xc = np.ascontiguousarray(x)
+    cdef cnp.ndarray oc = out if out.flags.c_contiguous else np.empty((n_ch, k), np.float64)
+    cdef cnp.ndarray rr = ref
+    cdef Py_ssize_t rs = rr.strides[1] // 8, rs_ch = rr.strides[0] // 8
+    cdef const double* rp = <const double*>cnp.PyArray_DATA(rr)
+    cdef const double* xp = <const double*>cnp.PyArray_DATA(xc)
+    cdef double* op = <double*>cnp.PyArray_DATA(oc)
+    cdef double* zp = <double*>cnp.PyArray_DATA(z)
+    cdef double* tp = <double*>cnp.PyArray_DATA(work)
+    cdef double a1 = b - 1.0
+    cdef int form
+    if power == 0:
+        form = FASTMEL_PCEN_LOG
+    elif bias == 0:
+        form = FASTMEL_PCEN_POW
+    elif power == 0.5:
+        form = FASTMEL_PCEN_SQRT
+    else:
+        form = FASTMEL_PCEN_GENERAL
+    cdef double bias_power = bias ** power
+    cdef double inv_bias = 1.0 / bias if bias != 0 else 0.0
+    with nogil:
+        ch = 0
+        while ch < n_ch:
+            rows = ROWS if ch + ROWS <= n_ch else 1
+            c0 = 0
+            while c0 < k:
+                cb = min(<Py_ssize_t>COLS, k - c0)
+                if rows == ROWS:
+                    _smooth_rows[double](rp + ch * rs_ch + c0 * rs, rs_ch, rs, cb, b, a1, eps,
+                                         zp + ch, tp)
+                else:
+                    _smooth[double](rp + ch * rs_ch + c0 * rs, rs, cb, b, a1, eps, zp + ch, tp)
+                for r in range(rows):
+                    fastmel_pcen_f64(xp + (ch + r) * k + c0, tp + r * cb,
+                                     op + (ch + r) * k + c0, cb, form, -gain, inv_bias, power,
+                                     bias_power)
+                c0 += cb
+            ch += rows
+    if oc is not out:
+        out[...] = oc
+
+
+cdef _pcen_rows_f32(x, ref, cnp.ndarray z, out, cnp.ndarray work, double b, double gain,
+                    double bias, double power, double eps):
+    """float32 pcen_rows: the smoother into work, then numpy's float32 functions."""
     cdef Py_ssize_t n_ch = x.shape[0], k = x.shape[1], ch, n = n_ch * k
     cdef cnp.ndarray r = ref
-    cdef Py_ssize_t item = r.itemsize, rs = r.strides[1] // item, rs_ch = r.strides[0] // item
-    cdef const char* rp = <const char*>cnp.PyArray_DATA(r)
+    cdef Py_ssize_t rs = r.strides[1] // 4, rs_ch = r.strides[0] // 4
+    cdef const float* rp = <const float*>cnp.PyArray_DATA(r)
     cdef double* zp = <double*>cnp.PyArray_DATA(z)
-    cdef char* tp = <char*>cnp.PyArray_DATA(work)
+    cdef float* tp = <float*>cnp.PyArray_DATA(work)
     cdef double a1 = b - 1.0
     t = work[:n].reshape(n_ch, k)
     with nogil:
         ch = 0
         while ch + ROWS <= n_ch:
-            if item == 8:
-                _smooth_rows[double](<const double*>rp + ch * rs_ch, rs_ch, rs, k, b, a1, eps,
-                                     zp + ch, <double*>tp + ch * k)
-            else:
-                _smooth_rows[float](<const float*>rp + ch * rs_ch, rs_ch, rs, k, b, a1, eps,
-                                    zp + ch, <float*>tp + ch * k)
+            _smooth_rows[float](rp + ch * rs_ch, rs_ch, rs, k, b, a1, eps, zp + ch, tp + ch * k)
             ch += ROWS
         for ch in range(ch, n_ch):
-            if item == 8:
-                _smooth[double](<const double*>rp + ch * rs_ch, rs, k, b, a1, eps, zp + ch,
-                                <double*>tp + ch * k)
-            else:
-                _smooth[float](<const float*>rp + ch * rs_ch, rs, k, b, a1, eps, zp + ch,
-                               <float*>tp + ch * k)
-    # Element-wise, in x's precision (numpy's vectorised log and exp; log1p
-    # from log, see _log1p)
+            _smooth[float](rp + ch * rs_ch, rs, k, b, a1, eps, zp + ch, tp + ch * k)
+    # Element-wise (numpy's vectorised log and exp; log1p from log, see _log1p)
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         np.log(t, out=t)
         np.multiply(t, -gain, out=t)
@@ -217,9 +298,6 @@ def pcen_rows(x, ref, cnp.ndarray z, out, cnp.ndarray work, double b, double gai
             np.multiply(t, power, out=t)
             np.expm1(t, out=t)
             np.multiply(t, bias ** power, out=out)
-    if not finite_rows(cnp.PyArray_DATA(out), out.itemsize == 8, 1, 0, out.size, 1):
-        raise ParameterError(f"PCEN overflows {out.dtype} for values up to "
-                             f"{float(np.max(x)):.3g}")
 
 
 cdef _log1p(u, w, c, out):
@@ -233,3 +311,33 @@ cdef _log1p(u, w, c, out):
     np.divide(c, w, out=c)
     np.log(w, out=w)
     np.subtract(w, c, out=out)
+
+
+def math_f64(str name, x):
+    """fastmel_math.h's function ``name`` ("log", "db", "log1p", "exp", "expm1",
+    or "power_to_db", the dB kernel's loop with amin 0 and offset 0) of each
+    value of ``x`` (float64), as a new array: the hook tests measure them by."""
+    cdef cnp.ndarray a = np.array(x, dtype=np.float64, order="C", copy=True)
+    cdef double* p = <double*>cnp.PyArray_DATA(a)
+    cdef Py_ssize_t i, n = a.size
+    cdef int kind
+    kinds = ("log", "db", "log1p", "exp", "expm1", "power_to_db")
+    if name not in kinds:
+        raise ValueError(f"name={name!r} is not one of {kinds}")
+    kind = kinds.index(name)
+    with nogil:
+        if kind == 5:
+            fastmel_power_to_db_f64(p, n, 0.0, 0.0)
+        else:
+            for i in range(n):
+                if kind == 0:
+                    p[i] = fastmel_log_f64(p[i])
+                elif kind == 1:
+                    p[i] = fastmel_db_f64(p[i])
+                elif kind == 2:
+                    p[i] = fastmel_log1p_f64(p[i])
+                elif kind == 3:
+                    p[i] = fastmel_exp_f64(p[i])
+                else:
+                    p[i] = fastmel_expm1_f64(p[i])
+    return a

@@ -32,6 +32,11 @@ cdef extern from "fastmel_db.h" nogil:
     void fastmel_clip_below_f32(float* v, long n, float floor)
     void fastmel_clip_below_f64(double* v, long n, double floor)
 
+cdef extern from "fastmel_scatter.h" nogil:
+    void fastmel_scatter(const void* spec, Py_ssize_t spec_stride, Py_ssize_t nb,
+                         Py_ssize_t n_bins, void* out, Py_ssize_t row_stride,
+                         Py_ssize_t col_stride, int words)
+
 cdef extern from "fastmel_kernels.h" nogil:
     enum: FASTMEL_LANES
     void fastmel_window_f32(const float* x, Py_ssize_t stride, const float* w, float* out, Py_ssize_t n)
@@ -299,12 +304,8 @@ cdef inline int _frames(SpectralKernel k, Workspace* ws, const void** src,
     if k.mode == OUT_COMPLEX:
         # Samples within max_amplitude keep every spectrum value finite (see
         # _max_amplitude); a check here would cost a pass over each spectrum.
-        for b in range(n_bins):
-            o = out + 2 * b * row_stride
-            for j in range(nb):
-                sp = spec + k.spec_stride * j + 2 * b
-                o[2 * j * col_stride] = sp[0]
-                o[2 * j * col_stride + 1] = sp[1]
+        fastmel_scatter(spec, k.spec_stride // 2, nb, n_bins, out, row_stride, col_stride,
+                        1 if real is float else 2)
         return 0
     if not finite:
         return NONFINITE

@@ -5,7 +5,7 @@ import numbers
 import numpy as np
 
 from fastmel import _checks
-from fastmel._pcen import PCENStream, _band_max, pcen_rows
+from fastmel._pcen import PCENStream, _band_max, pcen_rows, work_size
 from fastmel.exceptions import ParameterError
 
 __all__ = ["pcen", "PCEN"]
@@ -154,7 +154,7 @@ def pcen(S, *, sr=22050, hop_length=512, gain=0.98, bias=2.0, power=0.5, time_co
     out = np.empty(lead + (k,), dtype=S.dtype)
     _checks.allocation(4 * n_ch * k * S.itemsize, f"PCEN of {S.shape}")
     pcen_rows(x.reshape(n_ch, k), r.reshape(n_ch, k), z, out.reshape(n_ch, k),
-              np.empty(max(3 * n_ch * k, 1), dtype=S.dtype), b, gain, bias, power, eps)
+              np.empty(work_size(n_ch, k, S.dtype), dtype=S.dtype), b, gain, bias, power, eps)
     out = np.moveaxis(out, -1, axis)
     if return_zf:
         zf = np.moveaxis(z.reshape(lead + (1,)), -1, axis)
