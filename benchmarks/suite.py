@@ -387,14 +387,15 @@ def knf_fbank_options(knf, wl, kaldi_defaults=False):
     return opts
 
 
-def knf_online(knf, wl, chunks, feed="lists"):
+def knf_online(knf, wl, chunks, feed="lists", opts=None):
     """OnlineFbank (made untimed) fed the chunks, reading every newly ready frame.
 
     ``feed="lists"``: each chunk converted to a Python list outside the timing (pybind11
     fills its ``std::vector<float>`` from a list faster than from an array);
-    ``"numpy"``: the array views themselves.
+    ``"numpy"``: the array views themselves.  ``opts``: the FbankOptions, by default
+    ``knf_fbank_options(knf, wl)``.
     """
-    opts = knf_fbank_options(knf, wl)
+    opts = knf_fbank_options(knf, wl) if opts is None else opts
     sr = float(wl.sr)
     fed = [c.tolist() for c in chunks] if feed == "lists" else chunks
     state = {}
@@ -417,6 +418,24 @@ def knf_online(knf, wl, chunks, feed="lists"):
             get_frame(got)
             got += 1
         return got
+
+    return Candidate(run, setup, {"n_chunks": len(chunks)})
+
+
+def fastmel_kaldi_stream(fe, chunks):
+    """A fresh ``fe.stream()`` of a Kaldi preset (made untimed), ``process`` per chunk,
+    then ``flush``."""
+    state = {}
+
+    def setup():
+        state["s"] = fe.stream()
+
+    def run():
+        s = state["s"]
+        process = s.process
+        outs = [process(c) for c in chunks]
+        outs.append(s.flush())
+        return outs
 
     return Candidate(run, setup, {"n_chunks": len(chunks)})
 
