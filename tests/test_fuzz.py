@@ -2090,7 +2090,7 @@ def test_fuzz_pcen(data, worker):
             zi = ("__array__", zi, "contiguous", f"<zi {zi_kind} {zi.dtype} {zi.shape}>")
         steps = [step("fastmel.pcen", y.arg(), **kw, zi=zi, return_zf=True),
                  step((0, "__getitem__"), 0), step((0, "__getitem__"), 1)]
-        run_job(worker, steps, nonfinite_input=nonfinite or zi_kind in ("nan", "huge"))
+        run_job(worker, steps, nonfinite_input=nonfinite or zi_kind == "nan")
         return
     fuzz_stage(data, worker, y, step("fastmel.PCEN", **kw), "PCEN", chunk=8,
                nonfinite=nonfinite,
