@@ -343,12 +343,16 @@ def fastmel_stream_extractor(fastmel, wl):
 
 
 def fastmel_stream(fastmel, wl, chunks):
-    """A fresh ``m.stream()`` (made untimed), ``process`` per chunk, then ``flush``."""
-    m = fastmel_stream_extractor(fastmel, wl)
+    """The W1 log-mel stream over the chunks (``stream_of``)."""
+    return stream_of(fastmel_stream_extractor(fastmel, wl), chunks)
+
+
+def stream_of(fe, chunks):
+    """A fresh ``fe.stream()`` (made untimed), ``process`` per chunk, then ``flush``."""
     state = {}
 
     def setup():
-        state["s"] = m.stream()
+        state["s"] = fe.stream()
 
     def run():
         s = state["s"]
@@ -418,24 +422,6 @@ def knf_online(knf, wl, chunks, feed="lists", opts=None):
             get_frame(got)
             got += 1
         return got
-
-    return Candidate(run, setup, {"n_chunks": len(chunks)})
-
-
-def fastmel_kaldi_stream(fe, chunks):
-    """A fresh ``fe.stream()`` of a Kaldi preset (made untimed), ``process`` per chunk,
-    then ``flush``."""
-    state = {}
-
-    def setup():
-        state["s"] = fe.stream()
-
-    def run():
-        s = state["s"]
-        process = s.process
-        outs = [process(c) for c in chunks]
-        outs.append(s.flush())
-        return outs
 
     return Candidate(run, setup, {"n_chunks": len(chunks)})
 

@@ -59,7 +59,7 @@ def offline(fe, knf_module, opts, y):
 
 
 def test_fastmel_stream(benchmark, rounds, fe, y, offline):
-    cand = suite.fastmel_kaldi_stream(fe, suite.split_chunks(y, suite.KNF_CHUNK))
+    cand = suite.stream_of(fe, suite.split_chunks(y, suite.KNF_CHUNK))
     assert np.array_equal(np.concatenate(cand.output(), axis=-1), offline)
     bench(benchmark, cand, "kaldi-stream", f"fastmel_stream[{suite.KNF_CHUNK}]", rounds)
 
