@@ -95,7 +95,8 @@ cdef extern from *:
                                                          T *restrict p, ptrdiff_t n,      \
                                                          int root)                        \
     {                                                                                     \
-        for (ptrdiff_t i = 0; i < n; i++) p[i] = sp[2 * i] * sp[2 * i] + sp[2 * i + 1] * sp[2 * i + 1]; \
+        for (ptrdiff_t i = 0; i < n; i++)                                                 \
+            p[i] = sp[2 * i] * sp[2 * i] + sp[2 * i + 1] * sp[2 * i + 1];                 \
         if (root)                                                                         \
             for (ptrdiff_t i = 0; i < n; i++) p[i] = FASTMEL_KALDI_SQRT_##SUF(p[i]);      \
     }
