@@ -31,7 +31,7 @@ import numpy as np
 
 cimport numpy as cnp
 from libc.float cimport FLT_EPSILON
-from libc.math cimport log, logf, sqrt, sqrtf
+from libc.math cimport log, logf
 from libc.string cimport memcpy, memmove, memset
 
 from fastmel._plan cimport RealPlan, aligned_alloc, aligned_free
@@ -46,6 +46,74 @@ cdef extern from "fastmel_db.h" nogil:
     void fastmel_power_to_db_f32(float* v, long n, float amin, float offset)
     int fastmel_all_finite_f32(const float* x, long n, long stride)
     int fastmel_all_finite_f64(const double* x, long n, long stride)
+
+# The frame's element-wise loops, in C for what Cython cannot say: restrict
+# (the output never aliases the input, so the loops vectorise) and
+# target_clones (an AVX2 build chosen at load time).  Every clone does the
+# same IEEE operations in the same order (no FMA: -ffp-contract=off), so the
+# bits are those of the scalar loops they replace.
+cdef extern from *:
+    """
+    #include <stddef.h>
+    #include "fastmel_db.h"   /* FASTMEL_CLONES */
+
+    #define FASTMEL_KALDI_LOOPS(T, SUF)                                                   \
+    /* The sum of a[i] (squares: of (a[i] - mean)^2) in 8 interleaved partial sums */    \
+    FASTMEL_CLONES static T fastmel_kaldi_sum_##SUF(const T *restrict a, ptrdiff_t n,     \
+                                                     T mean, int squares)                 \
+    {                                                                                     \
+        T l[8] = {0, 0, 0, 0, 0, 0, 0, 0};                                                \
+        ptrdiff_t n8 = n - n % 8, i, j;                                                   \
+        if (squares) {                                                                    \
+            for (i = 0; i < n8; i += 8)                                                   \
+                for (j = 0; j < 8; j++) { T v = a[i + j] - mean; l[j] += v * v; }         \
+            for (i = n8; i < n; i++) { T v = a[i] - mean; l[i - n8] += v * v; }           \
+        } else {                                                                          \
+            for (i = 0; i < n8; i += 8)                                                   \
+                for (j = 0; j < 8; j++) l[j] += a[i + j];                                 \
+            for (i = n8; i < n; i++) l[i - n8] += a[i];                                   \
+        }                                                                                 \
+        return ((l[0] + l[4]) + (l[1] + l[5])) + ((l[2] + l[6]) + (l[3] + l[7]));         \
+    }                                                                                     \
+    /* f[i] = ((x[i] - mean) - c * (x[i - 1] - mean)) * win[i], x[-1] read as x[0];     \
+       c == 0: f[i] = (x[i] - mean) * win[i] */                                           \
+    FASTMEL_CLONES static void fastmel_kaldi_prewin_##SUF(const T *restrict x, T mean,    \
+                                                          T c, const T *restrict win,     \
+                                                          T *restrict f, ptrdiff_t n)     \
+    {                                                                                     \
+        if (n <= 0) return;                                                               \
+        if (c != 0) {                                                                     \
+            f[0] = ((x[0] - mean) - c * (x[0] - mean)) * win[0];                          \
+            for (ptrdiff_t i = 1; i < n; i++)                                             \
+                f[i] = ((x[i] - mean) - c * (x[i - 1] - mean)) * win[i];                  \
+        } else {                                                                          \
+            for (ptrdiff_t i = 0; i < n; i++) f[i] = (x[i] - mean) * win[i];              \
+        }                                                                                 \
+    }                                                                                     \
+    /* p[i] = |X[i]|^2 (root: |X[i]|) from interleaved complex X */                       \
+    FASTMEL_CLONES static void fastmel_kaldi_power_##SUF(const T *restrict sp,            \
+                                                         T *restrict p, ptrdiff_t n,      \
+                                                         int root)                        \
+    {                                                                                     \
+        for (ptrdiff_t i = 0; i < n; i++)                                                 \
+            p[i] = sp[2 * i] * sp[2 * i] + sp[2 * i + 1] * sp[2 * i + 1];                 \
+        if (root)                                                                         \
+            for (ptrdiff_t i = 0; i < n; i++) p[i] = FASTMEL_KALDI_SQRT_##SUF(p[i]);      \
+    }
+
+    #define FASTMEL_KALDI_SQRT_f32 __builtin_sqrtf
+    #define FASTMEL_KALDI_SQRT_f64 __builtin_sqrt
+    FASTMEL_KALDI_LOOPS(float, f32)
+    FASTMEL_KALDI_LOOPS(double, f64)
+    """
+    float fastmel_kaldi_sum_f32(const float* a, Py_ssize_t n, float mean, int squares) nogil
+    double fastmel_kaldi_sum_f64(const double* a, Py_ssize_t n, double mean, int squares) nogil
+    void fastmel_kaldi_prewin_f32(const float* x, float mean, float c, const float* win,
+                                  float* f, Py_ssize_t n) nogil
+    void fastmel_kaldi_prewin_f64(const double* x, double mean, double c, const double* win,
+                                  double* f, Py_ssize_t n) nogil
+    void fastmel_kaldi_power_f32(const float* sp, float* p, Py_ssize_t n, int root) nogil
+    void fastmel_kaldi_power_f64(const double* sp, double* p, Py_ssize_t n, int root) nogil
 
 cnp.import_array()
 
@@ -184,37 +252,13 @@ cdef inline real _log(real v) noexcept nogil:
     return log(v)
 
 
-cdef inline real _sqrt(real v) noexcept nogil:
-    if real is float:
-        return sqrtf(v)
-    return sqrt(v)
-
-
 cdef inline real _sum(const real* a, Py_ssize_t n, real mean, bint squares) noexcept nogil:
     """The sum of a[i] (or of (a[i] - mean)**2) over n, in 8 interleaved partial
     sums: one chain of dependent additions (Kaldi's order) would cost more than
     the frame's FFT.  The order differs from Kaldi's, by float32 rounding only."""
-    cdef real lanes[8]
-    cdef real v
-    cdef Py_ssize_t i, j, n8 = n - n % 8
-    for j in range(8):
-        lanes[j] = 0
-    if squares:
-        for i in range(0, n8, 8):
-            for j in range(8):
-                v = a[i + j] - mean
-                lanes[j] += v * v
-        for i in range(n8, n):
-            v = a[i] - mean
-            lanes[i - n8] += v * v
-    else:
-        for i in range(0, n8, 8):
-            for j in range(8):
-                lanes[j] += a[i + j]
-        for i in range(n8, n):
-            lanes[i - n8] += a[i]
-    return ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5])) + ((lanes[2] + lanes[6])
-                                                              + (lanes[3] + lanes[7]))
+    if real is float:
+        return fastmel_kaldi_sum_f32(a, n, mean, squares)
+    return fastmel_kaldi_sum_f64(a, n, mean, squares)
 
 
 cdef int _frame(KaldiKernel k, Work* w, const real* x, const real* noise, real* out,
@@ -246,24 +290,20 @@ cdef int _frame(KaldiKernel k, Work* w, const real* x, const real* noise, real* 
         energy = _log(s if s > eps else eps)
     # pre-emphasis (x[i] - c * x[i - 1], x[0] - c * x[0]: Kaldi's in-place
     # loop from the end reads the samples before it changes them) and window
-    if c != 0:
-        f[0] = ((x[0] - mean) - c * (x[0] - mean)) * win[0]
-        for i in range(1, L):
-            f[i] = ((x[i] - mean) - c * (x[i - 1] - mean)) * win[i]
+    if real is float:
+        fastmel_kaldi_prewin_f32(x, mean, c, win, f, L)
     else:
-        for i in range(L):
-            f[i] = (x[i] - mean) * win[i]
+        fastmel_kaldi_prewin_f64(x, mean, c, win, f, L)
     memset(f + L, 0, (k.n_fft - L) * sizeof(real))
     if k.energy_windowed:
         s = _sum(f, L, 0, True)       # the padding adds nothing
         energy = _log(s if s > eps else eps)
     k.plan.execute(f, sp)
     # power of the bins below Nyquist (Kaldi's filters never reach it), in place
-    for i in range(nb):
-        f[i] = sp[2 * i] * sp[2 * i] + sp[2 * i + 1] * sp[2 * i + 1]
-    if not k.use_power:
-        for i in range(nb):
-            f[i] = _sqrt(f[i])
+    if real is float:
+        fastmel_kaldi_power_f32(sp, f, nb, not k.use_power)
+    else:
+        fastmel_kaldi_power_f64(sp, f, nb, not k.use_power)
     _filters(k, f, mw, mel)
     if k.use_log:
         if real is float:

@@ -28,6 +28,11 @@ from fastmel._streambase import (
 
 cnp.import_array()
 
+# A call that computes fewer frames (times channels) and takes fewer samples
+# (times channels) than these holds the GIL throughout.
+DEF GIL_FRAMES = 4
+DEF GIL_SAMPLES = 1 << 14
+
 
 cdef class FrameStream(Stream):
     """A streaming STFT / mel / MFCC front end (see the module docstring): the
@@ -134,20 +139,22 @@ cdef class FrameStream(Stream):
         cdef Py_ssize_t n_frames = cnp.PyArray_DIM(out, out.ndim - 1)
         cdef Py_ssize_t out_item = out.itemsize
         cdef int status = 0
+        # A few frames' work (a 10 ms chunk makes one) costs less than releasing
+        # and taking back the GIL; more runs without it.
+        cdef bint release = n_frames * self.n_ch >= GIL_FRAMES or k * self.n_ch >= GIL_SAMPLES
         while status == 0:
             m = k - done
             if not self.started:
                 # Stop at pad + 1 samples to build the left padding from them.
                 m = min(m, self.pad + 1 - self.n_in)
-            with nogil:
-                if self.cap - self.buf_len < m:
-                    self._compact()
-                    m = min(m, self.cap - self.buf_len)
-                self._append(xp + done * xs * self.item, xs_ch, xs, m)
-                done += m
-                self.n_in += m
-                if self.started:
-                    status = self._compute(op, n_frames, out_item, t_first)
+            if release:
+                with nogil:
+                    status = self._take(xp + done * xs * self.item, xs_ch, xs, &m, op,
+                                        n_frames, out_item, t_first)
+            else:
+                status = self._take(xp + done * xs * self.item, xs_ch, xs, &m, op, n_frames,
+                                    out_item, t_first)
+            done += m
             if status == 0 and not self.started and self.n_in == self.pad + 1:
                 self._build_left_pad()
                 with nogil:
@@ -160,6 +167,20 @@ cdef class FrameStream(Stream):
             self.clear()
             raise ParameterError(
                 "the mel power overflowed (non-finite values); the stream was reset")
+
+    cdef int _take(self, const char* src, Py_ssize_t xs_ch, Py_ssize_t xs, Py_ssize_t* m,
+                   char* op, Py_ssize_t n_frames, Py_ssize_t out_item,
+                   Py_ssize_t t_first) noexcept nogil:
+        """Append up to m[0] samples per channel (m[0]: as many as fit, after a
+        compaction if needed) and compute the frames they complete; the status."""
+        if self.cap - self.buf_len < m[0]:
+            self._compact()
+            m[0] = min(m[0], self.cap - self.buf_len)
+        self._append(src, xs_ch, xs, m[0])
+        self.n_in += m[0]
+        if self.started:
+            return self._compute(op, n_frames, out_item, t_first)
+        return 0
 
     cdef void _append(self, const char* src, Py_ssize_t xs_ch, Py_ssize_t xs,
                       Py_ssize_t m) noexcept nogil:
