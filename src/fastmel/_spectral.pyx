@@ -43,8 +43,8 @@ cdef extern from "fastmel_kernels.h" nogil:
     void fastmel_window_f64(const double* x, Py_ssize_t stride, const double* w, double* out, Py_ssize_t n)
     void fastmel_power2_f32(const float* spec, float* p, Py_ssize_t n_bins)
     void fastmel_power2_f64(const double* spec, double* p, Py_ssize_t n_bins)
-    int fastmel_mel_f32(const float* p, const float* w, const Py_ssize_t* lo, const Py_ssize_t* len,
-                        const Py_ssize_t* woff, Py_ssize_t n_mels, float* mel, Py_ssize_t lane_stride,
+    int fastmel_mel_f32(const float* p, const float* w, const Py_ssize_t* lo, const Py_ssize_t* runs,
+                        Py_ssize_t n_runs, Py_ssize_t n_mels, float* mel, Py_ssize_t lane_stride,
                         float* scratch)
     int fastmel_mel_f64(const double* p, const double* w, const Py_ssize_t* lo, const Py_ssize_t* len,
                         const Py_ssize_t* woff, Py_ssize_t n_mels, double* mel, Py_ssize_t lane_stride)
@@ -121,6 +121,9 @@ cdef class SpectralKernel:
         self.mel_len = <const Py_ssize_t*>cnp.PyArray_DATA(length)
         self.mel_woff = <const Py_ssize_t*>cnp.PyArray_DATA(woff)
         self.mel_w = cnp.PyArray_DATA(weights)
+        self._mel_runs = mel_runs(length, woff)
+        self.mel_runs = <const Py_ssize_t*>cnp.PyArray_DATA(self._mel_runs)
+        self.n_mel_runs = self._mel_runs.shape[0]
         self.max_amplitude = _max_amplitude(w, mode, power, _largest_row_sum(weights, woff, length))
 
     def __reduce__(self):
@@ -173,6 +176,20 @@ cdef class SpectralKernel:
         if self.is_double:
             return _frames[double](self, ws, src, stride, nb, <double*>out, row_stride, col_stride)
         return _frames[float](self, ws, src, stride, nb, <float*>out, row_stride, col_stride)
+
+
+def mel_runs(length, woff):
+    """The filters as runs of neighbours with equal span lengths whose weights
+    follow each other, for the float32 mel kernel: rows of (first filter,
+    filters, span length, offset of the first one's weights), intp."""
+    n = length.shape[0]
+    if n == 0:
+        return np.zeros((0, 4), np.intp)
+    breaks = np.flatnonzero((length[1:] != length[:-1]) | (woff[1:] != woff[:-1] + length[:-1]))
+    first = np.concatenate(([0], breaks + 1)).astype(np.intp)
+    count = np.diff(np.append(first, n))
+    return np.ascontiguousarray(np.stack([first, count, length[first], woff[first]], axis=1),
+                                dtype=np.intp)
 
 
 def _largest_row_sum(weights, woff, length):
@@ -295,8 +312,8 @@ cdef inline int _frames(SpectralKernel k, Workspace* ws, const void** src,
         # An overflowed power (inf, or NaN from inf times a zero weight) would
         # otherwise be floored to amin by the dB conversion and read as silence.
         if real is float:
-            finite &= fastmel_mel_f32(pblock, <const float*>k.mel_w, k.mel_lo, k.mel_len,
-                                      k.mel_woff, k.n_mels, mblock + j, BLOCK,
+            finite &= fastmel_mel_f32(pblock, <const float*>k.mel_w, k.mel_lo, k.mel_runs,
+                                      k.n_mel_runs, k.n_mels, mblock + j, BLOCK,
                                       pblock + k._mel_scratch_at())
         else:
             finite &= fastmel_mel_f64(pblock, <const double*>k.mel_w, k.mel_lo, k.mel_len,
