@@ -219,3 +219,23 @@ def test_extractor_whose_mel_filters_have_no_bins():
                                               fmin=20.0, htk=True, norm=None)
     assert not ref.any()
     assert got.shape == want.shape and not got.any() and not want.any()
+
+
+def test_mel_runs_cover_every_filter_once_with_its_own_weights():
+    # The float32 kernel walks runs of equal-length filters with consecutive
+    # weights: every filter must fall in exactly one run, at its own offset.
+    from fastmel._spectral import mel_runs
+    rng = np.random.default_rng(5)
+    for n in (0, 1, 2, 7, 40):
+        length = rng.choice([0, 8, 16, 24], size=n).astype(np.intp)
+        woff = np.zeros(n, np.intp)
+        woff[1:] = np.cumsum(length)[:-1]
+        woff[rng.random(n) < 0.2] += 8          # gaps: not consecutive
+        runs = mel_runs(length, woff)
+        assert runs.dtype == np.intp and runs.flags.c_contiguous and runs.shape[1] == 4
+        seen = []
+        for first, count, span, off in runs:
+            for i, m in enumerate(range(first, first + count)):
+                assert length[m] == span and woff[m] == off + i * span
+                seen.append(m)
+        assert seen == list(range(n))

@@ -37,3 +37,16 @@ def test_pad_ends_of_a_strided_segment():
     for mode in MODES:
         assert np.array_equal(pad_ends(seg, 50, 50, mode),
                               np.pad(seg, ((0, 0), (50, 50)), mode=mode))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_centred_analysis_of_a_long_signal_equals_padding_it_whole(dtype):
+    # A long signal's ends are padded apart from it (both ends of every row at
+    # once): the frames must be those of the whole signal padded by np.pad.
+    import fastmel
+    y = np.random.default_rng(3).standard_normal((2, 3, 4001)).astype(dtype)[..., ::2]
+    for mode in MODES:
+        centred = fastmel.STFT(n_fft=256, hop_length=96, pad_mode=mode, dtype=dtype)
+        plain = fastmel.STFT(n_fft=256, hop_length=96, center=False, dtype=dtype)
+        padded = np.pad(y, ((0, 0), (0, 0), (128, 128)), mode=mode)
+        assert np.array_equal(centred(y), plain(padded)), mode

@@ -47,11 +47,14 @@ cdef class SpectralKernel:
     cdef object _mel_len
     cdef object _mel_woff
     cdef object _mel_w
+    cdef object _mel_runs
     cdef object _dct
     cdef const void* window
     cdef const Py_ssize_t* mel_lo
     cdef const Py_ssize_t* mel_len
     cdef const Py_ssize_t* mel_woff
+    cdef const Py_ssize_t* mel_runs
+    cdef Py_ssize_t n_mel_runs
     cdef const void* mel_w
     cdef const void* dct
 

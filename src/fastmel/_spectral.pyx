@@ -43,8 +43,8 @@ cdef extern from "fastmel_kernels.h" nogil:
     void fastmel_window_f64(const double* x, Py_ssize_t stride, const double* w, double* out, Py_ssize_t n)
     void fastmel_power2_f32(const float* spec, float* p, Py_ssize_t n_bins)
     void fastmel_power2_f64(const double* spec, double* p, Py_ssize_t n_bins)
-    int fastmel_mel_f32(const float* p, const float* w, const Py_ssize_t* lo, const Py_ssize_t* len,
-                        const Py_ssize_t* woff, Py_ssize_t n_mels, float* mel, Py_ssize_t lane_stride,
+    int fastmel_mel_f32(const float* p, const float* w, const Py_ssize_t* lo, const Py_ssize_t* runs,
+                        Py_ssize_t n_runs, Py_ssize_t n_mels, float* mel, Py_ssize_t lane_stride,
                         float* scratch)
     int fastmel_mel_f64(const double* p, const double* w, const Py_ssize_t* lo, const Py_ssize_t* len,
                         const Py_ssize_t* woff, Py_ssize_t n_mels, double* mel, Py_ssize_t lane_stride)
@@ -121,6 +121,9 @@ cdef class SpectralKernel:
         self.mel_len = <const Py_ssize_t*>cnp.PyArray_DATA(length)
         self.mel_woff = <const Py_ssize_t*>cnp.PyArray_DATA(woff)
         self.mel_w = cnp.PyArray_DATA(weights)
+        self._mel_runs = mel_runs(length, woff)
+        self.mel_runs = <const Py_ssize_t*>cnp.PyArray_DATA(self._mel_runs)
+        self.n_mel_runs = self._mel_runs.shape[0]
         self.max_amplitude = _max_amplitude(w, mode, power, _largest_row_sum(weights, woff, length))
 
     def __reduce__(self):
@@ -173,6 +176,20 @@ cdef class SpectralKernel:
         if self.is_double:
             return _frames[double](self, ws, src, stride, nb, <double*>out, row_stride, col_stride)
         return _frames[float](self, ws, src, stride, nb, <float*>out, row_stride, col_stride)
+
+
+def mel_runs(length, woff):
+    """The filters as runs of neighbours with equal span lengths whose weights
+    follow each other, for the float32 mel kernel: rows of (first filter,
+    filters, span length, offset of the first one's weights), intp."""
+    n = length.shape[0]
+    if n == 0:
+        return np.zeros((0, 4), np.intp)
+    breaks = np.flatnonzero((length[1:] != length[:-1]) | (woff[1:] != woff[:-1] + length[:-1]))
+    first = np.concatenate(([0], breaks + 1)).astype(np.intp)
+    count = np.diff(np.append(first, n))
+    return np.ascontiguousarray(np.stack([first, count, length[first], woff[first]], axis=1),
+                                dtype=np.intp)
 
 
 def _largest_row_sum(weights, woff, length):
@@ -295,8 +312,8 @@ cdef inline int _frames(SpectralKernel k, Workspace* ws, const void** src,
         # An overflowed power (inf, or NaN from inf times a zero weight) would
         # otherwise be floored to amin by the dB conversion and read as silence.
         if real is float:
-            finite &= fastmel_mel_f32(pblock, <const float*>k.mel_w, k.mel_lo, k.mel_len,
-                                      k.mel_woff, k.n_mels, mblock + j, BLOCK,
+            finite &= fastmel_mel_f32(pblock, <const float*>k.mel_w, k.mel_lo, k.mel_runs,
+                                      k.n_mel_runs, k.n_mels, mblock + j, BLOCK,
                                       pblock + k._mel_scratch_at())
         else:
             finite &= fastmel_mel_f64(pblock, <const double*>k.mel_w, k.mel_lo, k.mel_len,
@@ -741,8 +758,7 @@ def run(kernel, framing, y, workers=1):
     pad = n_fft // 2 if framing.center else 0
     if pad and n >= 2 * n_fft:
         # Only the first and last n_fft samples meet the padding.
-        head = pad_ends(x[:, :n_fft], pad, 0, framing.pad_mode)
-        tail = pad_ends(x[:, n - n_fft:], 0, pad, framing.pad_mode)
+        head, tail = _pad_edges(x, n_fft, pad, framing.pad_mode)
     elif pad:
         # A short signal is padded whole (numpy's reflection of pads longer
         # than the signal needs both ends at once).
@@ -807,6 +823,37 @@ def pad_ends(seg, Py_ssize_t left, Py_ssize_t right, mode):
                 _pad_row[float](<const float*>src + r * xs_r, xs, n, left, right, k,
                                 <float*>dst + r * (left + n + right))
     return out
+
+
+cdef tuple _pad_edges(cnp.ndarray x, Py_ssize_t n_fft, Py_ssize_t pad, mode):
+    """``(pad_ends(x[:, :n_fft], pad, 0, mode), pad_ends(x[:, n - n_fft:], 0, pad, mode))``
+    for a 2-D float32/float64 ``x`` of n >= n_fft > pad samples per row, as two
+    halves of one array, without the slices and Python calls (those took
+    about 2.3 us, 4 % of a 1 s clip's analysis at 16 kHz)."""
+    kind = _PAD_KINDS.get(mode, -1)
+    if kind < 0:
+        return (pad_ends(x[:, :n_fft], pad, 0, mode),
+                pad_ends(x[:, x.shape[1] - n_fft:], 0, pad, mode))
+    cdef Py_ssize_t item = x.itemsize, r, rows = x.shape[0], width = pad + n_fft
+    cdef Py_ssize_t xs_r = x.strides[0] // item, xs = x.strides[1] // item
+    cdef Py_ssize_t last = (x.shape[1] - n_fft) * xs
+    cdef cnp.ndarray edges = np.empty((2, rows, width), dtype=x.dtype)
+    cdef char* src = <char*>cnp.PyArray_DATA(x)
+    cdef char* dst = <char*>cnp.PyArray_DATA(edges)
+    cdef int k = kind
+    with nogil:
+        for r in range(rows):
+            if item == 8:
+                _pad_row[double](<const double*>src + r * xs_r, xs, n_fft, pad, 0, k,
+                                 <double*>dst + r * width)
+                _pad_row[double](<const double*>src + r * xs_r + last, xs, n_fft, 0, pad, k,
+                                 <double*>dst + (rows + r) * width)
+            else:
+                _pad_row[float](<const float*>src + r * xs_r, xs, n_fft, pad, 0, k,
+                                <float*>dst + r * width)
+                _pad_row[float](<const float*>src + r * xs_r + last, xs, n_fft, 0, pad, k,
+                                <float*>dst + (rows + r) * width)
+    return edges[0], edges[1]
 
 
 cdef void _pad_row(const real* x, Py_ssize_t xs, Py_ssize_t n, Py_ssize_t left,

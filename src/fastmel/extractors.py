@@ -181,7 +181,10 @@ class _Extractor(_Configured):
     def _analyze(self, y, workers=1):
         """The kernel over ``y`` (as real_float returned it), in ``dtype``, scanned
         once, on ``workers`` threads (as check_workers returned it)."""
-        y = _checks.bounded_float(y, self.kernel.max_amplitude, dtype=self.dtype)
+        # No conversion asked for a signal already in dtype: the conversion's
+        # errstate context alone costs 3 % of a 1 s clip's call.
+        y = _checks.bounded_float(y, self.kernel.max_amplitude,
+                                  dtype=None if y.dtype == self.dtype else self.dtype)
         return analyze(self.kernel, self.framing, y, workers)
 
 

@@ -94,23 +94,40 @@ static inline fastmel_v8f fastmel_pairsum(fastmel_v8f a, fastmel_v8f b)
 
 FASTMEL_CLONES static int fastmel_mel_f32(const float *restrict p, const float *restrict w,
                                           const ptrdiff_t *restrict lo,
-                                          const ptrdiff_t *restrict len,
-                                          const ptrdiff_t *restrict woff,
+                                          const ptrdiff_t *restrict runs, ptrdiff_t n_runs,
                                           ptrdiff_t n_mels, float *restrict mel,
                                           ptrdiff_t lane_stride, float *restrict scratch)
 {
-    /* scratch is 64-byte aligned; rows past n_mels stay zero (set up once). */
+    /* scratch is 64-byte aligned; rows past n_mels stay zero (set up once).
+     * Filters come in runs of equal span length with consecutive weights
+     * (see mel_runs in _spectral.pyx): a run of one-lane filters, most of a
+     * mel bank, then goes through a loop with no per-filter branch, which
+     * bounded this kernel by its loop overhead, not its arithmetic.  Every
+     * filter still sums 0 + w*p over its lanes in ascending order. */
     fastmel_v8f *rows = (fastmel_v8f *)scratch;
-    for (ptrdiff_t m = 0; m < n_mels; m++) {
-        fastmel_v8f acc = {0}, pv, wv;
-        const float *pm = p + lo[m];
-        const float *wm = w + woff[m];
-        for (ptrdiff_t b = 0; b < len[m]; b += 8) {
-            memcpy(&pv, pm + b, sizeof pv);
-            memcpy(&wv, wm + b, sizeof wv);
-            acc = acc + wv * pv;
+    for (ptrdiff_t r = 0; r < n_runs; r++) {
+        const ptrdiff_t *run = runs + 4 * r;
+        ptrdiff_t m_end = run[0] + run[1], n = run[2];
+        const float *wm = w + run[3];
+        if (n == 8) {
+            for (ptrdiff_t m = run[0]; m < m_end; m++, wm += 8) {
+                fastmel_v8f acc = {0}, pv, wv;
+                memcpy(&pv, p + lo[m], sizeof pv);
+                memcpy(&wv, wm, sizeof wv);
+                rows[m] = acc + wv * pv;
+            }
+            continue;
         }
-        rows[m] = acc;
+        for (ptrdiff_t m = run[0]; m < m_end; m++, wm += n) {
+            fastmel_v8f acc = {0}, pv, wv;
+            const float *pm = p + lo[m];
+            for (ptrdiff_t b = 0; b < n; b += 8) {
+                memcpy(&pv, pm + b, sizeof pv);
+                memcpy(&wv, wm + b, sizeof wv);
+                acc = acc + wv * pv;
+            }
+            rows[m] = acc;
+        }
     }
     const fastmel_v8i lo_idx = {0, 1, 2, 3, 8, 9, 10, 11};
     const fastmel_v8i hi_idx = {4, 5, 6, 7, 12, 13, 14, 15};
