@@ -295,6 +295,33 @@ cdef inline int _frames(SpectralKernel k, Workspace* ws, const void** src,
     cdef Py_ssize_t j, i, b, m, s
     cdef Py_ssize_t n_bins = k.n_bins, win_len = k.win_len
     cdef bint finite = True
+    if nb == 1 and (k.mode == OUT_MEL or k.mode == OUT_MEL_DB):
+        # One frame (a stream's usual call): its mel values in a row of their
+        # own, so that the dB step runs over n_mels values, not a block's
+        # lane gathered and scattered back.  The same element-wise arithmetic
+        # as a block's, so the same bits.
+        s = stride[0]
+        x = <const real*>src[0] + k.win_off * s
+        if real is float:
+            fastmel_window_f32(x, s, win, wbuf, win_len)
+        else:
+            fastmel_window_f64(x, s, win, wbuf, win_len)
+        k.plan.execute(buf, spec)
+        _power(k, spec, pblock)
+        if real is float:
+            finite = fastmel_mel_f32(pblock, <const float*>k.mel_w, k.mel_lo, k.mel_runs,
+                                     k.n_mel_runs, k.n_mels, cblock, 1,
+                                     pblock + k._mel_scratch_at())
+        else:
+            finite = fastmel_mel_f64(pblock, <const double*>k.mel_w, k.mel_lo, k.mel_len,
+                                     k.mel_woff, k.n_mels, cblock, 1)
+        if not finite:
+            return NONFINITE
+        if k.mode == OUT_MEL_DB:
+            _db(k, cblock, k.n_mels)
+        for m in range(k.n_mels):
+            out[m * row_stride] = cblock[m]
+        return 0
     # Window and transform each frame into its own spectrum slot; for mel
     # output, go on to its power spectrum and its lane of the mel block.
     for j in range(nb):
