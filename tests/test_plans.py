@@ -186,7 +186,10 @@ def test_machine_plans_compute_the_fft(fresh_policy):
 @pytest.mark.parametrize("damage", ["not json", "truncated", "edited wisdom", "other machine",
                                     "bad checksum", "wisdom FFTW rejects"])
 def test_a_damaged_cache_is_detected_and_tuned_again(fresh_policy, monkeypatch, damage):
-    _machine_plan(512)
+    # (an entry naming FFTW wisdom, not the portable plan, so that it can be edited)
+    with monkeypatch.context() as m:
+        m.setattr(plans, "_shipped_plan", lambda *a: None)
+        _machine_plan(512)
     path = _cache_file(fresh_policy)
     text = path.read_text()
     data = json.loads(text)
@@ -369,3 +372,20 @@ def test_bad_modes_are_refused(tmp_path):
                            "fastmel.stft(np.ones(2048), n_fft=512)"],
                           capture_output=True, text=True, env=_env(tmp_path, mode="bogus"))
     assert done.returncode != 0 and "FASTMEL_PLANS must be one of" in done.stderr
+
+
+def test_tuning_keeps_one_of_its_candidates_and_the_portable_one_rebuilds(fresh_policy):
+    # The tuner times the plans its searches found and the shipped portable
+    # plan, and records the fastest; a "portable" entry must rebuild exactly
+    # the plan portable mode uses.
+    x, y = _transform(_machine_plan(512))
+    entry = json.loads(_cache_file(fresh_policy).read_text())["plans"]["f32:r2c:512"]
+    assert entry["how"] in ("wisdom", "portable")
+    with plans._own_wisdom():
+        portable = plans._from_entry({"how": "portable", "wisdom": ""}, 512, False, False)
+        shipped = plans._portable(512, False, False)
+    if portable is None:
+        pytest.skip("the shipped wisdom does not load on this CPU")
+    portable.input_array[:] = x.astype(np.float32)
+    shipped.input_array[:] = x.astype(np.float32)
+    assert np.array_equal(portable(), shipped())

@@ -12,6 +12,8 @@ def get_plan(n_fft: int, is_double: bool, inverse: bool = ...) -> RealPlan: ...
 PLAN_FORMAT: int
 TUNE_TIME_LIMIT: float
 TUNE_MAX_SIZE: int
+TUNE_SEARCHES: int
+TUNE_REPEAT_BUDGET: float
 
 class PlanCacheWarning(UserWarning): ...
 

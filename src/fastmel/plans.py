@@ -7,12 +7,15 @@ Which one is fastest depends on the CPU, so a plan timed on one machine can be
 on the same machine disagree.  fastmel therefore has two plan modes:
 
 ``"machine"`` (the default)
-    Each transform size is timed once per machine (``FFTW_MEASURE``, bounded
-    by :data:`TUNE_TIME_LIMIT` seconds per size, precision and direction: a
-    search that runs out of time gets ``FFTW_ESTIMATE``'s plan, as FFTW does;
-    sizes above :data:`TUNE_MAX_SIZE` use ``FFTW_ESTIMATE``, which times
-    nothing) and the
-    result is stored in a per-user cache directory, keyed by the CPU model,
+    Each transform size is tuned once per machine: ``FFTW_MEASURE``
+    searches, bounded by :data:`TUNE_TIME_LIMIT` seconds per size, precision
+    and direction (a first search that runs out of time gets
+    ``FFTW_ESTIMATE``'s plan, as FFTW does; sizes above :data:`TUNE_MAX_SIZE`
+    use ``FFTW_ESTIMATE``, which times nothing), repeated while they are cheap
+    (:data:`TUNE_SEARCHES`, :data:`TUNE_REPEAT_BUDGET`); the plans they found
+    and the portable plan are then timed by fastmel and the fastest is kept,
+    so that one search disturbed by a busy machine cannot keep a slow plan.
+    The result is stored in a per-user cache directory, keyed by the CPU model,
     its instruction-set flags, the FFTW build and :data:`PLAN_FORMAT`.  Every
     process on the machine then builds its plans from that file, so they all
     compute identical bits: a stream pickled in one process and resumed in
@@ -50,8 +53,9 @@ FFTW's wisdom is global to the process: fastmel plans with only its own
 wisdom loaded and restores whatever wisdom was there before, so other
 pyFFTW users in the process neither see nor change fastmel's plans.
 """
-from fastmel._plan import (PLAN_FORMAT, TUNE_MAX_SIZE, TUNE_TIME_LIMIT, PlanCacheWarning,
-                           get_plan_mode, machine_key, plan_cache_file, set_plan_mode)
+from fastmel._plan import (PLAN_FORMAT, TUNE_MAX_SIZE, TUNE_REPEAT_BUDGET, TUNE_SEARCHES,
+                           TUNE_TIME_LIMIT, PlanCacheWarning, get_plan_mode, machine_key, plan_cache_file, set_plan_mode)
 
 __all__ = ["set_plan_mode", "get_plan_mode", "plan_cache_file", "machine_key",
-           "PlanCacheWarning", "PLAN_FORMAT", "TUNE_TIME_LIMIT", "TUNE_MAX_SIZE"]
+           "PlanCacheWarning", "PLAN_FORMAT", "TUNE_TIME_LIMIT", "TUNE_MAX_SIZE", "TUNE_SEARCHES",
+           "TUNE_REPEAT_BUDGET"]
