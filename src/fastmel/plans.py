@@ -54,7 +54,8 @@ wisdom loaded and restores whatever wisdom was there before, so other
 pyFFTW users in the process neither see nor change fastmel's plans.
 """
 from fastmel._plan import (PLAN_FORMAT, TUNE_MAX_SIZE, TUNE_REPEAT_BUDGET, TUNE_SEARCHES,
-                           TUNE_TIME_LIMIT, PlanCacheWarning, get_plan_mode, machine_key, plan_cache_file, set_plan_mode)
+                           TUNE_TIME_LIMIT, PlanCacheWarning, get_plan_mode, machine_key,
+                           plan_cache_file, set_plan_mode)
 
 __all__ = ["set_plan_mode", "get_plan_mode", "plan_cache_file", "machine_key",
            "PlanCacheWarning", "PLAN_FORMAT", "TUNE_TIME_LIMIT", "TUNE_MAX_SIZE", "TUNE_SEARCHES",
