@@ -29,8 +29,7 @@ def pack_mel_rows(
     blocks: Iterable[tuple[int, int, npt.NDArray[np.floating]]],
 ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.intp],
            npt.NDArray[np.floating]]: ...
-def floor_below_max(values: npt.NDArray[np.floating], top_db: float, group: int,
-                    workers: int = ...) -> None: ...
+def floor_below_max(values: npt.NDArray[np.floating], top_db: float, group: int) -> None: ...
 def run_offline(
     kernel: SpectralKernel,
     x: npt.NDArray[np.floating],

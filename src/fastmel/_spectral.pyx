@@ -446,20 +446,14 @@ cdef inline real _pow(real v, real e) noexcept nogil:
         return pow(v, e)
 
 
-def floor_below_max(cnp.ndarray values, double top_db, Py_ssize_t group,
-                    Py_ssize_t workers=1):
+def floor_below_max(cnp.ndarray values, double top_db, Py_ssize_t group):
     """Clip each run of ``group`` values of the C-contiguous float array (finite
-    values) at its maximum minus top_db, in place; on up to ``workers``
-    threads for large arrays (the same bits: a maximum and a clip do not
-    depend on how the values are split)."""
+    values) at its maximum minus top_db, in place."""
     cdef Py_ssize_t n = values.size, start
     cdef bint is_double = values.itemsize == 8
     cdef char* p = <char*>cnp.PyArray_DATA(values)
     cdef double peak
     if group <= 0:
-        return
-    if workers > 1 and n >= FLOOR_PARALLEL_MIN:
-        _floor_shared(values, top_db, group, workers)
         return
     with nogil:
         start = 0
@@ -643,104 +637,6 @@ def _start_helpers(work, Py_ssize_t count):
             return []
 
 
-def _share(job, Py_ssize_t n_threads):
-    """``job.work()`` on the calling thread and ``n_threads - 1`` pool threads, all returned."""
-    if n_threads <= 1:
-        job.work()
-        return
-    helpers = _start_helpers(job.work, n_threads - 1)
-    try:
-        job.work()
-        for f in helpers:
-            # A helper still queued behind other callers' work has nothing left to do.
-            if not f.cancel():
-                f.result()
-    except BaseException:  # interrupted while waiting: the helpers stop, the job keeps its arrays
-        job.stop()
-        raise
-
-
-# Values per piece of a shared top_db floor, and the fewest worth sharing
-# (below, waking a thread costs more than the pass over them).
-cdef enum:
-    FLOOR_PIECE = 1 << 16
-    FLOOR_PARALLEL_MIN = 1 << 19
-
-
-cdef class _FloorJob:
-    """floor_below_max in pieces of FLOOR_PIECE values of one group, in two
-    rounds: every piece's maximum, then (with each group's floor) every
-    piece's clip.  Workers take pieces from a shared counter."""
-    cdef object arrays
-    cdef char* p
-    cdef bint is_double
-    cdef double top_db
-    cdef Py_ssize_t group, per_group, n_pieces, counter
-    cdef double* peaks
-    cdef int phase
-    cdef int status
-
-    def __cinit__(self, cnp.ndarray values, double top_db, Py_ssize_t group):
-        cdef cnp.ndarray peaks
-        self.p = <char*>cnp.PyArray_DATA(values)
-        self.is_double = values.itemsize == 8
-        self.top_db = top_db
-        self.group = group
-        self.per_group = (group + FLOOR_PIECE - 1) // FLOOR_PIECE
-        self.n_pieces = values.size // group * self.per_group
-        peaks = np.empty(self.n_pieces)
-        self.arrays = (values, peaks)
-        self.peaks = <double*>cnp.PyArray_DATA(peaks)
-
-    def work(self):
-        with nogil:
-            self._work()
-
-    def stop(self):
-        fastmel_fail(&self.status, STOPPED)
-
-    def clip_next(self):
-        """After every maximum: each piece's slot gets its group's floor."""
-        cdef Py_ssize_t g, i, first
-        cdef double peak
-        for g in range(self.n_pieces // self.per_group):
-            first = g * self.per_group
-            peak = self.peaks[first]
-            for i in range(first + 1, first + self.per_group):
-                peak = max(peak, self.peaks[i])
-            for i in range(first, first + self.per_group):
-                self.peaks[i] = peak - self.top_db
-        self.counter = 0
-        self.phase = 1
-
-    cdef void _work(self) noexcept nogil:
-        cdef Py_ssize_t i, g, start, length
-        while fastmel_status(&self.status) == 0:
-            i = fastmel_next_unit(&self.counter)
-            if i >= self.n_pieces:
-                break
-            g = i // self.per_group
-            start = g * self.group + (i - g * self.per_group) * FLOOR_PIECE
-            length = min(<Py_ssize_t>FLOOR_PIECE, (g + 1) * self.group - start)
-            if self.phase == 0:
-                if self.is_double:
-                    self.peaks[i] = fastmel_max_f64(<double*>self.p + start, length)
-                else:
-                    self.peaks[i] = fastmel_max_f32(<float*>self.p + start, length)
-            elif self.is_double:
-                fastmel_clip_below_f64(<double*>self.p + start, length, self.peaks[i])
-            else:
-                fastmel_clip_below_f32(<float*>self.p + start, length, <float>self.peaks[i])
-
-
-def _floor_shared(cnp.ndarray values, double top_db, Py_ssize_t group, Py_ssize_t workers):
-    cdef _FloorJob job = _FloorJob(values, top_db, group)
-    cdef Py_ssize_t n_threads = min(workers, job.n_pieces)
-    _share(job, n_threads)
-    job.clip_next()
-    _share(job, n_threads)
-
-
 def run_offline(SpectralKernel kernel, cnp.ndarray x, cnp.ndarray head,
                 cnp.ndarray tail, Py_ssize_t pad, Py_ssize_t hop,
                 Py_ssize_t n_frames, cnp.ndarray out, Py_ssize_t workers=1):
@@ -761,7 +657,19 @@ def run_offline(SpectralKernel kernel, cnp.ndarray x, cnp.ndarray head,
     cdef Py_ssize_t n_threads = min(workers, job.n_units)
     if n_threads > 1 and (<double>job.n_units) * job.chunk * kernel.n_fft < PARALLEL_MIN_WORK:
         n_threads = 1
-    _share(job, n_threads)
+    if n_threads <= 1:
+        job.work()
+    else:
+        helpers = _start_helpers(job.work, n_threads - 1)
+        try:
+            job.work()
+            for f in helpers:
+                # A helper still queued behind other callers' work has nothing left to do.
+                if not f.cancel():
+                    f.result()
+        except BaseException:  # interrupted while waiting: the helpers stop, the job keeps its arrays
+            job.stop()
+            raise
     if job.status == 0 and job.counter < job.n_units:
         raise MemoryError("fastmel: could not allocate FFT scratch buffers")
     return job.status

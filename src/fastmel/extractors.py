@@ -435,7 +435,7 @@ class MelSpectrogram(_MelSettings, _Extractor):
             return S
         if callable(self.ref):
             return power_to_db(S, ref=self.ref, amin=self.amin, top_db=self.top_db)
-        return floor_top_db(S, self.top_db, workers)
+        return floor_top_db(S, self.top_db)
 
     def _check_streamable(self):
         if self.to_db and callable(self.ref):

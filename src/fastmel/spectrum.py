@@ -317,17 +317,16 @@ def _check_db_params(amin, top_db, dtype=np.float64):
     return amin, top_db
 
 
-def floor_top_db(log_spec, top_db, workers=1):
+def floor_top_db(log_spec, top_db):
     """Clip to ``max - top_db``, per channel (last two axes) for ndim > 2, as librosa 1.0.
 
     Only for the C-contiguous float arrays fastmel's kernel writes (finite by
-    construction): a compiled pass clips them with one max and one clip per
-    channel, on up to ``workers`` threads (a checked count).
+    construction): a compiled pass clips them with one max and one clip per channel.
     """
     if top_db is None or log_spec.size == 0:
         return log_spec
     group = log_spec.size if log_spec.ndim <= 2 else log_spec.shape[-2] * log_spec.shape[-1]
-    floor_below_max(log_spec, float(top_db), group, workers)
+    floor_below_max(log_spec, float(top_db), group)
     return log_spec
 
 
