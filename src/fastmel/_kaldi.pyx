@@ -32,10 +32,10 @@ import numpy as np
 cimport numpy as cnp
 from libc.float cimport FLT_EPSILON
 from libc.math cimport log, logf
-from libc.string cimport memcpy, memmove, memset
+from libc.string cimport memset
 
 from fastmel._plan cimport RealPlan, aligned_alloc, aligned_free
-from fastmel._streambase cimport Chunk, Stream, real
+from fastmel._streambase cimport Chunk, Stream, rows_append, rows_drop, real
 
 from fastmel._checks import ParameterError, allocation
 from fastmel._streambase import (
@@ -636,37 +636,20 @@ cdef class KaldiStream(Stream):
 
     cdef void _append(self, const char* src, Py_ssize_t xs_ch, Py_ssize_t xs,
                       Py_ssize_t m) noexcept nogil:
-        cdef Py_ssize_t ch, i
-        cdef char* base = <char*>cnp.PyArray_DATA(self.buf)
-        cdef char* dst
-        cdef const char* s
         if m <= 0:
             return
-        for ch in range(self.n_ch):
-            dst = base + (ch * self.cap + self.buf_len) * self.item
-            s = src + ch * xs_ch * self.item
-            if xs == 1:
-                memcpy(dst, s, m * self.item)
-            elif self.item == 8:
-                for i in range(m):
-                    (<double*>dst)[i] = (<const double*>s)[i * xs]
-            else:
-                for i in range(m):
-                    (<float*>dst)[i] = (<const float*>s)[i * xs]
+        rows_append(<char*>cnp.PyArray_DATA(self.buf), self.cap, self.n_ch, self.item,
+                    self.buf_len, src, xs_ch, xs, m)
         self.buf_len += m
 
     cdef void _compact(self) noexcept nogil:
         """Drop the samples before the next frame's first (Kaldi's discard)."""
         cdef long long keep_from = max(0, self.kernel.first_sample(self.t_next))
         cdef long long shift = min(keep_from, self.n_in) - self.buf_pos
-        cdef Py_ssize_t ch
         cdef char* base = <char*>cnp.PyArray_DATA(self.buf)
         if shift <= 0 or self.buf_len < self.cap // 2:
             return
-        for ch in range(self.n_ch):
-            memmove(base + ch * self.cap * self.item,
-                    base + (ch * self.cap + shift) * self.item,
-                    (self.buf_len - shift) * self.item)
+        rows_drop(base, self.cap, self.n_ch, self.item, self.buf_len, shift)
         self.buf_pos += shift
         self.buf_len -= shift
 

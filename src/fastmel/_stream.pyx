@@ -15,10 +15,9 @@ ends before that is computed by the offline path itself at ``flush()``.
 import numpy as np
 
 cimport numpy as cnp
-from libc.string cimport memcpy, memmove, memset
 
 from fastmel._spectral cimport BLOCK, NONFINITE, OUT_COMPLEX, SpectralKernel, Workspace
-from fastmel._streambase cimport Chunk, Stream
+from fastmel._streambase cimport Chunk, Stream, rows_append, rows_drop
 
 from fastmel._checks import ParameterError, allocation
 from fastmel._spectral import pad_ends, run
@@ -184,28 +183,15 @@ cdef class FrameStream(Stream):
 
     cdef void _append(self, const char* src, Py_ssize_t xs_ch, Py_ssize_t xs,
                       Py_ssize_t m) noexcept nogil:
-        cdef Py_ssize_t c, i
-        cdef char* base = <char*>cnp.PyArray_DATA(self.buf)
-        cdef char* dst
-        cdef const char* s
         if m <= 0:
             return
-        for c in range(self.n_ch):
-            dst = base + (c * self.cap + self.buf_len) * self.item
-            s = src + c * xs_ch * self.item
-            if xs == 1:
-                memcpy(dst, s, m * self.item)
-            elif self.item == 8:
-                for i in range(m):
-                    (<double*>dst)[i] = (<const double*>s)[i * xs]
-            else:
-                for i in range(m):
-                    (<float*>dst)[i] = (<const float*>s)[i * xs]
+        rows_append(<char*>cnp.PyArray_DATA(self.buf), self.cap, self.n_ch, self.item,
+                    self.buf_len, src, xs_ch, xs, m)
         self.buf_len += m
 
     cdef void _compact(self) noexcept nogil:
         """Drop samples no future frame or padding needs; keep the last n_fft."""
-        cdef Py_ssize_t keep_from, shift, c
+        cdef Py_ssize_t keep_from, shift
         cdef char* base = <char*>cnp.PyArray_DATA(self.buf)
         if not self.started:
             return
@@ -213,10 +199,7 @@ cdef class FrameStream(Stream):
         shift = keep_from - self.buf_pos
         if shift <= 0:
             return
-        for c in range(self.n_ch):
-            memmove(base + c * self.cap * self.item,
-                    base + (c * self.cap + shift) * self.item,
-                    (self.buf_len - shift) * self.item)
+        rows_drop(base, self.cap, self.n_ch, self.item, self.buf_len, shift)
         self.buf_pos += shift
         self.buf_len -= shift
 

@@ -1,5 +1,6 @@
 # The stream base: the streaming protocol, written once (see _streambase.pyx).
 cimport numpy as cnp
+from libc.string cimport memcpy, memmove
 
 cdef enum:
     MAX_LEAD_ND = 32                  # leading dimensions of a stream's chunks
@@ -18,6 +19,38 @@ cdef struct Chunk:
     Py_ssize_t k
     Py_ssize_t xs_ch
     Py_ssize_t xs
+
+
+# A sample engine's input buffer: n_ch rows of cap items of `item` bytes each,
+# row c at base + c * cap * item.  Shared by the engines that keep one.
+
+cdef inline void rows_append(char* base, Py_ssize_t cap, Py_ssize_t n_ch, Py_ssize_t item,
+                             Py_ssize_t at, const char* src, Py_ssize_t xs_ch, Py_ssize_t xs,
+                             Py_ssize_t m) noexcept nogil:
+    """Copy m samples per row from src (rows xs_ch, samples xs elements apart)
+    to position ``at`` of each buffer row."""
+    cdef Py_ssize_t c, i
+    cdef char* dst
+    cdef const char* s
+    for c in range(n_ch):
+        dst = base + (c * cap + at) * item
+        s = src + c * xs_ch * item
+        if xs == 1:
+            memcpy(dst, s, m * item)
+        elif item == 8:
+            for i in range(m):
+                (<double*>dst)[i] = (<const double*>s)[i * xs]
+        else:
+            for i in range(m):
+                (<float*>dst)[i] = (<const float*>s)[i * xs]
+
+
+cdef inline void rows_drop(char* base, Py_ssize_t cap, Py_ssize_t n_ch, Py_ssize_t item,
+                           Py_ssize_t length, Py_ssize_t shift) noexcept nogil:
+    """Drop the first ``shift`` of the ``length`` samples of each buffer row."""
+    cdef Py_ssize_t c
+    for c in range(n_ch):
+        memmove(base + c * cap * item, base + (c * cap + shift) * item, (length - shift) * item)
 
 
 cdef class Stream:
