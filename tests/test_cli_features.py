@@ -65,10 +65,18 @@ def fastmel_features(*args, cwd=None, stderr=subprocess.PIPE, timeout=180):
         timeout=timeout)
 
 
+def _default_sigint():
+    # A shell without job control starts background commands with SIGINT
+    # ignored, and children inherit that (Python then never raises
+    # KeyboardInterrupt); the run under test gets Ctrl-C as a terminal would.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_features(*args):
     return subprocess.Popen(
         [sys.executable, "-m", "fastmel", "features", *map(str, args)],
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=_default_sigint)
 
 
 def summary(stderr):
