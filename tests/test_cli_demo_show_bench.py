@@ -7,6 +7,7 @@ raises ImportError is put first on PYTHONPATH) and without the benchmark peers.
 Timings are printed by bench but never asserted; bench runs the checkout's benchmark suite.
 """
 import os
+import pathlib
 import subprocess
 import sys
 from importlib.resources import as_file, files
@@ -169,8 +170,13 @@ def test_show_without_matplotlib_exits_2_with_the_hint(tmp_path, stereo_wav):
 # bench
 # --------------------------------------------------------------------------- #
 
-def test_bench_runs_the_suite_of_the_checkout(tmp_path):
-    result = fastmel_cmd(tmp_path, "bench", "--quick", "-k",
+# Run from the checkout's root: fastmel bench finds the suite there whether
+# fastmel is imported from src/ or installed (CI installs it).
+CHECKOUT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def test_bench_runs_the_suite_of_the_checkout():
+    result = fastmel_cmd(CHECKOUT, "bench", "--quick", "-k",
                          "test_fastmel_convolve and not convolver")
     assert result.returncode == 0, result.stderr
     out = result.stdout
@@ -183,7 +189,7 @@ def test_bench_runs_the_suite_of_the_checkout(tmp_path):
 def test_bench_without_a_peer_skips_it_with_the_reason(tmp_path):
     blocked = tmp_path / "blocked"
     blocked.mkdir()
-    result = fastmel_cmd(tmp_path, "bench", "--quick", "-k", "convolve and not convolver",
+    result = fastmel_cmd(CHECKOUT, "bench", "--quick", "-k", "convolve and not convolver",
                          blocked=["scipy"], blocked_dir=blocked)
     assert result.returncode == 0, result.stderr
     assert "scipy not installed" in result.stderr

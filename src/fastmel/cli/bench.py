@@ -3,9 +3,9 @@
 The suite (log-mel against librosa and an FFT floor measured here, streams against
 kaldi-native-fbank, convolution and band-pass against scipy and pedalboard) lives in
 the ``benchmarks`` folder of fastmel's source repository, not in the installed package.
-In a checkout (an editable install, or ``src`` on ``PYTHONPATH``) this command runs
-``python -m benchmarks.report`` there and prints its tables of measured times and
-ratios; elsewhere it says how to get the suite.
+In a checkout (fastmel imported from its ``src``, or run from the checkout's root
+with fastmel installed) this command runs ``python -m benchmarks.report`` there and
+prints its tables of measured times and ratios; elsewhere it says how to get the suite.
 """
 import argparse
 import os
@@ -22,12 +22,15 @@ GET_SUITE = ("the benchmark suite is in fastmel's source repository, not in the 
 
 
 def benchmarks_dir():
-    """The checkout's ``benchmarks`` folder beside ``src/fastmel``, or None."""
+    """The checkout's ``benchmarks`` folder, or None: beside ``src/fastmel`` when
+    fastmel is imported from a checkout, else in the current directory (a
+    checkout in which fastmel was installed)."""
     import fastmel
 
-    folder = pathlib.Path(fastmel.__file__).resolve().parents[2] / "benchmarks"
-    if all((folder / name).is_file() for name in ("report.py", "suite.py", "conftest.py")):
-        return folder
+    for root in (pathlib.Path(fastmel.__file__).resolve().parents[2], pathlib.Path.cwd()):
+        folder = root / "benchmarks"
+        if all((folder / name).is_file() for name in ("report.py", "suite.py", "conftest.py")):
+            return folder
     return None
 
 
