@@ -91,6 +91,7 @@ _WEIGHTS = {
     "stft": 5, "melspectrogram": 5, "mel_filters": 3, "db": 5, "mfcc": 4, "frame": 2,
     "extractor": 7, "convolve": 4, "convolver": 4, "bandpass": 4, "noise": 4, "chain": 3,
     "istft": 4, "delta": 4, "pcen": 4, "get_window": 3, "whisper": 2, "kaldi": 4,
+    "torchaudio": 3,
 }
 
 settings.register_profile(
@@ -2256,4 +2257,55 @@ def test_fuzz_kaldi(data, worker):
     nonfinite = y.finite(work) is False if work is not None else False
     name = "KaldiMFCC" if mfcc else "KaldiFbank"
     fuzz_stage(data, worker, y, step(f"fastmel.frontends.{name}", **kw), name, chunk=400,
+               nonfinite=nonfinite)
+
+
+TORCHAUDIO_ABSURD = {
+    "sample_rate": BAD_REALS + [1e300, 1.0],
+    "n_fft": HUGE_INTS + NOT_INTS + [1],
+    "win_length": HUGE_INTS + NOT_INTS + [1000],
+    "hop_length": HUGE_INTS + NOT_INTS,
+    "f_min": [-1.0, NAN, INF, 1e308, 9000.0, None],
+    "f_max": [NAN, INF, -1.0, 0.0, 1e308, "8000"],
+    "n_mels": HUGE_INTS + NOT_INTS,
+    "power": [0.0, -1.0, NAN, INF, 1e308, None, "2"],
+    "pad_mode": ["circular", "wrap", None, 3, "REFLECT"],
+    "norm": ["ortho", 1, "Slaney"],
+    "mel_scale": ["kaldi", None, 1],
+    "n_mfcc": HUGE_INTS + NOT_INTS + [129],
+    "top_db": [-1.0, NAN, INF, "80"],
+    "dtype": [np.float16, np.int16, np.complex64, "bogus", None],
+}
+
+
+@fuzz_test("torchaudio")
+def test_fuzz_torchaudio(data, worker):
+    p = Params(data, TORCHAUDIO_ABSURD)
+    mfcc = data.draw(st.booleans(), label="MFCC?")
+    mel = dict(sample_rate=p("sample_rate", st.sampled_from([16000, 8000, 22050, 11025])),
+               n_fft=p("n_fft", st.sampled_from([400, 512, 64, 201])),
+               win_length=p("win_length", st.sampled_from([None, 400, 32])),
+               hop_length=p("hop_length", st.sampled_from([None, 160, 1, 500])),
+               f_min=p("f_min", st.sampled_from([0.0, 50.0])),
+               f_max=p("f_max", st.sampled_from([None, 4000.0])),
+               n_mels=p("n_mels", st.sampled_from([128, 40, 1])),
+               power=p("power", st.sampled_from([2.0, 1.0, 0.5])),
+               center=data.draw(st.booleans(), label="center"),
+               pad_mode=p("pad_mode", st.sampled_from(["reflect", "constant", "replicate"])),
+               norm=p("norm", st.sampled_from([None, "slaney"])),
+               mel_scale=p("mel_scale", st.sampled_from(["htk", "slaney"])))
+    dtype = p("dtype", st.sampled_from([np.float32, np.float64]))
+    if mfcc:
+        kw = dict(sample_rate=mel.pop("sample_rate"), melkwargs=mel, dtype=dtype,
+                  n_mfcc=p("n_mfcc", st.sampled_from([40, 1, 13])),
+                  log_mels=data.draw(st.booleans(), label="log_mels"),
+                  top_db=p("top_db", st.sampled_from([80.0, None, 0.0])))
+    else:
+        kw = dict(mel, dtype=dtype)
+    work = _working(dtype)
+    y = draw_signal(data, leads=[(), (1,), (2,), (0,), (2, 1)], max_n=3000,
+                    lengths=[0, 1, 199, 200, 201, 399, 400, 401, 560], transposed=True)
+    nonfinite = y.finite(work) is False if work is not None else False
+    name = "TorchaudioMFCC" if mfcc else "TorchaudioMelSpectrogram"
+    fuzz_stage(data, worker, y, step(f"fastmel.frontends.{name}", **kw), name, chunk=200,
                nonfinite=nonfinite)
