@@ -136,7 +136,7 @@ cdef class FrameStream(Stream):
         cdef Py_ssize_t done = 0, m
         cdef char* op = <char*>cnp.PyArray_DATA(out)
         cdef Py_ssize_t n_frames = cnp.PyArray_DIM(out, out.ndim - 1)
-        cdef Py_ssize_t out_item = out.itemsize
+        cdef Py_ssize_t out_item = cnp.PyArray_ITEMSIZE(out)
         cdef int status = 0
         # A few frames' work (a 10 ms chunk makes one) costs less than releasing
         # and taking back the GIL; more runs without it.
