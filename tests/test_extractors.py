@@ -87,6 +87,29 @@ def test_melspectrogram_object_multichannel_to_db_per_channel(dtype, speech):
         assert_db_close(got[idx], ref[idx], f"spec dB tolerance, channel {idx}")
 
 
+@pytest.mark.parametrize("top_db", [80.0, 30.0, 0.0])
+@pytest.mark.parametrize("workers", [1, 2])
+def test_melspectrogram_object_top_db_is_the_floor_of_the_unfloored(top_db, workers, dtype):
+    """The workers note each block's extremes and floor from them (no pass for
+    the maximum, none at all within range): the same bits as flooring the
+    unfloored output afterwards, for every channel, frame count and thread count."""
+    rng = np.random.default_rng(7)
+    # 3 s, with a silent stretch in one channel (a floor to apply) and a
+    # quiet, narrow-range one (none); 4641 samples: 30 frames, 16 + 14, and
+    # 2561: 17 frames, a block and a single frame.
+    for n in (48000, 4641, 2561):
+        y = (0.1 * rng.standard_normal((3, n))).astype(dtype)
+        y[0, n // 4:n // 2] = 0
+        y[2] *= 1e-3
+        kw = dict(W1, to_db=True, dtype=dtype)
+        got = fastmel.MelSpectrogram(**kw, top_db=top_db)(y, workers=workers)
+        want = fastmel.MelSpectrogram(**kw, top_db=None)(y)
+        for c in range(3):  # floor_below_max: the whole-output pass it replaces
+            want[c] = np.maximum(want[c], want[c].max() - np.array(top_db, dtype))
+        # exact: the same values compared and the same floor
+        assert got.dtype == want.dtype and np.array_equal(got, want), (n, top_db)
+
+
 MFCC_OBJECT_CASES = [
     dict(W1, n_mfcc=13),
     dict(W2),

@@ -106,15 +106,16 @@ def check_workers(workers):
     return int(workers)
 
 
-def analyze(kernel, framing, y, workers=1):
+def analyze(kernel, framing, y, workers=1, top_db=None):
     """The offline analysis of a checked signal: :func:`check_layout`, librosa's
     warning for a signal shorter than n_fft, then :func:`run` on ``workers``
-    threads (a count :func:`check_workers` returned)."""
+    threads (a count :func:`check_workers` returned), with a dB kernel's
+    ``top_db`` floor (a checked value) if given."""
     check_layout(y.shape, framing.n_fft)
     if framing.center and y.shape[-1] < framing.n_fft:
         warnings.warn(f"n_fft={framing.n_fft} is too large for input signal of "
                       f"length={y.shape[-1]}", UserWarning, stacklevel=_caller_level())
-    return run(kernel, framing, y, workers)
+    return run(kernel, framing, y, workers, top_db)
 
 
 def _caller_level():

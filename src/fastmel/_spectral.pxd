@@ -23,6 +23,10 @@ cdef struct Workspace:
     void* fft_out
     void* pblock
     void* mblock
+    # With track set (OUT_MEL_DB only), frames() folds the smallest and the
+    # largest value it writes into ext (the offline top_db floor's extremes).
+    bint track
+    double ext[2]
 
 
 cdef class SpectralKernel:

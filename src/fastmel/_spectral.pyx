@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 cimport numpy as cnp
-from libc.math cimport pow, sqrt, sqrtf, powf
+from libc.math cimport INFINITY, pow, sqrt, sqrtf, powf
 from libc.string cimport memset
 
 from fastmel._plan cimport RealPlan, aligned_alloc, aligned_free
@@ -31,6 +31,8 @@ cdef extern from "fastmel_db.h" nogil:
     double fastmel_max_f64(const double* v, long n)
     void fastmel_clip_below_f32(float* v, long n, float floor)
     void fastmel_clip_below_f64(double* v, long n, double floor)
+    void fastmel_minmax_f32(const float* v, long n, float* lohi)
+    void fastmel_minmax_f64(const double* v, long n, double* lohi)
 
 cdef extern from "fastmel_scatter.h" nogil:
     void fastmel_scatter(const void* spec, Py_ssize_t spec_stride, Py_ssize_t nb,
@@ -148,6 +150,7 @@ cdef class SpectralKernel:
         memset(ws.pblock, 0, (self._mel_scratch_at() + 8 * ((self.n_mels + 7) // 8 * 8)) * item)
         # Lanes of a partial block keep finite values through the dB loop.
         memset(ws.mblock, 0, (self.n_mels + max(self.n_mels, self.n_out)) * BLOCK * item)
+        ws.track = False
         return 0
 
     cdef Py_ssize_t _mel_scratch_at(self) noexcept nogil:
@@ -319,6 +322,8 @@ cdef inline int _frames(SpectralKernel k, Workspace* ws, const void** src,
             return NONFINITE
         if k.mode == OUT_MEL_DB:
             _db(k, cblock, k.n_mels)
+            if ws.track:
+                _extremes(ws, cblock, k.n_mels)
         for m in range(k.n_mels):
             out[m * row_stride] = cblock[m]
         return 0
@@ -356,6 +361,12 @@ cdef inline int _frames(SpectralKernel k, Workspace* ws, const void** src,
     res = mblock
     if k.mode != OUT_MEL:
         _db_block(k, mblock, cblock, nb)
+    if k.mode == OUT_MEL_DB and ws.track:
+        if nb == BLOCK:
+            _extremes(ws, mblock, k.n_mels * BLOCK)
+        else:  # the spare lanes hold stale values
+            for m in range(k.n_mels):
+                _extremes(ws, mblock + m * BLOCK, nb)
     if k.mode == OUT_MFCC:
         _dct_block(k, mblock, cblock, nb)
         res = cblock
@@ -405,6 +416,19 @@ cdef inline void _db_block(SpectralKernel k, real* mblock, real* scratch,
     for j in range(nb):
         for m in range(n):
             mblock[m * BLOCK + j] = scratch[j * n + m]
+
+
+cdef inline void _extremes(Workspace* ws, const real* v, Py_ssize_t n) noexcept nogil:
+    """Fold the extremes of n values into ws.ext."""
+    cdef float lohi[2]
+    if real is float:
+        lohi[0] = <float>ws.ext[0]
+        lohi[1] = <float>ws.ext[1]
+        fastmel_minmax_f32(v, n, lohi)
+        ws.ext[0] = lohi[0]
+        ws.ext[1] = lohi[1]
+    else:
+        fastmel_minmax_f64(v, n, ws.ext)
 
 
 cdef inline void _db(SpectralKernel k, real* v, Py_ssize_t n) noexcept nogil:
@@ -520,10 +544,12 @@ cdef class _OfflineJob:
     cdef Py_ssize_t pad, hop, n_frames, chunk, per_channel, n_units
     cdef Py_ssize_t counter
     cdef int status
+    cdef object extremes
+    cdef double* ext
 
     def __cinit__(self, SpectralKernel kernel, cnp.ndarray x, cnp.ndarray head,
                   cnp.ndarray tail, Py_ssize_t pad, Py_ssize_t hop, Py_ssize_t n_frames,
-                  cnp.ndarray out):
+                  cnp.ndarray out, bint track=False):
         self.kernel = kernel
         self.arrays = (x, head, tail, out)
         self.item = x.itemsize
@@ -547,6 +573,10 @@ cdef class _OfflineJob:
         self.n_units = x.shape[0] * self.per_channel
         self.counter = 0
         self.status = 0
+        # With track, each unit's smallest and largest output value (each
+        # unit is one worker's: no two write the same row).
+        self.extremes = np.empty((self.n_units, 2), np.float64) if track else None
+        self.ext = <double*>cnp.PyArray_DATA(self.extremes) if track else NULL
 
     def __reduce__(self):
         raise TypeError("an offline job belongs to the call that made it")
@@ -577,6 +607,9 @@ cdef class _OfflineJob:
             c = unit // self.per_channel
             t0 = (unit - c * self.per_channel) * self.chunk
             t_end = min(t0 + self.chunk, self.n_frames)
+            ws.track = self.ext != NULL
+            ws.ext[0] = INFINITY
+            ws.ext[1] = -INFINITY
             while t0 < t_end:
                 nb = min(<Py_ssize_t>BLOCK, t_end - t0)
                 for j in range(nb):
@@ -597,6 +630,9 @@ cdef class _OfflineJob:
                     fastmel_fail(&self.status, result)
                     break
                 t0 += nb
+            if self.ext != NULL:
+                self.ext[2 * unit] = ws.ext[0]
+                self.ext[2 * unit + 1] = ws.ext[1]
         k.workspace_free(&ws)
 
 
@@ -639,7 +675,7 @@ def _start_helpers(work, Py_ssize_t count):
 
 def run_offline(SpectralKernel kernel, cnp.ndarray x, cnp.ndarray head,
                 cnp.ndarray tail, Py_ssize_t pad, Py_ssize_t hop,
-                Py_ssize_t n_frames, cnp.ndarray out, Py_ssize_t workers=1):
+                Py_ssize_t n_frames, cnp.ndarray out, Py_ssize_t workers=1, top_db=None):
     """Run the kernel over every frame of every channel of a padded signal.
 
     The padded signal of channel c is virtual: ``head[c]`` holds its first
@@ -652,8 +688,14 @@ def run_offline(SpectralKernel kernel, cnp.ndarray x, cnp.ndarray head,
     ``out`` has the same bits for every ``workers``.  Returns 0, or NONFINITE
     when a mel value came out non-finite (see ``SpectralKernel.frames``);
     ``out`` is then incomplete.
+
+    ``top_db`` (dB kernels only): then floor each channel at its maximum
+    minus top_db, as :func:`floor_below_max` does.  The workers note each
+    unit's extremes as they write it, so the floor needs no pass to find the
+    maximum, and none at all for a channel whose range is within top_db.
     """
-    cdef _OfflineJob job = _OfflineJob(kernel, x, head, tail, pad, hop, n_frames, out)
+    cdef bint track = top_db is not None and kernel.mode == OUT_MEL_DB
+    cdef _OfflineJob job = _OfflineJob(kernel, x, head, tail, pad, hop, n_frames, out, track)
     cdef Py_ssize_t n_threads = min(workers, job.n_units)
     if n_threads > 1 and (<double>job.n_units) * job.chunk * kernel.n_fft < PARALLEL_MIN_WORK:
         n_threads = 1
@@ -672,14 +714,48 @@ def run_offline(SpectralKernel kernel, cnp.ndarray x, cnp.ndarray head,
             raise
     if job.status == 0 and job.counter < job.n_units:
         raise MemoryError("fastmel: could not allocate FFT scratch buffers")
+    if job.status == 0 and top_db is not None:
+        if not track:
+            raise ValueError("top_db needs a dB kernel")
+        _floor_channels(out, job.extremes.reshape(x.shape[0], job.per_channel, 2),
+                        float(top_db))
     return job.status
 
 
-def run(kernel, framing, y, workers=1):
+cdef _floor_channels(cnp.ndarray out, cnp.ndarray extremes, double top_db):
+    """floor_below_max of each channel of out (channels, n_out, n_frames),
+    given the extremes of its units."""
+    cdef Py_ssize_t c, u, group = out.shape[1] * out.shape[2]
+    cdef char* p = <char*>cnp.PyArray_DATA(out)
+    cdef bint is_double = out.itemsize == 8
+    cdef double[:, :, ::1] ext = extremes
+    cdef double lo, peak
+    cdef float floor32
+    if group == 0 or ext.shape[1] == 0:
+        return
+    with nogil:
+        for c in range(ext.shape[0]):
+            lo = ext[c, 0, 0]
+            peak = ext[c, 0, 1]
+            for u in range(1, ext.shape[1]):
+                lo = min(lo, ext[c, u, 0])
+                peak = max(peak, ext[c, u, 1])
+            # The floor in the output's precision, as floor_below_max computes it.
+            if is_double:
+                if lo < peak - top_db:
+                    fastmel_clip_below_f64(<double*>p + c * group, group, peak - top_db)
+            else:
+                floor32 = <float>(peak - top_db)
+                if lo < floor32:
+                    fastmel_clip_below_f32(<float*>p + c * group, group, floor32)
+
+
+def run(kernel, framing, y, workers=1, top_db=None):
     """Run ``kernel`` over every frame of ``y`` (..., n); returns (..., n_out, n_frames).
 
     ``y`` must already be a checked float32/float64 array in the kernel's
-    precision, ``workers`` a checked thread count (see :func:`run_offline`).
+    precision, ``workers`` a checked thread count, ``top_db`` None or (dB
+    kernels) a checked floor (see :func:`run_offline`).
     """
     n = y.shape[-1]
     n_fft = framing.n_fft
@@ -712,7 +788,8 @@ def run(kernel, framing, y, workers=1):
             nbytes, f"the output {lead + (kernel.n_out, n_frames)}",
             "use a larger hop_length, fewer bins or mels, or a stream over pieces of the signal")
     out = np.empty((x.shape[0], kernel.n_out, n_frames), dtype=dtype)
-    if run_offline(kernel, x, head, tail, pad, framing.hop_length, n_frames, out, workers):
+    if run_offline(kernel, x, head, tail, pad, framing.hop_length, n_frames, out, workers,
+                   top_db):
         raise ParameterError(
             f"the mel power overflowed {x.dtype} (non-finite values) for samples up to "
             f"{float(np.max(np.abs(x))):.3g}; scale the signal down or use float64")

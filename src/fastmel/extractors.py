@@ -178,14 +178,15 @@ class _Extractor(_Configured):
     # extractor, calls _run itself, so the signal is converted and scanned
     # once either way.
 
-    def _analyze(self, y, workers=1):
+    def _analyze(self, y, workers=1, top_db=None):
         """The kernel over ``y`` (as real_float returned it), in ``dtype``, scanned
-        once, on ``workers`` threads (as check_workers returned it)."""
+        once, on ``workers`` threads (as check_workers returned it); ``top_db``:
+        a dB kernel's floor, applied by the workers' pass."""
         # No conversion asked for a signal already in dtype: the conversion's
         # errstate context alone costs 3 % of a 1 s clip's call.
         y = _checks.bounded_float(y, self.kernel.max_amplitude,
                                   dtype=None if y.dtype == self.dtype else self.dtype)
-        return analyze(self.kernel, self.framing, y, workers)
+        return analyze(self.kernel, self.framing, y, workers, top_db)
 
 
 class _MelSettings:
@@ -430,12 +431,13 @@ class MelSpectrogram(_MelSettings, _Extractor):
         return self._run(_checks.real_float(y, "y"), workers)
 
     def _run(self, y, workers=1):
+        if self.to_db and not callable(self.ref):
+            # The kernel's dB, floored per channel as floor_top_db does.
+            return self._analyze(y, workers, self.top_db)
         S = self._analyze(y, workers)
         if not self.to_db:
             return S
-        if callable(self.ref):
-            return power_to_db(S, ref=self.ref, amin=self.amin, top_db=self.top_db)
-        return floor_top_db(S, self.top_db)
+        return power_to_db(S, ref=self.ref, amin=self.amin, top_db=self.top_db)
 
     def _check_streamable(self):
         if self.to_db and callable(self.ref):

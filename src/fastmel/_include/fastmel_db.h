@@ -144,6 +144,52 @@ static double fastmel_max_f64(const double *v, long n)
     return v[at];
 }
 
+/* The inverse of the keys above (each is its own inverse). */
+static inline float fastmel_unkey_f32(int32_t k)
+{
+    int32_t b = k ^ ((k >> 31) & 0x7fffffff);
+    float x;
+    memcpy(&x, &b, sizeof x);
+    return x;
+}
+
+static inline double fastmel_unkey_f64(int64_t k)
+{
+    int64_t b = k ^ ((k >> 63) & 0x7fffffffffffffffLL);
+    double x;
+    memcpy(&x, &b, sizeof x);
+    return x;
+}
+
+/* Fold the smallest and the largest of n values (finite or infinite) into
+ * lohi[0] and lohi[1] (start them at +inf and -inf).  Comparisons only, so
+ * exact, and the same whichever piece of an output it is given first. */
+FASTMEL_CLONES
+static void fastmel_minmax_f32(const float *v, long n, float *lohi)
+{
+    int32_t lo = fastmel_key_f32(lohi[0]), hi = fastmel_key_f32(lohi[1]);
+    for (long i = 0; i < n; i++) {
+        int32_t k = fastmel_key_f32(v[i]);
+        lo = k < lo ? k : lo;
+        hi = k > hi ? k : hi;
+    }
+    lohi[0] = fastmel_unkey_f32(lo);
+    lohi[1] = fastmel_unkey_f32(hi);
+}
+
+FASTMEL_CLONES
+static void fastmel_minmax_f64(const double *v, long n, double *lohi)
+{
+    int64_t lo = fastmel_key_f64(lohi[0]), hi = fastmel_key_f64(lohi[1]);
+    for (long i = 0; i < n; i++) {
+        int64_t k = fastmel_key_f64(v[i]);
+        lo = k < lo ? k : lo;
+        hi = k > hi ? k : hi;
+    }
+    lohi[0] = fastmel_unkey_f64(lo);
+    lohi[1] = fastmel_unkey_f64(hi);
+}
+
 /* v[i] = max(v[i], floor) for finite values. */
 FASTMEL_CLONES
 static void fastmel_clip_below_f32(float *v, long n, float floor)
