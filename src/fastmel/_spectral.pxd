@@ -9,7 +9,8 @@ cdef enum:
     OUT_MEL_DB = 2    # mel energies in dB, n_mels values
     OUT_MFCC = 3      # cepstra of the dB mel energies, n_mfcc values
 
-# Frames go through the mel projection this many at a time, one SIMD lane each.
+# Frames go through the mel projection this many at a time, one SIMD lane each
+# (fastmel_minmax_lanes_* in fastmel_db.h are written for 16).
 cdef enum:
     BLOCK = 16
 

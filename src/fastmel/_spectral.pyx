@@ -16,7 +16,7 @@ import numpy as np
 
 cimport numpy as cnp
 from libc.math cimport INFINITY, pow, sqrt, sqrtf, powf
-from libc.string cimport memset
+from libc.string cimport memcpy, memset
 
 from fastmel._plan cimport RealPlan, aligned_alloc, aligned_free
 from fastmel._plan import get_plan
@@ -31,8 +31,10 @@ cdef extern from "fastmel_db.h" nogil:
     double fastmel_max_f64(const double* v, long n)
     void fastmel_clip_below_f32(float* v, long n, float floor)
     void fastmel_clip_below_f64(double* v, long n, double floor)
-    void fastmel_minmax_f32(const float* v, long n, float* lohi)
-    void fastmel_minmax_f64(const double* v, long n, double* lohi)
+    void fastmel_minmax_f32(const float* v, long rows, long stride, long n, float* lohi)
+    void fastmel_minmax_f64(const double* v, long rows, long stride, long n, double* lohi)
+    void fastmel_minmax_lanes_f32(const float* v, long rows, long n, float* lohi)
+    void fastmel_minmax_lanes_f64(const double* v, long rows, long n, double* lohi)
 
 cdef extern from "fastmel_scatter.h" nogil:
     void fastmel_scatter(const void* spec, Py_ssize_t spec_stride, Py_ssize_t nb,
@@ -135,7 +137,9 @@ cdef class SpectralKernel:
         """Allocate one caller's buffers; 0 on success, -1 when out of memory."""
         cdef size_t item = 8 if self.is_double else 4
         ws.fft_in = aligned_alloc(self.n_fft * item)
-        ws.fft_out = aligned_alloc(self.spec_stride * BLOCK * item)
+        # a spectrum per frame of a block for complex output, else one (see _frames)
+        ws.fft_out = aligned_alloc(self.spec_stride * (BLOCK if self.mode == OUT_COMPLEX else 1)
+                                   * item)
         # power spectrum (zero-padded past the last bin), then the float32 mel
         # projection's partial sums (8 per filter, filters rounded up to 8)
         ws.pblock = aligned_alloc((self._mel_scratch_at() + 8 * ((self.n_mels + 7) // 8 * 8)) * item)
@@ -323,7 +327,7 @@ cdef inline int _frames(SpectralKernel k, Workspace* ws, const void** src,
         if k.mode == OUT_MEL_DB:
             _db(k, cblock, k.n_mels)
             if ws.track:
-                _extremes(ws, cblock, k.n_mels)
+                _extremes(ws, cblock, 1, k.n_mels, k.n_mels)
         for m in range(k.n_mels):
             out[m * row_stride] = cblock[m]
         return 0
@@ -332,7 +336,9 @@ cdef inline int _frames(SpectralKernel k, Workspace* ws, const void** src,
     for j in range(nb):
         s = stride[j]
         x = <const real*>src[j] + k.win_off * s
-        sp = spec + k.spec_stride * j
+        # Mel output needs a spectrum only until its power is taken: one slot,
+        # kept hot in L1, serves every frame.
+        sp = spec + k.spec_stride * j if k.mode == OUT_COMPLEX else spec
         if real is float:
             fastmel_window_f32(x, s, win, wbuf, win_len)
         else:
@@ -363,13 +369,16 @@ cdef inline int _frames(SpectralKernel k, Workspace* ws, const void** src,
         _db_block(k, mblock, cblock, nb)
     if k.mode == OUT_MEL_DB and ws.track:
         if nb == BLOCK:
-            _extremes(ws, mblock, k.n_mels * BLOCK)
+            _extremes(ws, mblock, 1, k.n_mels * BLOCK, k.n_mels * BLOCK)
         else:  # the spare lanes hold stale values
-            for m in range(k.n_mels):
-                _extremes(ws, mblock + m * BLOCK, nb)
+            _extremes_lanes(ws, mblock, k.n_mels, nb)
     if k.mode == OUT_MFCC:
         _dct_block(k, mblock, cblock, nb)
         res = cblock
+    if col_stride == 1:  # the offline layout: each row's nb values are adjacent
+        for m in range(k.n_out):
+            memcpy(out + m * row_stride, res + m * BLOCK, nb * sizeof(real))
+        return 0
     for m in range(k.n_out):
         o = out + m * row_stride
         for j in range(nb):
@@ -418,17 +427,32 @@ cdef inline void _db_block(SpectralKernel k, real* mblock, real* scratch,
             mblock[m * BLOCK + j] = scratch[j * n + m]
 
 
-cdef inline void _extremes(Workspace* ws, const real* v, Py_ssize_t n) noexcept nogil:
-    """Fold the extremes of n values into ws.ext."""
+cdef inline void _extremes(Workspace* ws, const real* v, Py_ssize_t rows, Py_ssize_t stride,
+                           Py_ssize_t n) noexcept nogil:
+    """Fold the extremes of the first n values of rows runs (stride apart) into ws.ext."""
     cdef float lohi[2]
     if real is float:
         lohi[0] = <float>ws.ext[0]
         lohi[1] = <float>ws.ext[1]
-        fastmel_minmax_f32(v, n, lohi)
+        fastmel_minmax_f32(v, rows, stride, n, lohi)
         ws.ext[0] = lohi[0]
         ws.ext[1] = lohi[1]
     else:
-        fastmel_minmax_f64(v, n, ws.ext)
+        fastmel_minmax_f64(v, rows, stride, n, ws.ext)
+
+
+cdef inline void _extremes_lanes(Workspace* ws, const real* block, Py_ssize_t rows,
+                                 Py_ssize_t nb) noexcept nogil:
+    """Fold the extremes of the nb used lanes of a block's rows into ws.ext."""
+    cdef float lohi[2]
+    if real is float:
+        lohi[0] = <float>ws.ext[0]
+        lohi[1] = <float>ws.ext[1]
+        fastmel_minmax_lanes_f32(block, rows, nb, lohi)
+        ws.ext[0] = lohi[0]
+        ws.ext[1] = lohi[1]
+    else:
+        fastmel_minmax_lanes_f64(block, rows, nb, ws.ext)
 
 
 cdef inline void _db(SpectralKernel k, real* v, Py_ssize_t n) noexcept nogil:

@@ -164,30 +164,94 @@ static inline double fastmel_unkey_f64(int64_t k)
 /* Fold the smallest and the largest of n values (finite or infinite) into
  * lohi[0] and lohi[1] (start them at +inf and -inf).  Comparisons only, so
  * exact, and the same whichever piece of an output it is given first. */
+/* ... of the first n of each of `rows` runs, `stride` values apart (one call
+ * for a partial block's used lanes). */
 FASTMEL_CLONES
-static void fastmel_minmax_f32(const float *v, long n, float *lohi)
+static void fastmel_minmax_f32(const float *v, long rows, long stride, long n, float *lohi)
 {
     int32_t lo = fastmel_key_f32(lohi[0]), hi = fastmel_key_f32(lohi[1]);
-    for (long i = 0; i < n; i++) {
-        int32_t k = fastmel_key_f32(v[i]);
-        lo = k < lo ? k : lo;
-        hi = k > hi ? k : hi;
+    for (long r = 0; r < rows; r++, v += stride) {
+        for (long i = 0; i < n; i++) {
+            int32_t k = fastmel_key_f32(v[i]);
+            lo = k < lo ? k : lo;
+            hi = k > hi ? k : hi;
+        }
     }
     lohi[0] = fastmel_unkey_f32(lo);
     lohi[1] = fastmel_unkey_f32(hi);
 }
 
 FASTMEL_CLONES
-static void fastmel_minmax_f64(const double *v, long n, double *lohi)
+static void fastmel_minmax_f64(const double *v, long rows, long stride, long n, double *lohi)
 {
     int64_t lo = fastmel_key_f64(lohi[0]), hi = fastmel_key_f64(lohi[1]);
-    for (long i = 0; i < n; i++) {
-        int64_t k = fastmel_key_f64(v[i]);
-        lo = k < lo ? k : lo;
-        hi = k > hi ? k : hi;
+    for (long r = 0; r < rows; r++, v += stride) {
+        for (long i = 0; i < n; i++) {
+            int64_t k = fastmel_key_f64(v[i]);
+            lo = k < lo ? k : lo;
+            hi = k > hi ? k : hi;
+        }
     }
     lohi[0] = fastmel_unkey_f64(lo);
     lohi[1] = fastmel_unkey_f64(hi);
+}
+
+/* The same over the first n of the 16 lanes of each of `rows` rows of 16
+ * (a partial block of frames, one per lane: the spare lanes hold stale values
+ * and are masked out).  A quarter of the time a loop of n per row took; a
+ * full block is cheaper still as one contiguous run. */
+FASTMEL_CLONES
+static void fastmel_minmax_lanes_f32(const float *v, long rows, long n, float *lohi)
+{
+    int32_t lo0 = fastmel_key_f32(lohi[0]), hi0 = fastmel_key_f32(lohi[1]);
+    int32_t lo[16], hi[16], used[16];
+    for (int j = 0; j < 16; j++) {
+        lo[j] = lo0;
+        hi[j] = hi0;
+        used[j] = -(int32_t)(j < n);
+    }
+    for (long r = 0; r < rows; r++, v += 16) {
+        for (int j = 0; j < 16; j++) {
+            int32_t k = fastmel_key_f32(v[j]);
+            int32_t kl = (k & used[j]) | (lo0 & ~used[j]);
+            int32_t kh = (k & used[j]) | (hi0 & ~used[j]);
+            lo[j] = kl < lo[j] ? kl : lo[j];
+            hi[j] = kh > hi[j] ? kh : hi[j];
+        }
+    }
+    for (int j = 1; j < 16; j++) {
+        lo[0] = lo[j] < lo[0] ? lo[j] : lo[0];
+        hi[0] = hi[j] > hi[0] ? hi[j] : hi[0];
+    }
+    lohi[0] = fastmel_unkey_f32(lo[0]);
+    lohi[1] = fastmel_unkey_f32(hi[0]);
+}
+
+FASTMEL_CLONES
+static void fastmel_minmax_lanes_f64(const double *v, long rows, long n, double *lohi)
+{
+    int64_t lo0 = fastmel_key_f64(lohi[0]), hi0 = fastmel_key_f64(lohi[1]);
+    int64_t lo[16], hi[16], used[16];
+    for (int j = 0; j < 16; j++) {
+        lo[j] = lo0;
+        hi[j] = hi0;
+        used[j] = -(int64_t)(j < n);
+    }
+    for (long r = 0; r < rows; r++, v += 16) {
+        for (int j = 0; j < 16; j++) {
+            int64_t k = fastmel_key_f64(v[j]);
+            int64_t kl = (k & used[j]) | (lo0 & ~used[j]);
+            int64_t kh = (k & used[j]) | (hi0 & ~used[j]);
+            lo[j] = kl < lo[j] ? kl : lo[j];
+            hi[j] = kh > hi[j] ? kh : hi[j];
+        }
+    }
+    for (int j = 1; j < 16; j++) {
+        lo[0] = lo[j] < lo[0] ? lo[j] : lo[0];
+        hi[0] = hi[j] > hi[0] ? hi[j] : hi[0];
+    }
+    lohi[0] = fastmel_unkey_f64(lo[0]);
+    lohi[1] = fastmel_unkey_f64(hi[0]);
 }
 
 /* v[i] = max(v[i], floor) for finite values. */
