@@ -1,4 +1,4 @@
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -42,4 +42,6 @@ def check_stream_layout(shape: Sequence[int]) -> None: ...
 def finite_float(y: npt.NDArray[np.floating], name: str = ...,
                  dtype: Any = ...) -> npt.NDArray[np.floating]: ...
 def bounded_float(y: npt.NDArray[np.floating], limit: float, name: str = ...,
-                  dtype: Any = ...) -> npt.NDArray[np.floating]: ...
+                  dtype: Any = ...,
+                  within: Callable[[npt.NDArray[np.floating], float], bool] | None = ...,
+                  ) -> npt.NDArray[np.floating]: ...
