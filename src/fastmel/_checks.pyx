@@ -129,10 +129,14 @@ def element_strided(x):
     """``x`` itself when the compiled core can step through it in whole elements
     from an aligned start, else its contiguous copy (a float field of a
     structured array can sit 6 bytes apart, at an odd address)."""
-    item = x.dtype.itemsize
-    if x.flags.aligned and all(s % item == 0 for s in x.strides):
-        return x
-    return np.ascontiguousarray(x)
+    cdef cnp.ndarray a = x
+    cdef Py_ssize_t item = cnp.PyArray_ITEMSIZE(a), i
+    if not cnp.PyArray_ISALIGNED(a):
+        return np.ascontiguousarray(x)
+    for i in range(cnp.PyArray_NDIM(a)):
+        if cnp.PyArray_STRIDE(a, i) % item:
+            return np.ascontiguousarray(x)
+    return x
 
 
 def real_float(x, name):

@@ -905,16 +905,25 @@ def run(kernel, framing, y, workers=1, top_db=None):
     precision, ``workers`` a checked thread count, ``top_db`` None or (dB
     kernels) a checked floor (see :func:`run_offline`).
     """
-    n = y.shape[-1]
-    n_fft = framing.n_fft
-    if not framing.center and n < n_fft:
+    # Each framing attribute read once, into C: a 1 s clip's call is short
+    # enough for Python attribute lookups to show.
+    cdef cnp.ndarray yy = y
+    cdef int nd = cnp.PyArray_NDIM(yy)
+    cdef Py_ssize_t n = cnp.PyArray_DIM(yy, nd - 1), rows = 1, i
+    cdef Py_ssize_t n_fft = framing.n_fft, hop = framing.hop_length
+    cdef bint center = framing.center
+    for i in range(nd - 1):
+        rows *= cnp.PyArray_DIM(yy, i)
+    if not center and n < n_fft:
         raise ParameterError(
             f"n_fft={n_fft} is too large for uncentered analysis of a signal of length {n}; "
             f"use center=True or a smaller n_fft")
     lead = y.shape[:-1]
-    x = y.reshape(math.prod(lead), n)
-    n_frames = framing.n_frames(n)
-    pad = n_fft // 2 if framing.center else 0
+    x = y.reshape(rows, n)
+    cdef Py_ssize_t pad = n_fft // 2 if center else 0
+    # framing.n_frames(n); C division truncates, so the empty case (an odd
+    # n_fft's padding is one short of a frame) is spelled out
+    cdef Py_ssize_t n_frames = 1 + (n + 2 * pad - n_fft) // hop if n + 2 * pad >= n_fft else 0
     if pad and n >= 2 * n_fft:
         # Only the first and last n_fft samples meet the padding.
         head, tail = _pad_edges(x, n_fft, pad, framing.pad_mode)
@@ -929,15 +938,22 @@ def run(kernel, framing, y, workers=1, top_db=None):
         pad = 0
     if not pad or n < 2 * n_fft:
         head = tail = np.empty((x.shape[0], 0), dtype=x.dtype)
-    dtype = x.dtype if kernel.mode != OUT_COMPLEX else np.result_type(x.dtype, np.complex64)
-    nbytes = x.shape[0] * kernel.n_out * n_frames * np.dtype(dtype).itemsize
+    cdef SpectralKernel k = kernel
+    cdef bint is_complex = k.mode == OUT_COMPLEX
+    cdef int typenum = cnp.PyArray_TYPE(yy)
+    if is_complex:
+        typenum = cnp.NPY_COMPLEX128 if typenum == cnp.NPY_FLOAT64 else cnp.NPY_COMPLEX64
+    nbytes = rows * k.n_out * n_frames * cnp.PyArray_ITEMSIZE(yy) * (2 if is_complex else 1)
     if nbytes > SMALL_ALLOCATION:    # (the message is not worth formatting for small outputs)
         allocation(
-            nbytes, f"the output {lead + (kernel.n_out, n_frames)}",
+            nbytes, f"the output {lead + (k.n_out, n_frames)}",
             "use a larger hop_length, fewer bins or mels, or a stream over pieces of the signal")
-    out = np.empty((x.shape[0], kernel.n_out, n_frames), dtype=dtype)
-    if run_offline(kernel, x, head, tail, pad, framing.hop_length, n_frames, out, workers,
-                   top_db):
+    cdef cnp.npy_intp dims[3]
+    dims[0] = rows
+    dims[1] = k.n_out
+    dims[2] = n_frames
+    out = cnp.PyArray_EMPTY(3, dims, typenum, 0)
+    if run_offline(kernel, x, head, tail, pad, hop, n_frames, out, workers, top_db):
         raise ParameterError(
             f"the mel power overflowed {x.dtype} (non-finite values) for samples up to "
             f"{float(np.max(np.abs(x))):.3g}; scale the signal down or use float64")
