@@ -224,4 +224,63 @@ static inline double fastmel_expm1_f64(double y)
     return fastmel_select(low | high, far, near);
 }
 
+/* The same ln and exp with their series summed in Estrin's order (pairs of
+ * terms, then pairs of pairs, ...) instead of Horner's: a chain of four
+ * multiply-adds in place of ten or twelve, for loops that run one function
+ * over a block, where the latency of Horner's chain, not the arithmetic,
+ * bounds the speed (PCEN's ln then exp pass: 1.3x).  Different roundings,
+ * so other bits than fastmel_log_f64 and fastmel_exp_f64 (whose bits the dB
+ * step keeps); the same accuracy, measured (tests/test_fastlog.py): ln 0.78
+ * ulp, exp 0.97 ulp. */
+static inline double fastmel_log_tail_par(double f)
+{
+    double s = f / (2.0 + f);
+    double z = s * s;
+    double z2 = z * z, z4 = z2 * z2;
+    /* R(z) / z = sum_{k=0..9} 2 z^k / (2k + 3), in pairs (a + b z) */
+    double p01 = 2.0 / 3 + z * (2.0 / 5);
+    double p23 = 2.0 / 7 + z * (2.0 / 9);
+    double p45 = 2.0 / 11 + z * (2.0 / 13);
+    double p67 = 2.0 / 15 + z * (2.0 / 17);
+    double p89 = 2.0 / 19 + z * (2.0 / 21);
+    double p03 = p01 + z2 * p23;
+    double p47 = p45 + z2 * p67;
+    double r = z * ((p03 + z4 * p47) + (z4 * z4) * p89);
+    double h = 0.5 * f * f;
+    return s * (h + r) - h;
+}
+
+/* ln(x), x >= 0, as fastmel_log_f64 */
+static inline double fastmel_log_par_f64(double x)
+{
+    double e;
+    double f = fastmel_log_split(x, &e);
+    double y = e * FASTMEL_LN2_HI + (f + (fastmel_log_tail_par(f) + e * FASTMEL_LN2_LO));
+    return fastmel_log_edges(x, y);
+}
+
+/* exp(y), y finite or +-inf, as fastmel_exp_f64 */
+static inline double fastmel_exp_par_f64(double y)
+{
+    y = fastmel_select(fastmel_neg(y + 800.0), -800.0, y);
+    y = fastmel_select(fastmel_neg(800.0 - y), 800.0, y);
+    double n = (y * FASTMEL_INV_LN2 + FASTMEL_ROUNDER) - FASTMEL_ROUNDER;
+    double r = (y - n * FASTMEL_LN2_HI) - n * FASTMEL_LN2_LO;
+    double r2 = r * r, r4 = r2 * r2;
+    /* (expm1(r) - r) / r^2 = sum_{k=0..11} r^k / (k + 2)!, in pairs */
+    double p01 = 1.0 / 2 + r * (1.0 / 6);
+    double p23 = 1.0 / 24 + r * (1.0 / 120);
+    double p45 = 1.0 / 720 + r * (1.0 / 5040);
+    double p67 = 1.0 / 40320 + r * (1.0 / 362880);
+    double p89 = 1.0 / 3628800 + r * (1.0 / 39916800);
+    double pab = 1.0 / 479001600 + r * (1.0 / 6227020800);
+    double p03 = p01 + r2 * p23;
+    double p47 = p45 + r2 * p67;
+    double p8b = p89 + r2 * pab;
+    double q = r + r2 * ((p03 + r4 * p47) + (r4 * r4) * p8b);
+    /* scaled by 2^n as fastmel_exp_f64 */
+    double n1 = (0.5 * n + FASTMEL_ROUNDER) - FASTMEL_ROUNDER;
+    return ((1.0 + q) * fastmel_pow2i(n1)) * fastmel_pow2i(n - n1);
+}
+
 #endif
