@@ -114,6 +114,34 @@ def test_errors(bad, error, match):
         fastmel.pcen(kw.pop("S"), **kw)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("S, zi", [(np.full((2, 5), 1e-3), -5.0),     # eps + M < 0
+                                   (np.zeros((2, 5)), -1e-6)],        # eps + M == 0
+                         ids=["negative", "zero"])
+def test_smoothed_level_not_above_minus_eps_is_refused(S, zi, dtype):
+    # A negative zi can pull eps + M to zero or below, where its logarithm is
+    # undefined: librosa returns NaN or inf; fastmel says why instead of
+    # returning numbers (float64 returned zeros, float32 blamed an overflow).
+    with np.errstate(invalid="ignore", divide="ignore"):
+        want = librosa.pcen(S, zi=np.full((2, 1), zi))
+    assert not np.all(np.isfinite(want))
+    with pytest.raises(ParameterError, match=r"eps \+ M .*not positive"):
+        fastmel.pcen(S.astype(dtype), zi=zi)
+    s = fastmel.PCEN().stream()                  # a stream resumed at that state
+    s.process(np.ones((2, 1), dtype))
+    s._set_state(s.__reduce__()[1][1][:-1] + (np.full(2, zi),))
+    with pytest.raises(ParameterError, match=r"eps \+ M .*not positive"):
+        s.process(S.astype(dtype))
+    assert_bits_equal(s.__reduce__()[1][1][-1], np.full(2, zi), "state unchanged")
+
+
+def test_negative_zi_where_eps_plus_m_stays_positive_equals_librosa():
+    S = mel(np.float64, seconds=0.5)
+    zi = -1e-7                                    # above -eps: eps + M stays positive
+    close(fastmel.pcen(S, sr=SR, hop_length=HOP, zi=zi),
+          librosa.pcen(S, sr=SR, hop_length=HOP, zi=np.full((S.shape[0], 1), zi)), RTOL64)
+
+
 # --- the stream ---------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

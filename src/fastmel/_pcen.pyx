@@ -48,6 +48,8 @@ cdef extern from "fastmel_pcen.h" nogil:
         FASTMEL_PCEN_POW
         FASTMEL_PCEN_GENERAL
         FASTMEL_PCEN_SQRT
+        FASTMEL_PCEN_T_NOT_POSITIVE
+        FASTMEL_PCEN_NOT_FINITE
     int fastmel_pcen_f64(const double* x, double* t, double* out, Py_ssize_t n, int form,
                           double neg_gain, double inv_bias, double power, double bias_power)
 
@@ -200,13 +202,21 @@ def pcen_rows(x, ref, cnp.ndarray z, out, cnp.ndarray work, double b, double gai
     updated in place, into ``out`` (n_ch, k) of x's dtype.  ``work`` is scratch
     of x's dtype: for float32 at least 3 * n_ch * k values, for float64 at least
     ``work_size(n_ch, k, dtype)``.  Raises ParameterError, with ``z`` already
-    advanced, if an output is not finite."""
+    advanced, if eps + the smoother's output is not positive somewhere (its
+    logarithm is undefined; only a negative initial state gets there) or an
+    output is not finite."""
     if x.dtype == np.float64:
-        ok = _pcen_rows_f64(x, ref, z, out, work, b, gain, bias, power, eps)
+        status = _pcen_rows_f64(x, ref, z, out, work, b, gain, bias, power, eps)
     else:
-        _pcen_rows_f32(x, ref, z, out, work, b, gain, bias, power, eps)
-        ok = finite_rows(cnp.PyArray_DATA(out), False, 1, 0, out.size, 1)
-    if not ok:
+        status = _pcen_rows_f32(x, ref, z, out, work, b, gain, bias, power, eps)
+        if not finite_rows(cnp.PyArray_DATA(out), False, 1, 0, out.size, 1):
+            status |= FASTMEL_PCEN_NOT_FINITE
+    if status & FASTMEL_PCEN_T_NOT_POSITIVE:
+        raise ParameterError(
+            f"PCEN takes the logarithm of eps + M (M the smoothed level), which is not "
+            f"positive here: an initial state zi below -eps (eps={eps!r}) pulls M down "
+            f"to -eps or lower (librosa returns NaN or inf there)")
+    if status:
         raise ParameterError(f"PCEN overflows {out.dtype} for values up to "
                              f"{float(np.max(x)):.3g}")
 
@@ -229,11 +239,11 @@ cdef int _form(double bias, double power) noexcept:
     return FASTMEL_PCEN_GENERAL
 
 
-cdef bint _pcen_rows_f64(x, ref, cnp.ndarray z, out, cnp.ndarray work, double b, double gain,
-                         double bias, double power, double eps) except -1:
+cdef int _pcen_rows_f64(x, ref, cnp.ndarray z, out, cnp.ndarray work, double b, double gain,
+                        double bias, double power, double eps) except -1:
     """float64 pcen_rows: for each ROWS channels (or one), block by block of COLS
     frames, the smoother into scratch, then fastmel_pcen_f64 from it into out.
-    Returns True when every output is finite."""
+    Returns fastmel_pcen_f64's status bits, or'ed over the blocks."""
     cdef Py_ssize_t n_ch = x.shape[0], k = x.shape[1], ch, rows, c0, cb, r
     # The element-wise step reads x and writes out along rows of unit stride.
     cdef cnp.ndarray xc = np.ascontiguousarray(x)
@@ -247,7 +257,7 @@ cdef bint _pcen_rows_f64(x, ref, cnp.ndarray z, out, cnp.ndarray work, double b,
     cdef double* tp = <double*>cnp.PyArray_DATA(work)
     cdef double na1 = -(b - 1.0)
     cdef int form = _form(bias, power)
-    cdef bint ok = True
+    cdef int status = 0
     cdef double bias_power = bias ** power
     cdef double inv_bias = 1.0 / bias if bias != 0 else 0.0
     with nogil:
@@ -263,19 +273,21 @@ cdef bint _pcen_rows_f64(x, ref, cnp.ndarray z, out, cnp.ndarray work, double b,
                 else:
                     _smooth[double](rp + ch * rs_ch + c0 * rs, rs, cb, b, na1, eps, zp + ch, tp)
                 for r in range(rows):
-                    ok &= fastmel_pcen_f64(xp + (ch + r) * k + c0, tp + r * cb,
-                                           op + (ch + r) * k + c0, cb, form, -gain, inv_bias,
-                                           power, bias_power)
+                    status |= fastmel_pcen_f64(xp + (ch + r) * k + c0, tp + r * cb,
+                                               op + (ch + r) * k + c0, cb, form, -gain,
+                                               inv_bias, power, bias_power)
                 c0 += cb
             ch += rows
     if oc is not out:
         out[...] = oc
-    return ok
+    return status
 
 
-cdef _pcen_rows_f32(x, ref, cnp.ndarray z, out, cnp.ndarray work, double b, double gain,
-                    double bias, double power, double eps):
-    """float32 pcen_rows: the smoother into work, then numpy's float32 functions."""
+cdef int _pcen_rows_f32(x, ref, cnp.ndarray z, out, cnp.ndarray work, double b, double gain,
+                        double bias, double power, double eps) except -1:
+    """float32 pcen_rows: the smoother into work, then numpy's float32 functions.
+    Returns FASTMEL_PCEN_T_NOT_POSITIVE if some eps + M is not positive (then
+    before computing anything more), else 0."""
     cdef Py_ssize_t n_ch = x.shape[0], k = x.shape[1], ch, n = n_ch * k
     cdef cnp.ndarray r = ref
     cdef Py_ssize_t rs = r.strides[1] // 4, rs_ch = r.strides[0] // 4
@@ -291,6 +303,8 @@ cdef _pcen_rows_f32(x, ref, cnp.ndarray z, out, cnp.ndarray work, double b, doub
             ch += ROWS
         for ch in range(ch, n_ch):
             _smooth[float](rp + ch * rs_ch, rs, k, b, na1, eps, zp + ch, tp + ch * k)
+    if n and float(t.min()) <= 0:
+        return FASTMEL_PCEN_T_NOT_POSITIVE
     # Element-wise (numpy's vectorised log and exp; log1p from log, see _log1p)
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         np.log(t, out=t)
@@ -309,6 +323,7 @@ cdef _pcen_rows_f32(x, ref, cnp.ndarray z, out, cnp.ndarray work, double b, doub
             np.multiply(t, power, out=t)
             np.expm1(t, out=t)
             np.multiply(t, bias ** power, out=out)
+    return 0
 
 
 cdef _log1p(u, w, c, out):

@@ -25,20 +25,30 @@
 enum { FASTMEL_PCEN_LOG = 0, FASTMEL_PCEN_POW = 1, FASTMEL_PCEN_GENERAL = 2,
        FASTMEL_PCEN_SQRT = 3 };
 
+/* What fastmel_pcen_f64 found (bits, or'ed over blocks): a t <= 0, whose
+ * logarithm is undefined (only a negative initial state gives one), and an
+ * output that is not finite. */
+enum { FASTMEL_PCEN_T_NOT_POSITIVE = 1, FASTMEL_PCEN_NOT_FINITE = 2 };
+
 /* The step in passes over the block, one function each: a loop whose body is
  * one function keeps many elements in flight, where ln then exp then the
  * square root in one body is a chain too long for the CPU to overlap
  * (128x6001: 3.5 -> 2 ns an element).  t (the smoother's output, scratch)
  * holds the intermediate values; each pass has no branch and vectorises.
- * Returns 1 when every output is finite (checked here, while the block is in
- * L1, rather than in a pass over the whole output). */
+ * Returns the FASTMEL_PCEN_T_NOT_POSITIVE and FASTMEL_PCEN_NOT_FINITE bits
+ * (checked here, while the block is in L1, rather than in passes over the
+ * whole arrays); 0 when all is well. */
 FASTMEL_MATH_CLONES
 static int fastmel_pcen_f64(const double *restrict x, double *restrict t,
                             double *restrict out, ptrdiff_t n, int form, double neg_gain,
                             double inv_bias, double power, double bias_power)
 {
-    for (ptrdiff_t i = 0; i < n; i++)
+    uint64_t low = 0;
+    for (ptrdiff_t i = 0; i < n; i++) {
+        uint64_t b = fastmel_bits_f64(t[i]);
+        low |= b | (b - 1);               /* the sign bit: t negative, -0 or +0 */
         t[i] = fastmel_log_par_f64(t[i]) * neg_gain;
+    }
     for (ptrdiff_t i = 0; i < n; i++)
         t[i] = x[i] * fastmel_exp_par_f64(t[i]);                          /* v */
     if (form == FASTMEL_PCEN_LOG) {
@@ -63,7 +73,8 @@ static int fastmel_pcen_f64(const double *restrict x, double *restrict t,
     uint64_t bad = 0;
     for (ptrdiff_t i = 0; i < n; i++)
         bad |= ((fastmel_bits_f64(out[i]) >> 52) & 0x7ffu) == 0x7ffu;
-    return !bad;
+    return (int)(low >> 63) * FASTMEL_PCEN_T_NOT_POSITIVE
+           + (bad ? FASTMEL_PCEN_NOT_FINITE : 0);
 }
 
 #endif
