@@ -49,26 +49,30 @@ static int fastmel_pcen_f64(const double *restrict x, double *restrict t,
         low |= b | (b - 1);               /* the sign bit: t negative, -0 or +0 */
         t[i] = fastmel_log_par_f64(t[i]) * neg_gain;
     }
-    for (ptrdiff_t i = 0; i < n; i++)
-        t[i] = x[i] * fastmel_exp_par_f64(t[i]);                          /* v */
-    if (form == FASTMEL_PCEN_LOG) {
-        for (ptrdiff_t i = 0; i < n; i++)
-            out[i] = fastmel_log1p_f64(t[i]);
-    } else if (form == FASTMEL_PCEN_POW) {
-        for (ptrdiff_t i = 0; i < n; i++)
-            t[i] = fastmel_log_par_f64(t[i]) * power;
-        for (ptrdiff_t i = 0; i < n; i++)
-            out[i] = fastmel_exp_par_f64(t[i]);
-    } else if (form == FASTMEL_PCEN_SQRT) {
+    if (form == FASTMEL_PCEN_SQRT) {
+        /* the square root and division are few enough operations to share
+         * the exp's loop (1.03x) */
         for (ptrdiff_t i = 0; i < n; i++) {
-            double u = t[i] * inv_bias;
+            double u = (x[i] * fastmel_exp_par_f64(t[i])) * inv_bias;
             out[i] = bias_power * (u / (1.0 + sqrt(1.0 + u)));
         }
     } else {
         for (ptrdiff_t i = 0; i < n; i++)
-            t[i] = fastmel_log1p_f64(t[i] * inv_bias) * power;
-        for (ptrdiff_t i = 0; i < n; i++)
-            out[i] = bias_power * fastmel_expm1_f64(t[i]);
+            t[i] = x[i] * fastmel_exp_par_f64(t[i]);                      /* v */
+        if (form == FASTMEL_PCEN_LOG) {
+            for (ptrdiff_t i = 0; i < n; i++)
+                out[i] = fastmel_log1p_f64(t[i]);
+        } else if (form == FASTMEL_PCEN_POW) {
+            for (ptrdiff_t i = 0; i < n; i++)
+                t[i] = fastmel_log_par_f64(t[i]) * power;
+            for (ptrdiff_t i = 0; i < n; i++)
+                out[i] = fastmel_exp_par_f64(t[i]);
+        } else {
+            for (ptrdiff_t i = 0; i < n; i++)
+                t[i] = fastmel_log1p_f64(t[i] * inv_bias) * power;
+            for (ptrdiff_t i = 0; i < n; i++)
+                out[i] = bias_power * fastmel_expm1_f64(t[i]);
+        }
     }
     uint64_t bad = 0;
     for (ptrdiff_t i = 0; i < n; i++)
