@@ -50,6 +50,8 @@ cdef extern from "fastmel_pcen.h" nogil:
         FASTMEL_PCEN_SQRT
         FASTMEL_PCEN_T_NOT_POSITIVE
         FASTMEL_PCEN_NOT_FINITE
+    int fastmel_pcen_magnitudes_f64(const double* x, Py_ssize_t n, Py_ssize_t stride)
+    int fastmel_pcen_magnitudes_f32(const float* x, Py_ssize_t n, Py_ssize_t stride)
     int fastmel_pcen_f64(const double* x, double* t, double* out, Py_ssize_t n, int form,
                           double neg_gain, double inv_bias, double power, double bias_power)
 
@@ -219,6 +221,28 @@ def pcen_rows(x, ref, cnp.ndarray z, out, cnp.ndarray work, double b, double gai
     if status:
         raise ParameterError(f"PCEN overflows {out.dtype} for values up to "
                              f"{float(np.max(x)):.3g}")
+
+
+def magnitudes(cnp.ndarray x):
+    """True when every value of the float32/float64 array ``x`` (at least 1-D,
+    aligned, strides whole elements: see ``_checks.element_strided``) is finite
+    and not negative: the check of PCEN's input in one pass."""
+    if x.size == 0:
+        return True
+    cdef cnp.ndarray x2 = x.reshape(-1, x.shape[x.ndim - 1])
+    cdef Py_ssize_t item = x2.itemsize, rows = x2.shape[0], n = x2.shape[1], r
+    cdef Py_ssize_t rs = x2.strides[0] // item, s = x2.strides[1] // item
+    cdef const char* p = <const char*>cnp.PyArray_DATA(x2)
+    cdef bint ok = True
+    with nogil:
+        for r in range(rows):
+            if item == 8:
+                ok = fastmel_pcen_magnitudes_f64(<const double*>p + r * rs, n, s)
+            else:
+                ok = fastmel_pcen_magnitudes_f32(<const float*>p + r * rs, n, s)
+            if not ok:
+                break
+    return ok
 
 
 def work_size(Py_ssize_t n_ch, Py_ssize_t k, dtype):

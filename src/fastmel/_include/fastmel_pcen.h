@@ -18,6 +18,8 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "fastmel_math.h"
 
@@ -79,6 +81,53 @@ static int fastmel_pcen_f64(const double *restrict x, double *restrict t,
         bad |= ((fastmel_bits_f64(out[i]) >> 52) & 0x7ffu) == 0x7ffu;
     return (int)(low >> 63) * FASTMEL_PCEN_T_NOT_POSITIVE
            + (bad ? FASTMEL_PCEN_NOT_FINITE : 0);
+}
+
+/* PCEN's input check in one pass instead of a scan for finite values and a
+ * minimum: 1 when all n values (stride apart) are finite and not negative (-0
+ * passes, as it does numpy's minimum).  Each value's sign bit below is set
+ * when its magnitude a is inf or NaN, or when it is negative and not -0. */
+static inline uint64_t fastmel_pcen_bad_f64(double x)
+{
+    uint64_t b = fastmel_bits_f64(x);
+    uint64_t a = b & 0x7fffffffffffffffull;
+    return (a + 0x0010000000000000ull) | (b & (0 - a));
+}
+
+static inline uint32_t fastmel_pcen_bad_f32(float x)
+{
+    uint32_t b;
+    memcpy(&b, &x, sizeof b);
+    uint32_t a = b & 0x7fffffffu;
+    return (a + 0x00800000u) | (b & (0 - a));
+}
+
+FASTMEL_MATH_CLONES
+static int fastmel_pcen_magnitudes_f64(const double *x, ptrdiff_t n, ptrdiff_t stride)
+{
+    uint64_t bad = 0;
+    if (stride == 1) {
+        for (ptrdiff_t i = 0; i < n; i++)
+            bad |= fastmel_pcen_bad_f64(x[i]);
+    } else {
+        for (ptrdiff_t i = 0; i < n; i++)
+            bad |= fastmel_pcen_bad_f64(x[i * stride]);
+    }
+    return !(bad >> 63);
+}
+
+FASTMEL_MATH_CLONES
+static int fastmel_pcen_magnitudes_f32(const float *x, ptrdiff_t n, ptrdiff_t stride)
+{
+    uint32_t bad = 0;
+    if (stride == 1) {
+        for (ptrdiff_t i = 0; i < n; i++)
+            bad |= fastmel_pcen_bad_f32(x[i]);
+    } else {
+        for (ptrdiff_t i = 0; i < n; i++)
+            bad |= fastmel_pcen_bad_f32(x[i * stride]);
+    }
+    return !(bad >> 31);
 }
 
 #endif
