@@ -1,5 +1,10 @@
 """fastmel_math.h: the vectorised float64 ln, 10*log10, log1p, exp and expm1 behind
 the float64 dB step and PCEN, measured against long double references."""
+import math
+import re
+from fractions import Fraction
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -147,3 +152,40 @@ def test_pcen_step_gives_the_same_bits_in_every_lane_and_tail(gain, bias, power)
         stop = start + 1 + 3 * start
         part = pcen_step_f64(x[start:stop], t[start:stop], gain, bias, power)
         assert part.tobytes() == whole[start:stop].tobytes()
+
+
+def _c_function(name):
+    """The body of fastmel_math.h's C function ``name`` (from the checkout)."""
+    header = Path(__file__).resolve().parents[1] / "src" / "fastmel" / "_include" / "fastmel_math.h"
+    if not header.exists():
+        pytest.skip("needs the source checkout's fastmel_math.h")
+    text = header.read_text()
+    start = text.index(f"{name}(")
+    return text[start:text.index("\n}\n", start)]
+
+
+def _coefficients(body):
+    """The hexadecimal constants of a function body, in order: the polynomial's
+    coefficients, lowest degree first (as fastmel_math.h writes them)."""
+    return [Fraction(float.fromhex(c)) for c in re.findall(r"0x1\.[0-9a-f]+p-?\d+", body)]
+
+
+@pytest.mark.parametrize("name, series, lo, hi, bound", [
+    # R(z) / z = sum 2 z^k / (2k + 3) for z = s^2, |s| <= (sqrt(2) - 1) / (sqrt(2) + 1)
+    ("fastmel_log_tail_par", lambda z: sum(Fraction(2, 2 * k + 3) * z ** k for k in range(40)),
+     Fraction(0), Fraction(2947, 100000), 3.3e-16),
+    # (expm1(r) - r) / r^2 = sum r^k / (k + 2)! for |r| <= ln(2) / 2 (rounded up)
+    ("fastmel_exp_par_f64", lambda r: sum(r ** k / math.factorial(k + 2) for k in range(40)),
+     Fraction(-35, 100), Fraction(35, 100), 2.3e-18),
+])
+def test_par_polynomials_stay_within_their_stated_error(name, series, lo, hi, bound):
+    # The polynomials replacing the series (interpolated at Chebyshev nodes,
+    # coefficients rounded to double), evaluated exactly on a grid over their
+    # ranges: within the bound stated beside them, which is what keeps the
+    # functions within an ulp (measured above).
+    coefficients = _coefficients(_c_function(name))
+    assert len(coefficients) == (7 if "log" in name else 11)
+    grid = [lo + (hi - lo) * Fraction(i, 400) for i in range(401)]
+    worst = max(abs(float(sum(c * x ** k for k, c in enumerate(coefficients)) - series(x)))
+                for x in grid)
+    assert worst <= bound

@@ -106,8 +106,9 @@ def pcen(S, *, sr=22050, hop_length=512, gain=0.98, bias=2.0, power=0.5, time_co
     ------
     ParameterError
         A parameter out of range, non-finite or negative values, max-filtering
-        1-D input or N-D input without ``max_axis``, or a result that
-        overflows.
+        1-D input or N-D input without ``max_axis``, a ``zi`` that pulls
+        ``eps + M`` to zero or below (its logarithm is undefined), or a result
+        that overflows.
     TypeError
         Complex ``S`` (pass ``np.abs(S)``), integer or boolean arrays.
     """
