@@ -114,6 +114,61 @@ def test_errors(bad, error, match):
         fastmel.pcen(kw.pop("S"), **kw)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("view", ["contiguous", "strided", "transposed"])
+@pytest.mark.parametrize("value, match", [
+    (-5e-324, "negative"), (-np.inf, "non-finite"), (np.inf, "non-finite"),
+    (np.nan, "non-finite"), (-np.nan, "non-finite"), (-1.0, "negative"), (-0.0, None)])
+def test_each_bad_value_anywhere_is_refused_and_minus_zero_is_not(value, match, view, dtype):
+    # The input's checks (finite, not negative) run as one scan: each kind of
+    # bad value, at the start, middle and end, through strided and transposed
+    # views, with the message of the check it fails; -0.0 passes (as np.min sees it).
+    for where in [(0, 0), (5, 63), (12, 127)]:
+        S = np.ones((13, 128), dtype)
+        S[where] = value
+        if np.dtype(dtype) == np.float32 and value == -5e-324:
+            S[where] = -np.float32(1e-45)               # float32's smallest negative
+        if view == "strided":
+            S = np.repeat(S, 2, axis=1)[:, ::2]
+        elif view == "transposed":
+            S = np.asfortranarray(S).T.copy().T           # the same values, time first in memory
+        if match is None:
+            assert np.all(np.isfinite(fastmel.pcen(S)))
+        else:
+            with pytest.raises(ParameterError, match=match):
+                fastmel.pcen(S)
+            with pytest.raises(ParameterError, match=match):
+                fastmel.pcen(np.ones_like(S), ref=S)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("S, zi", [(np.full((2, 5), 1e-3), -5.0),     # eps + M < 0
+                                   (np.zeros((2, 5)), -1e-6)],        # eps + M == 0
+                         ids=["negative", "zero"])
+def test_smoothed_level_not_above_minus_eps_is_refused(S, zi, dtype):
+    # A negative zi can pull eps + M to zero or below, where its logarithm is
+    # undefined: librosa returns NaN or inf; fastmel says why instead of
+    # returning numbers (float64 returned zeros, float32 blamed an overflow).
+    with np.errstate(invalid="ignore", divide="ignore"):
+        want = librosa.pcen(S, zi=np.full((2, 1), zi))
+    assert not np.all(np.isfinite(want))
+    with pytest.raises(ParameterError, match=r"eps \+ M .*not positive"):
+        fastmel.pcen(S.astype(dtype), zi=zi)
+    s = fastmel.PCEN().stream()                  # a stream resumed at that state
+    s.process(np.ones((2, 1), dtype))
+    s._set_state(s.__reduce__()[1][1][:-1] + (np.full(2, zi),))
+    with pytest.raises(ParameterError, match=r"eps \+ M .*not positive"):
+        s.process(S.astype(dtype))
+    assert_bits_equal(s.__reduce__()[1][1][-1], np.full(2, zi), "state unchanged")
+
+
+def test_negative_zi_where_eps_plus_m_stays_positive_equals_librosa():
+    S = mel(np.float64, seconds=0.5)
+    zi = -1e-7                                    # above -eps: eps + M stays positive
+    close(fastmel.pcen(S, sr=SR, hop_length=HOP, zi=zi),
+          librosa.pcen(S, sr=SR, hop_length=HOP, zi=np.full((S.shape[0], 1), zi)), RTOL64)
+
+
 # --- the stream ---------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -36,6 +36,8 @@ cdef extern from "fastmel_math.h" nogil:
     double fastmel_log1p_f64(double u)
     double fastmel_exp_f64(double y)
     double fastmel_expm1_f64(double y)
+    double fastmel_log_par_f64(double x)
+    double fastmel_exp_par_f64(double y)
 
 cdef extern from "fastmel_db.h" nogil:
     void fastmel_power_to_db_f64(double* v, long n, double amin, double offset)
@@ -46,19 +48,25 @@ cdef extern from "fastmel_pcen.h" nogil:
         FASTMEL_PCEN_POW
         FASTMEL_PCEN_GENERAL
         FASTMEL_PCEN_SQRT
-    void fastmel_pcen_f64(const double* x, const double* t, double* out, Py_ssize_t n, int form,
+        FASTMEL_PCEN_T_NOT_POSITIVE
+        FASTMEL_PCEN_NOT_FINITE
+    int fastmel_pcen_magnitudes_f64(const double* x, Py_ssize_t n, Py_ssize_t stride)
+    int fastmel_pcen_magnitudes_f32(const float* x, Py_ssize_t n, Py_ssize_t stride)
+    int fastmel_pcen_f64(const double* x, double* t, double* out, Py_ssize_t n, int form,
                           double neg_gain, double inv_bias, double power, double bias_power)
 
 
-cdef void _smooth(const real* x, Py_ssize_t xs, Py_ssize_t k, double b, double a1,
+cdef void _smooth(const real* x, Py_ssize_t xs, Py_ssize_t k, double b, double na1,
                   double eps, double* z, real* out) noexcept nogil:
     """out[i] = eps + y[i] (rounded to x's precision) for the float64 smoother y
-    over k inputs (stride xs); z is its state, in and out."""
+    over k inputs (stride xs); z is its state, in and out.  na1 is -(b - 1):
+    lfilter's -(a1 y) rounds as (-a1) y (rounding is symmetric), without the
+    negation in the recursion's chain (the smoothers run 2x faster)."""
     cdef Py_ssize_t i
     cdef double zz = z[0], y
     for i in range(k):
         y = b * <double>x[i * xs] + zz
-        zz = -(a1 * y)
+        zz = na1 * y
         out[i] = <real>(eps + y)
     z[0] = zz
 
@@ -69,7 +77,7 @@ cdef enum:
 
 
 cdef void _smooth_rows(const real* x, Py_ssize_t xs_ch, Py_ssize_t xs, Py_ssize_t k,
-                       double b, double a1, double eps, double* z, real* out) noexcept nogil:
+                       double b, double na1, double eps, double* z, real* out) noexcept nogil:
     """_smooth of ROWS channels at once (rows xs_ch apart in x, k apart in out):
     each channel's arithmetic is _smooth's, in the same order."""
     cdef Py_ssize_t i, r
@@ -80,7 +88,7 @@ cdef void _smooth_rows(const real* x, Py_ssize_t xs_ch, Py_ssize_t xs, Py_ssize_
     for i in range(k):
         for r in range(ROWS):
             y = b * <double>x[r * xs_ch + i * xs] + zz[r]
-            zz[r] = -(a1 * y)
+            zz[r] = na1 * y
             out[r * k + i] = <real>(eps + y)
     for r in range(ROWS):
         z[r] = zz[r]
@@ -196,14 +204,45 @@ def pcen_rows(x, ref, cnp.ndarray z, out, cnp.ndarray work, double b, double gai
     updated in place, into ``out`` (n_ch, k) of x's dtype.  ``work`` is scratch
     of x's dtype: for float32 at least 3 * n_ch * k values, for float64 at least
     ``work_size(n_ch, k, dtype)``.  Raises ParameterError, with ``z`` already
-    advanced, if an output is not finite."""
+    advanced, if eps + the smoother's output is not positive somewhere (its
+    logarithm is undefined; only a negative initial state gets there) or an
+    output is not finite."""
     if x.dtype == np.float64:
-        _pcen_rows_f64(x, ref, z, out, work, b, gain, bias, power, eps)
+        status = _pcen_rows_f64(x, ref, z, out, work, b, gain, bias, power, eps)
     else:
-        _pcen_rows_f32(x, ref, z, out, work, b, gain, bias, power, eps)
-    if not finite_rows(cnp.PyArray_DATA(out), out.itemsize == 8, 1, 0, out.size, 1):
+        status = _pcen_rows_f32(x, ref, z, out, work, b, gain, bias, power, eps)
+        if not finite_rows(cnp.PyArray_DATA(out), False, 1, 0, out.size, 1):
+            status |= FASTMEL_PCEN_NOT_FINITE
+    if status & FASTMEL_PCEN_T_NOT_POSITIVE:
+        raise ParameterError(
+            f"PCEN takes the logarithm of eps + M (M the smoothed level), which is not "
+            f"positive here: an initial state zi below -eps (eps={eps!r}) pulls M down "
+            f"to -eps or lower (librosa returns NaN or inf there)")
+    if status:
         raise ParameterError(f"PCEN overflows {out.dtype} for values up to "
                              f"{float(np.max(x)):.3g}")
+
+
+def magnitudes(cnp.ndarray x):
+    """True when every value of the float32/float64 array ``x`` (at least 1-D,
+    aligned, strides whole elements: see ``_checks.element_strided``) is finite
+    and not negative: the check of PCEN's input in one pass."""
+    if x.size == 0:
+        return True
+    cdef cnp.ndarray x2 = x.reshape(-1, x.shape[x.ndim - 1])
+    cdef Py_ssize_t item = x2.itemsize, rows = x2.shape[0], n = x2.shape[1], r
+    cdef Py_ssize_t rs = x2.strides[0] // item, s = x2.strides[1] // item
+    cdef const char* p = <const char*>cnp.PyArray_DATA(x2)
+    cdef bint ok = True
+    with nogil:
+        for r in range(rows):
+            if item == 8:
+                ok = fastmel_pcen_magnitudes_f64(<const double*>p + r * rs, n, s)
+            else:
+                ok = fastmel_pcen_magnitudes_f32(<const float*>p + r * rs, n, s)
+            if not ok:
+                break
+    return ok
 
 
 def work_size(Py_ssize_t n_ch, Py_ssize_t k, dtype):
@@ -213,10 +252,22 @@ def work_size(Py_ssize_t n_ch, Py_ssize_t k, dtype):
     return max(3 * n_ch * k, 1)
 
 
-cdef _pcen_rows_f64(x, ref, cnp.ndarray z, out, cnp.ndarray work, double b, double gain,
-                    double bias, double power, double eps):
+cdef int _form(double bias, double power) noexcept:
+    """fastmel_pcen_f64's form for these parameters."""
+    if power == 0:
+        return FASTMEL_PCEN_LOG
+    if bias == 0:
+        return FASTMEL_PCEN_POW
+    if power == 0.5:
+        return FASTMEL_PCEN_SQRT
+    return FASTMEL_PCEN_GENERAL
+
+
+cdef int _pcen_rows_f64(x, ref, cnp.ndarray z, out, cnp.ndarray work, double b, double gain,
+                        double bias, double power, double eps) except -1:
     """float64 pcen_rows: for each ROWS channels (or one), block by block of COLS
-    frames, the smoother into scratch, then fastmel_pcen_f64 from it into out."""
+    frames, the smoother into scratch, then fastmel_pcen_f64 from it into out.
+    Returns fastmel_pcen_f64's status bits, or'ed over the blocks."""
     cdef Py_ssize_t n_ch = x.shape[0], k = x.shape[1], ch, rows, c0, cb, r
     # The element-wise step reads x and writes out along rows of unit stride.
     cdef cnp.ndarray xc = np.ascontiguousarray(x)
@@ -228,16 +279,9 @@ cdef _pcen_rows_f64(x, ref, cnp.ndarray z, out, cnp.ndarray work, double b, doub
     cdef double* op = <double*>cnp.PyArray_DATA(oc)
     cdef double* zp = <double*>cnp.PyArray_DATA(z)
     cdef double* tp = <double*>cnp.PyArray_DATA(work)
-    cdef double a1 = b - 1.0
-    cdef int form
-    if power == 0:
-        form = FASTMEL_PCEN_LOG
-    elif bias == 0:
-        form = FASTMEL_PCEN_POW
-    elif power == 0.5:
-        form = FASTMEL_PCEN_SQRT
-    else:
-        form = FASTMEL_PCEN_GENERAL
+    cdef double na1 = -(b - 1.0)
+    cdef int form = _form(bias, power)
+    cdef int status = 0
     cdef double bias_power = bias ** power
     cdef double inv_bias = 1.0 / bias if bias != 0 else 0.0
     with nogil:
@@ -248,38 +292,43 @@ cdef _pcen_rows_f64(x, ref, cnp.ndarray z, out, cnp.ndarray work, double b, doub
             while c0 < k:
                 cb = min(<Py_ssize_t>COLS, k - c0)
                 if rows == ROWS:
-                    _smooth_rows[double](rp + ch * rs_ch + c0 * rs, rs_ch, rs, cb, b, a1, eps,
+                    _smooth_rows[double](rp + ch * rs_ch + c0 * rs, rs_ch, rs, cb, b, na1, eps,
                                          zp + ch, tp)
                 else:
-                    _smooth[double](rp + ch * rs_ch + c0 * rs, rs, cb, b, a1, eps, zp + ch, tp)
+                    _smooth[double](rp + ch * rs_ch + c0 * rs, rs, cb, b, na1, eps, zp + ch, tp)
                 for r in range(rows):
-                    fastmel_pcen_f64(xp + (ch + r) * k + c0, tp + r * cb,
-                                     op + (ch + r) * k + c0, cb, form, -gain, inv_bias, power,
-                                     bias_power)
+                    status |= fastmel_pcen_f64(xp + (ch + r) * k + c0, tp + r * cb,
+                                               op + (ch + r) * k + c0, cb, form, -gain,
+                                               inv_bias, power, bias_power)
                 c0 += cb
             ch += rows
     if oc is not out:
         out[...] = oc
+    return status
 
 
-cdef _pcen_rows_f32(x, ref, cnp.ndarray z, out, cnp.ndarray work, double b, double gain,
-                    double bias, double power, double eps):
-    """float32 pcen_rows: the smoother into work, then numpy's float32 functions."""
+cdef int _pcen_rows_f32(x, ref, cnp.ndarray z, out, cnp.ndarray work, double b, double gain,
+                        double bias, double power, double eps) except -1:
+    """float32 pcen_rows: the smoother into work, then numpy's float32 functions.
+    Returns FASTMEL_PCEN_T_NOT_POSITIVE if some eps + M is not positive (then
+    before computing anything more), else 0."""
     cdef Py_ssize_t n_ch = x.shape[0], k = x.shape[1], ch, n = n_ch * k
     cdef cnp.ndarray r = ref
     cdef Py_ssize_t rs = r.strides[1] // 4, rs_ch = r.strides[0] // 4
     cdef const float* rp = <const float*>cnp.PyArray_DATA(r)
     cdef double* zp = <double*>cnp.PyArray_DATA(z)
     cdef float* tp = <float*>cnp.PyArray_DATA(work)
-    cdef double a1 = b - 1.0
+    cdef double na1 = -(b - 1.0)
     t = work[:n].reshape(n_ch, k)
     with nogil:
         ch = 0
         while ch + ROWS <= n_ch:
-            _smooth_rows[float](rp + ch * rs_ch, rs_ch, rs, k, b, a1, eps, zp + ch, tp + ch * k)
+            _smooth_rows[float](rp + ch * rs_ch, rs_ch, rs, k, b, na1, eps, zp + ch, tp + ch * k)
             ch += ROWS
         for ch in range(ch, n_ch):
-            _smooth[float](rp + ch * rs_ch, rs, k, b, a1, eps, zp + ch, tp + ch * k)
+            _smooth[float](rp + ch * rs_ch, rs, k, b, na1, eps, zp + ch, tp + ch * k)
+    if n and float(t.min()) <= 0:
+        return FASTMEL_PCEN_T_NOT_POSITIVE
     # Element-wise (numpy's vectorised log and exp; log1p from log, see _log1p)
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         np.log(t, out=t)
@@ -298,6 +347,7 @@ cdef _pcen_rows_f32(x, ref, cnp.ndarray z, out, cnp.ndarray work, double b, doub
             np.multiply(t, power, out=t)
             np.expm1(t, out=t)
             np.multiply(t, bias ** power, out=out)
+    return 0
 
 
 cdef _log1p(u, w, c, out):
@@ -315,18 +365,19 @@ cdef _log1p(u, w, c, out):
 
 def math_f64(str name, x):
     """fastmel_math.h's function ``name`` ("log", "db", "log1p", "exp", "expm1",
-    or "power_to_db", the dB kernel's loop with amin 0 and offset 0) of each
-    value of ``x`` (float64), as a new array: the hook tests measure them by."""
+    "log_par", "exp_par", or "power_to_db", the dB kernel's loop with amin 0
+    and offset 0) of each value of ``x`` (float64), as a new array: the hook
+    tests measure them by."""
     cdef cnp.ndarray a = np.array(x, dtype=np.float64, order="C", copy=True)
     cdef double* p = <double*>cnp.PyArray_DATA(a)
     cdef Py_ssize_t i, n = a.size
     cdef int kind
-    kinds = ("log", "db", "log1p", "exp", "expm1", "power_to_db")
+    kinds = ("log", "db", "log1p", "exp", "expm1", "log_par", "exp_par", "power_to_db")
     if name not in kinds:
         raise ValueError(f"name={name!r} is not one of {kinds}")
     kind = kinds.index(name)
     with nogil:
-        if kind == 5:
+        if kind == 7:
             fastmel_power_to_db_f64(p, n, 0.0, 0.0)
         else:
             for i in range(n):
@@ -338,6 +389,30 @@ def math_f64(str name, x):
                     p[i] = fastmel_log1p_f64(p[i])
                 elif kind == 3:
                     p[i] = fastmel_exp_f64(p[i])
-                else:
+                elif kind == 4:
                     p[i] = fastmel_expm1_f64(p[i])
+                elif kind == 5:
+                    p[i] = fastmel_log_par_f64(p[i])
+                else:
+                    p[i] = fastmel_exp_par_f64(p[i])
     return a
+
+
+def pcen_step_f64(x, t, double gain, double bias, double power):
+    """fastmel_pcen_f64, the float64 element-wise step (the vectorised loops, in
+    the CPU's clone), of ``x`` and ``t`` (eps + the smoother's output), 1-D
+    float64 of one length, as a new array: the hook tests compare it with the
+    same functions called one value at a time."""
+    cdef cnp.ndarray xc = np.array(x, dtype=np.float64, order="C", copy=True)
+    cdef cnp.ndarray tc = np.array(t, dtype=np.float64, order="C", copy=True)
+    cdef cnp.ndarray out = np.empty_like(xc)
+    if xc.ndim != 1 or tc.ndim != 1 or tc.shape[0] != xc.shape[0]:
+        raise ValueError(f"x and t must be 1-D of one length, got shapes {np.shape(x)} "
+                         f"and {np.shape(t)}")
+    cdef int form = _form(bias, power)
+    cdef double bias_power = bias ** power
+    cdef double inv_bias = 1.0 / bias if bias != 0 else 0.0
+    fastmel_pcen_f64(<const double*>cnp.PyArray_DATA(xc), <double*>cnp.PyArray_DATA(tc),
+                     <double*>cnp.PyArray_DATA(out), xc.shape[0], form, -gain, inv_bias, power,
+                     bias_power)
+    return out

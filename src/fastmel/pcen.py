@@ -5,7 +5,7 @@ import numbers
 import numpy as np
 
 from fastmel import _checks
-from fastmel._pcen import PCENStream, _band_max, pcen_rows, work_size
+from fastmel._pcen import PCENStream, _band_max, magnitudes, pcen_rows, work_size
 from fastmel.exceptions import ParameterError
 
 __all__ = ["pcen", "PCEN"]
@@ -46,6 +46,12 @@ def _params(sr, hop_length, gain, bias, power, time_constant, eps, b, max_size):
 def _magnitudes(S, name="S"):
     if np.iscomplexobj(S):
         raise TypeError(f"{name} is complex: PCEN takes magnitudes; pass np.abs({name})")
+    x = _checks.real_float(S, name)
+    if x.ndim:
+        x = _checks.element_strided(x)
+        if magnitudes(x):
+            return x
+    # the checks one by one, for the message
     S = _checks.audio(S, name)
     if S.size and float(np.min(S)) < 0:
         raise ParameterError(f"{name} has negative values (down to {float(np.min(S)):.3g}): PCEN "
@@ -100,8 +106,9 @@ def pcen(S, *, sr=22050, hop_length=512, gain=0.98, bias=2.0, power=0.5, time_co
     ------
     ParameterError
         A parameter out of range, non-finite or negative values, max-filtering
-        1-D input or N-D input without ``max_axis``, or a result that
-        overflows.
+        1-D input or N-D input without ``max_axis``, a ``zi`` that pulls
+        ``eps + M`` to zero or below (its logarithm is undefined), or a result
+        that overflows.
     TypeError
         Complex ``S`` (pass ``np.abs(S)``), integer or boolean arrays.
     """
