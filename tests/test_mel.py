@@ -1,4 +1,6 @@
 """fastmel.filters.mel and fastmel.feature.melspectrogram against librosa 0.11."""
+import warnings
+
 import numpy as np
 import pytest
 
@@ -221,21 +223,46 @@ def test_extractor_whose_mel_filters_have_no_bins():
     assert got.shape == want.shape and not got.any() and not want.any()
 
 
-def test_mel_runs_cover_every_filter_once_with_its_own_weights():
-    # The float32 kernel walks runs of equal-length filters with consecutive
-    # weights: every filter must fall in exactly one run, at its own offset.
-    from fastmel._spectral import mel_runs
-    rng = np.random.default_rng(5)
-    for n in (0, 1, 2, 7, 40):
-        length = rng.choice([0, 8, 16, 24], size=n).astype(np.intp)
-        woff = np.zeros(n, np.intp)
-        woff[1:] = np.cumsum(length)[:-1]
-        woff[rng.random(n) < 0.2] += 8          # gaps: not consecutive
-        runs = mel_runs(length, woff)
-        assert runs.dtype == np.intp and runs.flags.c_contiguous and runs.shape[1] == 4
-        seen = []
-        for first, count, span, off in runs:
-            for i, m in enumerate(range(first, first + count)):
-                assert length[m] == span and woff[m] == off + i * span
-                seen.append(m)
-        assert seen == list(range(n))
+@pytest.mark.parametrize("n_frames", [1, 2, 7, 8, 9, 15, 16, 17, 33])
+@pytest.mark.parametrize("cfg", [dict(sr=16000, n_fft=512, win_length=400, hop_length=160,
+                                      n_mels=80),
+                                 dict(sr=22050, n_fft=2048, hop_length=512, n_mels=128,
+                                      htk=True, norm=None)], ids=["W1", "W2htk"])
+def test_float32_mel_is_the_ascending_sum_on_every_path(n_frames, cfg):
+    """The float32 kernel sums 0 + w*p over each filter's span in ascending
+    bins, one rounding per operation, whether frames go 8 to a SIMD vector
+    (full or partial blocks, one or two halves) or one at a time (a stream's
+    chunk): exactly numpy's float32 loop over fastmel's own power spectrum."""
+    rng = np.random.default_rng(n_frames)
+    hop = cfg["hop_length"]
+    y = (0.1 * rng.standard_normal((n_frames - 1) * hop + 1)).astype(np.float32)
+    m = fastmel.MelSpectrogram(**cfg, dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # a one-frame signal is short
+        got = m(y)
+        D = fastmel.stft(y, n_fft=cfg["n_fft"], win_length=cfg.get("win_length"),
+                         hop_length=hop)
+    P = D.real * D.real + D.imag * D.imag
+    W = fastmel.filters.mel(sr=cfg["sr"], n_fft=cfg["n_fft"], n_mels=cfg["n_mels"],
+                            htk=cfg.get("htk", False), norm=cfg.get("norm", "slaney"))
+    want = np.zeros((W.shape[0], P.shape[1]), np.float32)
+    for i, row in enumerate(W):
+        nz = np.flatnonzero(row)
+        acc = np.zeros(P.shape[1], np.float32)
+        for b in range(nz[0], nz[-1] + 1) if nz.size else ():
+            acc = acc + row[b] * P[b]
+        want[i] = acc
+    assert got.dtype == np.float32 and np.array_equal(got, want)    # exact: same operations
+    s = m.stream()                                                  # one frame per call
+    streamed = np.concatenate([s.process(y[i:i + hop]) for i in range(0, y.size, hop)]
+                              + [s.flush()], axis=-1)
+    assert np.array_equal(streamed, got)
+
+
+def test_the_mel_transpose_paths_agree():
+    """The AVX2 transpose (where the CPU has it) and the plain loop other CPUs
+    run are the same permutation."""
+    from fastmel._spectral import _transpose8
+    rows = np.random.default_rng(6).standard_normal((8, 272)).astype(np.float32)
+    for how in (0, 1):
+        assert np.array_equal(_transpose8(rows, how), rows.T)

@@ -2,10 +2,11 @@
 
 One kernel serves the offline functions and the streams, which is what makes
 a stream's output equal the offline output bit for bit.  Frames are handled
-``BLOCK`` at a time: each frame's power spectrum is stored in one lane of a
-(bin, lane) block, so the band-sparse mel projection runs across frames in
-SIMD lanes while every lane still sums its bins in ascending order (the same
-arithmetic whatever the block holds).
+``BLOCK`` at a time.  In float32 the block's power spectra are transposed
+8 frames at a time into (bin, lane) order, so the band-sparse mel projection
+runs across frames in SIMD lanes while every lane still sums its bins in
+ascending order: the same arithmetic whatever the block holds, and the same
+as a frame computed alone (``fastmel_mel_one_f32``, a stream's usual call).
 """
 import math
 import os
@@ -49,9 +50,15 @@ cdef extern from "fastmel_kernels.h" nogil:
     void fastmel_window_f64(const double* x, Py_ssize_t stride, const double* w, double* out, Py_ssize_t n)
     void fastmel_power2_f32(const float* spec, float* p, Py_ssize_t n_bins)
     void fastmel_power2_f64(const double* spec, double* p, Py_ssize_t n_bins)
-    int fastmel_mel_f32(const float* p, const float* w, const Py_ssize_t* lo, const Py_ssize_t* runs,
-                        Py_ssize_t n_runs, Py_ssize_t n_mels, float* mel, Py_ssize_t lane_stride,
-                        float* scratch)
+    void fastmel_transpose8(const float* R, Py_ssize_t rs, Py_ssize_t n, float* T)
+    void fastmel_transpose8_how(const float* R, Py_ssize_t rs, Py_ssize_t n, float* T, int how)
+    void fastmel_mel_lanes_f32(const float* T, const float* w, const Py_ssize_t* lo,
+                               const Py_ssize_t* span, const Py_ssize_t* woff, Py_ssize_t n_mels,
+                               float* mel, Py_ssize_t mel_stride)
+    int fastmel_mel_one_f32(const float* p, const float* w, const Py_ssize_t* lo,
+                            const Py_ssize_t* span, const Py_ssize_t* woff, Py_ssize_t n_mels,
+                            float* mel, Py_ssize_t mel_stride)
+    int fastmel_finite_rows_f32(const float* v, Py_ssize_t rows, Py_ssize_t stride, Py_ssize_t n)
     int fastmel_mel_f64(const double* p, const double* w, const Py_ssize_t* lo, const Py_ssize_t* len,
                         const Py_ssize_t* woff, Py_ssize_t n_mels, double* mel, Py_ssize_t lane_stride)
 
@@ -99,6 +106,7 @@ cdef class SpectralKernel:
         # needs the alignment the plan was made with.
         item = 8 if self.is_double else 4
         self.spec_stride = (2 * self.n_bins * item + 63) // 64 * 64 // item
+        self.rows_stride = (self.n_bins + 15) // 16 * 16
         self.win_off = win_off
         self.win_len = w.shape[0]
         self.power = power
@@ -127,9 +135,8 @@ cdef class SpectralKernel:
         self.mel_len = <const Py_ssize_t*>cnp.PyArray_DATA(length)
         self.mel_woff = <const Py_ssize_t*>cnp.PyArray_DATA(woff)
         self.mel_w = cnp.PyArray_DATA(weights)
-        self._mel_runs = mel_runs(length, woff)
-        self.mel_runs = <const Py_ssize_t*>cnp.PyArray_DATA(self._mel_runs)
-        self.n_mel_runs = self._mel_runs.shape[0]
+        self._mel_span = _spans(length, woff, weights)
+        self.mel_span = <const Py_ssize_t*>cnp.PyArray_DATA(self._mel_span)
         self.max_amplitude = _max_amplitude(w, mode, power, _largest_row_sum(weights, woff, length))
 
     def __reduce__(self):
@@ -144,7 +151,7 @@ cdef class SpectralKernel:
                                    * item)
         # power spectrum (zero-padded past the last bin), then the float32 mel
         # projection's partial sums (8 per filter, filters rounded up to 8)
-        ws.pblock = aligned_alloc((self._mel_scratch_at() + 8 * ((self.n_mels + 7) // 8 * 8)) * item)
+        ws.pblock = aligned_alloc(self._pblock_size() * item)
         # mel block, then cepstra (n_out lanes) or dB gather scratch (n_mels lanes)
         ws.mblock = aligned_alloc((self.n_mels + max(self.n_mels, self.n_out)) * BLOCK * item)
         if ws.fft_in == NULL or ws.fft_out == NULL or ws.pblock == NULL or ws.mblock == NULL:
@@ -153,15 +160,20 @@ cdef class SpectralKernel:
         # The samples outside the window stay zero: the FFT preserves its input.
         memset(ws.fft_in, 0, self.n_fft * item)
         # The padding past the last bin meets zero weights; it must stay finite.
-        memset(ws.pblock, 0, (self._mel_scratch_at() + 8 * ((self.n_mels + 7) // 8 * 8)) * item)
+        memset(ws.pblock, 0, self._pblock_size() * item)
         # Lanes of a partial block keep finite values through the dB loop.
         memset(ws.mblock, 0, (self.n_mels + max(self.n_mels, self.n_out)) * BLOCK * item)
         ws.track = False
         return 0
 
-    cdef Py_ssize_t _mel_scratch_at(self) noexcept nogil:
-        """Offset (in values) of the mel scratch inside the power buffer, 64-byte aligned."""
-        return (self.n_bins + FASTMEL_LANES + 15) // 16 * 16
+    cdef Py_ssize_t _pblock_size(self) noexcept nogil:
+        """Values in a workspace's power buffer.  float64: one power spectrum,
+        zero-padded for the mel kernel's whole-lane reads.  float32: BLOCK
+        power spectra in rows of rows_stride, then 8 of them transposed (see
+        fastmel_mel_lanes_f32)."""
+        if self.is_double:
+            return (self.n_bins + FASTMEL_LANES + 15) // 16 * 16
+        return (BLOCK + 8) * self.rows_stride
 
     cdef void workspace_free(self, Workspace* ws) noexcept nogil:
         aligned_free(ws.fft_in)
@@ -187,18 +199,27 @@ cdef class SpectralKernel:
         return _frames[float](self, ws, src, stride, nb, <float*>out, row_stride, col_stride)
 
 
-def mel_runs(length, woff):
-    """The filters as runs of neighbours with equal span lengths whose weights
-    follow each other, for the float32 mel kernel: rows of (first filter,
-    filters, span length, offset of the first one's weights), intp."""
-    n = length.shape[0]
-    if n == 0:
-        return np.zeros((0, 4), np.intp)
-    breaks = np.flatnonzero((length[1:] != length[:-1]) | (woff[1:] != woff[:-1] + length[:-1]))
-    first = np.concatenate(([0], breaks + 1)).astype(np.intp)
-    count = np.diff(np.append(first, n))
-    return np.ascontiguousarray(np.stack([first, count, length[first], woff[first]], axis=1),
-                                dtype=np.intp)
+def _transpose8(cnp.ndarray rows, int how):
+    """Test hook: the float32 mel kernel's transpose of 8 rows (float32,
+    C-contiguous, a multiple of 8 columns) by the CPU's best path (how 0)
+    or the plain loop every CPU has (how 1)."""
+    if rows.dtype != np.float32 or not rows.flags.c_contiguous or rows.ndim != 2 \
+            or rows.shape[0] != 8 or rows.shape[1] % 8:
+        raise ValueError("rows must be C-contiguous float32 of shape (8, 8k)")
+    cdef cnp.ndarray out = np.empty((rows.shape[1], 8), np.float32)
+    fastmel_transpose8_how(<const float*>cnp.PyArray_DATA(rows), rows.shape[1], rows.shape[1],
+                           <float*>cnp.PyArray_DATA(out), how)
+    return out
+
+
+def _spans(length, woff, weights):
+    """Each filter's span without the zeros that pad it to whole lanes (the
+    float32 kernels read only these), intp."""
+    span = np.array(length, dtype=np.intp)
+    for m in range(span.shape[0]):
+        while span[m] > 0 and weights[woff[m] + span[m] - 1] == 0:
+            span[m] -= 1
+    return span
 
 
 def _largest_row_sum(weights, woff, length):
@@ -301,7 +322,7 @@ cdef inline int _frames(SpectralKernel k, Workspace* ws, const void** src,
     cdef real* o
     cdef real* res
     cdef real* wbuf = buf + k.win_off
-    cdef Py_ssize_t j, i, b, m, s
+    cdef Py_ssize_t j, i, b, m, s, h
     cdef Py_ssize_t n_bins = k.n_bins, win_len = k.win_len
     cdef bint finite = True
     if nb == 1 and (k.mode == OUT_MEL or k.mode == OUT_MEL_DB):
@@ -318,9 +339,8 @@ cdef inline int _frames(SpectralKernel k, Workspace* ws, const void** src,
         k.plan.execute(buf, spec)
         _power(k, spec, pblock)
         if real is float:
-            finite = fastmel_mel_f32(pblock, <const float*>k.mel_w, k.mel_lo, k.mel_runs,
-                                     k.n_mel_runs, k.n_mels, cblock, 1,
-                                     pblock + k._mel_scratch_at())
+            finite = fastmel_mel_one_f32(pblock, <const float*>k.mel_w, k.mel_lo, k.mel_span,
+                                         k.mel_woff, k.n_mels, cblock, 1)
         else:
             finite = fastmel_mel_f64(pblock, <const double*>k.mel_w, k.mel_lo, k.mel_len,
                                      k.mel_woff, k.n_mels, cblock, 1)
@@ -348,16 +368,24 @@ cdef inline int _frames(SpectralKernel k, Workspace* ws, const void** src,
         k.plan.execute(buf, <real*>sp)
         if k.mode == OUT_COMPLEX:
             continue
+        if real is float:
+            # each frame's power in its own row, for the lanes below
+            _power(k, sp, pblock + j * k.rows_stride)
+            continue
         _power(k, sp, pblock)
         # An overflowed power (inf, or NaN from inf times a zero weight) would
         # otherwise be floored to amin by the dB conversion and read as silence.
-        if real is float:
-            finite &= fastmel_mel_f32(pblock, <const float*>k.mel_w, k.mel_lo, k.mel_runs,
-                                      k.n_mel_runs, k.n_mels, mblock + j, BLOCK,
-                                      pblock + k._mel_scratch_at())
-        else:
-            finite &= fastmel_mel_f64(pblock, <const double*>k.mel_w, k.mel_lo, k.mel_len,
-                                      k.mel_woff, k.n_mels, mblock + j, BLOCK)
+        finite &= fastmel_mel_f64(pblock, <const double*>k.mel_w, k.mel_lo, k.mel_len,
+                                  k.mel_woff, k.n_mels, mblock + j, BLOCK)
+    if real is float and k.mode != OUT_COMPLEX:
+        # 8 frames at a time, one per lane of the mel block (the rows past nb
+        # hold earlier frames' powers: finite, and never read back)
+        for h in range(0, nb, 8):
+            fastmel_transpose8(pblock + h * k.rows_stride, k.rows_stride, k.rows_stride,
+                               pblock + BLOCK * k.rows_stride)
+            fastmel_mel_lanes_f32(pblock + BLOCK * k.rows_stride, <const float*>k.mel_w,
+                                  k.mel_lo, k.mel_span, k.mel_woff, k.n_mels, mblock + h, BLOCK)
+        finite = fastmel_finite_rows_f32(mblock, k.n_mels, BLOCK, nb)
     if k.mode == OUT_COMPLEX:
         # Samples within max_amplitude keep every spectrum value finite (see
         # _max_amplitude); a check here would cost a pass over each spectrum.
