@@ -229,10 +229,11 @@ def test_extractor_whose_mel_filters_have_no_bins():
                                  dict(sr=22050, n_fft=2048, hop_length=512, n_mels=128,
                                       htk=True, norm=None)], ids=["W1", "W2htk"])
 def test_float32_mel_is_the_ascending_sum_on_every_path(n_frames, cfg):
-    """The float32 kernel sums 0 + w*p over each filter's span in ascending
-    bins, one rounding per operation, whether frames go 8 to a SIMD vector
-    (full or partial blocks, one or two halves) or one at a time (a stream's
-    chunk): exactly numpy's float32 loop over fastmel's own power spectrum."""
+    """The float32 kernel sums each filter in one order (eight partial sums
+    over bins i, i + 8, ... of its span, folded pairwise), one rounding per
+    operation, whether frames go 8 to a SIMD vector (full or partial blocks,
+    one or two halves) or one at a time (a stream's chunk): exactly numpy's
+    float32 arithmetic in that order over fastmel's own power spectrum."""
     rng = np.random.default_rng(n_frames)
     hop = cfg["hop_length"]
     y = (0.1 * rng.standard_normal((n_frames - 1) * hop + 1)).astype(np.float32)
@@ -248,15 +249,39 @@ def test_float32_mel_is_the_ascending_sum_on_every_path(n_frames, cfg):
     want = np.zeros((W.shape[0], P.shape[1]), np.float32)
     for i, row in enumerate(W):
         nz = np.flatnonzero(row)
-        acc = np.zeros(P.shape[1], np.float32)
-        for b in range(nz[0], nz[-1] + 1) if nz.size else ():
-            acc = acc + row[b] * P[b]
-        want[i] = acc
+        if not nz.size:
+            continue
+        part = [np.zeros(P.shape[1], np.float32) for _ in range(8)]
+        for b in range(nz[0], nz[-1] + 1):
+            k = (b - nz[0]) % 8
+            part[k] = part[k] + row[b] * P[b]
+        s = part
+        want[i] = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]))
     assert got.dtype == np.float32 and np.array_equal(got, want)    # exact: same operations
     s = m.stream()                                                  # one frame per call
     streamed = np.concatenate([s.process(y[i:i + hop]) for i in range(0, y.size, hop)]
                               + [s.flush()], axis=-1)
     assert np.array_equal(streamed, got)
+
+
+def test_mel_runs_cover_every_filter_once_with_its_own_weights():
+    # The float32 kernel walks runs of equal-length filters with consecutive
+    # weights: every filter must fall in exactly one run, at its own offset.
+    from fastmel._spectral import mel_runs
+    rng = np.random.default_rng(5)
+    for n in (0, 1, 2, 7, 40):
+        length = rng.choice([0, 8, 16, 24], size=n).astype(np.intp)
+        woff = np.zeros(n, np.intp)
+        woff[1:] = np.cumsum(length)[:-1]
+        woff[rng.random(n) < 0.2] += 8          # gaps: not consecutive
+        runs = mel_runs(length, woff)
+        assert runs.dtype == np.intp and runs.flags.c_contiguous and runs.shape[1] == 4
+        seen = []
+        for first, count, span, off in runs:
+            for i, m in enumerate(range(first, first + count)):
+                assert length[m] == span and woff[m] == off + i * span
+                seen.append(m)
+        assert seen == list(range(n))
 
 
 def test_the_mel_transpose_paths_agree():

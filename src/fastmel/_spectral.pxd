@@ -52,12 +52,15 @@ cdef class SpectralKernel:
     cdef object _mel_len
     cdef object _mel_woff
     cdef object _mel_w
+    cdef object _mel_runs
     cdef object _mel_span
     cdef object _dct
     cdef const void* window
     cdef const Py_ssize_t* mel_lo
     cdef const Py_ssize_t* mel_len
     cdef const Py_ssize_t* mel_woff
+    cdef const Py_ssize_t* mel_runs
+    cdef Py_ssize_t n_mel_runs
     cdef const Py_ssize_t* mel_span
     cdef Py_ssize_t rows_stride
     cdef const void* mel_w
@@ -66,6 +69,7 @@ cdef class SpectralKernel:
     cdef int workspace_init(self, Workspace* ws) noexcept nogil
     cdef void workspace_free(self, Workspace* ws) noexcept nogil
     cdef Py_ssize_t _pblock_size(self) noexcept nogil
+    cdef Py_ssize_t _mel_scratch_at(self) noexcept nogil
     cdef int frames(self, Workspace* ws, const void** src, const Py_ssize_t* stride,
                     Py_ssize_t nb, void* out, Py_ssize_t row_stride,
                     Py_ssize_t col_stride) noexcept nogil

@@ -6,7 +6,7 @@ a stream's output equal the offline output bit for bit.  Frames are handled
 8 frames at a time into (bin, lane) order, so the band-sparse mel projection
 runs across frames in SIMD lanes while every lane still sums its bins in
 ascending order: the same arithmetic whatever the block holds, and the same
-as a frame computed alone (``fastmel_mel_one_f32``, a stream's usual call).
+as a frame computed alone (``fastmel_mel_f32``, a stream's usual call).
 """
 import math
 import os
@@ -55,9 +55,9 @@ cdef extern from "fastmel_kernels.h" nogil:
     void fastmel_mel_lanes_f32(const float* T, const float* w, const Py_ssize_t* lo,
                                const Py_ssize_t* span, const Py_ssize_t* woff, Py_ssize_t n_mels,
                                float* mel, Py_ssize_t mel_stride)
-    int fastmel_mel_one_f32(const float* p, const float* w, const Py_ssize_t* lo,
-                            const Py_ssize_t* span, const Py_ssize_t* woff, Py_ssize_t n_mels,
-                            float* mel, Py_ssize_t mel_stride)
+    int fastmel_mel_f32(const float* p, const float* w, const Py_ssize_t* lo, const Py_ssize_t* runs,
+                        Py_ssize_t n_runs, Py_ssize_t n_mels, float* mel, Py_ssize_t lane_stride,
+                        float* scratch)
     int fastmel_finite_rows_f32(const float* v, Py_ssize_t rows, Py_ssize_t stride, Py_ssize_t n)
     int fastmel_mel_f64(const double* p, const double* w, const Py_ssize_t* lo, const Py_ssize_t* len,
                         const Py_ssize_t* woff, Py_ssize_t n_mels, double* mel, Py_ssize_t lane_stride)
@@ -135,6 +135,9 @@ cdef class SpectralKernel:
         self.mel_len = <const Py_ssize_t*>cnp.PyArray_DATA(length)
         self.mel_woff = <const Py_ssize_t*>cnp.PyArray_DATA(woff)
         self.mel_w = cnp.PyArray_DATA(weights)
+        self._mel_runs = mel_runs(length, woff)
+        self.mel_runs = <const Py_ssize_t*>cnp.PyArray_DATA(self._mel_runs)
+        self.n_mel_runs = self._mel_runs.shape[0]
         self._mel_span = _spans(length, woff, weights)
         self.mel_span = <const Py_ssize_t*>cnp.PyArray_DATA(self._mel_span)
         self.max_amplitude = _max_amplitude(w, mode, power, _largest_row_sum(weights, woff, length))
@@ -168,12 +171,18 @@ cdef class SpectralKernel:
 
     cdef Py_ssize_t _pblock_size(self) noexcept nogil:
         """Values in a workspace's power buffer.  float64: one power spectrum,
-        zero-padded for the mel kernel's whole-lane reads.  float32: BLOCK
-        power spectra in rows of rows_stride, then 8 of them transposed (see
-        fastmel_mel_lanes_f32)."""
+        zero-padded for the mel kernel's whole-lane reads.  float32: also the
+        one-frame kernel's scratch, or BLOCK power spectra in rows of
+        rows_stride, then 8 of them transposed (fastmel_mel_lanes_f32),
+        whichever is larger."""
+        cdef Py_ssize_t one = self._mel_scratch_at() + 8 * ((self.n_mels + 7) // 8 * 8)
         if self.is_double:
-            return (self.n_bins + FASTMEL_LANES + 15) // 16 * 16
-        return (BLOCK + 8) * self.rows_stride
+            return one
+        return max(one, (BLOCK + 8) * self.rows_stride)
+
+    cdef Py_ssize_t _mel_scratch_at(self) noexcept nogil:
+        """Offset (in values) of the mel scratch inside the power buffer, 64-byte aligned."""
+        return (self.n_bins + FASTMEL_LANES + 15) // 16 * 16
 
     cdef void workspace_free(self, Workspace* ws) noexcept nogil:
         aligned_free(ws.fft_in)
@@ -197,6 +206,20 @@ cdef class SpectralKernel:
         if self.is_double:
             return _frames[double](self, ws, src, stride, nb, <double*>out, row_stride, col_stride)
         return _frames[float](self, ws, src, stride, nb, <float*>out, row_stride, col_stride)
+
+
+def mel_runs(length, woff):
+    """The filters as runs of neighbours with equal span lengths whose weights
+    follow each other, for the float32 mel kernel: rows of (first filter,
+    filters, span length, offset of the first one's weights), intp."""
+    n = length.shape[0]
+    if n == 0:
+        return np.zeros((0, 4), np.intp)
+    breaks = np.flatnonzero((length[1:] != length[:-1]) | (woff[1:] != woff[:-1] + length[:-1]))
+    first = np.concatenate(([0], breaks + 1)).astype(np.intp)
+    count = np.diff(np.append(first, n))
+    return np.ascontiguousarray(np.stack([first, count, length[first], woff[first]], axis=1),
+                                dtype=np.intp)
 
 
 def _transpose8(cnp.ndarray rows, int how):
@@ -339,8 +362,9 @@ cdef inline int _frames(SpectralKernel k, Workspace* ws, const void** src,
         k.plan.execute(buf, spec)
         _power(k, spec, pblock)
         if real is float:
-            finite = fastmel_mel_one_f32(pblock, <const float*>k.mel_w, k.mel_lo, k.mel_span,
-                                         k.mel_woff, k.n_mels, cblock, 1)
+            finite = fastmel_mel_f32(pblock, <const float*>k.mel_w, k.mel_lo, k.mel_runs,
+                                     k.n_mel_runs, k.n_mels, cblock, 1,
+                                     pblock + k._mel_scratch_at())
         else:
             finite = fastmel_mel_f64(pblock, <const double*>k.mel_w, k.mel_lo, k.mel_len,
                                      k.mel_woff, k.n_mels, cblock, 1)
