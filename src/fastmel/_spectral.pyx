@@ -4,9 +4,10 @@ One kernel serves the offline functions and the streams, which is what makes
 a stream's output equal the offline output bit for bit.  Frames are handled
 ``BLOCK`` at a time.  In float32 the block's power spectra are transposed
 8 frames at a time into (bin, lane) order, so the band-sparse mel projection
-runs across frames in SIMD lanes while every lane still sums its bins in
-ascending order: the same arithmetic whatever the block holds, and the same
-as a frame computed alone (``fastmel_mel_f32``, a stream's usual call).
+runs across frames in SIMD lanes while every lane still sums its bins in one
+fixed order (fastmel_kernels.h): the same arithmetic whatever the block
+holds, and the same as a frame computed alone (``fastmel_mel_f32``, a
+stream's usual call).
 """
 import math
 import os
