@@ -410,7 +410,10 @@ cdef inline int _frames(SpectralKernel k, Workspace* ws, const void** src,
                                pblock + BLOCK * k.rows_stride)
             fastmel_mel_lanes_f32(pblock + BLOCK * k.rows_stride, <const float*>k.mel_w,
                                   k.mel_lo, k.mel_span, k.mel_woff, k.n_mels, mblock + h, BLOCK)
-        finite = fastmel_finite_rows_f32(mblock, k.n_mels, BLOCK, nb)
+        if nb == BLOCK:  # one contiguous run
+            finite = fastmel_finite_rows_f32(mblock, 1, 0, k.n_mels * BLOCK)
+        else:
+            finite = fastmel_finite_rows_f32(mblock, k.n_mels, BLOCK, nb)
     if k.mode == OUT_COMPLEX:
         # Samples within max_amplitude keep every spectrum value finite (see
         # _max_amplitude); a check here would cost a pass over each spectrum.
@@ -1089,23 +1092,32 @@ cdef void _pad_row(const real* x, Py_ssize_t xs, Py_ssize_t n, Py_ssize_t left,
                    Py_ssize_t right, int kind, real* out) noexcept nogil:
     """One row of pad_ends: out[left + i] = x[i]; the pads as np.pad's ``kind``."""
     cdef Py_ssize_t i
-    for i in range(n):
-        out[left + i] = x[i * xs]
-    for i in range(left):                       # padded position i - left
-        if kind == PAD_CONSTANT:
+    cdef real* tail = out + left + n
+    # One loop per case (a branch per sample cost as much as the copy); the
+    # pads read the row copied into out, which is contiguous.
+    if xs == 1:
+        memcpy(out + left, x, n * sizeof(real))
+    else:
+        for i in range(n):
+            out[left + i] = x[i * xs]
+    x = out + left
+    if kind == PAD_CONSTANT:
+        for i in range(left):
             out[i] = 0
-        elif kind == PAD_EDGE:
+        for i in range(right):
+            tail[i] = 0
+    elif kind == PAD_EDGE:
+        for i in range(left):
             out[i] = x[0]
-        elif kind == PAD_REFLECT:
-            out[i] = x[(left - i) * xs]
-        else:
-            out[i] = x[(left - 1 - i) * xs]
-    for i in range(right):                      # padded position n + i
-        if kind == PAD_CONSTANT:
-            out[left + n + i] = 0
-        elif kind == PAD_EDGE:
-            out[left + n + i] = x[(n - 1) * xs]
-        elif kind == PAD_REFLECT:
-            out[left + n + i] = x[(n - 2 - i) * xs]
-        else:
-            out[left + n + i] = x[(n - 1 - i) * xs]
+        for i in range(right):
+            tail[i] = x[n - 1]
+    elif kind == PAD_REFLECT:
+        for i in range(left):                   # padded position i - left
+            out[i] = x[left - i]
+        for i in range(right):                  # padded position n + i
+            tail[i] = x[n - 2 - i]
+    else:
+        for i in range(left):
+            out[i] = x[left - 1 - i]
+        for i in range(right):
+            tail[i] = x[n - 1 - i]
