@@ -68,6 +68,11 @@ cdef class SpectralKernel:
 
     cdef int workspace_init(self, Workspace* ws) noexcept nogil
     cdef void workspace_free(self, Workspace* ws) noexcept nogil
+    # One spare workspace an offline call takes and gives back (see take/give)
+    cdef Workspace spare
+    cdef int spare_state
+    cdef int workspace_take(self, Workspace* ws) noexcept nogil
+    cdef void workspace_give(self, Workspace* ws) noexcept nogil
     cdef Py_ssize_t _pblock_size(self) noexcept nogil
     cdef Py_ssize_t _mel_scratch_at(self) noexcept nogil
     cdef int frames(self, Workspace* ws, const void** src, const Py_ssize_t* stride,

@@ -73,6 +73,28 @@ cdef enum:
     POWER_ANY = 3
 
 
+# The spare workspace slot's states: a caller moves it from FULL (or EMPTY)
+# to BUSY with a compare-and-swap, so only one caller touches the slot at a
+# time; the others allocate (or free) their own.
+cdef enum:
+    SPARE_EMPTY = 0
+    SPARE_FULL = 1
+    SPARE_BUSY = 2
+
+cdef extern from *:
+    """
+    static inline int fastmel_cas(int* state, int expected, int desired) {
+        return __atomic_compare_exchange_n(state, &expected, desired, 0,
+                                           __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+    }
+    static inline void fastmel_store(int* state, int value) {
+        __atomic_store_n(state, value, __ATOMIC_RELEASE);
+    }
+    """
+    bint fastmel_cas(int* state, int expected, int desired) nogil
+    void fastmel_store(int* state, int value) nogil
+
+
 cdef class SpectralKernel:
     """Everything the per-frame work needs, fixed at construction.
 
@@ -107,7 +129,8 @@ cdef class SpectralKernel:
         # needs the alignment the plan was made with.
         item = 8 if self.is_double else 4
         self.spec_stride = (2 * self.n_bins * item + 63) // 64 * 64 // item
-        self.rows_stride = (self.n_bins + 15) // 16 * 16
+        # power rows padded with zeros for the one-frame kernel's whole-lane reads
+        self.rows_stride = (self.n_bins + FASTMEL_LANES + 15) // 16 * 16
         self.win_off = win_off
         self.win_len = w.shape[0]
         self.power = power
@@ -171,19 +194,45 @@ cdef class SpectralKernel:
         return 0
 
     cdef Py_ssize_t _pblock_size(self) noexcept nogil:
-        """Values in a workspace's power buffer.  float64: one power spectrum,
-        zero-padded for the mel kernel's whole-lane reads.  float32: also the
-        one-frame kernel's scratch, or BLOCK power spectra in rows of
-        rows_stride, then 8 of them transposed (fastmel_mel_lanes_f32),
-        whichever is larger."""
-        cdef Py_ssize_t one = self._mel_scratch_at() + 8 * ((self.n_mels + 7) // 8 * 8)
-        if self.is_double:
-            return one
-        return max(one, (BLOCK + 8) * self.rows_stride)
+        """Values in a workspace's power buffer: the power spectra (see
+        _mel_scratch_at), then the one-frame float32 mel kernel's scratch."""
+        return self._mel_scratch_at() + 8 * ((self.n_mels + 7) // 8 * 8)
 
     cdef Py_ssize_t _mel_scratch_at(self) noexcept nogil:
-        """Offset (in values) of the mel scratch inside the power buffer, 64-byte aligned."""
-        return (self.n_bins + FASTMEL_LANES + 15) // 16 * 16
+        """Offset (in values, 64-byte aligned) of the one-frame float32 mel
+        kernel's scratch, whose rows past n_mels must stay zero: after one
+        power spectrum zero-padded for the mel kernels' whole-lane reads
+        (float64), or BLOCK power spectra in rows of rows_stride and 8 of them
+        transposed (float32, fastmel_mel_lanes_f32; the first row is the one
+        frame's power spectrum, its padding zero)."""
+        if self.is_double:
+            return (self.n_bins + FASTMEL_LANES + 15) // 16 * 16
+        return (BLOCK + 8) * self.rows_stride
+
+    cdef int workspace_take(self, Workspace* ws) noexcept nogil:
+        """A workspace for one offline worker: the kernel's spare if no other
+        caller holds it (a short clip's call spent about 1 us allocating and
+        clearing its buffers), else a new one; 0, or -1 when out of memory.
+        A used workspace serves as well as a new one: every path writes what
+        it reads back, and what stays untouched (the zeros around the window
+        and past the last bin) stays as workspace_init set it."""
+        if fastmel_cas(&self.spare_state, SPARE_FULL, SPARE_BUSY):
+            ws[0] = self.spare
+            fastmel_store(&self.spare_state, SPARE_EMPTY)
+            return 0
+        return self.workspace_init(ws)
+
+    cdef void workspace_give(self, Workspace* ws) noexcept nogil:
+        """Back to the spare slot if it is empty, else freed."""
+        if fastmel_cas(&self.spare_state, SPARE_EMPTY, SPARE_BUSY):
+            self.spare = ws[0]
+            fastmel_store(&self.spare_state, SPARE_FULL)
+            return
+        self.workspace_free(ws)
+
+    def __dealloc__(self):
+        if self.spare_state == SPARE_FULL:
+            self.workspace_free(&self.spare)
 
     cdef void workspace_free(self, Workspace* ws) noexcept nogil:
         aligned_free(ws.fft_in)
@@ -685,7 +734,7 @@ cdef class _OfflineJob:
         cdef Py_ssize_t unit, c, t0, t_end, j, nb, s
         cdef Py_ssize_t n_fft = k.n_fft, n_out = k.n_out
         cdef int result
-        if k.workspace_init(&ws) != 0:
+        if k.workspace_take(&ws) != 0:
             return  # the others do the work; with none, units are left untaken
         while fastmel_status(&self.status) == 0:
             unit = fastmel_next_unit(&self.counter)
@@ -720,7 +769,7 @@ cdef class _OfflineJob:
             if self.ext != NULL:
                 self.ext[2 * unit] = ws.ext[0]
                 self.ext[2 * unit + 1] = ws.ext[1]
-        k.workspace_free(&ws)
+        k.workspace_give(&ws)
 
 
 # Below this many frame samples (frames times n_fft, over all channels) a
