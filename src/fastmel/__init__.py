@@ -10,6 +10,9 @@ from fastmel._version import __version__
 from fastmel.exceptions import ParameterError
 from fastmel.extractors import ISTFT, MFCC, STFT, MelSpectrogram
 from fastmel.feature import melspectrogram, mfcc
+from fastmel.convert import (db_to_amplitude, db_to_power, fft_frequencies, frames_to_samples,
+                             frames_to_time, hz_to_mel, mel_frequencies, mel_to_hz,
+                             samples_to_frames, time_to_frames, times_like)
 from fastmel.convolution import Convolver, convolve
 from fastmel.chain import Chain
 from fastmel.deltas import Delta
@@ -28,6 +31,17 @@ __all__ = [
     "amplitude_to_db",
     "melspectrogram",
     "mfcc",
+    "hz_to_mel",
+    "mel_to_hz",
+    "mel_frequencies",
+    "fft_frequencies",
+    "db_to_power",
+    "db_to_amplitude",
+    "frames_to_time",
+    "time_to_frames",
+    "frames_to_samples",
+    "samples_to_frames",
+    "times_like",
     "STFT",
     "ISTFT",
     "MelSpectrogram",
