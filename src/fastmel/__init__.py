@@ -4,7 +4,8 @@ The public functions live at librosa's paths (``fastmel.stft``,
 ``fastmel.feature.melspectrogram``, ``fastmel.filters.mel``, ...), so moving
 from librosa is a rename.
 """
-from fastmel import convert, feature, filters, frontends, util
+from fastmel import (cepstral, chain, convert, convolution, deltas, design, exceptions,
+                     extractors, feature, filters, frontends, iir, noise, plans, spectrum, util)
 from fastmel._streambase import Stream
 from fastmel._version import __version__
 from fastmel.exceptions import ParameterError
@@ -64,3 +65,16 @@ __all__ = [
     "util",
     "convert",
 ]
+
+# The public modules: dir(fastmel) lists them beside __all__ (which keeps
+# only the ones librosa has, so that a star import does not bind names such
+# as ``noise`` or ``chain``); the compiled ``_`` modules are private.  The
+# module fastmel.pcen is reached by its full name: ``fastmel.pcen`` is the
+# function, as ``librosa.pcen`` is.
+_MODULES = (cepstral, chain, convert, convolution, deltas, design, exceptions, extractors,
+            feature, filters, frontends, iir, noise, plans, spectrum, util)
+
+
+def __dir__():
+    # PEP 562: dir() and tab completion show the public names only.
+    return sorted(set(__all__) | {module.__name__.rpartition(".")[2] for module in _MODULES})

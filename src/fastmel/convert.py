@@ -139,7 +139,7 @@ def hz_to_mel(frequencies, *, htk=False):
     >>> fastmel.hz_to_mel(440.0)
     np.float64(6.6)
     >>> fastmel.hz_to_mel([110.0, 440.0], htk=True)
-    array([164.28...,  549.63...])
+    array([164.489...,  549.638...])
     """
     htk = _flag(htk, "htk")
     f = _values(frequencies, "frequencies")
@@ -242,7 +242,7 @@ def mel_frequencies(n_mels=128, *, fmin=0.0, fmax=11025.0, htk=False):
     Examples
     --------
     >>> fastmel.mel_frequencies(3, fmax=8000.0)
-    array([   0.        , 1676.87..., 8000.        ])
+    array([   0.        , 1688.908..., 8000.        ])
     """
     if (isinstance(n_mels, (bool, np.bool_)) or not isinstance(n_mels, numbers.Integral)
             or n_mels < 0):
@@ -630,3 +630,8 @@ def times_like(X, *, sr=22050, hop_length=512, n_fft=None, axis=-1):
     _checks.allocation(16 * n, f"the times of {n} frames")
     return frames_to_time(np.arange(n, dtype=np.int64), sr=sr, hop_length=hop_length,
                           n_fft=n_fft)
+
+
+def __dir__():
+    # PEP 562: dir() and tab completion show the public names only, not the imports.
+    return sorted(__all__)
