@@ -8,9 +8,13 @@ librosa they check their input: NaN and inf are refused (librosa passes them
 through, or turns them into arbitrary integers), and so is a finite value
 whose result would not be finite in the output's precision.
 """
+from __future__ import annotations
+
 import numbers
+from typing import Any, Union
 
 import numpy as np
+import numpy.typing as npt
 
 from fastmel import _checks
 from fastmel.exceptions import ParameterError
@@ -18,6 +22,10 @@ from fastmel.exceptions import ParameterError
 __all__ = ["hz_to_mel", "mel_to_hz", "mel_frequencies", "fft_frequencies", "db_to_power",
            "db_to_amplitude", "frames_to_time", "time_to_frames", "frames_to_samples",
            "samples_to_frames", "times_like"]
+
+# Return types: a numpy scalar for a scalar argument, else an array.
+_Floats = Union[np.floating[Any], npt.NDArray[np.floating[Any]]]
+_Ints = Union[np.int64, npt.NDArray[np.int64]]
 
 # Slaney's Auditory Toolbox scale: linear below 1 kHz (200/3 Hz per mel),
 # logarithmic above, with 27 mels per factor 6.4 in frequency.
@@ -106,7 +114,7 @@ def _to_int64(values, inputs, name, what):
     return values.astype(np.int64)
 
 
-def hz_to_mel(frequencies, *, htk=False):
+def hz_to_mel(frequencies: npt.ArrayLike, *, htk: bool = False) -> _Floats:
     """Convert Hz to mels, as ``librosa.hz_to_mel``.
 
     Parameters
@@ -164,7 +172,7 @@ def _max_mel(htk, dtype):
     return _MIN_LOG_MEL + np.log(top / _MIN_LOG_HZ) / _LOGSTEP
 
 
-def mel_to_hz(mels, *, htk=False):
+def mel_to_hz(mels: npt.ArrayLike, *, htk: bool = False) -> _Floats:
     """Convert mels to Hz, as ``librosa.mel_to_hz`` (the inverse of :func:`hz_to_mel`).
 
     Parameters
@@ -211,7 +219,8 @@ def mel_to_hz(mels, *, htk=False):
     return _shaped_like(out, m)
 
 
-def mel_frequencies(n_mels=128, *, fmin=0.0, fmax=11025.0, htk=False):
+def mel_frequencies(n_mels: int = 128, *, fmin: float = 0.0, fmax: float = 11025.0,
+                    htk: bool = False) -> npt.NDArray[np.float64]:
     """``n_mels`` frequencies (Hz) evenly spaced on the mel scale from ``fmin``
     to ``fmax``, as ``librosa.mel_frequencies``.
 
@@ -255,7 +264,7 @@ def mel_frequencies(n_mels=128, *, fmin=0.0, fmax=11025.0, htk=False):
     return mel_to_hz(np.linspace(low, high, int(n_mels)), htk=htk)
 
 
-def fft_frequencies(*, sr=22050, n_fft=2048):
+def fft_frequencies(*, sr: float = 22050, n_fft: int = 2048) -> npt.NDArray[np.float64]:
     """Centre frequency (Hz) of each of the ``1 + n_fft // 2`` real-FFT bins, as
     ``librosa.fft_frequencies``: ``k * sr / n_fft``.
 
@@ -302,7 +311,7 @@ def _rounded(values, dtype):
         return values.astype(dtype, copy=False)
 
 
-def db_to_power(S_db, *, ref=1.0):
+def db_to_power(S_db: npt.ArrayLike, *, ref: float = 1.0) -> _Floats:
     """Convert decibels to power, as ``librosa.db_to_power``: ``ref * 10 ** (S_db / 10)``.
 
     The inverse of :func:`fastmel.power_to_db` (up to its ``amin`` and
@@ -345,7 +354,7 @@ def db_to_power(S_db, *, ref=1.0):
     return _shaped_like(out, x)
 
 
-def db_to_amplitude(S_db, *, ref=1.0):
+def db_to_amplitude(S_db: npt.ArrayLike, *, ref: float = 1.0) -> _Floats:
     """Convert decibels to amplitude, as ``librosa.db_to_amplitude``:
     ``sqrt(db_to_power(S_db, ref=ref ** 2))``, i.e. ``ref * 10 ** (S_db / 20)``.
 
@@ -409,7 +418,8 @@ def _frames_to_samples(frames, hop_length, n_fft):
     return f, _to_int64(samples, f, "frames", "a sample index")
 
 
-def frames_to_samples(frames, *, hop_length=512, n_fft=None):
+def frames_to_samples(frames: npt.ArrayLike, *, hop_length: int = 512,
+                      n_fft: int | None = None) -> _Ints:
     """The first sample of each frame, as ``librosa.frames_to_samples``:
     ``frames * hop_length + n_fft // 2`` (``n_fft`` None: no offset).
 
@@ -448,7 +458,8 @@ def frames_to_samples(frames, *, hop_length=512, n_fft=None):
     return _shaped_like(samples, f)
 
 
-def samples_to_frames(samples, *, hop_length=512, n_fft=None):
+def samples_to_frames(samples: npt.ArrayLike, *, hop_length: int = 512,
+                      n_fft: int | None = None) -> _Ints:
     """The frame that each sample index falls in, as ``librosa.samples_to_frames``:
     ``floor((samples - n_fft // 2) / hop_length)`` (``n_fft`` None: no offset).
 
@@ -492,7 +503,8 @@ def samples_to_frames(samples, *, hop_length=512, n_fft=None):
     return _shaped_like(frames, s)
 
 
-def frames_to_time(frames, *, sr=22050, hop_length=512, n_fft=None):
+def frames_to_time(frames: npt.ArrayLike, *, sr: float = 22050, hop_length: int = 512,
+                   n_fft: int | None = None) -> Union[np.float64, npt.NDArray[np.float64]]:
     """The time (seconds) of each frame, as ``librosa.frames_to_time``:
     ``frames_to_samples(frames, hop_length=hop_length, n_fft=n_fft) / sr``.
 
@@ -528,7 +540,8 @@ def frames_to_time(frames, *, sr=22050, hop_length=512, n_fft=None):
     return _shaped_like(samples / sr, f)
 
 
-def time_to_frames(times, *, sr=22050, hop_length=512, n_fft=None):
+def time_to_frames(times: npt.ArrayLike, *, sr: float = 22050, hop_length: int = 512,
+                   n_fft: int | None = None) -> _Ints:
     """The frame that each time (seconds) falls in, as ``librosa.time_to_frames``:
     ``samples_to_frames(int(times * sr), ...)``, the sample index truncated
     towards zero first.
@@ -571,7 +584,8 @@ def time_to_frames(times, *, sr=22050, hop_length=512, n_fft=None):
     return _shaped_like(np.asarray(frames), t)
 
 
-def times_like(X, *, sr=22050, hop_length=512, n_fft=None, axis=-1):
+def times_like(X: int | npt.ArrayLike, *, sr: float = 22050, hop_length: int = 512,
+               n_fft: int | None = None, axis: int = -1) -> npt.NDArray[np.float64]:
     """The time (seconds) of each frame of a feature matrix, as ``librosa.times_like``:
     ``frames_to_time(np.arange(n), ...)`` for ``n`` frames.
 
