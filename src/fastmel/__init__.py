@@ -66,9 +66,9 @@ __all__ = [
     "convert",
 ]
 
-# The public modules: dir(fastmel) lists them beside __all__ (which keeps
-# only the ones librosa has, so that a star import does not bind names such
-# as ``noise`` or ``chain``); the compiled ``_`` modules are private.  The
+# The public modules: dir(fastmel) lists them beside __all__ (which names only
+# a few, so that a star import does not bind names such as ``noise`` or
+# ``chain``); the compiled ``_`` modules are private.  The
 # module fastmel.pcen is reached by its full name: ``fastmel.pcen`` is the
 # function, as ``librosa.pcen`` is.
 _MODULES = (cepstral, chain, convert, convolution, deltas, design, exceptions, extractors,
