@@ -85,3 +85,8 @@ def cepstrum(S_db, dct, lifter):
     if lifter > 0:
         M *= lifter_gains(M.shape[-2], lifter, M.dtype)[:, None]
     return M
+
+
+def __dir__():
+    # PEP 562: dir() and tab completion show the public names only, not the imports.
+    return sorted(__all__)

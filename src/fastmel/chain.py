@@ -41,3 +41,8 @@ class Chain(ChainStream):
     ...                        fastmel.MelSpectrogram(sr=16000, n_fft=512, hop_length=160).stream()])
     >>> frames = [chain.process(c) for c in chunks] + [chain.flush()]
     """
+
+
+def __dir__():
+    # PEP 562: dir() and tab completion show the public names only, not the imports.
+    return sorted(__all__)

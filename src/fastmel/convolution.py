@@ -253,3 +253,8 @@ class Convolver(PartitionedConvolver):
         c = self.stream()
         y = c.process(x)
         return np.concatenate([y, c.flush()], axis=-1)
+
+
+def __dir__():
+    # PEP 562: dir() and tab completion show the public names only, not the imports.
+    return sorted(__all__)

@@ -299,3 +299,8 @@ class Delta(DeltaStream):
         own stream state is left alone."""
         return delta(data, width=self.width, order=self.order, axis=axis, mode=self.mode,
                      polyorder=self.polyorder, delta=self.delta, cval=self.cval)
+
+
+def __dir__():
+    # PEP 562: dir() and tab completion show the public names only, not the imports.
+    return sorted(__all__)

@@ -179,3 +179,8 @@ def bandpass_fir(sr, low_hz, high_hz, *, num_taps):
     centre = 0.5 * (lo + hi)
     h /= np.sum(h * np.cos(np.pi * m * centre))
     return h
+
+
+def __dir__():
+    # PEP 562: dir() and tab completion show the public names only, not the imports.
+    return sorted(__all__)

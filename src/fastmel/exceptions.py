@@ -4,3 +4,8 @@
 from fastmel._checks import ParameterError
 
 __all__ = ["ParameterError"]
+
+
+def __dir__():
+    # PEP 562: dir() and tab completion show the public names only, not the imports.
+    return sorted(__all__)

@@ -551,3 +551,8 @@ class MFCC(_MelSettings, _Extractor):
 
     def _check_streamable(self):
         self.melspec._check_streamable()
+
+
+def __dir__():
+    # PEP 562: dir() and tab completion show the public names only, not the imports.
+    return sorted(__all__)

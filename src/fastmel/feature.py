@@ -154,3 +154,8 @@ def _finite(out, what):
 
 
 _FRAMING = ("n_fft", "hop_length", "win_length", "window", "center", "pad_mode", "power")
+
+
+def __dir__():
+    # PEP 562: dir() and tab completion show the public names only, not the imports.
+    return sorted(__all__)

@@ -373,3 +373,8 @@ class _MelBank:
                 "Empty filters detected in mel frequency basis. Some channels will produce "
                 "empty responses. Try increasing your sampling rate (and fmax) or reducing n_mels.",
                 UserWarning, stacklevel=stacklevel + 1)
+
+
+def __dir__():
+    # PEP 562: dir() and tab completion show the public names only, not the imports.
+    return sorted(__all__)

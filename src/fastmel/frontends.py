@@ -1119,3 +1119,8 @@ class KaldiMFCC(_Kaldi):
                                      lifter=lifter))
         settings["dtype"] = np.dtype(c["dtype"])
         self._settings = settings
+
+
+def __dir__():
+    # PEP 562: dir() and tab completion show the public names only, not the imports.
+    return sorted(__all__)

@@ -75,3 +75,8 @@ class Bandpass(SosStream):
         """Filter a whole signal ``x`` [shape=(..., n)] from rest; this object's own
         stream state is left alone."""
         return self.stream().process(x)
+
+
+def __dir__():
+    # PEP 562: dir() and tab completion show the public names only, not the imports.
+    return sorted(__all__)

@@ -274,3 +274,8 @@ class NoiseMixer(NoiseAdder):
         return self.stream().process(x)
 
 
+
+
+def __dir__():
+    # PEP 562: dir() and tab completion show the public names only, not the imports.
+    return sorted(__all__)

@@ -223,3 +223,8 @@ class PCEN(PCENStream):
         """PCEN of whole frames ``S`` [shape=(..., n_bands, n_frames)] from rest; this
         object's own stream state is left alone."""
         return self.stream().process(S)
+
+
+def __dir__():
+    # PEP 562: dir() and tab completion show the public names only, not the imports.
+    return sorted(__all__)

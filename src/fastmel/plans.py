@@ -60,3 +60,8 @@ from fastmel._plan import (PLAN_FORMAT, TUNE_MAX_SIZE, TUNE_REPEAT_BUDGET, TUNE_
 __all__ = ["set_plan_mode", "get_plan_mode", "plan_cache_file", "machine_key",
            "PlanCacheWarning", "PLAN_FORMAT", "TUNE_TIME_LIMIT", "TUNE_MAX_SIZE", "TUNE_SEARCHES",
            "TUNE_REPEAT_BUDGET"]
+
+
+def __dir__():
+    # PEP 562: dir() and tab completion show the public names only, not the imports.
+    return sorted(__all__)

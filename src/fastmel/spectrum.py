@@ -454,3 +454,8 @@ def amplitude_to_db(S, *, ref=1.0, amin=1e-5, top_db=80.0):
     return _log_power(power, ref_power, amin ** 2, top_db,
                       " (or values whose squares overflow: float32 amplitudes must stay "
                       "below about 1.8e19)")
+
+
+def __dir__():
+    # PEP 562: dir() and tab completion show the public names only, not the imports.
+    return sorted(__all__)

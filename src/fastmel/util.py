@@ -47,3 +47,8 @@ def frame(x, *, frame_length, hop_length, axis=-1):
     sel = [slice(None)] * windows.ndim
     sel[axis] = slice(0, None, hop_length)
     return windows[tuple(sel)]
+
+
+def __dir__():
+    # PEP 562: dir() and tab completion show the public names only, not the imports.
+    return sorted(__all__)
