@@ -300,7 +300,7 @@ def test_show_draws_a_silent_file_dark(tmp_path):
 
 def test_show_any_file_name_draws_without_missing_glyphs(tmp_path):
     pytest.importorskip("matplotlib")
-    name = "声音 录音.wav"
+    name = "声音 录音 $\\x$.wav"  # CJK, and a dollar pair that is not valid mathtext
     sf.write(tmp_path / name, speech(0.5), SR)
     result = subprocess_cli(tmp_path, "show", name)
     assert result.returncode == 0, result.stderr
@@ -314,6 +314,7 @@ def test_drawable_escapes_only_what_the_font_lacks():
 
     assert drawable("café.wav") == "café.wav"
     assert drawable("声.wav") == "\\u58f0.wav"
+    assert drawable("a$x$.wav") == "a\\$x\\$.wav"
 
 
 # --------------------------------------------------------------------------- #

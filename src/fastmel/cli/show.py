@@ -19,10 +19,10 @@ from fastmel.cli import options
 
 PLOT_HINT = "pip install 'fastmel[plot]'"
 
-# The dB floor of the pictures' log-mels (amin 1e-10 with ref 1.0: 10 * log10(1e-10)),
-# the value digital silence comes out as.
+# The pictures' log-mels use amin 1e-10 (with ref 1.0): digital silence comes out as
+# 10 * log10(1e-10) = -100 dB.
 AMIN = 1e-10
-SILENCE_DB = -100.0
+SILENCE_DB = 10.0 * math.log10(AMIN)
 
 # Frequencies (Hz) worth a tick on a mel axis; those inside the band are used.
 _TICKS_HZ = (0, 125, 250, 500, 1000, 2000, 4000, 8000, 16000)
@@ -56,14 +56,16 @@ def colour_range(panels, top_db, silence_db=SILENCE_DB):
 
 def drawable(text):
     """``text`` with the characters the default font has no glyph for written as
-    escapes (``\\u58f0``), so any file name can go into a title without matplotlib
-    warning about missing glyphs or drawing empty boxes."""
+    escapes (``\\u58f0``) and dollar signs escaped (``a$x$`` is not mathtext), so any
+    file name can go into a title as it is, without matplotlib warning about
+    missing glyphs, drawing empty boxes or failing on mathtext it cannot parse."""
     from matplotlib import font_manager
     from matplotlib.ft2font import FT2Font
 
     charmap = FT2Font(font_manager.findfont(font_manager.FontProperties())).get_charmap()
-    return "".join(c if ord(c) in charmap or c == "\n"
+    text = "".join(c if ord(c) in charmap or c == "\n"
                    else c.encode("ascii", "backslashreplace").decode("ascii") for c in text)
+    return text.replace("$", r"\$")
 
 
 def save_logmel(path, panels, *, sr, hop_length, fmin=0.0, fmax=None, htk=False,
