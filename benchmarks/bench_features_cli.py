@@ -111,7 +111,7 @@ def main(argv=None):
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
     args = parser.parse_args(argv)
 
-    params = FeatureParams()  # W1: the command's defaults
+    params = FeatureParams(win_length=400)  # W1: the command's defaults, W1's window
     audio_s = args.files * args.seconds
     print(f"fastmel {fastmel.__version__}, Python {platform.python_version()}, "
           f"{os.cpu_count()} CPUs, {platform.machine()}")

@@ -91,7 +91,7 @@ def test_outputs_mirror_inputs(corpus, full_run):
         assert f"failed: {(corpus / 'in' / bad).resolve()}" in proc.stderr
     assert "4 written, 0 up to date, 2 failed" in proc.stderr
     # Only finished outputs and the manifest: nothing partial, nothing for bad inputs.
-    assert tree(out) == sorted(GOOD + ("augment.jsonl",))
+    assert tree(out) == sorted(GOOD + ("augment.jsonl", "augment.failures.jsonl"))
     assert not (corpus / ".out_full.fastmel-augment-partial").exists()
     records = manifest(out)
     assert sorted(records) == sorted(GOOD)
@@ -198,7 +198,7 @@ def test_keep_tail_and_format(corpus):
                            "--keep-tail", "--format", "wav")
     assert proc.returncode == 1, proc.stderr
     expect = {"a.wav": "PCM_16", "d.wav": "PCM_24", "sub/b.wav": "PCM_16", "sub/c.wav": "FLOAT"}
-    assert tree(out) == sorted(list(expect) + ["augment.jsonl"])
+    assert tree(out) == sorted(list(expect) + ["augment.jsonl", "augment.failures.jsonl"])
     # Resampled, the RIR gains a 0.5 ms lead (8 samples at its 16 kHz) before the change of rate.
     resampled = soxr.resample(np.zeros((RIR_LEN + 8, 1)), 16000, 22050).shape[0]
     for rel, src_rel in zip(expect, ("a.flac", "d.aiff", "sub/b.wav", "sub/c.wav")):
@@ -234,11 +234,12 @@ def test_bandpass_edge_above_nyquist_fails_that_file(corpus):
         assert f"failed: {(corpus / 'in' / rel).resolve()}: --bandpass 100:9000 Hz " \
                f"is outside (0, 8000) Hz" in proc.stderr
     assert "2 written, 0 up to date, 4 failed" in proc.stderr
-    assert tree(out) == ["augment.jsonl", "sub/b.wav", "sub/c.wav"]
+    assert tree(out) == ["augment.failures.jsonl", "augment.jsonl", "sub/b.wav", "sub/c.wav"]
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--snr", "5"], "argument --snr: expected LO:HI"),
+    (["--snr", "5:"], "expected two numbers"),
+    (["--snr", "loud"], "argument --snr: expected LO:HI or one number"),
     (["--snr", "10:5"], "need LO <= HI"),
     (["--snr", "a:b"], "expected two numbers"),
     (["--bandpass", "300"], "argument --bandpass: expected LO:HI"),
@@ -255,6 +256,7 @@ def test_bad_range_syntax_is_a_usage_error(corpus, args, message):
 def test_range_parsers():
     assert snr_range("-5:5") == (-5.0, 5.0)
     assert snr_range("10:10") == (10.0, 10.0)
+    assert snr_range("-3") == (-3.0, -3.0)
     assert band_range("80.5:7600") == (80.5, 7600.0)
 
 

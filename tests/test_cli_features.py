@@ -31,9 +31,10 @@ from fastmel.cli import features as cli_features
 from fastmel.cli.features import MANIFEST, FeatureParams
 
 SR = 16000
-W1 = dict(sr=SR, n_fft=512, win_length=400, hop_length=160, n_mels=80)
-RECORD_KEYS = {"source", "source_size", "source_mtime_ns", "duration", "sample_rate", "output",
-               "shape", "dtype", "params_hash", "timing"}
+# The command's defaults: W1's framing with librosa's window length (n_fft).
+W1 = dict(sr=SR, n_fft=512, win_length=512, hop_length=160, n_mels=80)
+RECORD_KEYS = {"source", "source_size", "source_mtime_ns", "duration", "source_sample_rate",
+               "sample_rate", "output", "shape", "dtype", "params", "params_hash", "timing"}
 TIMING_KEYS = {"read_s", "features_s", "write_s"}
 SUMMARY = re.compile(r"fastmel features: (\d+) written, (\d+) up to date, (\d+) failed")
 
@@ -362,7 +363,8 @@ def test_manifest_records(small, cli_run):
         assert (record["source_size"], record["source_mtime_ns"]) == (st.st_size,
                                                                       st.st_mtime_ns)
         _, rate, frames = read_like_features(source)
-        assert record["sample_rate"] == rate == sf.info(str(source)).samplerate
+        assert record["source_sample_rate"] == rate == sf.info(str(source)).samplerate
+        assert record["sample_rate"] == SR
         assert record["duration"] == pytest.approx(frames / rate, abs=1e-6)
         arr = np.load(run.out / record["output"])
         assert record["shape"] == list(arr.shape)
@@ -370,7 +372,7 @@ def test_manifest_records(small, cli_run):
         assert record["params_hash"] == FeatureParams().digest()
         assert set(record["timing"]) == TIMING_KEYS
         assert all(isinstance(v, float) and v >= 0 for v in record["timing"].values())
-    rates = {r["sample_rate"] for r in lines}
+    rates = {r["source_sample_rate"] for r in lines}
     assert {16000, 22050, 44100, 8000} <= rates
 
 

@@ -28,6 +28,7 @@ from fastmel.cli.augment import AugmentParams, augment
 from fastmel.cli.features import MANIFEST, FeatureParams, extract
 
 SR = 16000
+FAILURES = "manifest.failures.jsonl"  # beside the manifest, when a run had failures
 
 
 # --------------------------------------------------------------------------- #
@@ -159,7 +160,7 @@ def test_augment_never_writes_non_finite_audio(tmp_path, monkeypatch, name, subt
     assert Path(source) == (folder / name).absolute()
     assert reason.strip() and "\n" not in reason and not reason.startswith("AssertionError")
     assert "non-finite" in reason
-    assert files_under(out) == ["augment.jsonl"]
+    assert files_under(out) == ["augment.failures.jsonl", "augment.jsonl"]
     assert manifest_records(out / "augment.jsonl") == []
 
 
@@ -201,7 +202,7 @@ def test_features_never_records_non_finite_features(capsys, too_loud, good, tmp_
     # check of the features catches whatever might still get through.
     reason = reasons[str(inputs / "loud.wav")]
     assert "non-finite" in reason or "scale the signal down" in reason, reason
-    assert files_under(out) == sorted([MANIFEST, "a.wav.npy"])
+    assert files_under(out) == sorted([MANIFEST, FAILURES, "a.wav.npy"])
     assert [r["output"] for r in manifest_records(out / MANIFEST)] == ["a.wav.npy"]
 
 
@@ -212,7 +213,7 @@ def test_augment_never_records_non_finite_audio(capsys, too_loud, tmp_path):
     status, lines = main(capsys, "augment", too_loud, "-o", out, "--rir", rir)
     assert status == 1
     assert "non-finite" in failed(lines)[str(too_loud)]
-    assert files_under(out) == ["augment.jsonl"]
+    assert files_under(out) == ["augment.failures.jsonl", "augment.jsonl"]
 
 
 # --------------------------------------------------------------------------- #
@@ -324,7 +325,8 @@ def test_folders_are_followed_and_unreadable_entries_reported(odd_tree, tmp_path
     outputs = {"a.wav", "linked/c.wav"}
     if command == "features":
         outputs = {f"{o}.npy" for o in outputs}
-    assert set(files_under(out)) - {MANIFEST, "augment.jsonl"} == outputs
+    assert set(files_under(out)) - {MANIFEST, FAILURES, "augment.jsonl",
+                                    "augment.failures.jsonl"} == outputs
     assert "2 written, 0 up to date, 4 failed" in proc.stderr
 
 
@@ -494,7 +496,7 @@ def test_disk_full_on_the_manifest_keeps_it_whole_and_leaves_nothing_partial(
     records = manifest_records(out / MANIFEST)
     assert len(records) == 1
     # Only recorded outputs remain; no temporary file or folder.
-    assert files_under(out) == sorted([MANIFEST, records[0]["output"]])
+    assert files_under(out) == sorted([MANIFEST, FAILURES, records[0]["output"]])
     assert not (tmp_path / ".feats.fastmel-partial").exists()
     status, lines = main(capsys, "features", good, "-o", out)
     assert status == 0 and "2 written, 1 up to date, 0 failed" in lines[-1], lines
@@ -514,7 +516,7 @@ def test_disk_full_on_an_output_leaves_nothing_partial(capsys, good, tmp_path, m
     assert status == 1
     reasons = failed(lines)
     assert len(reasons) == 3 and all("no space left on device" in r for r in reasons.values())
-    assert files_under(out) == [MANIFEST]
+    assert files_under(out) == sorted([MANIFEST, FAILURES])
     assert not (tmp_path / ".feats.fastmel-partial").exists()
 
 
@@ -539,7 +541,7 @@ def test_changed_source_is_recomputed(capsys, good, tmp_path, change):
     status, lines = main(capsys, "features", good, "-o", out)
     assert status == 0 and "1 written, 2 up to date, 0 failed" in lines[-1], lines
     x, _ = sf.read(source, dtype="float32")
-    ref = fastmel.MelSpectrogram(sr=SR, n_fft=512, win_length=400, hop_length=160, n_mels=80,
+    ref = fastmel.MelSpectrogram(sr=SR, n_fft=512, win_length=512, hop_length=160, n_mels=80,
                                  to_db=True, top_db=80.0)(x)
     assert np.array_equal(np.load(out / "a.wav.npy"), ref)
 
@@ -646,7 +648,8 @@ def test_truncated_files_are_failures(capsys, truncated, tmp_path, command):
     reasons = failed(lines)
     assert set(reasons) == {str(truncated / "cut.wav"), str(truncated / "cut.aiff")}
     assert all(r.startswith("truncated: its header declares ") for r in reasons.values())
-    assert files_under(out) == [MANIFEST if command == "features" else "augment.jsonl"]
+    assert files_under(out) == ([FAILURES, MANIFEST] if command == "features"
+                                else ["augment.failures.jsonl", "augment.jsonl"])
 
 
 @pytest.mark.parametrize("command", ["features", "augment"])

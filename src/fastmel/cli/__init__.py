@@ -26,8 +26,10 @@ def build_parser():
 
 def main(argv=None):
     """Entry point of the console script; returns the exit status."""
+    from fastmel.cli.options import join_negative_values
+
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(join_negative_values(sys.argv[1:] if argv is None else argv))
     try:
         return args.run(args)
     except KeyboardInterrupt:

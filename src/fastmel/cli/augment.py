@@ -9,10 +9,12 @@ each stage present only when its option is given, and written as audio to
 RIR and noise files are read whole, resampled with soxr to each input's rate
 where they differ, and cached.  Outputs are written beside OUT (which must
 lie outside the inputs) and renamed into place, so OUT never holds a partial
-file.  ``OUT/augment.jsonl`` gets a line per output with every random choice;
-a re-run skips inputs done with the same parameters whose source has the
-size and modification time recorded (``--overwrite`` redoes them).  Files
-that fail are reported (folders that cannot be listed, broken links, FIFOs,
+file.  ``OUT/augment.jsonl`` gets a line per output, sorted by source path,
+with the source's identity (absolute path, size, modification time), the
+parameters and every random choice; a re-run skips inputs done with the same
+parameters whose source has the size and modification time recorded
+(``--overwrite`` redoes them).  Files that fail are reported, and listed in
+``OUT/augment.failures.jsonl`` (folders that cannot be listed, broken links, FIFOs,
 truncated WAV/AIFF files, NaN samples, an output that would hold NaN or inf),
 the others complete, and the exit status is 1; bad options or an unusable
 OUT exit with 2 before anything is done.
@@ -29,7 +31,7 @@ identical).  A mono RIR (the first channel of a multichannel one) is applied
 to every channel.  Noise with the input's channel count is added channel by
 channel; otherwise its channels are averaged and the result added to every
 channel.  The noise is looped from a random offset; the SNR is drawn
-uniformly from LO:HI.
+uniformly from LO:HI (one value DB fixes it).
 
 Room level.  The RIR is a filter, so its effect must not depend on the
 rate it is applied at: resampled from its own rate r to an input's rate sr,
@@ -124,7 +126,16 @@ def _range(text, *, positive):
 
 
 def snr_range(text):
-    """``LO:HI`` in dB (LO <= HI; ``--snr=-5:5`` for a negative LO)."""
+    """``LO:HI`` in dB (LO <= HI), or one value ``DB`` for ``DB:DB``."""
+    if ":" not in text:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected LO:HI or one number, got {text!r}") \
+                from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"the SNR must be finite, got {text!r}")
+        return value, value
     return _range(text, positive=False)
 
 
@@ -481,6 +492,7 @@ def augment_file(source, rel, out_dir, tmp_dir, params, library):
             tmp.unlink(missing_ok=True)
     record.update(duration=read / sr, sample_rate=sr, channels=channels, frames=written,
                   format=fmt, subtype=subtype, clipped_samples=clipped,
+                  snr_range=list(params.snr) if params.snr else None,
                   params_hash=params.digest())
     return record
 
@@ -508,27 +520,32 @@ def augment(inputs, out, params, *, jobs=None, overwrite=False, quiet=False):
 def add_parser(sub):
     p = sub.add_parser(
         "augment", help="simulate room, noise and microphone on files and folders",
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+        description=options.plain(__doc__), formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("inputs", nargs="+", metavar="IN", help="audio files or folders (recursive)")
     p.add_argument("-o", "--output", required=True, metavar="OUT",
                    help="output folder (outside the inputs)")
     p.add_argument("--rir", metavar="FILE_OR_DIR",
-                   help="room impulse response(s); one is chosen at random per input")
+                   help="room impulse response(s); one is chosen at random per input "
+                        "(default: no room)")
     p.add_argument("--rir-norm", choices=RIR_NORMS, default="energy",
-                   help="scale each RIR to unit energy at its own rate (energy, the default) "
-                        "or take it as it is (none); see 'Room level'")
+                   help="scale each RIR to unit energy at its own rate (energy) or take it "
+                        "as it is (none); see 'Room level' (default: energy)")
     p.add_argument("--noise", metavar="FILE_OR_DIR",
-                   help="noise file(s); one is chosen at random per input (needs --snr)")
+                   help="noise file(s); one is chosen at random per input (needs --snr; "
+                        "default: no noise)")
     p.add_argument("--snr", type=snr_range, metavar="LO:HI",
-                   help="SNR in dB, drawn uniformly per input (write --snr=-5:5 for a "
-                        "negative LO)")
+                   help="SNR in dB, drawn uniformly from LO..HI per input, or one value DB "
+                        "for all; negative values are fine (--snr -5:5, --snr -3) "
+                        "(default: none, needed with --noise)")
     p.add_argument("--bandpass", type=band_range, metavar="LOW:HIGH",
-                   help="Butterworth band-pass edges in Hz (HIGH below each file's sr/2)")
+                   help="Butterworth band-pass edges in Hz, HIGH below each file's sr/2 "
+                        "(default: no band-pass)")
     p.add_argument("--bandpass-order", type=options.int_in(1, MAX_BANDPASS_ORDER), default=4,
                    metavar="N",
-                   help=f"Butterworth order, as scipy's butter, 1..{MAX_BANDPASS_ORDER} (default 4)")
+                   help=f"Butterworth order, as scipy's butter, 1..{MAX_BANDPASS_ORDER} "
+                        f"(default: 4)")
     p.add_argument("--seed", type=int, default=0,
-                   help="random seed, >= 0 (default 0); the same seed gives the same outputs")
+                   help="random seed, >= 0; the same seed gives the same outputs (default: 0)")
     p.add_argument("--keep-tail", action="store_true",
                    help="append the RIR's tail (len(rir) - 1 samples) instead of cropping "
                         "to the input's length")

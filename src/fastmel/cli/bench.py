@@ -5,7 +5,9 @@ kaldi-native-fbank, convolution and band-pass against scipy and pedalboard) live
 the ``benchmarks`` folder of fastmel's source repository, not in the installed package.
 In a checkout (fastmel imported from its ``src``, or run from the checkout's root
 with fastmel installed) this command runs ``python -m benchmarks.report`` there and
-prints its tables of measured times and ratios; elsewhere it says how to get the suite.
+prints its tables of measured times and of the ratios between them (how many
+times faster one candidate ran than another on this machine); elsewhere it says
+how to get the suite.
 """
 import argparse
 import os
@@ -13,7 +15,7 @@ import pathlib
 import subprocess
 import sys
 
-from fastmel.cli.options import positive_int
+from fastmel.cli.options import plain, positive_int
 
 GET_SUITE = ("the benchmark suite is in fastmel's source repository, not in the installed "
              "package: clone the repository, then in it run\n"
@@ -37,13 +39,14 @@ def benchmarks_dir():
 def add_parser(sub):
     p = sub.add_parser(
         "bench", help="run fastmel's benchmark suite (in a source checkout)",
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+        description=plain(__doc__), formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true",
                    help="one round per candidate: checks that all runs, the times mean little")
     p.add_argument("--rounds", type=positive_int, default=None,
-                   help="timed rounds per candidate, the least is used (default 20)")
+                   help="timed rounds per candidate, the least is used (default: 20)")
     p.add_argument("-k", dest="select", metavar="EXPRESSION",
-                   help="run only the benchmarks matching this pytest -k expression")
+                   help="run only the benchmarks matching this pytest -k expression "
+                        "(default: all)")
     p.set_defaults(run=run)
     return p
 

@@ -4,8 +4,9 @@ The clip goes through a simulated recording -- a room (synthetic impulse
 response), noise at 10 dB SNR, a cheap microphone's band limits -- and into a
 log-mel spectrogram, once as a stream of 10 ms buffers through a
 ``fastmel.Chain`` and once offline; the two must agree bit for bit.  The
-clean and degraded log-mels are drawn side by side into a PNG when
-matplotlib is installed (pip install 'fastmel[plot]').
+clean and degraded log-mels are drawn one above the other into a PNG when
+matplotlib is installed (pip install 'fastmel[plot]'); without it, the
+default picture is skipped with that hint, and an explicit -o fails.
 """
 import argparse
 import gc
@@ -15,6 +16,9 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
+
+from fastmel.cli import options
+from fastmel.cli.show import AMIN, PLOT_HINT, SILENCE_DB
 
 CLIP = "speech_16000.flac"
 SR = 16000
@@ -28,6 +32,7 @@ SNR_DB = 10.0
 BAND_HZ = (200.0, 4000.0)
 BAND_ORDER = 4
 MEL = dict(sr=SR, n_fft=512, win_length=400, hop_length=160, n_mels=80)
+DEFAULT_PICTURE = "fastmel-demo.png"
 
 
 def load_clip():
@@ -93,10 +98,11 @@ def _stream_through(stream, buffers):
 def add_parser(sub):
     p = sub.add_parser(
         "demo", help="simulate a recording of the bundled clip and draw its log-mel",
-        description=__doc__.split("\n\n")[1],
+        description=options.plain(__doc__.split("\n\n")[1]),
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("-o", "--output", default="fastmel-demo.png", metavar="PNG",
-                   help="picture to write (default: fastmel-demo.png in the current folder)")
+    p.add_argument("-o", "--output", default=None, metavar="PNG",
+                   help=f"picture to write; needs matplotlib (default: {DEFAULT_PICTURE} in "
+                        f"the current folder, skipped without matplotlib)")
     p.add_argument("--no-plot", action="store_true", help="do not draw the picture")
     p.add_argument("--quiet", "-q", action="store_true", help="print only errors")
     p.set_defaults(run=run)
@@ -124,7 +130,7 @@ def run(args):
     mixer = fastmel.NoiseMixer(noise, gain=gain)
     mic = fastmel.Bandpass(sr, *BAND_HZ, order=BAND_ORDER)
     # top_db=None: a floor relative to the whole clip's maximum cannot stream.
-    logmel = fastmel.MelSpectrogram(**MEL, to_db=True, top_db=None)
+    logmel = fastmel.MelSpectrogram(**MEL, to_db=True, amin=AMIN, top_db=None)
     chain = fastmel.Chain([room, mixer, mic, logmel.stream()])
     clean_stream = logmel.stream()
 
@@ -177,19 +183,32 @@ def run(args):
         return status
     from fastmel.cli.show import save_logmel
 
-    hop = MEL["hop_length"]
-    panels = [("clean", clean_o),
-              (f"degraded: room (RT60 {RT60:g} s) + pink noise ({SNR_DB:g} dB SNR) + "
-               f"band-pass {BAND_HZ[0]:g}-{BAND_HZ[1]:g} Hz", degraded_o)]
+    output = args.output or DEFAULT_PICTURE
     try:
-        save_logmel(args.output, panels, sr=sr, hop_length=hop,
+        save_logmel(output, picture_panels(clean_o, degraded_o), sr=sr,
+                    hop_length=MEL["hop_length"], silence_db=SILENCE_DB,
                     title=f"fastmel demo: log-mel of {CLIP}, {MEL['n_mels']} mels")
     except ImportError:
-        print("fastmel demo: no picture, matplotlib is not installed; get it with: "
-              "pip install 'fastmel[plot]'", file=sys.stderr)
-        return status
+        if args.output is None:
+            print(f"fastmel demo: no picture, matplotlib is not installed; get it with: "
+                  f"{PLOT_HINT}", file=sys.stderr)
+            return status
+        print(f"fastmel demo: cannot draw {args.output}: matplotlib is not installed; get it "
+              f"with: {PLOT_HINT}", file=sys.stderr)
+        return 2
     except (OSError, ValueError) as err:
-        print(f"fastmel demo: cannot write {args.output}: {err}", file=sys.stderr)
+        print(f"fastmel demo: cannot write {output}: {err}", file=sys.stderr)
         return 1
-    say(f"Wrote {Path(args.output)}: clean and degraded log-mel, one colour scale (dB)")
+    say(f"Wrote {Path(output)}: clean and degraded log-mel over the clip's duration (the "
+        f"room's tail after it is not drawn), one colour scale (dB)")
     return status
+
+
+def picture_panels(clean, degraded):
+    """The picture's (label, log-mel) panels: the degraded one cropped to the clean
+    clip's frames (the room's tail runs past the clip's end), so the two panels
+    share a time axis without a blank strip after the shorter one."""
+    frames = clean.shape[-1]
+    return [("clean", clean),
+            (f"degraded: room (RT60 {RT60:g} s) + pink noise ({SNR_DB:g} dB SNR) + "
+             f"band-pass {BAND_HZ[0]:g}-{BAND_HZ[1]:g} Hz", degraded[..., :frames])]

@@ -1,11 +1,17 @@
 """``fastmel features IN... -o OUT``: a folder of audio to a folder of features.
 
 One ``.npy`` per input (``OUT/<relative path>.npy``, mirroring the input
-tree) and a ``manifest.jsonl`` with a line per output.  Outputs are written
-under a temporary name beside OUT and renamed into place, so OUT never holds
-a partial file; a re-run skips inputs whose output exists with the same
-parameter hash and whose source has the size and modification time the
-manifest recorded, which is also how an interrupted run is finished.  Files
+tree) and a ``manifest.jsonl`` with a line per output, sorted by source path:
+the source (absolute path, size in bytes and modification time in ns, which
+identify it; no content hash), its duration and sample rate, the features'
+sample rate (``sample_rate``), shape and dtype, and every parameter
+(``params``, and their hash, ``params_hash``).  The files that failed are
+listed in ``manifest.failures.jsonl`` (source, reason; a run without failures
+removes it).  Outputs are written under a temporary name beside OUT and
+renamed into place, so OUT never holds a partial file; a re-run skips
+inputs whose output exists with the same parameter hash and whose source has
+the size and modification time the manifest recorded, which is also how an
+interrupted run is finished.  Files
 that cannot be read (unlistable folders, broken links, FIFOs, truncated WAV or
 AIFF files, NaN samples, ...) are reported and the others still complete;
 features that come out non-finite (float audio near the float32 limit) are a
@@ -51,7 +57,7 @@ class FeatureParams:
 
     sr: int = 16000
     n_fft: int = 512
-    win_length: int = 400
+    win_length: int = None  # None: n_fft, as librosa
     hop_length: int = 160
     n_mels: int = 80
     fmin: float = 0.0
@@ -61,6 +67,12 @@ class FeatureParams:
     top_db: float = 80.0
     dtype: str = "float32"
     mono: bool = False
+
+    def __post_init__(self):
+        # Resolved here so that the hash and the manifest say what was computed,
+        # whether the window length was given or defaulted.
+        if self.win_length is None:
+            object.__setattr__(self, "win_length", self.n_fft)
 
     def digest(self):
         """A hash of every parameter that shapes the output (and the output format)."""
@@ -180,10 +192,12 @@ def process_file(source, rel, out_dir, tmp_dir, params, extractor=None):
         "source": str(source.absolute()),
         **stamp,
         "duration": round(duration, 6),
-        "sample_rate": int(rate),
+        "source_sample_rate": int(rate),
+        "sample_rate": params.sr,
         "output": output_path(rel).as_posix(),
         "shape": list(features.shape),
         "dtype": params.dtype,
+        "params": dataclasses.asdict(params),
         "params_hash": params.digest(),
         "timing": timing,
     }
@@ -304,7 +318,7 @@ def dask_client(address, timeout=DASK_TIMEOUT):
 
 
 def add_parser(sub):
-    paragraphs = __doc__.split("\n\n")
+    paragraphs = options.plain(__doc__).split("\n\n")
     p = sub.add_parser(
         "features", help="compute log-mel / MFCC features for files and folders",
         description="\n\n".join(paragraphs[:3]),
@@ -313,29 +327,39 @@ def add_parser(sub):
     p.add_argument("-o", "--output", required=True, metavar="OUT",
                    help="output folder (outside the inputs)")
     p.add_argument("--sr", type=options.sample_rate, default=16000,
-                   help="resample to this rate, 1000..384000 (default 16000)")
-    p.add_argument("--n-fft", type=options.n_fft, default=512, help="1..65536 (default 512)")
-    p.add_argument("--win-length", type=options.n_fft, default=400,
-                   help="1..N_FFT (default 400)")
+                   help="resample to this rate (Hz), 1000..384000; the features' rate "
+                        "(default: 16000)")
+    p.add_argument("--n-fft", type=options.n_fft, default=512,
+                   help="FFT size in samples, 1..65536 (default: 512)")
+    p.add_argument("--win-length", type=options.n_fft, default=None,
+                   help="Hann window length in samples, 1..N_FFT (default: N_FFT, as "
+                        "librosa; 400 is the 25 ms window of Kaldi-style speech features)")
     p.add_argument("--hop", type=options.hop_length, default=160,
-                   help="hop length in samples (default 160)")
-    p.add_argument("--n-mels", type=options.n_mels, default=80, help="1..1024 (default 80)")
-    p.add_argument("--fmin", type=options.finite_float, default=0.0)
-    p.add_argument("--fmax", type=options.finite_float, default=None)
+                   help="hop length in samples, 1..1048576 (default: 160)")
+    p.add_argument("--n-mels", type=options.n_mels, default=80,
+                   help="mel bands, 1..1024 (default: 80)")
+    p.add_argument("--fmin", type=options.finite_float, default=0.0,
+                   help="lowest mel band edge in Hz (default: 0)")
+    p.add_argument("--fmax", type=options.finite_float, default=None,
+                   help="highest mel band edge in Hz (default: SR / 2)")
     p.add_argument("--mfcc", type=int, default=0, metavar="N",
-                   help="N MFCCs (1..N_MELS) instead of the mel spectrogram")
+                   help="N MFCCs (1..N_MELS) instead of the mel spectrogram (default: 0, "
+                        "the mel spectrogram)")
     p.add_argument("--db", action=argparse.BooleanOptionalAction, default=True,
                    help="log-power (dB) mel spectrogram (default: on)")
     p.add_argument("--top-db", type=options.finite_float, default=80.0,
-                   help="floor at max - TOP_DB per file (default 80; negative disables)")
-    p.add_argument("--dtype", choices=("float32", "float16"), default="float32")
+                   help="floor each channel at its own maximum - TOP_DB dB (default: 80; "
+                        "negative disables)")
+    p.add_argument("--dtype", choices=("float32", "float16"), default="float32",
+                   help="dtype of the .npy files (default: float32)")
     p.add_argument("--mono", action="store_true", help="average channels")
     p.add_argument("--jobs", "-j", type=options.positive_int, default=None,
                    help="worker threads (default: all cores)")
     p.add_argument("--overwrite", action="store_true", help="recompute existing outputs")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress or summary")
     p.add_argument("--dask-scheduler", metavar="ADDRESS",
-                   help="run on a Dask distributed cluster, tcp://HOST:PORT (extra 'dask')")
+                   help="run on a Dask distributed cluster, tcp://HOST:PORT (extra 'dask'; "
+                        "default: threads on this machine)")
     p.set_defaults(run=run)
     return p
 

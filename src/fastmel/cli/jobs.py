@@ -12,7 +12,11 @@ records with the same parameter hash for a source of the same size and
 modification time, writes through a temporary folder beside OUT (renamed
 into place, so OUT never holds a partial file), runs files on threads,
 appends one manifest line per finished output and reports the files that
-failed.  A manifest line that cannot be written (a full disk) is cut back
+failed.  At the end of a run (finished or interrupted) the manifest is
+rewritten with one line per output sorted by source path, and the run's
+failures go to a sibling file, ``<manifest stem>.failures.jsonl``, one
+``{"source", "error"}`` line per failure sorted by source (removed when a
+run has none).  A manifest line that cannot be written (a full disk) is cut back
 off, so the manifest stays whole JSON lines, the output it described is
 removed and the run stops.  On Ctrl-C, files already running finish and are
 recorded; the rest wait for the next run.
@@ -248,14 +252,14 @@ def _repair_manifest(path):
         os.truncate(path, data.rfind(b"\n") + 1)
 
 
-def _compact_manifest(path):
-    """Keep one line per output (its latest), in order of first appearance, when
-    re-runs have left several.  A failure leaves the manifest as it was."""
-    latest, lines = read_manifest(path)
-    if lines == len(latest):
-        return
+def _sort_key(record):
+    return str(record.get("source", "")), str(record["output"])
+
+
+def _replace_file(path, data):
+    """Write ``data`` to ``path`` through a temporary file renamed over it; False
+    when that failed (``path`` is then as it was)."""
     tmp = path.with_name(path.name + ".tmp")
-    data = "".join(json.dumps(record) + "\n" for record in latest.values()).encode()
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         try:
@@ -265,6 +269,38 @@ def _compact_manifest(path):
         os.replace(tmp, path)
     except OSError:
         tmp.unlink(missing_ok=True)
+        return False
+    return True
+
+
+def _tidy_manifest(path):
+    """Keep one line per output (its latest), sorted by source, then output: lines
+    are appended as files finish, and the finished manifest should not depend on
+    the thread schedule.  A failure leaves the manifest as it was."""
+    latest, lines = read_manifest(path)
+    records = sorted(latest.values(), key=_sort_key)
+    if lines == len(latest) and records == list(latest.values()):
+        return
+    _replace_file(path, "".join(json.dumps(record) + "\n" for record in records).encode())
+
+
+def failures_path(manifest):
+    """The sibling of ``manifest`` that lists the last run's failures
+    (``manifest.jsonl`` -> ``manifest.failures.jsonl``)."""
+    return manifest.with_name(f"{manifest.stem}.failures.jsonl")
+
+
+def _write_failures(path, failures):
+    """One ``{"source", "error"}`` line per failure, sorted by source, in ``path``;
+    no failures removes the file, so it never lists what a later run fixed."""
+    lines = sorted((str(source), reason) for source, reason in failures)
+    data = "".join(json.dumps({"source": source, "error": reason}) + "\n"
+                   for source, reason in lines).encode()
+    if not (data and _replace_file(path, data)):
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:
+            pass  # the run's own report on stderr still lists its failures
 
 
 def _inside(path, folder):
@@ -383,7 +419,8 @@ class Job:
         os.close(self._fd)
         self.progress.close()
         shutil.rmtree(self.tmp_dir, ignore_errors=True)
-        _compact_manifest(self.manifest)
+        _tidy_manifest(self.manifest)
+        _write_failures(failures_path(self.manifest), self.failures)
         return False
 
     def record(self, result):

@@ -1,6 +1,7 @@
 """Argument types and limits shared by the subcommands."""
 import argparse
 import math
+import re
 
 # Sample rates the commands accept (Hz): below 1 kHz nothing is speech or
 # music, and 384 kHz is the highest rate audio interfaces record at.
@@ -54,3 +55,44 @@ sample_rate = int_in(*SR_RANGE)
 n_fft = int_in(*N_FFT_RANGE)
 hop_length = int_in(*HOP_RANGE)
 n_mels = int_in(*N_MELS_RANGE)
+
+
+# reST markup in the docstrings that become --help text: ``literal``, :role:`target`.
+_LITERAL = re.compile(r"``(.+?)``", re.DOTALL)
+_ROLE = re.compile(r":[a-z]+(?::[a-z]+)?:`~?([^`]+)`")
+
+
+def plain(text):
+    """A docstring as plain text for ``--help``: reST literals and roles lose
+    their markup (``x`` -> x, :func:`extract` -> extract)."""
+    return _ROLE.sub(r"\1", _LITERAL.sub(r"\1", text))
+
+
+# An option value that starts like a negative number or range ("-5", "-5:5",
+# "-2.5:-1"): argparse takes anything starting with "-" that is not a plain
+# negative number for an option name.
+_NEGATIVE_VALUE = re.compile(r"^-(?:\d+\.?\d*|\.\d+)(?::-?(?:\d+\.?\d*|\.\d+)?)?$")
+# Options whose value may start with "-" that way.
+NEGATIVE_VALUE_OPTIONS = ("--snr", "--bandpass")
+
+
+def join_negative_values(argv):
+    """``argv`` with ``--snr -5:5`` written as ``--snr=-5:5``, so argparse takes the
+    range as the option's value rather than as an unknown option.  Arguments after
+    ``--`` are left alone."""
+    out = []
+    argv = list(argv)
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            out.extend(argv[i:])
+            break
+        if (arg in NEGATIVE_VALUE_OPTIONS and i + 1 < len(argv)
+                and _NEGATIVE_VALUE.match(argv[i + 1])):
+            out.append(f"{arg}={argv[i + 1]}")
+            i += 2
+            continue
+        out.append(arg)
+        i += 1
+    return out

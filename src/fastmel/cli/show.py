@@ -19,6 +19,11 @@ from fastmel.cli import options
 
 PLOT_HINT = "pip install 'fastmel[plot]'"
 
+# The pictures' log-mels use amin 1e-10 (with ref 1.0): digital silence comes out as
+# 10 * log10(1e-10) = -100 dB.
+AMIN = 1e-10
+SILENCE_DB = 10.0 * math.log10(AMIN)
+
 # Frequencies (Hz) worth a tick on a mel axis; those inside the band are used.
 _TICKS_HZ = (0, 125, 250, 500, 1000, 2000, 4000, 8000, 16000)
 
@@ -40,8 +45,31 @@ def import_matplotlib():
     return Figure, FigureCanvasAgg
 
 
+def colour_range(panels, top_db, silence_db=SILENCE_DB):
+    """``(vmin, vmax)`` of the colour scale: ``top_db`` down from the loudest value
+    of all panels, but with the top never less than ``top_db`` above ``silence_db``,
+    so digital silence (and anything near it) draws in the darkest colour rather
+    than filling a scale of its own."""
+    vmax = max(max(float(np.max(S)) for _, S in panels), silence_db + top_db)
+    return vmax - top_db, vmax
+
+
+def drawable(text):
+    """``text`` with the characters the default font has no glyph for written as
+    escapes (``\\u58f0``) and dollar signs escaped (``a$x$`` is not mathtext), so any
+    file name can go into a title as it is, without matplotlib warning about
+    missing glyphs, drawing empty boxes or failing on mathtext it cannot parse."""
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+
+    charmap = FT2Font(font_manager.findfont(font_manager.FontProperties())).get_charmap()
+    text = "".join(c if ord(c) in charmap or c == "\n"
+                   else c.encode("ascii", "backslashreplace").decode("ascii") for c in text)
+    return text.replace("$", r"\$")
+
+
 def save_logmel(path, panels, *, sr, hop_length, fmin=0.0, fmax=None, htk=False,
-                top_db=80.0, title=None):
+                top_db=80.0, silence_db=SILENCE_DB, title=None):
     """Draw log-mel spectrograms, one panel each, on one colour scale, into ``path``.
 
     Parameters
@@ -56,7 +84,11 @@ def save_logmel(path, panels, *, sr, hop_length, fmin=0.0, fmax=None, htk=False,
         The mel band layout, to label the frequency axis in Hz.
     top_db : float
         The colour scale spans the loudest value of all panels down to ``top_db`` below it.
+    silence_db : float
+        The value digital silence has in ``panels``; the top of the colour scale is
+        at least ``top_db`` above it (see :func:`colour_range`).
     title : str or None
+        Characters the font lacks are escaped (see :func:`drawable`).
 
     Raises
     ------
@@ -67,8 +99,7 @@ def save_logmel(path, panels, *, sr, hop_length, fmin=0.0, fmax=None, htk=False,
 
     Figure, FigureCanvasAgg = import_matplotlib()
     fmax = sr / 2.0 if fmax is None else float(fmax)
-    vmax = max(float(np.max(S)) for _, S in panels)
-    vmin = vmax - top_db
+    vmin, vmax = colour_range(panels, top_db, silence_db)
     n_mels = panels[0][1].shape[0]
     seconds = max(S.shape[-1] for _, S in panels) * hop_length / sr
     # Band centres on the mel scale: band i's row spans [i, i + 1) on the y axis.
@@ -92,11 +123,11 @@ def save_logmel(path, panels, *, sr, hop_length, fmin=0.0, fmax=None, htk=False,
         ax.set_xlim(0.0, seconds)
         ax.set_yticks(tick_rows, [f"{f:g}" for f in ticks])
         ax.set_ylabel("frequency (Hz)")
-        ax.set_title(label, loc="left", fontsize="medium")
+        ax.set_title(drawable(label), loc="left", fontsize="medium")
     axes[-1].set_xlabel("time (s)")
     fig.colorbar(image, ax=list(axes), label="power (dB)", format="%+.0f")
     if title:
-        fig.suptitle(title)
+        fig.suptitle(drawable(title))
     fig.savefig(path)
 
 
@@ -146,7 +177,7 @@ def read_audio(path, sr=None):
 def add_parser(sub):
     p = sub.add_parser(
         "show", help="draw the log-mel spectrogram of an audio file (PNG)",
-        description=__doc__.split("\n\n")[0] + "\n\n" + __doc__.split("\n\n")[1],
+        description=options.plain("\n\n".join(__doc__.split("\n\n")[:2])),
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("file", metavar="FILE", help="audio file (any format soundfile reads)")
     p.add_argument("-o", "--output", metavar="OUT",
@@ -156,15 +187,18 @@ def add_parser(sub):
     p.add_argument("--n-fft", type=options.n_fft, default=None,
                    help="FFT size, 1..65536 (default: the power of two nearest 25 ms)")
     p.add_argument("--win-length", type=options.n_fft, default=None,
-                   help="window length (default: n_fft)")
+                   help="Hann window length in samples, 1..N_FFT (default: N_FFT)")
     p.add_argument("--hop", type=options.hop_length, default=None,
                    help="hop length in samples (default: 10 ms)")
     p.add_argument("--n-mels", type=options.n_mels, default=80,
-                   help="mel bands, 1..1024 (default 80)")
-    p.add_argument("--fmin", type=options.finite_float, default=0.0)
-    p.add_argument("--fmax", type=options.finite_float, default=None)
+                   help="mel bands, 1..1024 (default: 80)")
+    p.add_argument("--fmin", type=options.finite_float, default=0.0,
+                   help="lowest mel band edge in Hz (default: 0)")
+    p.add_argument("--fmax", type=options.finite_float, default=None,
+                   help="highest mel band edge in Hz (default: SR / 2)")
     p.add_argument("--top-db", type=options.finite_float, default=80.0,
-                   help="colour range below the loudest value (default 80)")
+                   help="colour range in dB below the loudest value, and at least that far "
+                        "above digital silence, so silence draws dark (default: 80)")
     p.add_argument("--mono", action="store_true", help="one panel of the channels' average")
     p.add_argument("--quiet", "-q", action="store_true", help="print nothing on success")
     p.set_defaults(run=run)
@@ -194,7 +228,7 @@ def run(args):
     try:
         logmel = fastmel.MelSpectrogram(
             sr=sr, n_fft=n_fft, win_length=args.win_length, hop_length=hop, n_mels=args.n_mels,
-            fmin=args.fmin, fmax=args.fmax, to_db=True, top_db=None)
+            fmin=args.fmin, fmax=args.fmax, to_db=True, amin=AMIN, top_db=None)
         S = logmel(y)
     except ValueError as err:
         print(f"fastmel show: {err}", file=sys.stderr)
