@@ -46,12 +46,21 @@ below every Python-layer module.
 import numpy as np
 
 cimport numpy as cnp
+from cpython.object cimport PyTypeObject
+from cpython.ref cimport Py_INCREF
 from libc.math cimport INFINITY
 
 from fastmel._checks cimport finite_rows, readable_as_is, within_rows
 from fastmel._checks import ParameterError, check_stream_layout, stream_chunk
 
 cnp.import_array()
+
+cdef extern from "numpy/arrayobject.h":
+    PyTypeObject PyArray_Type
+    # (steals a reference to descr)
+    object PyArray_NewFromDescr(PyTypeObject* subtype, cnp.dtype descr, int nd,
+                                const cnp.npy_intp* dims, const cnp.npy_intp* strides,
+                                void* data, int flags, void* obj)
 
 # Samples per channel a stream takes in (centuries of audio), so no position
 # arithmetic can overflow.
@@ -376,7 +385,7 @@ cdef class Stream:
         self.work_dtype = np.dtype(dtype)
         self.typenum = self.work_dtype.num
         self.item = self.work_dtype.itemsize
-        self.out_dtype = self.engine_dtype(self.work_dtype)
+        self.out_dtype = np.dtype(self.engine_dtype(self.work_dtype))   # new_out relies on it
         self.out_typenum = self.out_dtype.num
         self.n_in = 0
         try:
@@ -399,12 +408,16 @@ cdef class Stream:
 
     cdef cnp.ndarray new_out(self, Py_ssize_t n):
         """An output for n samples (or frames): (..., n), or (..., n_out, n)."""
+        # The dtype object at hand spares numpy a lookup by type number (a
+        # stream's one-frame calls make an output each).
+        cdef cnp.dtype descr = <cnp.dtype>self.out_dtype
+        cdef int nd = self.lead_nd + 1
         if self.n_out:
             self.dims[self.lead_nd] = self.n_out
-            self.dims[self.lead_nd + 1] = n
-            return cnp.PyArray_EMPTY(self.lead_nd + 2, self.dims, self.out_typenum, 0)
-        self.dims[self.lead_nd] = n
-        return cnp.PyArray_EMPTY(self.lead_nd + 1, self.dims, self.out_typenum, 0)
+            nd += 1
+        self.dims[nd - 1] = n
+        Py_INCREF(descr)
+        return PyArray_NewFromDescr(&PyArray_Type, descr, nd, self.dims, NULL, NULL, 0, NULL)
 
     # -- the engine's part (overridden) -------------------------------------
 
