@@ -7,9 +7,5 @@ cdef bint finite_rows(const void* x, bint is_double, Py_ssize_t rows, Py_ssize_t
 cdef bint within_rows(const void* x, bint is_double, Py_ssize_t rows, Py_ssize_t row_stride,
                       Py_ssize_t n, Py_ssize_t stride, double limit) noexcept nogil
 
-cdef bint copy_within_rows(void* dst, Py_ssize_t dst_row, const void* x, bint is_double,
-                           Py_ssize_t rows, Py_ssize_t row_stride, Py_ssize_t n,
-                           double limit) noexcept nogil
-
 cdef bint readable_as_is(object chunk, int typenum, int lead_nd,
                          const cnp.npy_intp* dims) noexcept

@@ -22,45 +22,6 @@ cdef extern from "fastmel_db.h" nogil:
     int fastmel_all_within_f32(const float* x, long n, long stride, float limit)
     int fastmel_all_within_f64(const double* x, long n, long stride, double limit)
 
-cdef extern from *:
-    """
-    #include "fastmel_db.h"
-    /* A contiguous run copied and checked in one pass: the same bit test as
-     * fastmel_all_within_*, so a stream that takes its chunk in this way
-     * accepts exactly what the separate scan accepts. */
-    FASTMEL_CLONES
-    static int fastmel_copy_within_f32(float *restrict dst, const float *restrict x, long n,
-                                       float limit)
-    {
-        uint32_t lim, bad = 0;
-        memcpy(&lim, &limit, sizeof lim);
-        for (long i = 0; i < n; i++) {
-            uint32_t b;
-            memcpy(&b, &x[i], sizeof b);
-            bad |= (b & 0x7fffffffu) > lim;
-            dst[i] = x[i];
-        }
-        return !bad;
-    }
-
-    FASTMEL_CLONES
-    static int fastmel_copy_within_f64(double *restrict dst, const double *restrict x, long n,
-                                       double limit)
-    {
-        uint64_t lim, bad = 0;
-        memcpy(&lim, &limit, sizeof lim);
-        for (long i = 0; i < n; i++) {
-            uint64_t b;
-            memcpy(&b, &x[i], sizeof b);
-            bad |= (b & 0x7fffffffffffffffull) > lim;
-            dst[i] = x[i];
-        }
-        return !bad;
-    }
-    """
-    int fastmel_copy_within_f32(float* dst, const float* x, long n, float limit) nogil
-    int fastmel_copy_within_f64(double* dst, const double* x, long n, double limit) nogil
-
 
 class ParameterError(ValueError):
     """A parameter or a piece of data that fastmel cannot work with.
@@ -329,26 +290,6 @@ cdef bint within_rows(const void* x, bint is_double, Py_ssize_t rows, Py_ssize_t
         else:
             if not fastmel_all_within_f32(<const float*>x + r * row_stride, n, stride,
                                           <float>limit):
-                return False
-    return True
-
-
-cdef bint copy_within_rows(void* dst, Py_ssize_t dst_row, const void* x, bint is_double,
-                           Py_ssize_t rows, Py_ssize_t row_stride, Py_ssize_t n,
-                           double limit) noexcept nogil:
-    """Copy ``rows x n`` values (rows ``row_stride`` elements apart, each row's
-    values contiguous) to rows ``dst_row`` elements apart from ``dst``; True
-    when all are within +-limit, as ``within_rows`` decides (on False the
-    copy may be partial)."""
-    cdef Py_ssize_t r
-    for r in range(rows):
-        if is_double:
-            if not fastmel_copy_within_f64(<double*>dst + r * dst_row,
-                                           <const double*>x + r * row_stride, n, limit):
-                return False
-        else:
-            if not fastmel_copy_within_f32(<float*>dst + r * dst_row,
-                                           <const float*>x + r * row_stride, n, <float>limit):
                 return False
     return True
 

@@ -16,7 +16,6 @@ import numpy as np
 
 cimport numpy as cnp
 
-from fastmel._checks cimport copy_within_rows
 from fastmel._spectral cimport BLOCK, NONFINITE, OUT_COMPLEX, SpectralKernel, Workspace
 from fastmel._streambase cimport Chunk, Stream, rows_append, rows_drop
 
@@ -61,7 +60,6 @@ cdef class FrameStream(Stream):
         self.n_out = kernel.n_out
         self.frames_out = True
         self.bound = kernel.max_amplitude
-        self.checks_chunks = True
         self.n_fft = framing.n_fft
         self.hop = framing.hop_length
         self.center = framing.center
@@ -117,27 +115,9 @@ cdef class FrameStream(Stream):
         self.started = False
 
     cdef object engine_run(self, cnp.ndarray x, const Chunk* c):
-        cdef bint staged = False
-        if c.check:
-            staged = self._stage(c)
-            if not staged and not self.scan(x):
-                self.convert(x)                  # raises the precise error
         cdef cnp.ndarray out = self.new_out(self._frames_ready(self.n_in + c.k) - self.t_next)
-        self._feed(c.data, c.xs_ch, c.xs, c.k, out, self.t_next, staged)
+        self._feed(c.data, c.xs_ch, c.xs, c.k, out, self.t_next)
         return out
-
-    cdef bint _stage(self, const Chunk* c) noexcept:
-        """Copy an unscanned chunk to the free room past the buffer's end,
-        checking its samples on the way (a short chunk's one pass over them):
-        True when it went there whole and every sample is within the bound,
-        so that ``_take`` only counts it in.  False (the chunk needs another
-        path, or a sample is out of bounds) leaves the state as it was."""
-        if (not self.started or c.xs != 1 or c.k > self.cap - self.buf_len
-                or c.k * self.n_ch >= GIL_SAMPLES):
-            return False
-        return copy_within_rows(<char*>cnp.PyArray_DATA(self.buf) + self.buf_len * self.item,
-                                self.cap, c.data, self.item == 8, self.n_ch, c.xs_ch, c.k,
-                                self.bound)
 
     cdef Py_ssize_t _frames_ready(self, Py_ssize_t n_in) noexcept:
         """Frames computable once n_in raw samples are in (before the right padding)."""
@@ -150,10 +130,9 @@ cdef class FrameStream(Stream):
         return 1 + (avail - self.n_fft) // self.hop
 
     cdef _feed(self, const char* xp, Py_ssize_t xs_ch, Py_ssize_t xs, Py_ssize_t k,
-               cnp.ndarray out, Py_ssize_t t_first, bint staged=False):
+               cnp.ndarray out, Py_ssize_t t_first):
         """Append k samples per channel (strides in elements) to the buffer,
-        computing the frames they complete into out; ``staged``: they are
-        there already (see ``_stage``)."""
+        computing the frames they complete into out."""
         cdef Py_ssize_t done = 0, m
         cdef char* op = <char*>cnp.PyArray_DATA(out)
         cdef Py_ssize_t n_frames = cnp.PyArray_DIM(out, out.ndim - 1)
@@ -170,10 +149,10 @@ cdef class FrameStream(Stream):
             if release:
                 with nogil:
                     status = self._take(xp + done * xs * self.item, xs_ch, xs, &m, op,
-                                        n_frames, out_item, t_first, staged)
+                                        n_frames, out_item, t_first)
             else:
                 status = self._take(xp + done * xs * self.item, xs_ch, xs, &m, op, n_frames,
-                                    out_item, t_first, staged)
+                                    out_item, t_first)
             done += m
             if status == 0 and not self.started and self.n_in == self.pad + 1:
                 self._build_left_pad()
@@ -190,17 +169,13 @@ cdef class FrameStream(Stream):
 
     cdef int _take(self, const char* src, Py_ssize_t xs_ch, Py_ssize_t xs, Py_ssize_t* m,
                    char* op, Py_ssize_t n_frames, Py_ssize_t out_item,
-                   Py_ssize_t t_first, bint staged) noexcept nogil:
+                   Py_ssize_t t_first) noexcept nogil:
         """Append up to m[0] samples per channel (m[0]: as many as fit, after a
-        compaction if needed; all of them, when staged: in place already) and
-        compute the frames they complete; the status."""
+        compaction if needed) and compute the frames they complete; the status."""
         if self.cap - self.buf_len < m[0]:
             self._compact()
             m[0] = min(m[0], self.cap - self.buf_len)
-        if staged:
-            self.buf_len += m[0]
-        else:
-            self._append(src, xs_ch, xs, m[0])
+        self._append(src, xs_ch, xs, m[0])
         self.n_in += m[0]
         if self.started:
             return self._compute(op, n_frames, out_item, t_first)

@@ -19,9 +19,6 @@ cdef struct Chunk:
     Py_ssize_t k
     Py_ssize_t xs_ch
     Py_ssize_t xs
-    # Not scanned yet (only for an engine that sets checks_chunks): the
-    # engine checks the samples as it takes them in, before any state changes.
-    bint check
 
 
 # A sample engine's input buffer: n_ch rows of cap items of `item` bytes each,
@@ -66,7 +63,6 @@ cdef class Stream:
     cdef object fixed_dtype            # the working dtype, or None: the first chunk's
     cdef double bound                  # largest |sample| accepted (inf: finite is enough)
     cdef bint is_complex               # chunks are complex (fixed_dtype complex64/128), e.g. spectra
-    cdef bint checks_chunks            # the engine scans fast-path chunks itself (Chunk.check)
     cdef object maker                  # () -> a fresh stream of this configuration
     cdef object label                  # the configuration, as repr shows it
     # The protocol's state
@@ -111,7 +107,7 @@ cdef class Stream:
     cdef bint scan_rows(self, const void* p, bint is_double, Py_ssize_t xs_ch, Py_ssize_t k,
                         Py_ssize_t xs) noexcept nogil
     cdef tuple convert(self, object chunk)
-    cdef object step(self, cnp.ndarray x, object lead, bint keep, bint check)
+    cdef object step(self, cnp.ndarray x, object lead, bint keep)
     cdef object feed(self, object chunk, bint keep, bint scanned)
     cdef object owed(self)
     cdef int restart(self) except -1

@@ -38,10 +38,7 @@ state unchanged if it must refuse the chunk; ``engine_tail`` returns what
 ``engine_set`` save and restore (and check) its state; ``engine_save`` /
 ``engine_undo`` keep and put back what the next ``engine_run`` of k samples
 overwrites.  The engine's loops run without the GIL on the buffers this base
-has checked.  An engine that sets ``checks_chunks`` may be handed a
-fast-path chunk not yet scanned (``Chunk.check``): it scans it as it copies
-it in (one pass instead of two), or with ``scan``, and refuses it with
-``convert``'s error before changing any state.
+has checked.
 
 Compiled, and importing only the compiled input checks: this module sits
 below every Python-layer module.
@@ -325,16 +322,11 @@ cdef class Stream:
         if self.lead_shape is not None and readable_as_is(chunk, self.typenum, self.lead_nd,
                                                           self.dims):
             x = <cnp.ndarray>chunk
-            if not scanned or self.bound != INFINITY:
-                # An engine that checks as it copies saves a pass (not for a
-                # call that can be taken back: its checkpoint comes first).
-                if self.checks_chunks and not keep:
-                    return self.step(x, None, False, True)
-                if not self.scan(x):
-                    self.convert(chunk)          # raises the precise error
-            return self.step(x, None, keep, False)
+            if (not scanned or self.bound != INFINITY) and not self.scan(x):
+                self.convert(chunk)              # raises the precise error
+            return self.step(x, None, keep)
         x, lead = self.convert(chunk)
-        return self.step(x, lead, keep, False)
+        return self.step(x, lead, keep)
 
     cdef object owed(self):
         """What ``flush`` returns: the engine's tail, or for a stream never fed
@@ -355,9 +347,8 @@ cdef class Stream:
         default the maker (a fresh stream of this configuration)."""
         return self.maker
 
-    cdef object step(self, cnp.ndarray x, object lead, bint keep, bint check):
-        """Run the engine on an accepted chunk (``lead``: the first chunk's;
-        ``check``: the engine is to scan it, see ``checks_chunks``)."""
+    cdef object step(self, cnp.ndarray x, object lead, bint keep):
+        """Run the engine on an accepted chunk (``lead``: the first chunk's)."""
         cdef Chunk c
         cdef bint first = self.lead_shape is None
         cdef Py_ssize_t k = cnp.PyArray_DIM(x, x.ndim - 1)
@@ -377,7 +368,6 @@ cdef class Stream:
         c.k = k
         c.xs = cnp.PyArray_STRIDE(x, x.ndim - 1) // self.item
         c.xs_ch = cnp.PyArray_STRIDE(x, 0) // self.item if x.ndim == 2 else 0
-        c.check = check
         if not first:
             return self.engine_run(x, &c)
         try:
