@@ -411,21 +411,24 @@ cdef inline int _frames(SpectralKernel k, Workspace* ws, const void** src,
             fastmel_window_f64(x, s, win, wbuf, win_len)
         k.plan.execute(buf, spec)
         _power(k, spec, pblock)
+        # A contiguous output column takes the values where they are computed.
+        res = out if row_stride == 1 else cblock
         if real is float:
             finite = fastmel_mel_f32(pblock, <const float*>k.mel_w, k.mel_lo, k.mel_runs,
-                                     k.n_mel_runs, k.n_mels, cblock, 1,
+                                     k.n_mel_runs, k.n_mels, res, 1,
                                      pblock + k._mel_scratch_at())
         else:
             finite = fastmel_mel_f64(pblock, <const double*>k.mel_w, k.mel_lo, k.mel_len,
-                                     k.mel_woff, k.n_mels, cblock, 1)
+                                     k.mel_woff, k.n_mels, res, 1)
         if not finite:
             return NONFINITE
         if k.mode == OUT_MEL_DB:
-            _db(k, cblock, k.n_mels)
+            _db(k, res, k.n_mels)
             if ws.track:
-                _extremes(ws, cblock, 1, k.n_mels, k.n_mels)
-        for m in range(k.n_mels):
-            out[m * row_stride] = cblock[m]
+                _extremes(ws, res, 1, k.n_mels, k.n_mels)
+        if res != out:
+            for m in range(k.n_mels):
+                out[m * row_stride] = res[m]
         return 0
     # Window and transform each frame into its own spectrum slot; for mel
     # output, go on to its power spectrum and its lane of the mel block.
