@@ -80,12 +80,9 @@ cdef class Stream:
     cdef int busy                      # the in-use flag
     cdef int undo_mode
     cdef long long undo_n_in
-    cdef cnp.ndarray last_out          # the last small output made (new_out)
-    cdef int last_flags                # its flags as made
 
     # For the engines
     cdef cnp.ndarray new_out(self, Py_ssize_t n)
-    cdef bint as_made(self, cnp.ndarray out, cnp.dtype descr, int nd) noexcept
     # The engine's part (see the class docstring)
     cdef object engine_dtype(self, object dtype)
     cdef int engine_start(self) except -1

@@ -46,7 +46,7 @@ below every Python-layer module.
 import numpy as np
 
 cimport numpy as cnp
-from cpython.object cimport PyObject, PyTypeObject
+from cpython.object cimport PyTypeObject
 from cpython.ref cimport Py_INCREF
 from libc.math cimport INFINITY
 
@@ -61,22 +61,6 @@ cdef extern from "numpy/arrayobject.h":
     object PyArray_NewFromDescr(PyTypeObject* subtype, cnp.dtype descr, int nd,
                                 const cnp.npy_intp* dims, const cnp.npy_intp* strides,
                                 void* data, int flags, void* obj)
-
-cdef extern from *:
-    """
-    /* No weak reference to the array and no base: nothing but its owners can reach it. */
-    static int fastmel_unreachable(PyArrayObject *a)
-    {
-        return ((PyArrayObject_fields *)a)->weakreflist == NULL && PyArray_BASE(a) == NULL;
-    }
-    """
-    bint fastmel_unreachable(cnp.ndarray a)
-    # on a raw pointer: an object argument would be counted once more
-    Py_ssize_t refcount "Py_REFCNT"(PyObject* o)
-
-# Outputs of at most this many bytes are recycled (see Stream.new_out).
-cdef enum:
-    RECYCLE_BYTES = 1 << 12
 
 # Samples per channel a stream takes in (centuries of audio), so no position
 # arithmetic can overflow.
@@ -421,52 +405,19 @@ cdef class Stream:
         self.out_typenum = -1
         self.n_in = 0
         self.undo_mode = UNDO_NONE
-        self.last_out = None
 
     cdef cnp.ndarray new_out(self, Py_ssize_t n):
-        """An output for n samples (or frames): (..., n), or (..., n_out, n),
-        its values all to be written.
-
-        A small output is kept, and handed out again once nothing but this
-        stream holds it (no other reference, view, weak reference or buffer
-        export) and it is as it was made: the caller cannot tell it from a new
-        array, and a stream whose outputs are dropped at once (one frame per
-        call) spends no time making and freeing arrays.
-        """
-        # The dtype object at hand spares numpy a lookup by type number.
+        """An output for n samples (or frames): (..., n), or (..., n_out, n)."""
+        # The dtype object at hand spares numpy a lookup by type number (a
+        # stream's one-frame calls make an output each).
         cdef cnp.dtype descr = <cnp.dtype>self.out_dtype
         cdef int nd = self.lead_nd + 1
-        cdef cnp.ndarray out
         if self.n_out:
             self.dims[self.lead_nd] = self.n_out
             nd += 1
         self.dims[nd - 1] = n
-        if (self.last_out is not None and refcount(<PyObject*>self.last_out) == 1
-                and self.as_made(self.last_out, descr, nd)):
-            return self.last_out
         Py_INCREF(descr)
-        out = PyArray_NewFromDescr(&PyArray_Type, descr, nd, self.dims, NULL, NULL, 0, NULL)
-        if cnp.PyArray_NBYTES(out) <= RECYCLE_BYTES:
-            self.last_out = out
-            self.last_flags = cnp.PyArray_FLAGS(out)
-        else:
-            self.last_out = None
-        return out
-
-    cdef bint as_made(self, cnp.ndarray out, cnp.dtype descr, int nd) noexcept:
-        """Whether ``out``, made by new_out, is still what new_out would make
-        now: its dtype, C-contiguous shape ``dims[:nd]`` and flags as made,
-        no base, no weak reference (its owner may have changed any of them)."""
-        cdef int i
-        cdef cnp.npy_intp step = descr.itemsize
-        if (<void*>cnp.PyArray_DESCR(out) != <void*>descr or cnp.PyArray_NDIM(out) != nd
-                or cnp.PyArray_FLAGS(out) != self.last_flags or not fastmel_unreachable(out)):
-            return False
-        for i in range(nd - 1, -1, -1):
-            if cnp.PyArray_DIM(out, i) != self.dims[i] or cnp.PyArray_STRIDE(out, i) != step:
-                return False
-            step *= self.dims[i]
-        return True
+        return PyArray_NewFromDescr(&PyArray_Type, descr, nd, self.dims, NULL, NULL, 0, NULL)
 
     # -- the engine's part (overridden) -------------------------------------
 
