@@ -183,7 +183,25 @@ def resolve_toplevel(app, env, node, contnode):
                                node, contnode)
 
 
+def check_modules():
+    """Fail the build when a public module has no API page (or a page no module)."""
+    import pkgutil
+
+    import fastmel
+
+    # Every module of the package but the private ``_`` ones and the command's.
+    public = {info.name for info in pkgutil.iter_modules(fastmel.__path__)
+              if not info.name.startswith("_") and info.name != "cli"}
+    pages = {path.stem for path in (OUT.parent / "api").glob("*.rst")} - {"index"}
+    if public != set(PUBLIC_MODULES) or pages != set(PUBLIC_MODULES):
+        raise RuntimeError(
+            f"docs: the public modules {sorted(public)}, docs/_ext/generate.py's "
+            f"PUBLIC_MODULES {sorted(PUBLIC_MODULES)} and the pages docs/api/*.rst "
+            f"{sorted(pages)} must agree")
+
+
 def generate(app):
+    check_modules()
     OUT.mkdir(exist_ok=True)
     toplevel_table()
     command_help()
