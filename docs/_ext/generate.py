@@ -6,6 +6,7 @@ from the bundled example audio and what its command prints.
 """
 import importlib
 import os
+import re
 import subprocess
 import sys
 from importlib import resources
@@ -183,6 +184,44 @@ def resolve_toplevel(app, env, node, contnode):
                                node, contnode)
 
 
+MIGRATING = "## Names side by side (migrating)"
+
+
+def _rst_inline(text):
+    # Markdown's `code` is reST's ``code``; the README's tables use nothing else.
+    return re.sub(r"`([^`]+)`", r"``\1``", text.strip())
+
+
+def migrating_table():
+    """README's migration tables (one source) as reST list-tables."""
+    readme = (OUT.parent.parent / "README.md").read_text(encoding="utf-8")
+    start = readme.find(MIGRATING + "\n")
+    if start < 0:
+        raise RuntimeError(f"docs: README.md has no section {MIGRATING!r} (docs/migrating.rst)")
+    body = readme[start + len(MIGRATING):].split("\n## ", 1)[0]
+    out, table = [], []
+
+    def close_table():
+        if table:
+            header, rows = table[0], table[2:]  # table[1] is the |---| rule
+            out.extend(["", ".. list-table::", "   :header-rows: 1", ""])
+            for row in [header] + rows:
+                cells = [_rst_inline(c) for c in row.strip().strip("|").split("|")]
+                out.append("   * - " + (cells[0] or "\\"))
+                out.extend("     - " + (c or "\\") for c in cells[1:])
+            out.append("")
+            table.clear()
+
+    for line in body.strip().splitlines():
+        if line.startswith("|"):
+            table.append(line)
+        else:
+            close_table()
+            out.append(_rst_inline(line) if line.strip() else "")
+    close_table()
+    (OUT / "migrating.rst").write_text("\n".join(out) + "\n", encoding="utf-8")
+
+
 def check_modules():
     """Fail the build when a public module has no API page (or a page no module)."""
     import pkgutil
@@ -204,6 +243,7 @@ def generate(app):
     check_modules()
     OUT.mkdir(exist_ok=True)
     toplevel_table()
+    migrating_table()
     command_help()
     logmel_figure()
     rir_figure()
