@@ -24,9 +24,6 @@ version = ".".join(release.split(".")[:2])
 
 extensions = [
     "sphinx.ext.autodoc",
-    "sphinx.ext.autosummary",
-    "sphinx.ext.intersphinx",
-    "sphinx.ext.mathjax",
     "numpydoc",
     "generate",
 ]
@@ -37,15 +34,16 @@ html_theme = "alabaster"
 html_static_path = []
 html_title = f"fastmel {release}"
 
-# The API pages document what each public module's __all__ lists, in its order.
+# The API pages document what each public module's __all__ lists, in that order
+# (bysource follows __all__ where a module has one), with what classes inherit
+# from fastmel's private bases (the stream protocol's methods, ``stream()``).
 autodoc_default_options = {
     "members": True,
     "undoc-members": True,
     "member-order": "bysource",
-    "inherited-members": True,
+    "inherited-members": "BaseException,object",  # not args, with_traceback, ...
 }
 autodoc_typehints = "none"  # numpydoc's Parameters sections already give the types
-autosummary_generate = False
 
 # numpydoc renders the docstrings; its own method tables would list every
 # class member a second time beside autodoc's entries.
@@ -53,5 +51,3 @@ numpydoc_show_class_members = False
 numpydoc_xref_param_type = False
 # Every cross-reference must resolve: a renamed or removed name fails the build.
 nitpicky = True
-
-intersphinx_mapping = {}  # no network at build time: cross-references stay local
