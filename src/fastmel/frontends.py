@@ -72,7 +72,7 @@ class WhisperLogMel(_Configured):
     ------
     ParameterError
         ``n_mels`` other than 80 or 128, a ``dtype`` other than float32 or
-        float64; when called, what :class:`MelSpectrogram` refuses (non-finite
+        float64; when called, what :class:`~fastmel.MelSpectrogram` refuses (non-finite
         samples, soundfile's ``(frames, channels)`` layout, an empty clip with
         ``pad_or_trim=False``).
     TypeError

@@ -10,8 +10,8 @@ from fastmel.exceptions import ParameterError
 
 __all__ = ["add_noise", "NoiseMixer", "noise_gain", "MAX_SNR_DB"]
 
-# SNRs beyond +-200 dB (a noise amplitude 1e10 times below or above the signal's)
-# describe no recording, and 10 ** (snr_db / 10) leaves float64 not far beyond.
+#: SNRs beyond +-200 dB (a noise amplitude 1e10 times below or above the signal's)
+#: describe no recording, and 10 ** (snr_db / 10) leaves float64 not far beyond.
 MAX_SNR_DB = 200.0
 
 # Samples per block when add_noise works through a clip piece by piece (float64
