@@ -28,7 +28,6 @@ def split_everything(monkeypatch):
         return start(work, count)
 
     monkeypatch.setattr(_spectral, "PARALLEL_MIN_WORK", 0)
-    monkeypatch.setattr(_spectral, "PARALLEL_MIN_PASS", 0)
     monkeypatch.setattr(_spectral, "_start_helpers", spy)
     return calls
 
@@ -84,39 +83,6 @@ def test_top_db_floors_at_the_whole_outputs_maximum(split_everything):
     got = m(y, workers=2)
     _same_bits(got, want)
     assert got.min() == np.float32(got.max() - 20.0)
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_top_db_clip_shared_in_pieces(split_everything, dtype):
-    """Channels longer than a piece of the shared clip, one within range (no
-    floor), one with silence (floored): the bits of one thread."""
-    y = _signal((3, 16000 * 15), dtype, 4) * 0.1
-    y[0, 40000:120000] = 0
-    y[2] *= 1e-2
-    m = fastmel.MelSpectrogram(sr=16000, n_fft=512, hop_length=160, n_mels=64, to_db=True,
-                               top_db=60.0, dtype=dtype)
-    _same_bits(m(y, workers=2), m(y))
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("where", [0, 70000, -1])
-@pytest.mark.parametrize("bad", [np.nan, -np.inf, 1e36])
-def test_the_shared_scan_finds_what_one_thread_finds(split_everything, dtype, where, bad):
-    """The input's scan in pieces on two threads refuses what one thread
-    refuses, with the same message, in the last channel too."""
-    y = _signal((2, 150000), dtype, 5) * 0.1
-    y[1, where] = bad
-    m = fastmel.MelSpectrogram(sr=16000, n_fft=512, hop_length=160, n_mels=40, dtype=dtype)
-    if dtype == np.float64 and np.isfinite(bad):  # within float64's bound: both accept
-        _same_bits(m(y, workers=2), m(y))
-        return
-    with pytest.raises(fastmel.ParameterError) as one:
-        m(y)
-    assert not split_everything
-    with pytest.raises(fastmel.ParameterError) as two:
-        m(y, workers=2)
-    assert str(two.value) == str(one.value)
-    assert split_everything == [1], "the scan was not shared out"
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -1,4 +1,4 @@
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -42,6 +42,4 @@ def check_stream_layout(shape: Sequence[int]) -> None: ...
 def finite_float(y: npt.NDArray[np.floating], name: str = ...,
                  dtype: Any = ...) -> npt.NDArray[np.floating]: ...
 def bounded_float(y: npt.NDArray[np.floating], limit: float, name: str = ...,
-                  dtype: Any = ...,
-                  within: Callable[[npt.NDArray[np.floating], float], bool] | None = ...,
-                  ) -> npt.NDArray[np.floating]: ...
+                  dtype: Any = ...) -> npt.NDArray[np.floating]: ...

@@ -97,12 +97,10 @@ def bounded_audio(y, limit, name="y", dtype=None):
     return bounded_float(real_float(y, name), limit, name, dtype)
 
 
-def bounded_float(y, limit, name="y", dtype=None, within=None):
-    """:func:`bounded_audio` of an array :func:`real_float` returned; ``within``
-    replaces :func:`all_within` for the scan (a shared one, for a call on
-    several threads)."""
+def bounded_float(y, limit, name="y", dtype=None):
+    """:func:`bounded_audio` of an array :func:`real_float` returned."""
     y = _shaped(y, name, dtype)
-    if not (all_within(y, limit) if within is None else within(y, limit)):
+    if not all_within(y, limit):
         if not all_finite(y):
             raise ParameterError(
                 f"{name} contains non-finite values (NaN or inf); audio must be finite")

@@ -17,14 +17,12 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 cimport numpy as cnp
-from libc.math cimport INFINITY, NAN, pow, sqrt, sqrtf, powf
-from cpython.mem cimport PyMem_Free, PyMem_Malloc
+from libc.math cimport INFINITY, pow, sqrt, sqrtf, powf
 from libc.string cimport memcpy, memset
 
 from fastmel._plan cimport RealPlan, aligned_alloc, aligned_free
 from fastmel._plan import get_plan
-from fastmel._checks cimport within_rows
-from fastmel._checks import SMALL_ALLOCATION, ParameterError, all_within, allocation
+from fastmel._checks import SMALL_ALLOCATION, ParameterError, allocation
 
 cnp.import_array()
 
@@ -678,6 +676,7 @@ cdef class _OfflineJob:
     cdef Py_ssize_t pad, hop, n_frames, chunk, per_channel, n_units
     cdef Py_ssize_t counter
     cdef int status
+    cdef object extremes
     cdef double* ext
 
     def __cinit__(self, SpectralKernel kernel, cnp.ndarray x, cnp.ndarray head,
@@ -708,14 +707,8 @@ cdef class _OfflineJob:
         self.status = 0
         # With track, each unit's smallest and largest output value (each
         # unit is one worker's: no two write the same row).
-        self.ext = NULL
-        if track:
-            self.ext = <double*>PyMem_Malloc(max(1, 2 * self.n_units) * sizeof(double))
-            if self.ext == NULL:
-                raise MemoryError("fastmel: could not allocate the top_db floor's extremes")
-
-    def __dealloc__(self):
-        PyMem_Free(self.ext)
+        self.extremes = np.empty((self.n_units, 2), np.float64) if track else None
+        self.ext = <double*>cnp.PyArray_DATA(self.extremes) if track else NULL
 
     def __reduce__(self):
         raise TypeError("an offline job belongs to the call that made it")
@@ -812,119 +805,6 @@ def _start_helpers(work, Py_ssize_t count):
             return []
 
 
-def _share(job, Py_ssize_t n_threads):
-    """Run ``job.work`` on the caller and ``n_threads - 1`` pool threads."""
-    if n_threads <= 1:
-        job.work()
-        return
-    helpers = _start_helpers(job.work, n_threads - 1)
-    try:
-        job.work()
-        for f in helpers:
-            # A helper still queued behind other callers' work has nothing left to do.
-            if not f.cancel():
-                f.result()
-    except BaseException:  # interrupted while waiting: the helpers stop, the job keeps its arrays
-        job.stop()
-        raise
-
-
-# A pass over memory that several workers share (the input's scan, the top_db
-# clip) goes in pieces of this many values of one row, and only when the
-# whole pass has at least PARALLEL_MIN_PASS values: below, handing a piece to
-# a second thread costs more than it saves.
-cdef enum:
-    PIECE_VALUES = 1 << 16
-PARALLEL_MIN_PASS = 1 << 20
-
-
-cdef class _Pieces:
-    """A pass over ``rows`` rows of ``n`` values (strides in elements) of one
-    array, in pieces that workers take from a shared counter; ``piece`` (a
-    subclass's) returns nonzero to stop every worker (the status)."""
-    cdef object array
-    cdef char* p
-    cdef Py_ssize_t rows, n, row_stride, stride, item, per_row, n_units, counter
-    cdef int status
-
-    cdef _setup(self, cnp.ndarray x2):
-        self.array = x2
-        self.p = <char*>cnp.PyArray_DATA(x2)
-        self.item = cnp.PyArray_ITEMSIZE(x2)
-        self.rows = x2.shape[0]
-        self.n = x2.shape[1]
-        self.row_stride = x2.strides[0] // self.item
-        self.stride = x2.strides[1] // self.item
-        self.per_row = (self.n + PIECE_VALUES - 1) // PIECE_VALUES
-        self.n_units = self.rows * self.per_row
-        self.counter = 0
-        self.status = 0
-
-    def __reduce__(self):
-        raise TypeError("a pass belongs to the call that made it")
-
-    def work(self):
-        with nogil:
-            self._work()
-
-    def stop(self):
-        fastmel_fail(&self.status, STOPPED)
-
-    cdef void _work(self) noexcept nogil:
-        cdef Py_ssize_t unit, r, i0
-        cdef int result
-        while fastmel_status(&self.status) == 0:
-            unit = fastmel_next_unit(&self.counter)
-            if unit >= self.n_units:
-                break
-            r = unit // self.per_row
-            i0 = (unit - r * self.per_row) * PIECE_VALUES
-            result = self.piece(r, self.p + (r * self.row_stride + i0 * self.stride) * self.item,
-                                min(<Py_ssize_t>PIECE_VALUES, self.n - i0))
-            if result != 0:
-                fastmel_fail(&self.status, result)
-
-    cdef int piece(self, Py_ssize_t r, char* at, Py_ssize_t m) noexcept nogil:
-        return 0
-
-
-cdef class _Scan(_Pieces):
-    """Whether every value is finite and within +-limit (status 1: not)."""
-    cdef double limit
-
-    cdef int piece(self, Py_ssize_t r, char* at, Py_ssize_t m) noexcept nogil:
-        return 0 if within_rows(at, self.item == 8, 1, 0, m, self.stride, self.limit) else 1
-
-
-cdef class _Clip(_Pieces):
-    """Each row clipped below its floor (a row with a NaN floor is left alone)."""
-    cdef double* floors
-
-    def __dealloc__(self):
-        PyMem_Free(self.floors)
-
-    cdef int piece(self, Py_ssize_t r, char* at, Py_ssize_t m) noexcept nogil:
-        if self.floors[r] != self.floors[r]:
-            return 0
-        if self.item == 8:
-            fastmel_clip_below_f64(<double*>at, m, self.floors[r])
-        else:
-            fastmel_clip_below_f32(<float*>at, m, <float>self.floors[r])
-        return 0
-
-
-def within_shared(cnp.ndarray x, double limit, Py_ssize_t workers):
-    """``_checks.all_within`` (x float32/float64, aligned, strides whole
-    elements), on up to ``workers`` threads when x is large."""
-    if workers <= 1 or x.size < PARALLEL_MIN_PASS:
-        return all_within(x, limit)
-    cdef _Scan job = _Scan()
-    job._setup(x.reshape(-1, x.shape[x.ndim - 1]))
-    job.limit = limit
-    _share(job, min(workers, job.n_units))
-    return job.status == 0
-
-
 def run_offline(SpectralKernel kernel, cnp.ndarray x, cnp.ndarray head,
                 cnp.ndarray tail, Py_ssize_t pad, Py_ssize_t hop,
                 Py_ssize_t n_frames, cnp.ndarray out, Py_ssize_t workers=1, top_db=None):
@@ -951,59 +831,55 @@ def run_offline(SpectralKernel kernel, cnp.ndarray x, cnp.ndarray head,
     cdef Py_ssize_t n_threads = min(workers, job.n_units)
     if n_threads > 1 and (<double>job.n_units) * job.chunk * kernel.n_fft < PARALLEL_MIN_WORK:
         n_threads = 1
-    _share(job, n_threads)
+    if n_threads <= 1:
+        job.work()
+    else:
+        helpers = _start_helpers(job.work, n_threads - 1)
+        try:
+            job.work()
+            for f in helpers:
+                # A helper still queued behind other callers' work has nothing left to do.
+                if not f.cancel():
+                    f.result()
+        except BaseException:  # interrupted while waiting: the helpers stop, the job keeps its arrays
+            job.stop()
+            raise
     if job.status == 0 and job.counter < job.n_units:
         raise MemoryError("fastmel: could not allocate FFT scratch buffers")
     if job.status == 0 and top_db is not None:
         if not track:
             raise ValueError("top_db needs a dB kernel")
-        _floor_channels(out, job.ext, job.per_channel, float(top_db), n_threads)
+        _floor_channels(out, job.extremes.reshape(x.shape[0], job.per_channel, 2),
+                        float(top_db))
     return job.status
 
 
-cdef _floor_channels(cnp.ndarray out, const double* ext, Py_ssize_t per_channel,
-                     double top_db, Py_ssize_t n_threads):
+cdef _floor_channels(cnp.ndarray out, cnp.ndarray extremes, double top_db):
     """floor_below_max of each channel of out (channels, n_out, n_frames),
-    given the extremes of its per_channel units (lo, hi pairs in ext), on up
-    to n_threads threads."""
-    cdef Py_ssize_t c, u, group = cnp.PyArray_DIM(out, 1) * cnp.PyArray_DIM(out, 2)
-    cdef Py_ssize_t n_ch = cnp.PyArray_DIM(out, 0)
+    given the extremes of its units."""
+    cdef Py_ssize_t c, u, group = out.shape[1] * out.shape[2]
     cdef char* p = <char*>cnp.PyArray_DATA(out)
-    cdef bint is_double = cnp.PyArray_ITEMSIZE(out) == 8
-    cdef const double* e
-    cdef double lo, peak, floor
-    cdef _Clip job = None
-    cdef double* floors = NULL
-    if group == 0 or per_channel == 0:
+    cdef bint is_double = out.itemsize == 8
+    cdef double[:, :, ::1] ext = extremes
+    cdef double lo, peak
+    cdef float floor32
+    if group == 0 or ext.shape[1] == 0:
         return
-    if n_threads > 1 and n_ch * group >= PARALLEL_MIN_PASS:
-        job = _Clip()
-        job._setup(out.reshape(n_ch, group))
-        job.floors = <double*>PyMem_Malloc(n_ch * sizeof(double))
-        if job.floors == NULL:
-            raise MemoryError("fastmel: could not allocate the top_db floors")
-        floors = job.floors
     with nogil:
-        for c in range(n_ch):
-            e = ext + 2 * c * per_channel
-            lo = e[0]
-            peak = e[1]
-            for u in range(1, per_channel):
-                lo = min(lo, e[2 * u])
-                peak = max(peak, e[2 * u + 1])
+        for c in range(ext.shape[0]):
+            lo = ext[c, 0, 0]
+            peak = ext[c, 0, 1]
+            for u in range(1, ext.shape[1]):
+                lo = min(lo, ext[c, u, 0])
+                peak = max(peak, ext[c, u, 1])
             # The floor in the output's precision, as floor_below_max computes it.
-            floor = peak - top_db if is_double else <float>(peak - top_db)
-            if not lo < floor:
-                floor = NAN                 # within range: nothing to clip
-            if floors != NULL:
-                floors[c] = floor
-            elif floor == floor:
-                if is_double:
-                    fastmel_clip_below_f64(<double*>p + c * group, group, floor)
-                else:
-                    fastmel_clip_below_f32(<float*>p + c * group, group, <float>floor)
-    if job is not None:
-        _share(job, min(n_threads, job.n_units))
+            if is_double:
+                if lo < peak - top_db:
+                    fastmel_clip_below_f64(<double*>p + c * group, group, peak - top_db)
+            else:
+                floor32 = <float>(peak - top_db)
+                if lo < floor32:
+                    fastmel_clip_below_f32(<float*>p + c * group, group, floor32)
 
 
 def run(kernel, framing, y, workers=1, top_db=None):

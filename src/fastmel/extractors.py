@@ -15,7 +15,6 @@ from fastmel._analysis import (
     OUT_COMPLEX, OUT_MEL, OUT_MEL_DB, OUT_MFCC, Framing, analyze, check_workers,
 )
 from fastmel._istft import InverseStream
-from fastmel._spectral import within_shared
 from fastmel._stream import FrameStream
 from fastmel.cepstral import cepstrum, check_mfcc_params, dct_matrix, lifted_dct_matrix
 from fastmel.exceptions import ParameterError
@@ -185,10 +184,8 @@ class _Extractor(_Configured):
         a dB kernel's floor, applied by the workers' pass."""
         # No conversion asked for a signal already in dtype: the conversion's
         # errstate context alone costs 3 % of a 1 s clip's call.
-        within = None if workers == 1 else functools.partial(within_shared, workers=workers)
         y = _checks.bounded_float(y, self.kernel.max_amplitude,
-                                  dtype=None if y.dtype == self.dtype else self.dtype,
-                                  within=within)
+                                  dtype=None if y.dtype == self.dtype else self.dtype)
         return analyze(self.kernel, self.framing, y, workers, top_db)
 
 
