@@ -18,6 +18,7 @@ import numpy as np
 
 cimport numpy as cnp
 from libc.math cimport INFINITY, pow, sqrt, sqrtf, powf
+from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from libc.string cimport memcpy, memset
 
 from fastmel._plan cimport RealPlan, aligned_alloc, aligned_free
@@ -676,7 +677,6 @@ cdef class _OfflineJob:
     cdef Py_ssize_t pad, hop, n_frames, chunk, per_channel, n_units
     cdef Py_ssize_t counter
     cdef int status
-    cdef object extremes
     cdef double* ext
 
     def __cinit__(self, SpectralKernel kernel, cnp.ndarray x, cnp.ndarray head,
@@ -707,8 +707,14 @@ cdef class _OfflineJob:
         self.status = 0
         # With track, each unit's smallest and largest output value (each
         # unit is one worker's: no two write the same row).
-        self.extremes = np.empty((self.n_units, 2), np.float64) if track else None
-        self.ext = <double*>cnp.PyArray_DATA(self.extremes) if track else NULL
+        self.ext = NULL
+        if track:
+            self.ext = <double*>PyMem_Malloc(max(1, 2 * self.n_units) * sizeof(double))
+            if self.ext == NULL:
+                raise MemoryError("fastmel: could not allocate the top_db floor's extremes")
+
+    def __dealloc__(self):
+        PyMem_Free(self.ext)
 
     def __reduce__(self):
         raise TypeError("an offline job belongs to the call that made it")
@@ -849,29 +855,30 @@ def run_offline(SpectralKernel kernel, cnp.ndarray x, cnp.ndarray head,
     if job.status == 0 and top_db is not None:
         if not track:
             raise ValueError("top_db needs a dB kernel")
-        _floor_channels(out, job.extremes.reshape(x.shape[0], job.per_channel, 2),
-                        float(top_db))
+        _floor_channels(out, job.ext, job.per_channel, float(top_db))
     return job.status
 
 
-cdef _floor_channels(cnp.ndarray out, cnp.ndarray extremes, double top_db):
+cdef void _floor_channels(cnp.ndarray out, const double* ext, Py_ssize_t per_channel,
+                          double top_db) noexcept:
     """floor_below_max of each channel of out (channels, n_out, n_frames),
-    given the extremes of its units."""
-    cdef Py_ssize_t c, u, group = out.shape[1] * out.shape[2]
+    given the extremes of its per_channel units (lo, hi pairs in ext)."""
+    cdef Py_ssize_t c, u, group = cnp.PyArray_DIM(out, 1) * cnp.PyArray_DIM(out, 2)
     cdef char* p = <char*>cnp.PyArray_DATA(out)
-    cdef bint is_double = out.itemsize == 8
-    cdef double[:, :, ::1] ext = extremes
+    cdef bint is_double = cnp.PyArray_ITEMSIZE(out) == 8
+    cdef const double* e
     cdef double lo, peak
     cdef float floor32
-    if group == 0 or ext.shape[1] == 0:
+    if group == 0 or per_channel == 0:
         return
     with nogil:
-        for c in range(ext.shape[0]):
-            lo = ext[c, 0, 0]
-            peak = ext[c, 0, 1]
-            for u in range(1, ext.shape[1]):
-                lo = min(lo, ext[c, u, 0])
-                peak = max(peak, ext[c, u, 1])
+        for c in range(cnp.PyArray_DIM(out, 0)):
+            e = ext + 2 * c * per_channel
+            lo = e[0]
+            peak = e[1]
+            for u in range(1, per_channel):
+                lo = min(lo, e[2 * u])
+                peak = max(peak, e[2 * u + 1])
             # The floor in the output's precision, as floor_below_max computes it.
             if is_double:
                 if lo < peak - top_db:
