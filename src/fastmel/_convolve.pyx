@@ -255,7 +255,9 @@ cdef class PartitionedConvolver(Stream):
         partition spectra (taps scaled by 1/(2N)) below A L, and the inverse
         transform's partial sums below 2N A L."""
         cdef double big = np.finfo(ir.dtype).max
-        cdef double l1
+        # set before the with block: C cannot know that np.errstate never
+        # swallows an exception, which would skip the assignment
+        cdef double l1 = 0.0
         with np.errstate(over="ignore"):  # taps near float64's limit: an infinite L, no safe level
             l1 = float(np.max(np.sum(np.abs(ir), axis=1, dtype=np.float64)))
         cdef double worst = 2.0 * l1
@@ -426,7 +428,8 @@ cdef class PartitionedConvolver(Stream):
         n_in overwrites: the accumulator at [n_in, n_in + k), and for each level's
         events T in (n_in, n_in + k] the accumulator at [T - N + S, T + S) and
         delay-line slot T / N - 1 (mod K).  Returns the values per channel."""
-        cdef Py_ssize_t t0 = self.n_in, c, l, N, K, first, last, n_ev, b, j, o, stride
+        cdef Py_ssize_t t0 = self.n_in, c, l, N, K, first, last, n_ev, b, j, stride
+        cdef Py_ssize_t o = 0  # no channels: no values
         cdef Py_ssize_t item = self.item
         cdef char* acc
         cdef char* fdl

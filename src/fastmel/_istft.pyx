@@ -330,7 +330,8 @@ cdef inline bint _gather(const real* src, Py_ssize_t xs_b, Py_ssize_t xs_f, Py_s
                          Py_ssize_t ahead) noexcept nogil:
     if real is float:
         return fastmel_gather_f32(src, xs_b, xs_f, n_bins, nb, spec, slot, limit, ahead)
-    return fastmel_gather_f64(src, xs_b, xs_f, n_bins, nb, spec, slot, limit, ahead)
+    else:
+        return fastmel_gather_f64(src, xs_b, xs_f, n_bins, nb, spec, slot, limit, ahead)
 
 
 cdef inline void _ola(real* acc, const real* w, const real* x, Py_ssize_t n) noexcept nogil:

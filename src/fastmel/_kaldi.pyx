@@ -249,7 +249,8 @@ cdef class KaldiKernel:
 cdef inline real _log(real v) noexcept nogil:
     if real is float:
         return logf(v)
-    return log(v)
+    else:
+        return log(v)
 
 
 cdef inline real _sum(const real* a, Py_ssize_t n, real mean, bint squares) noexcept nogil:
@@ -258,7 +259,8 @@ cdef inline real _sum(const real* a, Py_ssize_t n, real mean, bint squares) noex
     the frame's FFT.  The order differs from Kaldi's, by float32 rounding only."""
     if real is float:
         return fastmel_kaldi_sum_f32(a, n, mean, squares)
-    return fastmel_kaldi_sum_f64(a, n, mean, squares)
+    else:
+        return fastmel_kaldi_sum_f64(a, n, mean, squares)
 
 
 cdef int _frame(KaldiKernel k, Work* w, const real* x, const real* noise, real* out,
@@ -331,7 +333,8 @@ cdef int _frame(KaldiKernel k, Work* w, const real* x, const real* noise, real* 
         out[0] = energy
     if real is float:
         return 0 if fastmel_all_finite_f32(out, k.n_out, os) else NONFINITE
-    return 0 if fastmel_all_finite_f64(out, k.n_out, os) else NONFINITE
+    else:
+        return 0 if fastmel_all_finite_f64(out, k.n_out, os) else NONFINITE
 
 
 cdef inline void _filters(KaldiKernel k, const real* f, const real* mw,

@@ -19,6 +19,7 @@ import numpy as np
 cimport numpy as cnp
 from libc.math cimport INFINITY, pow, sqrt, sqrtf, powf
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
+from libc.stdint cimport uint64_t
 from libc.string cimport memcpy, memset
 
 from fastmel._plan cimport RealPlan, aligned_alloc, aligned_free
@@ -40,8 +41,9 @@ cdef extern from "fastmel_db.h" nogil:
     void fastmel_minmax_lanes_f64(const double* v, long rows, long n, double* lohi)
 
 cdef extern from "fastmel_scatter.h" nogil:
-    void fastmel_scatter(const void* spec, Py_ssize_t spec_stride, Py_ssize_t nb,
-                         Py_ssize_t n_bins, void* out, Py_ssize_t row_stride,
+    # complex values move as 64-bit words: their bits, whatever the dtype
+    void fastmel_scatter(const uint64_t* spec, Py_ssize_t spec_stride, Py_ssize_t nb,
+                         Py_ssize_t n_bins, uint64_t* out, Py_ssize_t row_stride,
                          Py_ssize_t col_stride, int words)
 
 cdef extern from "fastmel_kernels.h" nogil:
@@ -447,12 +449,12 @@ cdef inline int _frames(SpectralKernel k, Workspace* ws, const void** src,
         if real is float:
             # each frame's power in its own row, for the lanes below
             _power(k, sp, pblock + j * k.rows_stride)
-            continue
-        _power(k, sp, pblock)
-        # An overflowed power (inf, or NaN from inf times a zero weight) would
-        # otherwise be floored to amin by the dB conversion and read as silence.
-        finite &= fastmel_mel_f64(pblock, <const double*>k.mel_w, k.mel_lo, k.mel_len,
-                                  k.mel_woff, k.n_mels, mblock + j, BLOCK)
+        else:
+            _power(k, sp, pblock)
+            # An overflowed power (inf, or NaN from inf times a zero weight) would
+            # otherwise be floored to amin by the dB conversion and read as silence.
+            finite &= fastmel_mel_f64(pblock, <const double*>k.mel_w, k.mel_lo, k.mel_len,
+                                      k.mel_woff, k.n_mels, mblock + j, BLOCK)
     if real is float and k.mode != OUT_COMPLEX:
         # 8 frames at a time, one per lane of the mel block (the rows past nb
         # hold earlier frames' powers: finite, and never read back)
@@ -468,8 +470,8 @@ cdef inline int _frames(SpectralKernel k, Workspace* ws, const void** src,
     if k.mode == OUT_COMPLEX:
         # Samples within max_amplitude keep every spectrum value finite (see
         # _max_amplitude); a check here would cost a pass over each spectrum.
-        fastmel_scatter(spec, k.spec_stride // 2, nb, n_bins, out, row_stride, col_stride,
-                        1 if real is float else 2)
+        fastmel_scatter(<const uint64_t*>spec, k.spec_stride // 2, nb, n_bins, <uint64_t*>out,
+                        row_stride, col_stride, 1 if real is float else 2)
         return 0
     if not finite:
         return NONFINITE

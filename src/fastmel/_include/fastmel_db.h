@@ -23,9 +23,10 @@
  * without -ffast-math never reorders a sum.  (On AVX-512 CPUs the float32
  * dB step ran 1.6x faster than its AVX2 clone.) */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#define FASTMEL_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#define FASTMEL_CLONES __attribute__((target_clones("avx512f", "avx2", "default"))) \
+    FASTMEL_MAYBE_UNUSED
 #else
-#define FASTMEL_CLONES
+#define FASTMEL_CLONES FASTMEL_MAYBE_UNUSED
 #endif
 
 /* 10*log10(x) for finite positive x, subnormals included; +inf maps to +inf.

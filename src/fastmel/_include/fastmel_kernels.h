@@ -98,13 +98,12 @@ FASTMEL_CLONES static int fastmel_mel_f64(const double *restrict p, const double
 typedef float fastmel_v8f __attribute__((vector_size(32)));
 typedef int fastmel_v8i __attribute__((vector_size(32)));
 
-static inline fastmel_v8f fastmel_pairsum(fastmel_v8f a, fastmel_v8f b)
-{
-    /* [a0+a1, a2+a3, b0+b1, b2+b3, a4+a5, a6+a7, b4+b5, b6+b7] */
-    const fastmel_v8i even = {0, 2, 8, 10, 4, 6, 12, 14};
-    const fastmel_v8i odd = {1, 3, 9, 11, 5, 7, 13, 15};
-    return __builtin_shuffle(a, b, even) + __builtin_shuffle(a, b, odd);
-}
+/* [a0+a1, a2+a3, b0+b1, b2+b3, a4+a5, a6+a7, b4+b5, b6+b7].  A macro: a
+ * function passing 32-byte vectors has an ABI that changes with AVX, which
+ * GCC flags (-Wpsabi) in the baseline clone even where the call is inlined. */
+#define fastmel_pairsum(a, b)                                                   \
+    (__builtin_shuffle((a), (b), (fastmel_v8i){0, 2, 8, 10, 4, 6, 12, 14})      \
+     + __builtin_shuffle((a), (b), (fastmel_v8i){1, 3, 9, 11, 5, 7, 13, 15}))
 
 FASTMEL_CLONES static int fastmel_mel_f32(const float *restrict p, const float *restrict w,
                                           const ptrdiff_t *restrict lo,

@@ -37,14 +37,24 @@
 #include <stdint.h>
 #include <string.h>
 
+/* The headers' kernels are static and each module calls only some of them:
+ * the ones it never calls are dropped, and this attribute keeps GCC from
+ * warning about each (-Wunused-function); it changes no code. */
+#if defined(__GNUC__)
+#define FASTMEL_MAYBE_UNUSED __attribute__((unused))
+#else
+#define FASTMEL_MAYBE_UNUSED
+#endif
+
 /* Loops over these functions are arithmetic-bound, so they get an AVX-512
  * build besides AVX2 and the SSE2 baseline (the float64 dB loop: 1.2x W1
  * float64 over AVX2 alone); without FMA contraction every clone computes the
  * same IEEE operations, so the same bits. */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#define FASTMEL_MATH_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#define FASTMEL_MATH_CLONES __attribute__((target_clones("avx512f", "avx2", "default"))) \
+    FASTMEL_MAYBE_UNUSED
 #else
-#define FASTMEL_MATH_CLONES
+#define FASTMEL_MATH_CLONES FASTMEL_MAYBE_UNUSED
 #endif
 
 /* ln(2) = LN2_HI + LN2_LO; 10*log10(2) = DB2_HI + DB2_LO (the HI parts have 12
