@@ -52,11 +52,12 @@ cdef extern from "fastmel_kernels.h" nogil:
     void fastmel_window_f64(const double* x, Py_ssize_t stride, const double* w, double* out, Py_ssize_t n)
     void fastmel_power2_f32(const float* spec, float* p, Py_ssize_t n_bins)
     void fastmel_power2_f64(const double* spec, double* p, Py_ssize_t n_bins)
-    void fastmel_transpose8(const float* R, Py_ssize_t rs, Py_ssize_t n, float* T)
-    void fastmel_transpose8_how(const float* R, Py_ssize_t rs, Py_ssize_t n, float* T, int how)
-    void fastmel_mel_lanes_f32(const float* T, const float* w, const Py_ssize_t* lo,
+    void fastmel_transpose8_how(const float* R, Py_ssize_t rs, Py_ssize_t n, float* T, Py_ssize_t ts,
+                                int how)
+    void fastmel_mel_block_f32(const float* R, Py_ssize_t rs, Py_ssize_t n_cols, Py_ssize_t nb,
+                               float* T, const float* w, const Py_ssize_t* lo,
                                const Py_ssize_t* span, const Py_ssize_t* woff, Py_ssize_t n_mels,
-                               float* mel, Py_ssize_t mel_stride)
+                               float* mel)
     int fastmel_mel_f32(const float* p, const float* w, const Py_ssize_t* lo, const Py_ssize_t* runs,
                         Py_ssize_t n_runs, Py_ssize_t n_mels, float* mel, Py_ssize_t lane_stride,
                         float* scratch)
@@ -203,12 +204,12 @@ cdef class SpectralKernel:
         """Offset (in values, 64-byte aligned) of the one-frame float32 mel
         kernel's scratch, whose rows past n_mels must stay zero: after one
         power spectrum zero-padded for the mel kernels' whole-lane reads
-        (float64), or BLOCK power spectra in rows of rows_stride and 8 of them
-        transposed (float32, fastmel_mel_lanes_f32; the first row is the one
+        (float64), or BLOCK power spectra in rows of rows_stride and the same
+        transposed (float32, fastmel_mel_block_f32; the first row is the one
         frame's power spectrum, its padding zero)."""
         if self.is_double:
             return (self.n_bins + FASTMEL_LANES + 15) // 16 * 16
-        return (BLOCK + 8) * self.rows_stride
+        return 2 * BLOCK * self.rows_stride
 
     cdef int workspace_take(self, Workspace* ws) noexcept nogil:
         """A workspace for one offline worker: the kernel's spare if no other
@@ -282,7 +283,7 @@ def _transpose8(cnp.ndarray rows, int how):
         raise ValueError("rows must be C-contiguous float32 of shape (8, 8k)")
     cdef cnp.ndarray out = np.empty((rows.shape[1], 8), np.float32)
     fastmel_transpose8_how(<const float*>cnp.PyArray_DATA(rows), rows.shape[1], rows.shape[1],
-                           <float*>cnp.PyArray_DATA(out), how)
+                           <float*>cnp.PyArray_DATA(out), 8, how)
     return out
 
 
@@ -396,7 +397,7 @@ cdef inline int _frames(SpectralKernel k, Workspace* ws, const void** src,
     cdef real* o
     cdef real* res
     cdef real* wbuf = buf + k.win_off
-    cdef Py_ssize_t j, i, b, m, s, h
+    cdef Py_ssize_t j, i, b, m, s
     cdef Py_ssize_t n_bins = k.n_bins, win_len = k.win_len
     cdef bint finite = True
     if nb == 1 and (k.mode == OUT_MEL or k.mode == OUT_MEL_DB):
@@ -456,13 +457,10 @@ cdef inline int _frames(SpectralKernel k, Workspace* ws, const void** src,
             finite &= fastmel_mel_f64(pblock, <const double*>k.mel_w, k.mel_lo, k.mel_len,
                                       k.mel_woff, k.n_mels, mblock + j, BLOCK)
     if real is float and k.mode != OUT_COMPLEX:
-        # 8 frames at a time, one per lane of the mel block (the rows past nb
-        # hold earlier frames' powers: finite, and never read back)
-        for h in range(0, nb, 8):
-            fastmel_transpose8(pblock + h * k.rows_stride, k.rows_stride, k.rows_stride,
-                               pblock + BLOCK * k.rows_stride)
-            fastmel_mel_lanes_f32(pblock + BLOCK * k.rows_stride, <const float*>k.mel_w,
-                                  k.mel_lo, k.mel_span, k.mel_woff, k.n_mels, mblock + h, BLOCK)
+        # the frames in SIMD lanes, one per lane of the mel block
+        fastmel_mel_block_f32(pblock, k.rows_stride, k.rows_stride, nb,
+                              pblock + BLOCK * k.rows_stride, <const float*>k.mel_w, k.mel_lo,
+                              k.mel_span, k.mel_woff, k.n_mels, mblock)
         if nb == BLOCK:  # one contiguous run
             finite = fastmel_finite_rows_f32(mblock, 1, 0, k.n_mels * BLOCK)
         else:

@@ -173,22 +173,22 @@ FASTMEL_CLONES static int fastmel_mel_f32(const float *restrict p, const float *
 
 #define FASTMEL_MEL_EXP 0x7f800000
 
-/* T[b * 8 + j] = R[j * rs + b] for the 8 rows j and b < n (n a multiple of 8). */
-static void fastmel_transpose8_plain(const float *restrict R, ptrdiff_t rs, ptrdiff_t n,
-                                     float *restrict T)
+/* T[b * ts + j] = R[j * rs + b] for the 8 rows j and b < n (n a multiple of 8). */
+FASTMEL_MAYBE_UNUSED static void fastmel_transpose8_plain(const float *restrict R, ptrdiff_t rs, ptrdiff_t n,
+                                     float *restrict T, ptrdiff_t ts)
 {
     for (ptrdiff_t b = 0; b < n; b++)
         for (int j = 0; j < 8; j++)
-            T[b * 8 + j] = R[j * rs + b];
+            T[b * ts + j] = R[j * rs + b];
 }
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
 #define FASTMEL_HAVE_AVX2_TRANSPOSE 1
 /* The same with AVX2 shuffles (8x8 blocks: unpack, shuffle, lane swap); the
  * compiler cannot lower these for SSE2, where they cost 30x the plain loop. */
-__attribute__((target("avx2")))
+__attribute__((target("avx2"))) FASTMEL_MAYBE_UNUSED
 static void fastmel_transpose8_avx2(const float *restrict R, ptrdiff_t rs, ptrdiff_t n,
-                                    float *restrict T)
+                                    float *restrict T, ptrdiff_t ts)
 {
     const fastmel_v8i ulo = {0, 8, 1, 9, 4, 12, 5, 13}, uhi = {2, 10, 3, 11, 6, 14, 7, 15};
     const fastmel_v8i slo = {0, 1, 8, 9, 4, 5, 12, 13}, shi = {2, 3, 10, 11, 6, 7, 14, 15};
@@ -220,70 +220,97 @@ static void fastmel_transpose8_avx2(const float *restrict R, ptrdiff_t rs, ptrdi
         r6 = __builtin_shuffle(s2, s6, phi);
         r3 = __builtin_shuffle(s3, s7, plo);
         r7 = __builtin_shuffle(s3, s7, phi);
-        float *o = T + b0 * 8;
-        memcpy(o + 0, &r0, sizeof r0);
-        memcpy(o + 8, &r1, sizeof r1);
-        memcpy(o + 16, &r2, sizeof r2);
-        memcpy(o + 24, &r3, sizeof r3);
-        memcpy(o + 32, &r4, sizeof r4);
-        memcpy(o + 40, &r5, sizeof r5);
-        memcpy(o + 48, &r6, sizeof r6);
-        memcpy(o + 56, &r7, sizeof r7);
+        float *o = T + b0 * ts;
+        memcpy(o + 0 * ts, &r0, sizeof r0);
+        memcpy(o + 1 * ts, &r1, sizeof r1);
+        memcpy(o + 2 * ts, &r2, sizeof r2);
+        memcpy(o + 3 * ts, &r3, sizeof r3);
+        memcpy(o + 4 * ts, &r4, sizeof r4);
+        memcpy(o + 5 * ts, &r5, sizeof r5);
+        memcpy(o + 6 * ts, &r6, sizeof r6);
+        memcpy(o + 7 * ts, &r7, sizeof r7);
     }
 }
 #endif
 
 /* how: 0 the CPU's best, 1 the plain loop (tests compare the two) */
-static void fastmel_transpose8_how(const float *restrict R, ptrdiff_t rs, ptrdiff_t n,
-                                   float *restrict T, int how)
+FASTMEL_MAYBE_UNUSED static void fastmel_transpose8_how(const float *restrict R, ptrdiff_t rs, ptrdiff_t n,
+                                   float *restrict T, ptrdiff_t ts, int how)
 {
 #ifdef FASTMEL_HAVE_AVX2_TRANSPOSE
     if (how == 0 && __builtin_cpu_supports("avx2")) {
-        fastmel_transpose8_avx2(R, rs, n, T);
+        fastmel_transpose8_avx2(R, rs, n, T, ts);
         return;
     }
 #endif
-    fastmel_transpose8_plain(R, rs, n, T);
+    fastmel_transpose8_plain(R, rs, n, T, ts);
 }
 
-static void fastmel_transpose8(const float *restrict R, ptrdiff_t rs, ptrdiff_t n,
-                               float *restrict T)
-{
-    fastmel_transpose8_how(R, rs, n, T, 0);
+/* mel[m * mel_stride + j], j < LANES: filter m of the frames whose powers T
+ * holds transposed (T[b * LANES + j]), in the order above. */
+#define FASTMEL_MEL_LANES(NAME, ATTR, VEC, LANES)                                      \
+ATTR static void NAME(const float *restrict T, const float *restrict w,                \
+                      const ptrdiff_t *restrict lo, const ptrdiff_t *restrict span,    \
+                      const ptrdiff_t *restrict woff, ptrdiff_t n_mels,                \
+                      float *restrict mel, ptrdiff_t mel_stride)                       \
+{                                                                                      \
+    for (ptrdiff_t m = 0; m < n_mels; m++) {                                           \
+        const ptrdiff_t n = span[m];                                                   \
+        const float *t = T + LANES * lo[m], *wm = w + woff[m];                         \
+        VEC s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0}, s4 = {0}, s5 = {0}, s6 = {0},      \
+            s7 = {0}, x, v;                                                            \
+        for (ptrdiff_t b = 0; b < n; b += 8) {                                         \
+            FASTMEL_TERM(s0, 0, LANES) FASTMEL_TERM(s1, 1, LANES) FASTMEL_TERM(s2, 2, LANES)                \
+            FASTMEL_TERM(s3, 3, LANES) FASTMEL_TERM(s4, 4, LANES) FASTMEL_TERM(s5, 5, LANES)                \
+            FASTMEL_TERM(s6, 6, LANES) FASTMEL_TERM(s7, 7, LANES)                                    \
+        }                                                                              \
+        /* the fold, without the additions of partial sums that are still +0 */        \
+        if (n <= 2)                                                                    \
+            v = s0 + s1;                                                               \
+        else if (n <= 4)                                                               \
+            v = (s0 + s1) + (s2 + s3);                                                 \
+        else                                                                           \
+            v = ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));                     \
+        memcpy(mel + m * mel_stride, &v, sizeof v);                                    \
+    }                                                                                  \
 }
+#define FASTMEL_TERM(sv, i, LANES)                                                     \
+            if (b + i < n) {                                                           \
+                memcpy(&x, t + LANES * (b + i), sizeof x);                             \
+                sv = sv + wm[b + i] * x;                                               \
+            }
 
-/* mel[m * mel_stride + j], j < 8: filter m of the 8 frames whose powers T
- * holds transposed (T[b * 8 + j]), in the order above. */
-FASTMEL_CLONES static void fastmel_mel_lanes_f32(const float *restrict T, const float *restrict w,
-                                                 const ptrdiff_t *restrict lo,
-                                                 const ptrdiff_t *restrict span,
-                                                 const ptrdiff_t *restrict woff,
-                                                 ptrdiff_t n_mels, float *restrict mel,
-                                                 ptrdiff_t mel_stride)
+FASTMEL_MEL_LANES(fastmel_mel_lanes_f32, FASTMEL_CLONES, fastmel_v8f, 8)
+
+#ifdef FASTMEL_HAVE_AVX2_TRANSPOSE
+/* 16 frames per vector where the CPU has AVX-512: 1.7x faster than two
+ * passes of 8 (the same operations per lane, so the same bits). */
+typedef float fastmel_v16f __attribute__((vector_size(64)));
+FASTMEL_MEL_LANES(fastmel_mel_lanes16_f32, __attribute__((target("avx512f"))) FASTMEL_MAYBE_UNUSED,
+                  fastmel_v16f, 16)
+#endif
+
+/* The mel block of nb <= 16 frames whose power spectra are the rows of R
+ * (rs apart, n_cols a multiple of 8 covering every filter): mel[m * 16 + j]
+ * for frame j.  T is scratch of 16 * n_cols floats.  (The rows past nb hold
+ * earlier frames' powers, or zeros: finite, and their lanes are not read.) */
+FASTMEL_MAYBE_UNUSED static void fastmel_mel_block_f32(const float *restrict R, ptrdiff_t rs, ptrdiff_t n_cols,
+                                  ptrdiff_t nb, float *restrict T, const float *restrict w,
+                                  const ptrdiff_t *restrict lo, const ptrdiff_t *restrict span,
+                                  const ptrdiff_t *restrict woff, ptrdiff_t n_mels,
+                                  float *restrict mel)
 {
-    for (ptrdiff_t m = 0; m < n_mels; m++) {
-        const ptrdiff_t n = span[m];
-        const float *t = T + 8 * lo[m], *wm = w + woff[m];
-        fastmel_v8f s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0}, s4 = {0}, s5 = {0}, s6 = {0},
-                    s7 = {0}, x, v;
-#define FASTMEL_TERM(sv, i)                                    \
-        if (b + i < n) {                                       \
-            memcpy(&x, t + 8 * (b + i), sizeof x);             \
-            sv = sv + wm[b + i] * x;                           \
-        }
-        for (ptrdiff_t b = 0; b < n; b += 8) {
-            FASTMEL_TERM(s0, 0) FASTMEL_TERM(s1, 1) FASTMEL_TERM(s2, 2) FASTMEL_TERM(s3, 3)
-            FASTMEL_TERM(s4, 4) FASTMEL_TERM(s5, 5) FASTMEL_TERM(s6, 6) FASTMEL_TERM(s7, 7)
-        }
-#undef FASTMEL_TERM
-        /* the fold, without the additions of partial sums that are still +0 */
-        if (n <= 2)
-            v = s0 + s1;
-        else if (n <= 4)
-            v = (s0 + s1) + (s2 + s3);
-        else
-            v = ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
-        memcpy(mel + m * mel_stride, &v, sizeof v);
+#ifdef FASTMEL_HAVE_AVX2_TRANSPOSE
+    if (nb > 8 && __builtin_cpu_supports("avx512f")) {
+        fastmel_transpose8_how(R, rs, n_cols, T, 16, 0);
+        fastmel_transpose8_how(R + 8 * rs, rs, n_cols, T + 8, 16, 0);
+        fastmel_mel_lanes16_f32(T, w, lo, span, woff, n_mels, mel, 16);
+        return;
+    }
+#endif
+    for (ptrdiff_t h = 0; h < nb; h += 8) {
+        fastmel_transpose8_how(R + h * rs, rs, n_cols, T, 8, 0);
+        fastmel_mel_lanes_f32(T, w, lo, span, woff, n_mels, mel + h, 16);
     }
 }
 
