@@ -59,7 +59,7 @@ cdef extern from *:
 
     #define FASTMEL_KALDI_LOOPS(T, SUF)                                                   \
     /* The sum of a[i] (squares: of (a[i] - mean)^2) in 8 interleaved partial sums */    \
-    FASTMEL_CLONES static T fastmel_kaldi_sum_##SUF(const T *restrict a, ptrdiff_t n,     \
+    FASTMEL_CLONES_8 static T fastmel_kaldi_sum_##SUF(const T *restrict a, ptrdiff_t n,     \
                                                      T mean, int squares)                 \
     {                                                                                     \
         T l[8] = {0, 0, 0, 0, 0, 0, 0, 0};                                                \

@@ -105,7 +105,7 @@ typedef int fastmel_v8i __attribute__((vector_size(32)));
     (__builtin_shuffle((a), (b), (fastmel_v8i){0, 2, 8, 10, 4, 6, 12, 14})      \
      + __builtin_shuffle((a), (b), (fastmel_v8i){1, 3, 9, 11, 5, 7, 13, 15}))
 
-FASTMEL_CLONES static int fastmel_mel_f32(const float *restrict p, const float *restrict w,
+FASTMEL_CLONES_8 static int fastmel_mel_f32(const float *restrict p, const float *restrict w,
                                           const ptrdiff_t *restrict lo,
                                           const ptrdiff_t *restrict runs, ptrdiff_t n_runs,
                                           ptrdiff_t n_mels, float *restrict mel,
