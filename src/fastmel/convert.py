@@ -301,8 +301,11 @@ def _power(S_db, ref):
     """``S_db`` checked, and ``ref * 10 ** (S_db / 10)`` in float64 (librosa's
     float64 result, bit for bit; inf where it overflows)."""
     x = _values(S_db, "S_db")
+    # Always through numpy's array loop: numpy < 2 takes a 0-d array's power
+    # through the C library instead, up to 1 ulp away.
+    x64 = x.astype(np.float64, copy=False).reshape(-1)
     with np.errstate(over="ignore"):  # the callers report an overflow
-        return x, ref * 10.0 ** (0.1 * x.astype(np.float64, copy=False))
+        return x, (ref * 10.0 ** (0.1 * x64)).reshape(x.shape)
 
 
 def _rounded(values, dtype):
