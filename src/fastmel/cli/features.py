@@ -336,12 +336,7 @@ def add_parser(sub):
                         "librosa; 400 is the 25 ms window of Kaldi-style speech features)")
     p.add_argument("--hop", type=options.hop_length, default=160,
                    help="hop length in samples, 1..1048576 (default: 160)")
-    p.add_argument("--n-mels", type=options.n_mels, default=80,
-                   help="mel bands, 1..1024 (default: 80)")
-    p.add_argument("--fmin", type=options.finite_float, default=0.0,
-                   help="lowest mel band edge in Hz (default: 0)")
-    p.add_argument("--fmax", type=options.finite_float, default=None,
-                   help="highest mel band edge in Hz (default: SR / 2)")
+    options.add_mel_bands(p)
     p.add_argument("--mfcc", type=int, default=0, metavar="N",
                    help="N MFCCs (1..N_MELS) instead of the mel spectrogram (default: 0, "
                         "the mel spectrogram)")

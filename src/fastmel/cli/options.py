@@ -96,3 +96,13 @@ def join_negative_values(argv):
         out.append(arg)
         i += 1
     return out
+
+
+def add_mel_bands(p):
+    """The mel band options every subcommand that draws or writes mels takes."""
+    p.add_argument("--n-mels", type=n_mels, default=80,
+                   help="mel bands, 1..1024 (default: 80)")
+    p.add_argument("--fmin", type=finite_float, default=0.0,
+                   help="lowest mel band edge in Hz (default: 0)")
+    p.add_argument("--fmax", type=finite_float, default=None,
+                   help="highest mel band edge in Hz (default: SR / 2)")

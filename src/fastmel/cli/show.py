@@ -190,12 +190,7 @@ def add_parser(sub):
                    help="Hann window length in samples, 1..N_FFT (default: N_FFT)")
     p.add_argument("--hop", type=options.hop_length, default=None,
                    help="hop length in samples (default: 10 ms)")
-    p.add_argument("--n-mels", type=options.n_mels, default=80,
-                   help="mel bands, 1..1024 (default: 80)")
-    p.add_argument("--fmin", type=options.finite_float, default=0.0,
-                   help="lowest mel band edge in Hz (default: 0)")
-    p.add_argument("--fmax", type=options.finite_float, default=None,
-                   help="highest mel band edge in Hz (default: SR / 2)")
+    options.add_mel_bands(p)
     p.add_argument("--top-db", type=options.finite_float, default=80.0,
                    help="colour range in dB below the loudest value, and at least that far "
                         "above digital silence, so silence draws dark (default: 80)")
