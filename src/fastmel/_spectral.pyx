@@ -22,6 +22,7 @@ from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from libc.stdint cimport uint64_t
 from libc.string cimport memcpy, memset
 
+from fastmel._checks cimport finite_rows
 from fastmel._plan cimport RealPlan, aligned_alloc, aligned_free
 from fastmel._plan import get_plan
 from fastmel._checks import SMALL_ALLOCATION, ParameterError, allocation
@@ -61,7 +62,6 @@ cdef extern from "fastmel_kernels.h" nogil:
     int fastmel_mel_f32(const float* p, const float* w, const Py_ssize_t* lo, const Py_ssize_t* runs,
                         Py_ssize_t n_runs, Py_ssize_t n_mels, float* mel, Py_ssize_t lane_stride,
                         float* scratch)
-    int fastmel_finite_rows_f32(const float* v, Py_ssize_t rows, Py_ssize_t stride, Py_ssize_t n)
     int fastmel_mel_f64(const double* p, const double* w, const Py_ssize_t* lo, const Py_ssize_t* len,
                         const Py_ssize_t* woff, Py_ssize_t n_mels, double* mel, Py_ssize_t lane_stride)
 
@@ -462,9 +462,9 @@ cdef inline int _frames(SpectralKernel k, Workspace* ws, const void** src,
                               pblock + BLOCK * k.rows_stride, <const float*>k.mel_w, k.mel_lo,
                               k.mel_span, k.mel_woff, k.n_mels, mblock)
         if nb == BLOCK:  # one contiguous run
-            finite = fastmel_finite_rows_f32(mblock, 1, 0, k.n_mels * BLOCK)
+            finite = finite_rows(mblock, False, 1, 0, k.n_mels * BLOCK, 1)
         else:
-            finite = fastmel_finite_rows_f32(mblock, k.n_mels, BLOCK, nb)
+            finite = finite_rows(mblock, False, k.n_mels, BLOCK, nb, 1)
     if k.mode == OUT_COMPLEX:
         # Samples within max_amplitude keep every spectrum value finite (see
         # _max_amplitude); a check here would cost a pass over each spectrum.

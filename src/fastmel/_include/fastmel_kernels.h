@@ -171,7 +171,6 @@ FASTMEL_CLONES_8 static int fastmel_mel_f32(const float *restrict p, const float
 }
 
 
-#define FASTMEL_MEL_EXP 0x7f800000
 
 /* T[b * ts + j] = R[j * rs + b] for the 8 rows j and b < n (n a multiple of 8). */
 FASTMEL_MAYBE_UNUSED static void fastmel_transpose8_plain(const float *restrict R, ptrdiff_t rs, ptrdiff_t n,
@@ -312,20 +311,6 @@ FASTMEL_MAYBE_UNUSED static void fastmel_mel_block_f32(const float *restrict R, 
         fastmel_transpose8_how(R + h * rs, rs, n_cols, T, 8, 0);
         fastmel_mel_lanes_f32(T, w, lo, span, woff, n_mels, mel + h, 16);
     }
-}
-
-/* 1 when the first n of each of `rows` rows of `stride` values are finite. */
-FASTMEL_CLONES static int fastmel_finite_rows_f32(const float *restrict v, ptrdiff_t rows,
-                                                  ptrdiff_t stride, ptrdiff_t n)
-{
-    uint32_t bad = 0;
-    for (ptrdiff_t r = 0; r < rows; r++, v += stride)
-        for (ptrdiff_t i = 0; i < n; i++) {
-            uint32_t bits;
-            memcpy(&bits, &v[i], sizeof bits);
-            bad |= (bits & FASTMEL_MEL_EXP) == FASTMEL_MEL_EXP;
-        }
-    return !bad;
 }
 
 #endif
