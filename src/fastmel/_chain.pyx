@@ -87,7 +87,7 @@ cdef class ChainStream(Stream):
             if st is not None:
                 hop *= st.hop
                 gives_frames = st.frames_out
-                gives = st.engine_dtype(gives)
+                gives = _gives(st, gives)
         st = self.engines[0]
         self.frames_in = st is not None and st.frames_in
         self.frames_out = gives_frames
@@ -116,7 +116,7 @@ cdef class ChainStream(Stream):
         cdef Stream st
         for st in self.engines:
             if st is not None:
-                dtype = st.engine_dtype(dtype)
+                dtype = _gives(st, dtype)
         return dtype
 
     cdef int engine_save(self, Py_ssize_t k) except -1:
@@ -132,6 +132,26 @@ cdef class ChainStream(Stream):
                     st._rollback()
         self.kept = False
         return 0
+
+    cdef object engine_out_lead(self, tuple lead):
+        cdef Stream st
+        for st in self.engines:
+            if st is None:
+                return None                  # (engine_count refuses such chains first)
+            got = st.engine_out_lead(lead)
+            lead = got if got is not None else lead + ((st.n_out,) if st.n_out else ())
+        return lead
+
+    cdef Py_ssize_t engine_count(self, Py_ssize_t k) except -2:
+        # each stage's output is the next one's chunk
+        cdef Stream st
+        for st in self.engines:
+            if st is None:
+                return -1
+            k = st.engine_count(k)
+            if k < 0:
+                return -1
+        return k
 
     cdef object engine_run(self, cnp.ndarray x, const Chunk* c):
         cdef Py_ssize_t i, n = len(self.stages), passed = 0
@@ -242,3 +262,9 @@ def _fresh_copy(stage):
     fresh = copy.deepcopy(stage)
     fresh.reset()
     return fresh
+
+
+cdef object _gives(Stream st, object dtype):
+    """What stage ``st`` gives for chunks of ``dtype``: a stage with a working
+    dtype of its own converts them to it first."""
+    return st.engine_dtype(st.fixed_dtype if st.fixed_dtype is not None else dtype)

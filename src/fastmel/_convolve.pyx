@@ -308,6 +308,9 @@ cdef class PartitionedConvolver(Stream):
         self.undo_cap = 0
         self.undo_kind = UNDO_NONE
 
+    cdef Py_ssize_t engine_count(self, Py_ssize_t k) except -2:
+        return k
+
     cdef object engine_run(self, cnp.ndarray x, const Chunk* c):
         cdef double peak = _peak_rows(c.data, self.is_double, self.n_ch, c.xs_ch, c.k, c.xs)
         cdef cnp.ndarray y = self.new_out(c.k)

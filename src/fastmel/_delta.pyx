@@ -305,6 +305,9 @@ cdef class DeltaStream(Stream):
                     break
         return ok
 
+    cdef Py_ssize_t engine_count(self, Py_ssize_t k) except -2:
+        return _ready(&self.plan, self.n_in + k) - _ready(&self.plan, self.n_in)
+
     cdef object engine_run(self, cnp.ndarray x, const Chunk* c):
         cdef Py_ssize_t k = c.k, N = self.n_in
         cdef cnp.ndarray y = self.new_out(_ready(&self.plan, N + k) - _ready(&self.plan, N))

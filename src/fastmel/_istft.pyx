@@ -481,14 +481,26 @@ cdef class InverseStream(Stream):
         sink.end = max_position
         return sink
 
+    cdef int _check_room(self, Py_ssize_t k) except -1:
+        cdef long long T = self.s.T
+        # (T + k) hop + n_fft <= max_position, without overflowing
+        if k > (max_position - self.kernel.n_fft) // self.kernel.hop - T:
+            raise ParameterError(
+                f"this inverse STFT stream has taken {T} frames of hop {self.kernel.hop}; {k} "
+                f"more would pass the {MAX_POSITION} samples it can count (reset() it)")
+        return 0
+
+    cdef object engine_out_lead(self, tuple lead):
+        return lead[:-1]                     # the bins axis becomes samples
+
+    cdef Py_ssize_t engine_count(self, Py_ssize_t k) except -2:
+        self._check_room(k)
+        return self.kernel.written(self.s.T + k) - self.kernel.written(self.s.T)
+
     cdef object engine_run(self, cnp.ndarray x, const Chunk* c):
         cdef InverseKernel kernel = self.kernel
         cdef long long T = self.s.T
-        # (T + k) hop + n_fft <= max_position, without overflowing
-        if c.k > (max_position - kernel.n_fft) // kernel.hop - T:
-            raise ParameterError(
-                f"this inverse STFT stream has taken {T} frames of hop {kernel.hop}; {c.k} more "
-                f"would pass the {MAX_POSITION} samples it can count (reset() it)")
+        self._check_room(c.k)
         cdef cnp.ndarray y = self._out(kernel.written(T + c.k) - kernel.written(T))
         cdef Sink sink = self._sink(y)
         with nogil:

@@ -551,6 +551,9 @@ cdef class KaldiStream(Stream):
         self.rng = self.undo_rng = self.undo = None
         self.buf_pos = self.buf_len = self.t_next = 0
 
+    cdef Py_ssize_t engine_count(self, Py_ssize_t k) except -2:
+        return self.kernel.num_frames(self.n_in + k, False) - self.t_next
+
     cdef object engine_run(self, cnp.ndarray x, const Chunk* c):
         cdef KaldiKernel k = self.kernel
         cdef long long t_end = k.num_frames(self.n_in + c.k, False)

@@ -96,6 +96,9 @@ cdef class NoiseAdder(Stream):
                              f"n_in={self.n_in} and offset={self.offset}")
         return 0
 
+    cdef Py_ssize_t engine_count(self, Py_ssize_t k) except -2:
+        return k
+
     cdef object engine_run(self, cnp.ndarray x, const Chunk* c):
         cdef Py_ssize_t k = c.k, ch, pos = self.position()
         cdef Py_ssize_t row_step = self.m if self.n_rows > 1 else 0

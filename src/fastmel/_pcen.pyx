@@ -130,6 +130,9 @@ cdef class PCENStream(Stream):
     cdef void engine_stop(self) noexcept:
         self.z = self.z_next = self.undo = None
 
+    cdef Py_ssize_t engine_count(self, Py_ssize_t k) except -2:
+        return k
+
     cdef object engine_run(self, cnp.ndarray x, const Chunk* c):
         cdef Py_ssize_t k = c.k
         cdef cnp.ndarray y = self.new_out(k)

@@ -17,7 +17,7 @@ import numpy as np
 cimport numpy as cnp
 
 from fastmel._spectral cimport BLOCK, NONFINITE, OUT_COMPLEX, SpectralKernel, Workspace
-from fastmel._streambase cimport Chunk, Stream, rows_append, rows_drop
+from fastmel._streambase cimport Chunk, Stream, Target, rows_append, rows_drop
 
 from fastmel._checks import ParameterError, allocation
 from fastmel._spectral import pad_ends, run
@@ -116,8 +116,19 @@ cdef class FrameStream(Stream):
 
     cdef object engine_run(self, cnp.ndarray x, const Chunk* c):
         cdef cnp.ndarray out = self.new_out(self._frames_ready(self.n_in + c.k) - self.t_next)
-        self._feed(c.data, c.xs_ch, c.xs, c.k, out, self.t_next)
+        cdef Target t = _target(out)
+        self._feed(c.data, c.xs_ch, c.xs, c.k, &t, cnp.PyArray_DIM(out, out.ndim - 1),
+                   self.t_next)
         return out
+
+    cdef Py_ssize_t engine_count(self, Py_ssize_t k) except -2:
+        return self._frames_ready(self.n_in + k) - self.t_next
+
+    cdef Py_ssize_t engine_run_into(self, cnp.ndarray x, const Chunk* c,
+                                    const Target* t) except -2:
+        cdef Py_ssize_t n = self._frames_ready(self.n_in + c.k) - self.t_next
+        self._feed(c.data, c.xs_ch, c.xs, c.k, t, n, self.t_next)
+        return n
 
     cdef Py_ssize_t _frames_ready(self, Py_ssize_t n_in) noexcept:
         """Frames computable once n_in raw samples are in (before the right padding)."""
@@ -130,13 +141,10 @@ cdef class FrameStream(Stream):
         return 1 + (avail - self.n_fft) // self.hop
 
     cdef _feed(self, const char* xp, Py_ssize_t xs_ch, Py_ssize_t xs, Py_ssize_t k,
-               cnp.ndarray out, Py_ssize_t t_first):
+               const Target* t, Py_ssize_t n_frames, Py_ssize_t t_first):
         """Append k samples per channel (strides in elements) to the buffer,
-        computing the frames they complete into out."""
+        computing the n_frames they complete into t (frame t_first first)."""
         cdef Py_ssize_t done = 0, m
-        cdef char* op = <char*>cnp.PyArray_DATA(out)
-        cdef Py_ssize_t n_frames = cnp.PyArray_DIM(out, out.ndim - 1)
-        cdef Py_ssize_t out_item = cnp.PyArray_ITEMSIZE(out)
         cdef int status = 0
         # A few frames' work (a 10 ms chunk makes one) costs less than releasing
         # and taking back the GIL; more runs without it.
@@ -148,16 +156,14 @@ cdef class FrameStream(Stream):
                 m = min(m, self.pad + 1 - self.n_in)
             if release:
                 with nogil:
-                    status = self._take(xp + done * xs * self.item, xs_ch, xs, &m, op,
-                                        n_frames, out_item, t_first)
+                    status = self._take(xp + done * xs * self.item, xs_ch, xs, &m, t, t_first)
             else:
-                status = self._take(xp + done * xs * self.item, xs_ch, xs, &m, op, n_frames,
-                                    out_item, t_first)
+                status = self._take(xp + done * xs * self.item, xs_ch, xs, &m, t, t_first)
             done += m
             if status == 0 and not self.started and self.n_in == self.pad + 1:
                 self._build_left_pad()
                 with nogil:
-                    status = self._compute(op, n_frames, out_item, t_first)
+                    status = self._compute(t, t_first)
             if done == k:
                 break
         if status != 0:
@@ -168,8 +174,7 @@ cdef class FrameStream(Stream):
                 "the mel power overflowed (non-finite values); the stream was reset")
 
     cdef int _take(self, const char* src, Py_ssize_t xs_ch, Py_ssize_t xs, Py_ssize_t* m,
-                   char* op, Py_ssize_t n_frames, Py_ssize_t out_item,
-                   Py_ssize_t t_first) noexcept nogil:
+                   const Target* t, Py_ssize_t t_first) noexcept nogil:
         """Append up to m[0] samples per channel (m[0]: as many as fit, after a
         compaction if needed) and compute the frames they complete; the status."""
         if self.cap - self.buf_len < m[0]:
@@ -178,7 +183,7 @@ cdef class FrameStream(Stream):
         self._append(src, xs_ch, xs, m[0])
         self.n_in += m[0]
         if self.started:
-            return self._compute(op, n_frames, out_item, t_first)
+            return self._compute(t, t_first)
         return 0
 
     cdef void _append(self, const char* src, Py_ssize_t xs_ch, Py_ssize_t xs,
@@ -210,15 +215,13 @@ cdef class FrameStream(Stream):
         self.buf[:, :self.pad] = padded[:, :self.pad]
         self.started = True
 
-    cdef int _compute(self, char* op, Py_ssize_t n_frames, Py_ssize_t out_item,
-                      Py_ssize_t t_first) noexcept nogil:
+    cdef int _compute(self, const Target* t, Py_ssize_t t_first) noexcept nogil:
         """Every frame whose samples are all in the buffer, BLOCK at a time, into
-        the output columns from ``t_first`` on; the kernel's status (0: fine)."""
+        t's columns (column 0: frame ``t_first``); the kernel's status (0: fine)."""
         cdef const void* src[BLOCK]
         cdef Py_ssize_t stride[BLOCK]
         cdef Py_ssize_t j, nb, s, c
         cdef Py_ssize_t avail = self.buf_pos + self.buf_len
-        cdef Py_ssize_t n_out = self.kernel.n_out
         cdef char* base = <char*>cnp.PyArray_DATA(self.buf)
         while self.t_next * self.hop + self.n_fft <= avail:
             nb = 0
@@ -230,8 +233,9 @@ cdef class FrameStream(Stream):
                     src[j] = base + (c * self.cap + s) * self.item
                     stride[j] = 1
                 if self.kernel.frames(&self.ws, src, stride, nb,
-                                      op + (c * n_out * n_frames + self.t_next - t_first) * out_item,
-                                      n_frames, 1):
+                                      t.data + (c * t.ch_stride
+                                                + (self.t_next - t_first) * t.col) * t.item,
+                                      t.row, t.col):
                     return NONFINITE
             self.t_next += nb
         return 0
@@ -241,6 +245,7 @@ cdef class FrameStream(Stream):
         its left padding, the offline result of all it took in."""
         cdef Py_ssize_t n_total, tail
         cdef cnp.ndarray out
+        cdef Target t
         if not self.started:
             # Shorter than the padding: the offline path pads it whole.
             raw = self.buf[:, self.pad:self.pad + self.n_in].reshape(
@@ -256,8 +261,9 @@ cdef class FrameStream(Stream):
             raw_tail = self.buf[:, end - tail:end]
             right = pad_ends(raw_tail, 0, self.pad, self.framing.pad_mode)
             right = np.ascontiguousarray(right[:, tail:])
-            self._feed(<const char*>cnp.PyArray_DATA(right), self.pad, 1, self.pad, out,
-                       self.t_next)
+            t = _target(out)
+            self._feed(<const char*>cnp.PyArray_DATA(right), self.pad, 1, self.pad, &t,
+                       n_total - self.t_next, self.t_next)
         return out
 
     cdef object engine_get(self):
@@ -299,3 +305,15 @@ cdef class FrameStream(Stream):
         self.t_next = t_next
         self.started = started
         return 0
+
+
+cdef inline Target _target(cnp.ndarray out):
+    """Where the frames go in a new C-contiguous output (..., n_out, n)."""
+    cdef Target t
+    cdef Py_ssize_t n = cnp.PyArray_DIM(out, out.ndim - 1)
+    t.data = <char*>cnp.PyArray_DATA(out)
+    t.item = cnp.PyArray_ITEMSIZE(out)
+    t.ch_stride = cnp.PyArray_DIM(out, out.ndim - 2) * n
+    t.row = n
+    t.col = 1
+    return t

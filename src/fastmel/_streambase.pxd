@@ -53,6 +53,16 @@ cdef inline void rows_drop(char* base, Py_ssize_t cap, Py_ssize_t n_ch, Py_ssize
         memmove(base + c * cap * item, base + (c * cap + shift) * item, (length - shift) * item)
 
 
+cdef struct Target:
+    # Where an engine writes output item j of value r for channel ch (strides
+    # in elements of the output dtype): data + ch * ch_stride + r * row + j * col
+    char* data
+    Py_ssize_t item                    # bytes per element
+    Py_ssize_t ch_stride
+    Py_ssize_t row
+    Py_ssize_t col
+
+
 cdef class Stream:
     # Set by the engine when it is made
     cdef Py_ssize_t lag                # latency, in samples
@@ -80,6 +90,7 @@ cdef class Stream:
     cdef int busy                      # the in-use flag
     cdef int undo_mode
     cdef long long undo_n_in
+    cdef object into                   # process_into's out, for new_out (exact fit)
 
     # For the engines
     cdef cnp.ndarray new_out(self, Py_ssize_t n)
@@ -88,6 +99,10 @@ cdef class Stream:
     cdef int engine_start(self) except -1
     cdef void engine_stop(self) noexcept
     cdef object engine_run(self, cnp.ndarray x, const Chunk* c)
+    cdef Py_ssize_t engine_count(self, Py_ssize_t k) except -2
+    cdef object engine_out_lead(self, tuple lead)
+    cdef Py_ssize_t engine_run_into(self, cnp.ndarray x, const Chunk* c,
+                                    const Target* t) except -2
     cdef object engine_tail(self)
     cdef object engine_get(self)
     cdef int engine_set(self, object state) except -1
@@ -95,6 +110,8 @@ cdef class Stream:
     cdef int engine_undo(self) except -1
     # The protocol
     cdef str unit(self)
+    cdef str unit_out(self)
+    cdef int check_room(self, Py_ssize_t k) except -1
     cdef object entry(self, int what, object arg, bint keep)
     cdef object get_state(self)
     cdef int set_state(self, object state) except -1
@@ -105,6 +122,8 @@ cdef class Stream:
                         Py_ssize_t xs) noexcept nogil
     cdef tuple convert(self, object chunk)
     cdef object step(self, cnp.ndarray x, object lead, bint keep)
+    cdef Py_ssize_t step_into(self, cnp.ndarray x, object lead, object out) except -1
+    cdef Py_ssize_t check_out(self, object out, Target* t, cnp.ndarray x) except -1
     cdef object feed(self, object chunk, bint keep, bint scanned)
     cdef object owed(self)
     cdef int restart(self) except -1

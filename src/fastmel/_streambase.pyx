@@ -43,6 +43,8 @@ has checked.
 Compiled, and importing only the compiled input checks: this module sits
 below every Python-layer module.
 """
+import operator
+
 import numpy as np
 
 cimport numpy as cnp
@@ -159,6 +161,76 @@ cdef class Stream:
             Another thread is inside this stream.
         """
         return self.entry(PROCESS, chunk, False)
+
+    def process_into(self, chunk, out):
+        """Feed a chunk [shape=(..., k)] and write the output it completes into ``out``.
+
+        The allocation-free ``process``, for real-time loops: nothing is
+        allocated per call.  ``out`` has the shape of ``process``'s output
+        with room on the last axis, (..., m) or (..., n_out, m) for any
+        m >= ``output_length(k)``; the output goes to ``out[..., :n]`` and the
+        rest of ``out`` is left as it was.  It may be a view, e.g. a window
+        into a ring buffer of frames (``out=ring[:, w:]``).
+
+        Parameters
+        ----------
+        chunk : np.ndarray [shape=(..., k)]
+            As for ``process``.
+        out : np.ndarray
+            Writable, of this stream's output dtype (``dtype``, or complex for
+            a complex STFT), with the leading shape of the chunks.
+
+        Returns
+        -------
+        n : int
+            How many samples (frames) were written: the length of the last
+            axis of what ``process`` would have returned.
+
+        Raises
+        ------
+        ParameterError
+            As for ``process``; or ``out`` has another shape, no room for the
+            n items or is read-only.  The stream and ``out`` are unchanged.
+        TypeError
+            As for ``process``; or ``out`` is not a numpy array of the output
+            dtype, or this stage cannot tell its output length in advance (a
+            chain holding a stage that is not a fastmel stream).
+        RuntimeError
+            Another thread is inside this stream.
+        """
+        cdef cnp.ndarray x
+        enter(&self.busy, self)
+        try:
+            if self.lead_shape is not None and readable_as_is(chunk, self.typenum,
+                                                              self.lead_nd, self.dims):
+                x = <cnp.ndarray>chunk
+                if not self.scan(x):
+                    self.convert(chunk)          # raises the precise error
+                return self.step_into(x, None, out)
+            x, lead = self.convert(chunk)
+            return self.step_into(x, lead, out)
+        finally:
+            leave(&self.busy)
+
+    def output_length(self, k):
+        """The length of the last axis of what ``process`` returns for a chunk of
+        k samples (frames, for a stage that takes frames) now: the room
+        ``process_into`` needs.
+
+        Raises
+        ------
+        ParameterError
+            k is negative or more than a stream can count.
+        TypeError
+            k is not an integer, or this stage cannot tell (see ``process_into``).
+        """
+        k = _index(k, "k")
+        if not 0 <= k <= max_samples:
+            raise ParameterError(f"k must be an integer in [0, {MAX_SAMPLES}], got {k}")
+        n = self.engine_count(k)
+        if n < 0:
+            raise _cannot_count(self)
+        return n
 
     def _feed(self, chunk, bint keep=False):
         """``process`` for a chunk that is already checked (a Chain's): an array
@@ -336,10 +408,7 @@ cdef class Stream:
         cdef Chunk c
         cdef bint first = self.lead_shape is None
         cdef Py_ssize_t k = cnp.PyArray_DIM(x, x.ndim - 1)
-        if self.n_in + k > max_samples:
-            raise ParameterError(
-                f"this stream has taken in {self.n_in} {self.unit()}; {k} more would pass the "
-                f"{MAX_SAMPLES} a stream can count (reset() it)")
+        self.check_room(k)
         if first:
             self.begin(lead, x.dtype)
         if keep:
@@ -359,6 +428,119 @@ cdef class Stream:
         except BaseException:
             self.clear()                         # a refused first chunk leaves it new
             raise
+
+    cdef Py_ssize_t step_into(self, cnp.ndarray x, object lead, object out) except -1:
+        """``step`` for ``process_into``: run the engine on an accepted chunk, its
+        output written into ``out``; how many items it wrote."""
+        cdef Chunk c
+        cdef Target t
+        cdef bint first = self.lead_shape is None
+        cdef Py_ssize_t k = cnp.PyArray_DIM(x, x.ndim - 1), n, m, got
+        cdef cnp.ndarray y
+        self.check_room(k)
+        if first:
+            self.begin(lead, x.dtype)
+        try:
+            n = self.engine_count(k)
+            if n < 0:
+                raise _cannot_count(self)
+            m = self.check_out(out, &t, x)
+            if n > m:
+                raise ParameterError(
+                    f"out has room for {m} {self.unit_out()} on its last axis; this chunk of "
+                    f"{k} completes {n} (output_length(k) tells before the call)")
+            c.data = <const char*>cnp.PyArray_DATA(x)
+            c.k = k
+            c.xs = cnp.PyArray_STRIDE(x, x.ndim - 1) // self.item
+            c.xs_ch = cnp.PyArray_STRIDE(x, 0) // self.item if x.ndim == 2 else 0
+            if t.data != NULL:
+                got = self.engine_run_into(x, &c, &t)
+                if got >= 0:
+                    return got
+                if m == n and cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>out):
+                    # an exact fit: the engine's new_out hands it ``out`` itself
+                    self.into = out
+            try:
+                y = self.engine_run(x, &c)
+            finally:
+                self.into = None
+            if y is not out and n:
+                out[..., :n] = y
+            return n
+        except BaseException:
+            if first:
+                self.clear()                     # a refused first chunk leaves it new
+            raise
+
+    cdef int check_room(self, Py_ssize_t k) except -1:
+        if self.n_in + k > max_samples:
+            raise ParameterError(
+                f"this stream has taken in {self.n_in} {self.unit()}; {k} more would pass the "
+                f"{MAX_SAMPLES} a stream can count (reset() it)")
+        return 0
+
+    cdef str unit_out(self):
+        return "frames" if self.frames_out else "samples"
+
+    cdef Py_ssize_t check_out(self, object out, Target* t, cnp.ndarray x) except -1:
+        """Check ``process_into``'s ``out`` against the stream; its room m (the
+        last axis).  ``t`` gets where to write when the engine may write
+        straight into it (t.data NULL: through a copy): aligned, strides in
+        whole non-negative elements, its channels evenly spaced, and no byte
+        shared with the chunk ``x``."""
+        cdef cnp.ndarray o
+        cdef int nd, i, lead_nd = self.lead_nd
+        cdef Py_ssize_t item, s, span = 1, ch = -1
+        t.data = NULL
+        if not cnp.PyArray_Check(out):
+            raise TypeError(f"out must be a numpy array, got {type(out).__name__}")
+        o = <cnp.ndarray>out
+        if cnp.PyArray_TYPE(o) != self.out_typenum or not cnp.PyArray_ISNOTSWAPPED(o):
+            raise TypeError(f"out must be {self.out_dtype} (this stream's output), got "
+                            f"{out.dtype}")
+        want = self.engine_out_lead(self.lead_shape)
+        nd = lead_nd + (2 if self.n_out else 1)
+        if want is None:
+            ok = cnp.PyArray_NDIM(o) == nd
+            for i in range(lead_nd):
+                ok = ok and cnp.PyArray_DIM(o, i) == self.dims[i]
+            if self.n_out:
+                ok = ok and cnp.PyArray_DIM(o, lead_nd) == self.n_out
+        else:
+            ok = out.shape[:-1] == want and cnp.PyArray_NDIM(o) > 0
+        if not ok:
+            if want is None:
+                want = self.lead_shape + ((self.n_out,) if self.n_out else ())
+            raise ParameterError(f"out must have shape {want + ('m',)} with room m on its "
+                                 f"last axis, got {out.shape}")
+        if not cnp.PyArray_ISWRITEABLE(o):
+            raise ParameterError("out is read-only")
+        if want is not None:
+            # another layout than (lead..., [n_out,] n): through a copy
+            return cnp.PyArray_DIM(o, cnp.PyArray_NDIM(o) - 1)
+        item = cnp.PyArray_ITEMSIZE(o)
+        if not cnp.PyArray_ISALIGNED(o) or _overlap(o, x):
+            return cnp.PyArray_DIM(o, nd - 1)
+        for i in range(nd):
+            s = cnp.PyArray_STRIDE(o, i)
+            if s < 0 or s % item:
+                return cnp.PyArray_DIM(o, nd - 1)
+        # the channels (the leading axes, flattened) evenly spaced
+        for i in range(lead_nd - 1, -1, -1):
+            if self.dims[i] == 1:
+                continue
+            s = cnp.PyArray_STRIDE(o, i) // item
+            if ch < 0:
+                ch = s
+            elif s != ch * span:
+                return cnp.PyArray_DIM(o, nd - 1)
+            span *= self.dims[i]
+        t.data = <char*>cnp.PyArray_DATA(o)
+        t.item = item
+        t.ch_stride = ch if ch > 0 else 0
+        t.row = cnp.PyArray_STRIDE(o, lead_nd) // item if self.n_out else 0
+        t.col = cnp.PyArray_STRIDE(o, nd - 1) // item
+        return cnp.PyArray_DIM(o, nd - 1)
 
     cdef int rollback(self) except -1:
         if self.undo_mode != UNDO_NONE and self.lead_shape is not None:
@@ -412,6 +594,10 @@ cdef class Stream:
         # stream's one-frame calls make an output each).
         cdef cnp.dtype descr = <cnp.dtype>self.out_dtype
         cdef int nd = self.lead_nd + 1
+        if self.into is not None and cnp.PyArray_DIM(<cnp.ndarray>self.into,
+                                                     cnp.PyArray_NDIM(<cnp.ndarray>self.into) - 1) == n:
+            out, self.into = self.into, None
+            return <cnp.ndarray>out
         if self.n_out:
             self.dims[self.lead_nd] = self.n_out
             nd += 1
@@ -434,6 +620,23 @@ cdef class Stream:
     cdef object engine_run(self, cnp.ndarray x, const Chunk* c):
         raise NotImplementedError
 
+    cdef Py_ssize_t engine_count(self, Py_ssize_t k) except -2:
+        """The length of the output's last axis for a chunk of k now (before any
+        state changes), or -1: this engine cannot tell (``process_into`` is
+        then refused)."""
+        return -1
+
+    cdef object engine_out_lead(self, tuple lead):
+        """The output's shape but its last axis, for chunks of leading shape
+        ``lead``; None: the usual ``lead`` (then ``n_out`` when set)."""
+        return None
+
+    cdef Py_ssize_t engine_run_into(self, cnp.ndarray x, const Chunk* c,
+                                    const Target* t) except -2:
+        """``engine_run`` writing into ``t`` (room checked); the count, or -1:
+        this engine writes through ``new_out`` (the base copies)."""
+        return -1
+
     cdef object engine_tail(self):
         return self.new_out(0)
 
@@ -450,6 +653,45 @@ cdef class Stream:
 
     cdef int engine_undo(self) except -1:
         return 0
+
+
+cdef inline bint _overlap(cnp.ndarray a, cnp.ndarray b) noexcept:
+    """Whether the bytes a and b span (first to last element) intersect."""
+    cdef Py_ssize_t alo, ahi, blo, bhi
+    if not _span(a, &alo, &ahi) or not _span(b, &blo, &bhi):
+        return False
+    return alo < bhi and blo < ahi
+
+
+cdef inline bint _span(cnp.ndarray a, Py_ssize_t* lo, Py_ssize_t* hi) noexcept:
+    cdef int i
+    cdef Py_ssize_t d, s
+    lo[0] = hi[0] = <Py_ssize_t>cnp.PyArray_DATA(a)
+    for i in range(cnp.PyArray_NDIM(a)):
+        d = cnp.PyArray_DIM(a, i)
+        if d == 0:
+            return False
+        s = cnp.PyArray_STRIDE(a, i) * (d - 1)
+        if s < 0:
+            lo[0] += s
+        else:
+            hi[0] += s
+    hi[0] += cnp.PyArray_ITEMSIZE(a)
+    return True
+
+
+def _index(value, name):
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}") from None
+
+
+def _cannot_count(stream):
+    return TypeError(f"{type(stream).__name__} cannot tell its output length before a call "
+                     f"(a stage that is not a fastmel stream); use process()")
 
 
 def _restore(maker, state):
