@@ -116,7 +116,10 @@ FASTMEL_CLONES_8 static int fastmel_mel_f32(const float *restrict p, const float
      * (see mel_runs in _spectral.pyx): a run of one-lane filters, most of a
      * mel bank, then goes through a loop with no per-filter branch, which
      * bounded this kernel by its loop overhead, not its arithmetic.  Every
-     * filter still sums 0 + w*p over its lanes in ascending order. */
+     * filter still sums over its lanes in ascending order; each partial sum
+     * starts at its first product w*p, not 0 + w*p: the same bits for the
+     * non-negative weights and powers it takes (0 + x is x for x >= +0, and
+     * a NaN is flagged either way), one addition fewer per filter. */
     fastmel_v8f *rows = (fastmel_v8f *)scratch;
     for (ptrdiff_t r = 0; r < n_runs; r++) {
         const ptrdiff_t *run = runs + 4 * r;
@@ -124,17 +127,20 @@ FASTMEL_CLONES_8 static int fastmel_mel_f32(const float *restrict p, const float
         const float *wm = w + run[3];
         if (n == 8) {
             for (ptrdiff_t m = run[0]; m < m_end; m++, wm += 8) {
-                fastmel_v8f acc = {0}, pv, wv;
+                fastmel_v8f pv, wv;
                 memcpy(&pv, p + lo[m], sizeof pv);
                 memcpy(&wv, wm, sizeof wv);
-                rows[m] = acc + wv * pv;
+                rows[m] = wv * pv;
             }
             continue;
         }
         for (ptrdiff_t m = run[0]; m < m_end; m++, wm += n) {
-            fastmel_v8f acc = {0}, pv, wv;
+            fastmel_v8f acc, pv, wv;
             const float *pm = p + lo[m];
-            for (ptrdiff_t b = 0; b < n; b += 8) {
+            memcpy(&pv, pm, sizeof pv);
+            memcpy(&wv, wm, sizeof wv);
+            acc = wv * pv;
+            for (ptrdiff_t b = 8; b < n; b += 8) {
                 memcpy(&pv, pm + b, sizeof pv);
                 memcpy(&wv, wm + b, sizeof wv);
                 acc = acc + wv * pv;
@@ -159,6 +165,10 @@ FASTMEL_CLONES_8 static int fastmel_mel_f32(const float *restrict p, const float
         fastmel_v8i bits;
         memcpy(&bits, &sums, sizeof bits);
         bad |= (bits & exponent) == exponent;
+        if (lane_stride == 1 && 8 * g + 8 <= n_mels) {
+            memcpy(mel + 8 * g, &sums, sizeof sums);
+            continue;
+        }
         float out[8];
         memcpy(out, &sums, sizeof out);
         for (int j = 0; j < 8 && 8 * g + j < n_mels; j++)
