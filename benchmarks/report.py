@@ -132,12 +132,14 @@ def stream_table(r):
     rows = []
     fm160 = r.get(g, "fastmel_stream[160]")
     fm160_chunk = fm160 / r.extra(g, "fastmel_stream[160]", "n_chunks", 1) if fm160 else None
-    for chunk in (160, 1600):
-        t = r.get(g, f"fastmel_stream[{chunk}]")
-        if t is not None:
-            n = r.extra(g, f"fastmel_stream[{chunk}]", "n_chunks", 1)
-            rows.append([f"fastmel stream, {chunk} samples", us(t / n), ms(t),
-                         ratio(off, t), "—"])
+    for name, label in (("fastmel_stream", "fastmel stream `process`"),
+                        ("fastmel_stream_into", "fastmel stream `process_into`")):
+        for chunk in (160, 1600):
+            t = r.get(g, f"{name}[{chunk}]")
+            if t is not None:
+                n = r.extra(g, f"{name}[{chunk}]", "n_chunks", 1)
+                rows.append([f"{label}, {chunk} samples", us(t / n), ms(t), ratio(off, t),
+                             "—"])
     for feed, label in (("lists", "prebuilt lists"), ("numpy", "array views")):
         t = r.get(g, f"knf_online[{feed}]")
         if t is not None:

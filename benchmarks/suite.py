@@ -364,6 +364,42 @@ def stream_of(fe, chunks):
     return Candidate(run, setup, {"n_chunks": len(chunks)})
 
 
+def stream_into_of(fe, chunks):
+    """``stream_of`` without an allocation per chunk: ``process_into`` into one
+    output made in the untimed setup with room for the frames of any chunk
+    (a real-time loop hands each chunk's frames on before the next chunk),
+    then ``flush``.  The run returns how many frames were written in all;
+    ``frames_of`` collects them (untimed) for the correctness check."""
+    state = {}
+    longest = max((c.shape[-1] for c in chunks), default=0)
+
+    def setup():
+        s = fe.stream()
+        state["s"] = s
+        state["out"] = np.empty((s.n_out, s.output_length(longest) + 1), s.dtype)
+
+    def run():
+        s, out = state["s"], state["out"]
+        process_into = s.process_into
+        n = 0
+        for c in chunks:
+            n += process_into(c, out)
+        return n + s.flush().shape[-1]
+
+    def frames_of():
+        setup()
+        s, parts = state["s"], []
+        for c in chunks:
+            n = s.process_into(c, state["out"])
+            parts.append(state["out"][:, :n].copy())
+        parts.append(s.flush())
+        return np.concatenate(parts, axis=-1)
+
+    cand = Candidate(run, setup, {"n_chunks": len(chunks)})
+    cand.frames_of = frames_of
+    return cand
+
+
 def knf_fbank_options(knf, wl, kaldi_defaults=False):
     """OnlineFbank options as close to a workload as Kaldi allows.
 

@@ -6,6 +6,9 @@ timing, and each stream object is made in the untimed setup, fastmel's and knf's
 * ``fastmel_offline``: ``m(y)`` on the whole 60 s, the throughput reference.
 * ``fastmel_stream[160]`` / ``[1600]``: ``s.process(chunk)`` per chunk, then ``s.flush()``;
   the concatenation must equal the offline output bit for bit.
+* ``fastmel_stream_into[160]`` / ``[1600]``: ``s.process_into(chunk, out)`` per chunk into one
+  output made untimed (no allocation per chunk, as a real-time loop runs), then ``s.flush()``;
+  the frames written must equal the offline output bit for bit.
 * ``knf_online[lists]`` / ``[numpy]``: kaldi-native-fbank's OnlineFbank (dither 0) fed the
   same 160-sample chunks as prebuilt Python lists or as the array views, reading every
   newly ready frame.
@@ -43,6 +46,17 @@ def test_fastmel_stream(benchmark, rounds, fastmel_module, y, offline, chunk):
     assert full.dtype == offline.dtype and np.array_equal(full, offline), (
         f"the stream in {chunk}-sample chunks differs from the offline result")
     bench(benchmark, cand, GROUP, f"fastmel_stream[{chunk}]", rounds, chunk=chunk)
+
+
+@pytest.mark.parametrize("chunk", suite.STREAM_CHUNKS)
+def test_fastmel_stream_into(benchmark, rounds, fastmel_module, y, offline, chunk):
+    fe = suite.fastmel_stream_extractor(fastmel_module, WL)
+    cand = suite.stream_into_of(fe, suite.split_chunks(y, chunk))
+    full = cand.frames_of()
+    assert full.dtype == offline.dtype and np.array_equal(full, offline), (
+        f"process_into in {chunk}-sample chunks differs from the offline result")
+    assert cand.output() == offline.shape[-1]
+    bench(benchmark, cand, GROUP, f"fastmel_stream_into[{chunk}]", rounds, chunk=chunk)
 
 
 @pytest.mark.parametrize("feed", ["lists", "numpy"])
