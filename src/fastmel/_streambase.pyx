@@ -190,7 +190,9 @@ cdef class Stream:
         ------
         ParameterError
             As for ``process``; or ``out`` has another shape, no room for the
-            n items or is read-only.  The stream and ``out`` are unchanged.
+            n items or is read-only.  The stream is unchanged, and so is
+            ``out``, except after a chunk the stage refuses once computed (an
+            overflow): then ``out[..., :n]`` may hold partial output.
         TypeError
             As for ``process``; or ``out`` is not a numpy array of the output
             dtype, or this stage cannot tell its output length in advance (a
