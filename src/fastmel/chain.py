@@ -42,6 +42,11 @@ class Chain(ChainStream):
     >>> frames = [chain.process(c) for c in chunks] + [chain.flush()]
     """
 
+    def __init__(self, stages):
+        # Defined here for its signature: the compiled base's __init__ has none
+        # that inspect, help() or the documentation can read.
+        super().__init__(stages)
+
 
 def __dir__():
     # PEP 562: dir() and tab completion show the public names only, not the imports.

@@ -188,8 +188,8 @@ def mel_to_hz(mels: npt.ArrayLike, *, htk: bool = False) -> _Floats:
     -------
     frequencies : np.floating or np.ndarray [shape=(...)]
         float32 for float32 (and float16) input, else float64, computed as
-        :func:`hz_to_mel` describes.  (librosa returns float64 for a float32
-        *scalar* above 15 mels on Slaney's scale; fastmel float32.)
+        :func:`hz_to_mel` describes (librosa returns float64 for a float32
+        *scalar* above 15 mels on Slaney's scale; fastmel float32).
 
     Raises
     ------

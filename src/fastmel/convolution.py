@@ -59,10 +59,26 @@ def partition_plan(n_taps, *, block_size=256):
     no longer than that is convolved in the time domain whole), and partition
     sizes up to 16384.
 
+    Parameters
+    ----------
+    n_taps : int > 0
+        The impulse response's length.
+    block_size : int > 0
+        The call size to tune for, as :class:`Convolver` takes it.
+
     Returns
     -------
     head : int
+        Taps convolved in the time domain: ``n_taps`` itself when it is at
+        most ``max(16, min(block_size, 256))``.
     levels : tuple of (partition_length, count)
+        The frequency-domain levels, in tap order (empty when ``head`` covers
+        every tap).
+
+    Raises
+    ------
+    ParameterError
+        ``n_taps`` or ``block_size`` not a positive integer.
     """
     n_taps = _checks.positive_int(n_taps, "n_taps")
     block_size = _checks.positive_int(block_size, "block_size")

@@ -79,6 +79,31 @@ def savgol_design(width, order, polyorder, delta, edges):
 
     Parameters are checked ones (see check_params); a derivative above the
     polynomial's degree is 0.
+
+    Parameters
+    ----------
+    width : int
+        Frames per fit: odd, 3 <= width <= :data:`MAX_WIDTH`.
+    order : int
+        The derivative's order, 1 <= order <= :data:`MAX_POLYORDER`.
+    polyorder : int
+        The fitted polynomial's degree, 0 <= polyorder < width.
+    delta : float > 0
+        The frame spacing: derivatives are per ``delta``.
+    edges : bool
+        Also the rows that evaluate the derivative away from the centre
+        (mode "interp").
+
+    Returns
+    -------
+    np.ndarray [shape=(n_poly, width), dtype=float64]
+        The filters, read-only; ``n_poly`` is ``polyorder - order + 1`` with
+        ``edges`` and ``polyorder >= order``, else 1.
+
+    Raises
+    ------
+    ParameterError
+        ``delta`` so small that a coefficient overflows float64.
     """
     if polyorder < order:
         out = np.zeros((1, width))

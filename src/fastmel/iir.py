@@ -26,6 +26,8 @@ class Bandpass(SosStream):
         overall gain would fall below 1e-100 (high orders on narrow bands) are
         refused; the message names the highest order the band allows.
 
+    Notes
+    -----
     The leading shape and dtype of a stream are fixed by its first chunk;
     later chunks of another float dtype are converted to it.  A chunk whose
     output would overflow (float32 samples near 3e38, say) raises
@@ -58,6 +60,12 @@ class Bandpass(SosStream):
 
         It reuses this object's sections: designing them again costs about as
         much as filtering a second of audio.
+
+        Returns
+        -------
+        Bandpass
+            A stream with this object's parameters and sections and its own
+            state, at rest.
         """
         if type(self) is not Bandpass:
             # A subclass's constructor may do more than design the filter.

@@ -89,6 +89,26 @@ def noise_gain(signal_power, noise_power, snr_db):
     """The gain g with ``10 * log10(signal_power / (g**2 * noise_power)) == snr_db``.
 
     ``snr_db`` must be finite and within +-MAX_SNR_DB (200 dB).
+
+    Parameters
+    ----------
+    signal_power : float >= 0
+        The mean square of the signal the noise is added to.
+    noise_power : float > 0
+        The mean square of the noise.
+    snr_db : float
+        The signal-to-noise ratio to reach, in dB.
+
+    Returns
+    -------
+    float
+        The gain to multiply the noise by (0 for a silent signal).
+
+    Raises
+    ------
+    ParameterError
+        ``snr_db`` not finite or beyond +-200 dB, silent noise
+        (``noise_power <= 0``), or a gain that overflows.
     """
     snr_db = _checks.finite_number(snr_db, "snr_db")
     if abs(snr_db) > MAX_SNR_DB:
