@@ -220,8 +220,16 @@ class Convolver(PartitionedConvolver):
 
     Examples
     --------
+    >>> rng = np.random.default_rng(0)
+    >>> rir = (rng.standard_normal(1000) * np.exp(-np.arange(1000) / 200)).astype(np.float32)
+    >>> x = rng.standard_normal(16000).astype(np.float32)
     >>> room = fastmel.Convolver(rir, block_size=256)
+    >>> chunks = np.array_split(x, 10)
     >>> wet = np.concatenate([room.process(c) for c in chunks] + [room.flush()], axis=-1)
+    >>> wet.shape
+    (16999,)
+    >>> np.array_equal(wet, room(x))   # the same bits however the input is cut
+    True
     """
 
     def __init__(self, ir, *, block_size=256, dtype=np.float32):

@@ -213,9 +213,12 @@ def delta(data, *, width=9, order=1, axis=-1, mode="interp", **kwargs):
 
     Examples
     --------
+    >>> y = np.random.default_rng(0).standard_normal(16000).astype(np.float32)
     >>> M = fastmel.feature.mfcc(y=y, sr=16000)
     >>> d1 = fastmel.feature.delta(M)
     >>> d2 = fastmel.feature.delta(M, order=2)
+    >>> d1.shape == d2.shape == M.shape
+    True
     """
     unknown = set(kwargs) - set(_SAVGOL_KWARGS)
     if unknown:
@@ -296,7 +299,10 @@ class Delta(DeltaStream):
     --------
     >>> mfcc = fastmel.MFCC(sr=16000, n_fft=512, hop_length=160, top_db=None)
     >>> chain = fastmel.Chain([mfcc.stream(), fastmel.Delta(width=9)])
-    >>> deltas = [chain.process(c) for c in chunks] + [chain.flush()]
+    >>> y = np.random.default_rng(0).standard_normal(16000).astype(np.float32)
+    >>> deltas = [chain.process(c) for c in np.array_split(y, 10)] + [chain.flush()]
+    >>> np.array_equal(np.concatenate(deltas, axis=-1), fastmel.feature.delta(mfcc(y), width=9))
+    True
     """
 
     def __init__(self, *, width=9, order=1, mode="interp", polyorder=None, delta=1.0,

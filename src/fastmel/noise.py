@@ -258,8 +258,14 @@ class NoiseMixer(NoiseAdder):
 
     Examples
     --------
+    >>> rng = np.random.default_rng(0)
+    >>> babble = (0.1 * rng.standard_normal(16000)).astype(np.float32)
     >>> mixer = fastmel.NoiseMixer(babble, snr_db=10, signal_power=0.01)
+    >>> chunk = (0.1 * rng.standard_normal(160)).astype(np.float32)
     >>> noisy = mixer.process(chunk)
+    >>> scaled = (mixer.gain * babble.astype(np.float64)).astype(np.float32)  # scaled once
+    >>> np.array_equal(noisy, chunk + scaled[:160])   # offset 0: the noise from its start
+    True
     """
 
     def __init__(self, noise, *, gain=None, snr_db=None, signal_power=None, offset=0):
