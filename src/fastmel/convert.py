@@ -345,8 +345,8 @@ def db_to_power(S_db: npt.ArrayLike, *, ref: float = 1.0) -> _Floats:
 
     Examples
     --------
-    >>> fastmel.db_to_power(np.array([-10.0, 0.0, 20.0]))
-    array([  0.1,   1. , 100. ])
+    >>> fastmel.db_to_power(np.array([-10.0, 0.0, 10.0]))
+    array([ 0.1,  1. , 10. ])
     """
     ref = _checks.positive_number(ref, "ref")
     x, power = _power(S_db, ref)
