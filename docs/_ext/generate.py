@@ -239,6 +239,20 @@ def check_modules():
             f"{sorted(pages)} must agree")
 
 
+def drop_type_docstring(app, what, name, obj, options, lines):
+    """Show no docstring for a constant rather than its type's.
+
+    autodoc falls back to ``type(value).__doc__`` for a module constant with no
+    ``#:`` comment of its own (``fastmel.plans.PLAN_FORMAT`` would read "int([x])
+    -> integer ..."); such constants are described in the page's directive."""
+    import inspect
+
+    own = type(obj).__doc__
+    if what == "data" and isinstance(own, str) and lines \
+            and "\n".join(lines).strip() == inspect.cleandoc(own).strip():
+        lines[:] = []
+
+
 def generate(app):
     check_modules()
     OUT.mkdir(exist_ok=True)
@@ -253,4 +267,6 @@ def generate(app):
 def setup(app):
     app.connect("builder-inited", generate)
     app.connect("missing-reference", resolve_toplevel)
+    # before numpydoc's handler (priority 500), which renders and validates the lines
+    app.connect("autodoc-process-docstring", drop_type_docstring, priority=400)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -27,6 +27,7 @@ cdef class ChainStream(Stream):
     """Streaming stages run one after another (see fastmel.Chain)."""
 
     cdef readonly tuple stages
+    """The stages, in order, as given (a tuple)."""
     cdef list engines                    # per stage: the Stream, or None for other objects
     cdef bint keeping                    # the next call is to be kept (a chain in a chain)
     cdef bint kept                       # the last call was kept: every stage can take it back

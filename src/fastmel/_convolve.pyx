@@ -110,7 +110,9 @@ cdef class PartitionedConvolver(Stream):
     """
 
     cdef readonly object ir
+    """The impulse responses, (n_ir_channels, m) in the working precision (read-only)."""
     cdef readonly object levels
+    """The frequency-domain levels: a tuple of (partition_length, count), in tap order."""
     cdef bint is_double
     cdef Py_ssize_t m, n_ir, head, n_levels, hist, cap, ring
     cdef Py_ssize_t N[MAX_LEVELS]

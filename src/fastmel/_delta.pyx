@@ -248,6 +248,7 @@ cdef class DeltaStream(Stream):
     """
 
     cdef readonly object coeffs
+    """The filters, (n_poly, width) float64, read-only (row 0: the centre coefficients)."""
     cdef Plan plan
     cdef cnp.ndarray work
     cdef cnp.ndarray tail                # (channels, width): the last ``held`` frames, in order

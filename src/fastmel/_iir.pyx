@@ -163,6 +163,7 @@ cdef class SosStream(Stream):
     """
 
     cdef readonly object sos
+    """The second-order sections, (n_sections, 6) float64, read-only."""
     cdef const double* coeffs
     cdef Py_ssize_t n_sections
     cdef cnp.ndarray state

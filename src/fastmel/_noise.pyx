@@ -43,8 +43,11 @@ cdef class NoiseAdder(Stream):
     """
 
     cdef readonly object noise
+    """The noise, (m,) or (..., m), unscaled (NoiseMixer keeps a read-only copy)."""
     cdef readonly double gain
+    """The factor the noise is multiplied by."""
     cdef readonly object offset
+    """Where in the noise the stream starts (a sample index)."""
     cdef Py_ssize_t m, start, n_rows
     cdef dict scaled_by_dtype
     cdef cnp.ndarray scaled              # (n_rows, m) in the stream's dtype, C order

@@ -102,8 +102,18 @@ cdef class PCENStream(Stream):
     ``scipy.ndimage.maximum_filter1d``) instead of the band itself.
     """
 
-    cdef readonly double b, gain, bias, power, eps
+    cdef readonly double b
+    """The smoother's coefficient, as resolved (from ``time_constant`` when not given)."""
+    cdef readonly double gain
+    """The exponent of the smoothed energy each band is divided by."""
+    cdef readonly double bias
+    """The bias added before the compression."""
+    cdef readonly double power
+    """The compression exponent."""
+    cdef readonly double eps
+    """The floor added to the smoothed energy."""
     cdef readonly Py_ssize_t max_size
+    """Bands the smoother's input is the maximum over (1: each band itself)."""
     cdef cnp.ndarray z                  # (n_ch,) float64: the smoother's state
     cdef cnp.ndarray z_next             # the state after the chunk being computed
     cdef cnp.ndarray undo

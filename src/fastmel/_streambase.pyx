@@ -148,6 +148,18 @@ cdef class Stream:
         k) return frames (..., n_features, j).  The first chunk fixes the
         leading shape.
 
+        Parameters
+        ----------
+        chunk : np.ndarray [shape=(..., k)]
+            The next k samples (or frames, for a stage that takes frames),
+            real float (complex for a stream of spectra).
+
+        Returns
+        -------
+        np.ndarray
+            The output this chunk completes (as above); it may be empty along
+            the last axis.
+
         Raises
         ------
         ParameterError

@@ -19,6 +19,29 @@ def dct_matrix(n_out, n_in, dct_type, norm, dtype):
 
     ``dct_type`` and ``norm`` come checked by :func:`check_mfcc_params` (every
     caller's boundary); only what depends on ``n_in`` is checked here.
+
+    Parameters
+    ----------
+    n_out : int >= 0
+        Coefficients kept (the matrix's rows): the first ``n_out`` of the DCT.
+    n_in : int > 0
+        Length of the transformed axis (the number of mel bands).
+    dct_type : {1, 2, 3}
+        The DCT type, as ``scipy.fft.dct`` means it.
+    norm : {None, "ortho"}
+        The normalisation, as ``scipy.fft.dct`` means it.
+    dtype : numpy dtype
+        The returned matrix's dtype (computed in float64, then converted).
+
+    Returns
+    -------
+    np.ndarray [shape=(n_out, n_in), dtype=dtype]
+        ``C @ x`` equals ``scipy.fft.dct(x, type=dct_type, norm=norm)[:n_out]``.
+
+    Raises
+    ------
+    ParameterError
+        ``dct_type=1`` with fewer than 2 input values.
     """
     k = np.arange(n_out, dtype=np.float64)[:, None]
     n = np.arange(n_in, dtype=np.float64)[None, :]
@@ -49,7 +72,31 @@ def dct_matrix(n_out, n_in, dct_type, norm, dtype):
 
 
 def check_mfcc_params(n_mfcc, dct_type, norm, lifter):
-    """``n_mfcc`` as an int and ``lifter`` as a float, checked with ``dct_type`` and ``norm``."""
+    """``n_mfcc`` as an int and ``lifter`` as a float, checked with ``dct_type`` and ``norm``.
+
+    Parameters
+    ----------
+    n_mfcc : int > 0
+        Coefficients per frame.
+    dct_type : {1, 2, 3}
+        The DCT type.
+    norm : {None, "ortho"}
+        The DCT normalisation.
+    lifter : number >= 0
+        The liftering parameter (0: no liftering).
+
+    Returns
+    -------
+    n_mfcc : int
+        ``n_mfcc`` as a Python int.
+    lifter : float
+        ``lifter`` as a Python float.
+
+    Raises
+    ------
+    ParameterError
+        Any of the four outside what is allowed above.
+    """
     n_mfcc = _checks.positive_int(n_mfcc, "n_mfcc")
     if isinstance(lifter, bool) or not isinstance(lifter, numbers.Real) or not lifter >= 0 \
             or not np.isfinite(lifter):
@@ -62,7 +109,22 @@ def check_mfcc_params(n_mfcc, dct_type, norm, lifter):
 
 
 def lifter_gains(n, lifter, dtype):
-    """Gain of each of n cepstral coefficients: 1 + (L/2) sin(pi k / L), k = 1..n (1 for L = 0)."""
+    """Gain of each of n cepstral coefficients: 1 + (L/2) sin(pi k / L), k = 1..n (1 for L = 0).
+
+    Parameters
+    ----------
+    n : int >= 0
+        Number of coefficients.
+    lifter : float >= 0
+        The liftering parameter L, as :func:`check_mfcc_params` returns it.
+    dtype : numpy floating dtype
+        The dtype the gains are computed and returned in.
+
+    Returns
+    -------
+    np.ndarray [shape=(n,), dtype=dtype]
+        The gain of coefficient k - 1 at index k - 1.
+    """
     if lifter == 0:
         return np.ones(n, dtype=dtype)
     li = np.sin(np.pi * np.arange(1, 1 + n, dtype=dtype) / lifter)
@@ -70,16 +132,51 @@ def lifter_gains(n, lifter, dtype):
 
 
 def lifted_dct_matrix(n_out, n_in, dct_type, norm, lifter):
-    """:func:`dct_matrix` in float64 with liftering folded into its rows: one
-    matrix taking a frame's dB mel values to its liftered MFCCs (liftering
-    scales each coefficient)."""
+    """:func:`dct_matrix` in float64 with liftering folded into its rows.
+
+    One matrix taking a frame's dB mel values to its liftered MFCCs
+    (liftering scales each coefficient).
+
+    Parameters
+    ----------
+    n_out : int >= 0
+        Coefficients kept (the matrix's rows).
+    n_in : int > 0
+        Length of the transformed axis (the number of mel bands).
+    dct_type : {1, 2, 3}
+        The DCT type, as ``scipy.fft.dct`` means it.
+    norm : {None, "ortho"}
+        The normalisation, as ``scipy.fft.dct`` means it.
+    lifter : float >= 0
+        The liftering parameter (0: none), as :func:`check_mfcc_params` returns it.
+
+    Returns
+    -------
+    np.ndarray [shape=(n_out, n_in), dtype=float64]
+        Row k is :func:`dct_matrix`'s row k times ``lifter_gains(n_out, lifter)[k]``.
+    """
     dct = dct_matrix(n_out, n_in, dct_type, norm, np.float64)
     dct *= lifter_gains(n_out, lifter, np.float64)[:, None]
     return dct
 
 
 def cepstrum(S_db, dct, lifter):
-    """MFCCs of a dB mel spectrogram ``(..., n_mels, t)``: DCT over mels, then liftering."""
+    """Compute the MFCCs of a dB mel spectrogram: DCT over mels, then liftering.
+
+    Parameters
+    ----------
+    S_db : np.ndarray [shape=(..., n_mels, t)]
+        The dB mel spectrogram (float32 or float64).
+    dct : np.ndarray [shape=(n_mfcc, n_mels)]
+        The DCT matrix (:func:`dct_matrix`), used in ``S_db``'s dtype.
+    lifter : float >= 0
+        The liftering parameter (0: none).
+
+    Returns
+    -------
+    np.ndarray [shape=(..., n_mfcc, t), dtype=S_db.dtype]
+        The coefficients of each frame.
+    """
     # contiguous: numpy's matmul rounds differently for other layouts
     M = np.matmul(dct.astype(S_db.dtype, copy=False), np.ascontiguousarray(S_db))
     if lifter > 0:

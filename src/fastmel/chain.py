@@ -36,11 +36,22 @@ class Chain(ChainStream):
 
     Examples
     --------
+    >>> rng = np.random.default_rng(0)
+    >>> rir = (rng.standard_normal(1000) * np.exp(-np.arange(1000) / 200)).astype(np.float32)
+    >>> noise = rng.standard_normal(16000).astype(np.float32)
+    >>> x = rng.standard_normal(16000).astype(np.float32)
     >>> chain = fastmel.Chain([fastmel.Convolver(rir), fastmel.NoiseMixer(noise, gain=0.1),
     ...                        fastmel.Bandpass(16000, 100, 7000),
     ...                        fastmel.MelSpectrogram(sr=16000, n_fft=512, hop_length=160).stream()])
-    >>> frames = [chain.process(c) for c in chunks] + [chain.flush()]
+    >>> frames = [chain.process(c) for c in np.array_split(x, 10)] + [chain.flush()]
+    >>> np.concatenate(frames, axis=-1).shape   # 128 mel bands of 16999 samples' frames
+    (128, 107)
     """
+
+    def __init__(self, stages):
+        # Defined here for its signature: the compiled base's __init__ has none
+        # that inspect, help() or the documentation can read.
+        super().__init__(stages)
 
 
 def __dir__():

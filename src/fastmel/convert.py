@@ -146,8 +146,8 @@ def hz_to_mel(frequencies: npt.ArrayLike, *, htk: bool = False) -> _Floats:
     --------
     >>> fastmel.hz_to_mel(440.0)
     np.float64(6.6)
-    >>> fastmel.hz_to_mel([110.0, 440.0], htk=True)
-    array([164.489...,  549.638...])
+    >>> fastmel.hz_to_mel([110.0, 440.0], htk=True)  # doctest: +ELLIPSIS
+    array([164.489..., 549.638...])
     """
     htk = _flag(htk, "htk")
     f = _values(frequencies, "frequencies")
@@ -188,8 +188,8 @@ def mel_to_hz(mels: npt.ArrayLike, *, htk: bool = False) -> _Floats:
     -------
     frequencies : np.floating or np.ndarray [shape=(...)]
         float32 for float32 (and float16) input, else float64, computed as
-        :func:`hz_to_mel` describes.  (librosa returns float64 for a float32
-        *scalar* above 15 mels on Slaney's scale; fastmel float32.)
+        :func:`hz_to_mel` describes (librosa returns float64 for a float32
+        *scalar* above 15 mels on Slaney's scale; fastmel float32).
 
     Raises
     ------
@@ -250,7 +250,7 @@ def mel_frequencies(n_mels: int = 128, *, fmin: float = 0.0, fmax: float = 11025
 
     Examples
     --------
-    >>> fastmel.mel_frequencies(3, fmax=8000.0)
+    >>> fastmel.mel_frequencies(3, fmax=8000.0)  # doctest: +ELLIPSIS
     array([   0.        , 1688.908..., 8000.        ])
     """
     if (isinstance(n_mels, (bool, np.bool_)) or not isinstance(n_mels, numbers.Integral)
@@ -345,8 +345,8 @@ def db_to_power(S_db: npt.ArrayLike, *, ref: float = 1.0) -> _Floats:
 
     Examples
     --------
-    >>> fastmel.db_to_power(np.array([-10.0, 0.0, 20.0]))
-    array([  0.1,   1. , 100. ])
+    >>> fastmel.db_to_power(np.array([-10.0, 0.0, 10.0]))
+    array([ 0.1,  1. , 10. ])
     """
     ref = _checks.positive_number(ref, "ref")
     x, power = _power(S_db, ref)

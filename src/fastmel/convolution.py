@@ -59,10 +59,26 @@ def partition_plan(n_taps, *, block_size=256):
     no longer than that is convolved in the time domain whole), and partition
     sizes up to 16384.
 
+    Parameters
+    ----------
+    n_taps : int > 0
+        The impulse response's length.
+    block_size : int > 0
+        The call size to tune for, as :class:`Convolver` takes it.
+
     Returns
     -------
     head : int
+        Taps convolved in the time domain: ``n_taps`` itself when it is at
+        most ``max(16, min(block_size, 256))``.
     levels : tuple of (partition_length, count)
+        The frequency-domain levels, in tap order (empty when ``head`` covers
+        every tap).
+
+    Raises
+    ------
+    ParameterError
+        ``n_taps`` or ``block_size`` not a positive integer.
     """
     n_taps = _checks.positive_int(n_taps, "n_taps")
     block_size = _checks.positive_int(block_size, "block_size")
@@ -204,8 +220,16 @@ class Convolver(PartitionedConvolver):
 
     Examples
     --------
+    >>> rng = np.random.default_rng(0)
+    >>> rir = (rng.standard_normal(1000) * np.exp(-np.arange(1000) / 200)).astype(np.float32)
+    >>> x = rng.standard_normal(16000).astype(np.float32)
     >>> room = fastmel.Convolver(rir, block_size=256)
+    >>> chunks = np.array_split(x, 10)
     >>> wet = np.concatenate([room.process(c) for c in chunks] + [room.flush()], axis=-1)
+    >>> wet.shape
+    (16999,)
+    >>> np.array_equal(wet, room(x))   # the same bits however the input is cut
+    True
     """
 
     def __init__(self, ir, *, block_size=256, dtype=np.float32):

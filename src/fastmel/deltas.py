@@ -79,6 +79,31 @@ def savgol_design(width, order, polyorder, delta, edges):
 
     Parameters are checked ones (see check_params); a derivative above the
     polynomial's degree is 0.
+
+    Parameters
+    ----------
+    width : int
+        Frames per fit: odd, 3 <= width <= :data:`MAX_WIDTH`.
+    order : int
+        The derivative's order, 1 <= order <= :data:`MAX_POLYORDER`.
+    polyorder : int
+        The fitted polynomial's degree, 0 <= polyorder < width.
+    delta : float > 0
+        The frame spacing: derivatives are per ``delta``.
+    edges : bool
+        Also the rows that evaluate the derivative away from the centre
+        (mode "interp").
+
+    Returns
+    -------
+    np.ndarray [shape=(n_poly, width), dtype=float64]
+        The filters, read-only; ``n_poly`` is ``polyorder - order + 1`` with
+        ``edges`` and ``polyorder >= order``, else 1.
+
+    Raises
+    ------
+    ParameterError
+        ``delta`` so small that a coefficient overflows float64.
     """
     if polyorder < order:
         out = np.zeros((1, width))
@@ -188,9 +213,12 @@ def delta(data, *, width=9, order=1, axis=-1, mode="interp", **kwargs):
 
     Examples
     --------
+    >>> y = np.random.default_rng(0).standard_normal(16000).astype(np.float32)
     >>> M = fastmel.feature.mfcc(y=y, sr=16000)
     >>> d1 = fastmel.feature.delta(M)
     >>> d2 = fastmel.feature.delta(M, order=2)
+    >>> d1.shape == d2.shape == M.shape
+    True
     """
     unknown = set(kwargs) - set(_SAVGOL_KWARGS)
     if unknown:
@@ -271,7 +299,10 @@ class Delta(DeltaStream):
     --------
     >>> mfcc = fastmel.MFCC(sr=16000, n_fft=512, hop_length=160, top_db=None)
     >>> chain = fastmel.Chain([mfcc.stream(), fastmel.Delta(width=9)])
-    >>> deltas = [chain.process(c) for c in chunks] + [chain.flush()]
+    >>> y = np.random.default_rng(0).standard_normal(16000).astype(np.float32)
+    >>> deltas = [chain.process(c) for c in np.array_split(y, 10)] + [chain.flush()]
+    >>> np.array_equal(np.concatenate(deltas, axis=-1), fastmel.feature.delta(mfcc(y), width=9))
+    True
     """
 
     def __init__(self, *, width=9, order=1, mode="interp", polyorder=None, delta=1.0,

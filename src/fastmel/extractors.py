@@ -314,7 +314,15 @@ class ISTFT(_Configured):
         return synthesize_signal(self._kernel, spectrogram(S), length, None, out)
 
     def stream(self):
-        """A new streaming inverse STFT (see the class docs), at rest."""
+        """A new streaming inverse STFT (see the class docs), at rest.
+
+        Returns
+        -------
+        stream
+            A :class:`fastmel.Stream` that takes chunks of frames ``(..., 1 +
+            n_fft // 2, j)`` and returns the samples they complete; with
+            ``flush()`` they equal ``self(S)`` bit for bit.
+        """
         return InverseStream(self, self._kernel)
 
 

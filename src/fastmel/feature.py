@@ -48,11 +48,6 @@ def melspectrogram(*, y=None, sr=22050, S=None, n_fft=2048, hop_length=512, win_
     -------
     S : np.ndarray [shape=(..., n_mels, t)]
 
-    Notes
-    -----
-    As in librosa, the mel filters are computed in float32 for both
-    precisions; float64 audio is projected on those weights widened to float64.
-
     Raises
     ------
     ParameterError
@@ -60,6 +55,11 @@ def melspectrogram(*, y=None, sr=22050, S=None, n_fft=2048, hop_length=512, win_
         whose projection is not finite (NaN or inf in ``S``, or an overflow).
     TypeError
         Integer, boolean or complex audio; unknown keyword arguments.
+
+    Notes
+    -----
+    As in librosa, the mel filters are computed in float32 for both
+    precisions; float64 audio is projected on those weights widened to float64.
 
     Examples
     --------

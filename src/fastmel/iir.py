@@ -26,6 +26,8 @@ class Bandpass(SosStream):
         overall gain would fall below 1e-100 (high orders on narrow bands) are
         refused; the message names the highest order the band allows.
 
+    Notes
+    -----
     The leading shape and dtype of a stream are fixed by its first chunk;
     later chunks of another float dtype are converted to it.  A chunk whose
     output would overflow (float32 samples near 3e38, say) raises
@@ -35,10 +37,12 @@ class Bandpass(SosStream):
 
     Examples
     --------
+    >>> x = np.random.default_rng(0).standard_normal(16000).astype(np.float32)
     >>> bp = fastmel.Bandpass(16000, 300, 3400)
     >>> y = bp(x)                  # a whole signal, from rest
-    >>> for chunk in chunks:       # or as a stream
-    ...     out = bp.process(chunk)
+    >>> parts = [bp.process(chunk) for chunk in np.array_split(x, 10)]   # or as a stream
+    >>> np.array_equal(np.concatenate(parts), y)
+    True
     """
 
     def __init__(self, sr, low_hz, high_hz, *, order=4):
@@ -58,6 +62,12 @@ class Bandpass(SosStream):
 
         It reuses this object's sections: designing them again costs about as
         much as filtering a second of audio.
+
+        Returns
+        -------
+        Bandpass
+            A stream with this object's parameters and sections and its own
+            state, at rest.
         """
         if type(self) is not Bandpass:
             # A subclass's constructor may do more than design the filter.

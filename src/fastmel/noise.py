@@ -89,6 +89,26 @@ def noise_gain(signal_power, noise_power, snr_db):
     """The gain g with ``10 * log10(signal_power / (g**2 * noise_power)) == snr_db``.
 
     ``snr_db`` must be finite and within +-MAX_SNR_DB (200 dB).
+
+    Parameters
+    ----------
+    signal_power : float >= 0
+        The mean square of the signal the noise is added to.
+    noise_power : float > 0
+        The mean square of the noise.
+    snr_db : float
+        The signal-to-noise ratio to reach, in dB.
+
+    Returns
+    -------
+    float
+        The gain to multiply the noise by (0 for a silent signal).
+
+    Raises
+    ------
+    ParameterError
+        ``snr_db`` not finite or beyond +-200 dB, silent noise
+        (``noise_power <= 0``), or a gain that overflows.
     """
     snr_db = _checks.finite_number(snr_db, "snr_db")
     if abs(snr_db) > MAX_SNR_DB:
@@ -238,8 +258,14 @@ class NoiseMixer(NoiseAdder):
 
     Examples
     --------
+    >>> rng = np.random.default_rng(0)
+    >>> babble = (0.1 * rng.standard_normal(16000)).astype(np.float32)
     >>> mixer = fastmel.NoiseMixer(babble, snr_db=10, signal_power=0.01)
+    >>> chunk = (0.1 * rng.standard_normal(160)).astype(np.float32)
     >>> noisy = mixer.process(chunk)
+    >>> scaled = (mixer.gain * babble.astype(np.float64)).astype(np.float32)  # scaled once
+    >>> np.array_equal(noisy, chunk + scaled[:160])   # offset 0: the noise from its start
+    True
     """
 
     def __init__(self, noise, *, gain=None, snr_db=None, signal_power=None, offset=0):

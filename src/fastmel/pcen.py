@@ -78,7 +78,11 @@ def pcen(S, *, sr=22050, hop_length=512, gain=0.98, bias=2.0, power=0.5, time_co
     S : np.ndarray, non-negative real
         A magnitude or power spectrogram; float32 stays float32 (librosa
         returns float64), other real floats are converted.
-    sr, hop_length : the frame rate, for ``b`` from ``time_constant``.
+    sr : number > 0
+        The sample rate of the audio the frames come from.
+    hop_length : int > 0
+        Samples per frame: with ``sr``, the frame rate that turns
+        ``time_constant`` into ``b``.
     gain, bias, power : float >= 0
     time_constant : float > 0, seconds
     eps : float > 0
@@ -91,6 +95,10 @@ def pcen(S, *, sr=22050, hop_length=512, gain=0.98, bias=2.0, power=0.5, time_co
         What to smooth instead of ``S`` (or its band maximum).
     axis : int
         The time axis.
+    max_axis : int or None
+        The band axis that ``max_size`` filters along (used only when
+        ``max_size > 1`` and ``ref`` is None); None: the other axis than
+        ``axis`` of 2-D input (N-D input must name it).
     zi : array or None
         The smoother's initial state, shaped as ``S`` with ``axis`` of length
         1 (or broadcastable to it); None: librosa's, ``1 - b`` everywhere.
