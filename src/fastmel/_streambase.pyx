@@ -231,6 +231,16 @@ cdef class Stream:
         k samples (frames, for a stage that takes frames) now: the room
         ``process_into`` needs.
 
+        Parameters
+        ----------
+        k : int
+            The chunk's length (its last axis), >= 0.
+
+        Returns
+        -------
+        n : int
+            Samples (frames) that ``process`` of such a chunk would return.
+
         Raises
         ------
         ParameterError
