@@ -31,6 +31,9 @@ if TYPE_CHECKING:
     WindowSpec: TypeAlias = (str | tuple[Any, ...] | float | Callable[[int], npt.ArrayLike]
                              | npt.ArrayLike)
     _F64: TypeAlias = npt.NDArray[np.float64]
+    #: A filter bank packed for the spectral kernel (:func:`mel_rows`).
+    MelRows: TypeAlias = tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.intp],
+                               npt.NDArray[np.floating[Any]]]
 
 __all__ = ["mel", "get_window", "WINDOWS", "MAX_N_FFT", "MAX_N_MELS", "butter_bandpass",
            "bandpass_fir"]
@@ -320,9 +323,8 @@ def _is_slaney(norm: object) -> bool:
     return isinstance(norm, str) and norm == "slaney"
 
 
-def mel_rows(n_fft: int, params: dict[str, Any], dtype: npt.DTypeLike = np.float32
-             ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.intp],
-                        npt.NDArray[np.floating[Any]]]:
+def mel_rows(n_fft: int, params: dict[str, Any],
+             dtype: npt.DTypeLike = np.float32) -> MelRows:
     """The filter bank of :func:`mel` (same values), packed for the spectral
     kernel without building the dense matrix: memory O(n_fft + n_mels).
     ``n_fft`` and ``params`` come checked (``params`` as :func:`mel_params`
