@@ -381,7 +381,8 @@ def _log_power(power: _Real, ref_value: npt.ArrayLike, amin: float, top_db: floa
     # The floor in float64, held inside the output's range (a huge top_db
     # would overflow float32 to -inf).
     floor = np.maximum(np.asarray(peak, np.float64) - top_db, np.finfo(log_spec.dtype).min)
-    return np.maximum(log_spec, floor.astype(log_spec.dtype), out=log_spec)
+    floored: _Real = np.maximum(log_spec, floor.astype(log_spec.dtype), out=log_spec)
+    return floored
 
 
 def _magnitude(S: npt.NDArray[Any]) -> _Real:
