@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     #: The checked parameters of a window, in the order its shape takes them.
     _Params: TypeAlias = tuple[Any, ...]
 
-_EPS = np.finfo(np.float64).eps
+_EPS = float(np.finfo(np.float64).eps)
 
 #: Largest Kaiser beta: beyond it I0(beta) overflows float64 (scipy's window is NaN there).
 MAX_KAISER_BETA = math.log(sys.float_info.max)
@@ -93,7 +93,8 @@ def _bohman(m: int) -> _F64:
 
 def _barthann(m: int) -> _F64:
     fac = np.abs(np.arange(m) / (m - 1.0) - 0.5)
-    return 0.62 - 0.48 * fac + 0.38 * np.cos(2 * np.pi * fac)
+    w: _F64 = 0.62 - 0.48 * fac + 0.38 * np.cos(2 * np.pi * fac)
+    return w
 
 
 def _cosine(m: int) -> _F64:
@@ -299,9 +300,6 @@ def _top_eigenvector(d: _F64, e: _F64) -> _F64:
     radius[1:] += np.abs(e)
     high, low = float(np.max(d + radius)), float(np.min(d - radius))
     scale = max(abs(high), abs(low))
-    upper: float
-    shift: float
-    settled: bool | np.bool_
     lower, upper = low, high + 8 * _EPS * scale  # Gershgorin's bounds, the upper one strict
     shift, settled, last_change = upper, False, np.inf
     v = np.full(d.size, 1.0 / math.sqrt(d.size))

@@ -52,7 +52,8 @@ def dct_matrix(n_out: int, n_in: int, dct_type: int, norm: str | None,
             C *= np.sqrt(1.0 / (2 * (N - 1)))
             C[k[:, 0] == 0] /= np.sqrt(2.0)
             C[k[:, 0] == N - 1] /= np.sqrt(2.0)
-    return C.astype(dtype)
+    matrix: npt.NDArray[np.floating[Any]] = C.astype(dtype)
+    return matrix
 
 
 def check_mfcc_params(n_mfcc: int, dct_type: int, norm: str | None,
@@ -71,10 +72,13 @@ def check_mfcc_params(n_mfcc: int, dct_type: int, norm: str | None,
 
 def lifter_gains(n: int, lifter: float, dtype: npt.DTypeLike) -> npt.NDArray[np.floating[Any]]:
     """Gain of each of n cepstral coefficients: 1 + (L/2) sin(pi k / L), k = 1..n (1 for L = 0)."""
+    gains: npt.NDArray[np.floating[Any]]
     if lifter == 0:
-        return np.ones(n, dtype=dtype)
-    li = np.sin(np.pi * np.arange(1, 1 + n, dtype=dtype) / lifter)
-    return 1 + (lifter / 2) * li
+        gains = np.ones(n, dtype=dtype)
+    else:
+        li = np.sin(np.pi * np.arange(1, 1 + n, dtype=dtype) / lifter)
+        gains = 1 + (lifter / 2) * li
+    return gains
 
 
 def lifted_dct_matrix(n_out: int, n_in: int, dct_type: int, norm: str | None,

@@ -106,7 +106,7 @@ def _offset(n_fft: int | None) -> int:
     return 0 if n_fft is None else n_fft // 2
 
 
-def _to_int64(values: npt.NDArray[np.floating[Any]], inputs: npt.NDArray[Any], name: str,
+def _to_int64(values: npt.NDArray[Any], inputs: npt.NDArray[Any], name: str,
               what: str) -> npt.NDArray[np.int64]:
     """Float ``values`` (computed from ``inputs``, of the same shape) truncated
     towards zero to int64 (numpy's ``astype(int)``, which librosa uses),

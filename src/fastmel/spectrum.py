@@ -229,7 +229,7 @@ def synthesize_signal(kernel: InverseKernel, S: _Complex, length: int | None,
                       dtype: npt.DTypeLike | None, out: _Real | None) -> _Real:
     """:func:`istft` of ``S`` (as :func:`spectrogram` returned it) by ``kernel``;
     its input converted to the kernel's precision."""
-    work = np.dtype(np.float64 if kernel.is_double else np.float32)
+    work: np.dtype[np.floating[Any]] = np.dtype(np.float64 if kernel.is_double else np.float32)
     if S.shape[-2] != kernel.n_bins:
         raise ParameterError(
             f"stft_matrix has {S.shape[-2]} frequency bins (shape {S.shape}), but n_fft="
@@ -363,12 +363,13 @@ def _log_power(power: _Real, ref_value: npt.ArrayLike, amin: float, top_db: floa
     # NaN and +inf survive the amin clamp and are caught below; -inf would not.
     if power.size and power.min() == -np.inf:
         raise ParameterError(f"S has non-finite values{what}; dB scaling needs finite input")
-    log_spec = 10.0 * np.log10(np.maximum(amin, power))
+    log_spec: _Real = 10.0 * np.log10(np.maximum(amin, power))
     log_spec -= 10.0 * np.log10(np.maximum(amin, ref_value))
     if log_spec.size == 0:
         return log_spec
     # One reduction gives both the floor's reference and the check: the
     # maximum is NaN or inf exactly when some value is (-inf cannot occur, amin > 0).
+    peak: _Real | np.floating[Any]
     if log_spec.ndim > 2:
         peak = log_spec.max(axis=(-2, -1), keepdims=True)
     else:
