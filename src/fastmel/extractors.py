@@ -23,7 +23,7 @@ from fastmel.cepstral import cepstrum, check_mfcc_params, dct_matrix, lifted_dct
 from fastmel.exceptions import ParameterError
 from fastmel.filters import mel_params, mel_rows
 from fastmel.spectrum import (
-    _check_db_params, floor_top_db, inverse_kernel, power_to_db, spectrogram, synthesize_signal,
+    _check_db_params, inverse_kernel, power_to_db, spectrogram, synthesize_signal,
 )
 
 if TYPE_CHECKING:
