@@ -75,6 +75,6 @@ _MODULES = (cepstral, chain, convert, convolution, deltas, design, exceptions, e
             feature, filters, frontends, iir, noise, plans, spectrum, util)
 
 
-def __dir__():
+def __dir__() -> list[str]:
     # PEP 562: dir() and tab completion show the public names only.
     return sorted(set(__all__) | {module.__name__.rpartition(".")[2] for module in _MODULES})

@@ -5,11 +5,14 @@ the padding are read from two small padded copies of the signal's ends, all
 other frames straight from the caller's array.  Extra memory is the output
 plus O(n_fft).
 """
+from __future__ import annotations
+
 import numbers
 import os
 import sys
 import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -18,6 +21,13 @@ from fastmel._checks import ParameterError, check_layout
 from fastmel._istft import InverseKernel
 from fastmel._spectral import SpectralKernel, run
 from fastmel.filters import MAX_N_FFT, describe_window, get_window
+
+if TYPE_CHECKING:
+    from types import FrameType
+
+    import numpy.typing as npt
+
+    from fastmel.filters import MelRows, WindowSpec
 
 #: Pad modes usable with ``center=True`` (numpy.pad's names).
 PAD_MODES = ("constant", "edge", "reflect", "symmetric", "linear_ramp")
@@ -37,12 +47,13 @@ class Framing:
     n_fft: int
     hop_length: int
     win_length: int
-    window: object
+    window: WindowSpec
     center: bool
     pad_mode: str
 
     @classmethod
-    def make(cls, n_fft, hop_length, win_length, window, center, pad_mode):
+    def make(cls, n_fft: int, hop_length: int | None, win_length: int | None,
+             window: WindowSpec, center: bool, pad_mode: str) -> Framing:
         n_fft = _checks.positive_int(n_fft, "n_fft", maximum=MAX_N_FFT)
         win_length = _checks.positive_int(win_length, "win_length", allow_none=True) or n_fft
         if win_length > n_fft:
@@ -60,11 +71,11 @@ class Framing:
         return cls(n_fft, hop_length, win_length, window, bool(center), pad_mode)
 
     @property
-    def win_off(self):
+    def win_off(self) -> int:
         """Where the window starts in the frame (it is centred, as librosa pads it)."""
         return (self.n_fft - self.win_length) // 2
 
-    def window_values(self, dtype):
+    def window_values(self, dtype: npt.DTypeLike) -> npt.NDArray[np.floating[Any]]:
         """The window in the working precision (computed in float64, then cast)."""
         with np.errstate(over="ignore"):  # reported just below
             values = get_window(self.window, self.win_length, fftbins=True).astype(dtype)
@@ -74,16 +85,17 @@ class Framing:
                 f"(they overflow, or all round to zero)")
         return values
 
-    def n_frames(self, n):
+    def n_frames(self, n: int) -> int:
         pad = self.n_fft // 2 if self.center else 0
         return 1 + (n + 2 * pad - self.n_fft) // self.hop_length
 
-    def kernel(self, dtype, mode, *, power=2.0, mel_rows=None, amin=1e-10, db_offset=0.0,
-               dct=None):
+    def kernel(self, dtype: npt.DTypeLike, mode: int, *, power: float = 2.0,
+               mel_rows: MelRows | None = None, amin: float = 1e-10, db_offset: float = 0.0,
+               dct: npt.NDArray[np.floating[Any]] | None = None) -> SpectralKernel:
         return SpectralKernel(mode, self.n_fft, self.window_values(dtype), self.win_off,
                               power, mel_rows, amin, db_offset, dct)
 
-    def inverse_kernel(self, dtype):
+    def inverse_kernel(self, dtype: npt.DTypeLike) -> InverseKernel:
         """The inverse STFT's kernel for the precision of ``dtype`` (float32 or
         float64); the window is used in float64, as librosa uses it."""
         window = get_window(self.window, self.win_length, fftbins=True)
@@ -91,7 +103,7 @@ class Framing:
                              np.dtype(dtype) == np.float64)
 
 
-def check_workers(workers):
+def check_workers(workers: int | None) -> int:
     """The thread count ``workers`` asks for, as scipy.fft reads it: None or 1
     one thread, a positive int that many, -1 ``os.cpu_count()``."""
     if workers is None:
@@ -106,7 +118,8 @@ def check_workers(workers):
     return int(workers)
 
 
-def analyze(kernel, framing, y, workers=1, top_db=None):
+def analyze(kernel: SpectralKernel, framing: Framing, y: npt.NDArray[np.floating[Any]],
+            workers: int = 1, top_db: float | None = None) -> npt.NDArray[np.inexact[Any]]:
     """The offline analysis of a checked signal: :func:`check_layout`, librosa's
     warning for a signal shorter than n_fft, then :func:`run` on ``workers``
     threads (a count :func:`check_workers` returned), with a dB kernel's
@@ -118,8 +131,9 @@ def analyze(kernel, framing, y, workers=1, top_db=None):
     return run(kernel, framing, y, workers, top_db)
 
 
-def _caller_level():
+def _caller_level() -> int:
     """The stacklevel of the first frame outside fastmel (the user's call)."""
+    frame: FrameType | None
     frame, level = sys._getframe(1), 1
     while frame is not None and frame.f_globals.get("__name__", "").startswith("fastmel"):
         frame, level = frame.f_back, level + 1

@@ -7,17 +7,32 @@ symmetric one of one more sample, as scipy does.  The Kaiser window's Bessel
 function, the DPSS eigenvector and the Chebyshev window's transform are
 fastmel's own numpy code: scipy is not needed at run time.
 """
+from __future__ import annotations
+
 import math
 import numbers
 import sys
 import warnings
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
 from fastmel.exceptions import ParameterError
 
-_EPS = np.finfo(np.float64).eps
+if TYPE_CHECKING:
+    from types import FrameType
+
+    import numpy.typing as npt
+
+    from typing import TypeAlias
+
+    _F64: TypeAlias = npt.NDArray[np.float64]
+    #: The checked parameters of a window, in the order its shape takes them.
+    _Params: TypeAlias = tuple[Any, ...]
+
+_EPS = float(np.finfo(np.float64).eps)
 
 #: Largest Kaiser beta: beyond it I0(beta) overflows float64 (scipy's window is NaN there).
 MAX_KAISER_BETA = math.log(sys.float_info.max)
@@ -32,7 +47,7 @@ MAX_TAYLOR_NBAR = 400
 
 # --- shapes (symmetric, m >= 2) -------------------------------------------------------------------
 
-def cosine_sum(m, coefficients):
+def cosine_sum(m: int, coefficients: Iterable[float]) -> _F64:
     """w(x) = sum_k a_k cos(k x), x running over [-pi, pi] (scipy's general_cosine)."""
     x = np.linspace(-np.pi, np.pi, m)
     w = np.zeros(m)
@@ -41,15 +56,15 @@ def cosine_sum(m, coefficients):
     return w
 
 
-def _general_hamming(m, alpha):
+def _general_hamming(m: int, alpha: float) -> _F64:
     return cosine_sum(m, (alpha, 1.0 - alpha))
 
 
-def _boxcar(m):
+def _boxcar(m: int) -> _F64:
     return np.ones(m)
 
 
-def _triang(m):
+def _triang(m: int) -> _F64:
     half = np.arange(1, (m + 1) // 2 + 1, dtype=np.float64)
     if m % 2 == 0:
         w = (2 * half - 1.0) / m
@@ -58,40 +73,43 @@ def _triang(m):
     return np.concatenate([w, w[-2::-1]])
 
 
-def _bartlett(m):
+def _bartlett(m: int) -> _F64:
     n = np.arange(m, dtype=np.float64)
     return np.where(n <= (m - 1) / 2.0, 2.0 * n / (m - 1), 2.0 - 2.0 * n / (m - 1))
 
 
-def _parzen(m):
+def _parzen(m: int) -> _F64:
     a = np.abs(np.arange(m) - (m - 1) / 2.0)
     r = a / (m / 2.0)
-    return np.where(a <= (m - 1) / 4.0, 1 - 6 * r ** 2.0 + 6 * r ** 3.0, 2 * (1 - r) ** 3.0)
+    w: _F64 = np.where(a <= (m - 1) / 4.0, 1 - 6 * r ** 2.0 + 6 * r ** 3.0, 2 * (1 - r) ** 3.0)
+    return w
 
 
-def _bohman(m):
+def _bohman(m: int) -> _F64:
     fac = np.abs(np.linspace(-1, 1, m)[1:-1])
     inner = (1 - fac) * np.cos(np.pi * fac) + 1.0 / np.pi * np.sin(np.pi * fac)
     return np.concatenate([[0.0], inner, [0.0]])
 
 
-def _barthann(m):
+def _barthann(m: int) -> _F64:
     fac = np.abs(np.arange(m) / (m - 1.0) - 0.5)
-    return 0.62 - 0.48 * fac + 0.38 * np.cos(2 * np.pi * fac)
+    w: _F64 = 0.62 - 0.48 * fac + 0.38 * np.cos(2 * np.pi * fac)
+    return w
 
 
-def _cosine(m):
-    return np.sin(np.pi / m * (np.arange(m) + 0.5))
+def _cosine(m: int) -> _F64:
+    w: _F64 = np.sin(np.pi / m * (np.arange(m) + 0.5))
+    return w
 
 
-def _lanczos(m):
+def _lanczos(m: int) -> _F64:
     start = m / 2 if m % 2 == 0 else (m + 1) / 2
     right = np.sinc(2.0 * np.arange(start, m) / (m - 1) - 1.0)
     middle = [] if m % 2 == 0 else [1.0]
     return np.concatenate([right[::-1], middle, right])
 
 
-def _tukey(m, alpha):
+def _tukey(m: int, alpha: float) -> _F64:
     if alpha <= 0:
         return np.ones(m)
     if alpha >= 1.0:
@@ -104,23 +122,26 @@ def _tukey(m, alpha):
     return np.concatenate([w1, np.ones(m - 2 * (width + 1)), w3])
 
 
-def _gaussian(m, std):
+def _gaussian(m: int, std: float) -> _F64:
     n = np.arange(m) - (m - 1.0) / 2.0
-    return np.exp(-n ** 2 / (2 * std * std))
+    w: _F64 = np.exp(-n ** 2 / (2 * std * std))
+    return w
 
 
-def _general_gaussian(m, p, sig):
+def _general_gaussian(m: int, p: float, sig: float) -> _F64:
     n = np.arange(m) - (m - 1.0) / 2.0
-    return np.exp(-0.5 * np.abs(n / sig) ** (2 * p))
+    w: _F64 = np.exp(-0.5 * np.abs(n / sig) ** (2 * p))
+    return w
 
 
-def _exponential(m, center, tau):
+def _exponential(m: int, center: float | None, tau: float) -> _F64:
     if center is None:
         center = (m - 1) / 2
-    return np.exp(-np.abs(np.arange(m) - center) / tau)
+    w: _F64 = np.exp(-np.abs(np.arange(m) - center) / tau)
+    return w
 
 
-def bessel_i0(x):
+def bessel_i0(x: npt.ArrayLike) -> _F64:
     """The modified Bessel function I0 of an array of ``x >= 0``, to a few ulp.
 
     Below 30, its power series sum_k ((x/2)^k / k!)^2 (positive terms, so no
@@ -151,19 +172,19 @@ def bessel_i0(x):
     return out
 
 
-def _kaiser(m, beta):
+def _kaiser(m: int, beta: float) -> _F64:
     n = np.arange(m, dtype=np.float64)
     alpha = (m - 1) / 2.0
     return bessel_i0(beta * np.sqrt(1 - ((n - alpha) / alpha) ** 2.0)) / bessel_i0(beta)
 
 
-def _kaiser_bessel_derived(m, beta):
+def _kaiser_bessel_derived(m: int, beta: float) -> _F64:
     sums = np.cumsum(_kaiser(m // 2 + 1, beta))
     half = np.sqrt(sums[:-1] / sums[-1])
     return np.concatenate([half, half[::-1]])
 
 
-def _chebwin(m, at):
+def _chebwin(m: int, at: float) -> _F64:
     """The Dolph-Chebyshev window: the inverse DFT of the Chebyshev polynomial
     of degree m - 1 sampled around the unit circle (by numpy's FFT)."""
     order = m - 1.0
@@ -186,10 +207,11 @@ def _chebwin(m, at):
         # A half-sample shift puts the samples of an even window between the bins.
         half = np.fft.fft(p * np.exp(1j * np.pi / m * np.arange(m))).real[1:m // 2 + 1]
         w = np.concatenate([half[::-1], half])
-    return w / np.max(w)
+    normalised: _F64 = w / np.max(w)
+    return normalised
 
 
-def _taylor(m, nbar, sll, norm):
+def _taylor(m: int, nbar: int, sll: float, norm: bool) -> _F64:
     a = np.arccosh(10 ** (sll / 20)) / np.pi
     s2 = nbar ** 2 / (a ** 2 + (nbar - 0.5) ** 2)
     ma = np.arange(1, nbar, dtype=np.float64)
@@ -200,7 +222,7 @@ def _taylor(m, nbar, sll, norm):
     np.fill_diagonal(ratios, 1.0)
     coefficients = numer / (2 * np.prod(ratios, axis=1))
 
-    def at(n):
+    def at(n: _F64) -> _F64:
         w = np.zeros(np.shape(n))
         for c, k in zip(coefficients, ma):
             w += c * np.cos(2 * np.pi * k * (n - m / 2.0 + 0.5) / m)
@@ -212,7 +234,7 @@ def _taylor(m, nbar, sll, norm):
     return w
 
 
-def _tridiagonal_spd_solve(a, b, f):
+def _tridiagonal_spd_solve(a: _F64, b: _F64, f: _F64) -> _F64 | None:
     """x with A x = f, A the symmetric tridiagonal matrix of diagonal ``a`` and
     off-diagonal ``b``; None when A is not positive definite.
 
@@ -258,7 +280,7 @@ def _tridiagonal_spd_solve(a, b, f):
 _DPSS_MAX_SOLVES = 60
 
 
-def _top_eigenvector(d, e):
+def _top_eigenvector(d: _F64, e: _F64) -> _F64:
     """The unit eigenvector of the largest eigenvalue of the symmetric
     tridiagonal matrix T (diagonal ``d``, off-diagonal ``e``), with a positive
     sum.
@@ -310,7 +332,7 @@ def _top_eigenvector(d, e):
     return v
 
 
-def _dpss(m, nw):
+def _dpss(m: int, nw: float) -> _F64:
     """The first discrete prolate spheroidal sequence: the top eigenvector of
     the tridiagonal matrix that commutes with the time-bandwidth concentration
     problem (Slepian), normalised as scipy's ``norm='approximate'``."""
@@ -329,21 +351,21 @@ def _dpss(m, nw):
 # for, whether the window is symmetric and the window's description for
 # messages, and returns the values the shape takes.
 
-def _number(value, what, label, allowed):
+def _number(value: object, what: str, label: str, allowed: str) -> float:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) \
-            or not np.isfinite(value):
+            or not np.isfinite(cast(float, value)):
         raise ParameterError(f"{what}: {label} must be {allowed}, got {value!r}")
     return float(value)
 
 
-def _positive(value, what, label):
+def _positive(value: object, what: str, label: str) -> float:
     value = _number(value, what, label, "a finite number > 0")
     if value <= 0:
         raise ParameterError(f"{what}: {label} must be > 0, got {value!r}")
     return value
 
 
-def _check_beta(values, m, symmetric, what):
+def _check_beta(values: Sequence[Any], m: int, symmetric: bool, what: str) -> _Params:
     beta = _number(values[0], what, "beta", f"a finite number in [0, {MAX_KAISER_BETA:.2f}]")
     if not 0 <= beta <= MAX_KAISER_BETA:
         raise ParameterError(
@@ -352,7 +374,7 @@ def _check_beta(values, m, symmetric, what):
     return (beta,)
 
 
-def _check_kbd(values, m, symmetric, what):
+def _check_kbd(values: Sequence[Any], m: int, symmetric: bool, what: str) -> _Params:
     if not (symmetric and m % 2 == 0):
         raise ParameterError(
             f"{what}: the Kaiser-Bessel derived window is only defined symmetric (fftbins=False, "
@@ -361,7 +383,7 @@ def _check_kbd(values, m, symmetric, what):
     return _check_beta(values, m, symmetric, what)
 
 
-def _check_std(values, m, symmetric, what):
+def _check_std(values: Sequence[Any], m: int, symmetric: bool, what: str) -> _Params:
     std = _positive(values[0], what, "std")
     if 2 * std * std == 0:
         raise ParameterError(
@@ -370,19 +392,19 @@ def _check_std(values, m, symmetric, what):
     return (std,)
 
 
-def _check_general_gaussian(values, m, symmetric, what):
+def _check_general_gaussian(values: Sequence[Any], m: int, symmetric: bool, what: str) -> _Params:
     return _positive(values[0], what, "p"), _positive(values[1], what, "sig")
 
 
-def _check_alpha(values, m, symmetric, what):
+def _check_alpha(values: Sequence[Any], m: int, symmetric: bool, what: str) -> _Params:
     return (_number(values[0], what, "alpha", "a finite number"),)
 
 
-def _check_tukey(values, m, symmetric, what):
+def _check_tukey(values: Sequence[Any], m: int, symmetric: bool, what: str) -> _Params:
     return (_number(values[0], what, "alpha", "a finite number (<= 0: boxcar, >= 1: hann)"),)
 
 
-def _check_coefficients(values, m, symmetric, what):
+def _check_coefficients(values: Sequence[Any], m: int, symmetric: bool, what: str) -> _Params:
     try:
         a = np.asarray(values[0])
     except (TypeError, ValueError):  # ragged sequences
@@ -394,7 +416,7 @@ def _check_coefficients(values, m, symmetric, what):
     return (a.astype(np.float64),)
 
 
-def _check_exponential(values, m, symmetric, what):
+def _check_exponential(values: Sequence[Any], m: int, symmetric: bool, what: str) -> _Params:
     center, tau = values
     if center is not None:
         if symmetric:
@@ -405,10 +427,10 @@ def _check_exponential(values, m, symmetric, what):
     return center, _positive(tau, what, "tau")
 
 
-def _check_taylor(values, m, symmetric, what):
+def _check_taylor(values: Sequence[Any], m: int, symmetric: bool, what: str) -> _Params:
     nbar, sll, norm = values
     if isinstance(nbar, (bool, np.bool_)) or not isinstance(nbar, numbers.Integral) \
-            or not 1 <= nbar <= MAX_TAYLOR_NBAR:
+            or not 1 <= int(nbar) <= MAX_TAYLOR_NBAR:
         raise ParameterError(
             f"{what}: nbar must be an integer in [1, {MAX_TAYLOR_NBAR}], got {nbar!r}")
     sll = _number(sll, what, "sll", f"a number of dB in [0, {MAX_DB}]")
@@ -419,7 +441,7 @@ def _check_taylor(values, m, symmetric, what):
     return int(nbar), sll, bool(norm)
 
 
-def _check_chebwin(values, m, symmetric, what):
+def _check_chebwin(values: Sequence[Any], m: int, symmetric: bool, what: str) -> _Params:
     at = _number(values[0], what, "at", f"a number of dB in [-{MAX_DB}, {MAX_DB}]")
     if abs(at) > MAX_DB:
         raise ParameterError(
@@ -435,7 +457,7 @@ def _check_chebwin(values, m, symmetric, what):
     return (at,)
 
 
-def _check_nw(values, m, symmetric, what):
+def _check_nw(values: Sequence[Any], m: int, symmetric: bool, what: str) -> _Params:
     nw = _positive(values[0], what, "NW")
     if m > 1 and nw >= m / 2:
         raise ParameterError(
@@ -443,8 +465,9 @@ def _check_nw(values, m, symmetric, what):
     return (nw,)
 
 
-def _user_stacklevel():
+def _user_stacklevel() -> int:
     """The stacklevel of the first frame outside fastmel (the user's call)."""
+    frame: FrameType | None
     frame, level = sys._getframe(1), 1
     while frame is not None and frame.f_globals.get("__name__", "").startswith("fastmel"):
         frame, level = frame.f_back, level + 1
@@ -459,16 +482,16 @@ class Shape:
     defaults, ``REQUIRED`` for none), their check and the symmetric window."""
 
     name: str
-    aliases: tuple
-    symmetric: object
-    params: tuple = ()
-    check: object = None
+    aliases: tuple[str, ...]
+    symmetric: Callable[..., _F64]
+    params: tuple[tuple[str, object], ...] = ()
+    check: Callable[[Sequence[Any], int, bool, str], _Params] | None = None
 
 
 REQUIRED = object()
 
 
-def _cosines(*coefficients):
+def _cosines(*coefficients: float) -> Callable[[int], _F64]:
     return lambda m: cosine_sum(m, coefficients)
 
 
@@ -511,7 +534,8 @@ SHAPES = (
 BY_NAME = {name: shape for shape in SHAPES for name in (shape.name,) + shape.aliases}
 
 
-def parse(shape, args, m, symmetric, what):
+def parse(shape: Shape, args: Sequence[object], m: int, symmetric: bool,
+          what: str) -> tuple[Any, ...]:
     """The parameters of ``shape`` given as ``args`` (a tuple), defaults filled
     in, checked for a window of length ``m``, symmetric or not."""
     names = [label for label, _ in shape.params]
@@ -526,13 +550,13 @@ def parse(shape, args, m, symmetric, what):
             allowed = (f"takes up to {counted}, e.g. ('{shape.name}', {', '.join(names)}); "
                        f"defaults: {', '.join(f'{k}={v!r}' for k, v in shape.params)}")
         raise ParameterError(f"{what}: the {shape.name} window {allowed}; got {len(args)}")
-    if not names:
+    if shape.check is None:  # a shape without parameters
         return ()
     values = tuple(args) + tuple(default for _, default in shape.params[len(args):])
     return shape.check(values, m, symmetric, what)
 
 
-def symmetric_window(name, m, *params):
+def symmetric_window(name: str, m: int, *params: Any) -> _F64:
     """The symmetric window ``name`` (a name of :data:`SHAPES`) of ``m >= 2``
     samples, ``params`` checked (:func:`parse`)."""
     return BY_NAME[name].symmetric(m, *params)

@@ -11,7 +11,7 @@ whose result would not be finite in the output's precision.
 from __future__ import annotations
 
 import numbers
-from typing import Any, Union
+from typing import Any, TypeVar, Union, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -26,6 +26,7 @@ __all__ = ["hz_to_mel", "mel_to_hz", "mel_frequencies", "fft_frequencies", "db_t
 # Return types: a numpy scalar for a scalar argument, else an array.
 _Floats = Union[np.floating[Any], npt.NDArray[np.floating[Any]]]
 _Ints = Union[np.int64, npt.NDArray[np.int64]]
+_Scalar = TypeVar("_Scalar", bound=np.generic)
 
 # Slaney's Auditory Toolbox scale: linear below 1 kHz (200/3 Hz per mel),
 # logarithmic above, with 27 mels per factor 6.4 in frequency.
@@ -39,7 +40,7 @@ _LOGSTEP = np.log(6.4) / 27.0
 _INT64_LIMIT = 2.0 ** 63
 
 
-def _values(x, name):
+def _values(x: npt.ArrayLike, name: str) -> npt.NDArray[np.floating[Any]]:
     """``x`` as a finite float32/float64 array: integers become float64, float16
     float32 (as fastmel's dB functions compute it), other floats float64."""
     a = np.asarray(x)
@@ -59,7 +60,7 @@ def _values(x, name):
     return a
 
 
-def _indices(x, name):
+def _indices(x: npt.ArrayLike, name: str) -> npt.NDArray[Any]:
     """``x`` as a finite array: integers as int64 (exact), floats as :func:`_values`."""
     a = np.asarray(x)
     if a.dtype.kind in "iu":
@@ -70,23 +71,25 @@ def _indices(x, name):
     return _values(a, name)
 
 
-def _flag(value, name):
+def _flag(value: object, name: str) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be True or False, got {value!r}")
     return bool(value)
 
 
-def _shaped_like(out, a):
+def _shaped_like(out: npt.NDArray[_Scalar],
+                 a: npt.NDArray[Any]) -> _Scalar | npt.NDArray[_Scalar]:
     """A numpy scalar for a 0-d input (librosa's scalar in, scalar out), else the array."""
     return out[()] if a.ndim == 0 else out
 
 
-def _first_bad(values, ok):
+def _first_bad(values: npt.NDArray[Any], ok: npt.NDArray[np.bool_]) -> Any:
     """The first of ``values`` where ``ok`` (an array of the same shape) is False."""
     return values.reshape(-1)[np.flatnonzero(~ok.reshape(-1))[0]].item()
 
 
-def _finite_result(out, a, name, limit):
+def _finite_result(out: npt.NDArray[np.floating[Any]], a: npt.NDArray[Any], name: str,
+                   limit: str) -> npt.NDArray[np.floating[Any]]:
     """``out``, unless a finite input value gave a non-finite result: then
     ParameterError names the first such value and ``limit`` (what is allowed)."""
     ok = np.isfinite(out)
@@ -97,13 +100,14 @@ def _finite_result(out, a, name, limit):
     return out
 
 
-def _offset(n_fft):
+def _offset(n_fft: int | None) -> int:
     """Samples from a frame's start to its centre (librosa's ``n_fft // 2``), 0 for None."""
     n_fft = _checks.positive_int(n_fft, "n_fft", allow_none=True)
     return 0 if n_fft is None else n_fft // 2
 
 
-def _to_int64(values, inputs, name, what):
+def _to_int64(values: npt.NDArray[Any], inputs: npt.NDArray[Any], name: str,
+              what: str) -> npt.NDArray[np.int64]:
     """Float ``values`` (computed from ``inputs``, of the same shape) truncated
     towards zero to int64 (numpy's ``astype(int)``, which librosa uses),
     refused where they do not fit."""
@@ -164,12 +168,15 @@ def hz_to_mel(frequencies: npt.ArrayLike, *, htk: bool = False) -> _Floats:
     return _shaped_like(out.astype(f.dtype, copy=False), f)
 
 
-def _max_mel(htk, dtype):
+def _max_mel(htk: bool, dtype: np.dtype[Any]) -> float:
     """The largest mel value whose frequency is finite in ``dtype``."""
     top = float(np.finfo(dtype).max)
+    mel: float
     if htk:
-        return 2595.0 * np.log10(top / 700.0)
-    return _MIN_LOG_MEL + np.log(top / _MIN_LOG_HZ) / _LOGSTEP
+        mel = 2595.0 * np.log10(top / 700.0)
+    else:
+        mel = _MIN_LOG_MEL + np.log(top / _MIN_LOG_HZ) / _LOGSTEP
+    return mel
 
 
 def mel_to_hz(mels: npt.ArrayLike, *, htk: bool = False) -> _Floats:
@@ -294,10 +301,12 @@ def fft_frequencies(*, sr: float = 22050, n_fft: int = 2048) -> npt.NDArray[np.f
     sr = _checks.positive_number(sr, "sr")
     n_fft = _checks.positive_int(n_fft, "n_fft")
     _checks.allocation(8 * (n_fft // 2 + 1), f"the {n_fft // 2 + 1} bins of n_fft={n_fft}")
-    return np.fft.rfftfreq(n=n_fft, d=1.0 / sr)
+    # float64 for a float d (numpy's stubs say only "floating")
+    return cast("npt.NDArray[np.float64]", np.fft.rfftfreq(n=n_fft, d=1.0 / sr))
 
 
-def _power(S_db, ref):
+def _power(S_db: npt.ArrayLike, ref: float
+           ) -> tuple[npt.NDArray[np.floating[Any]], npt.NDArray[np.float64]]:
     """``S_db`` checked, and ``ref * 10 ** (S_db / 10)`` in float64 (librosa's
     float64 result, bit for bit; inf where it overflows)."""
     x = _values(S_db, "S_db")
@@ -308,7 +317,8 @@ def _power(S_db, ref):
         return x, (ref * 10.0 ** (0.1 * x64)).reshape(x.shape)
 
 
-def _rounded(values, dtype):
+def _rounded(values: npt.NDArray[np.float64],
+             dtype: np.dtype[Any]) -> npt.NDArray[np.floating[Any]]:
     """float64 ``values`` in ``dtype``, inf where they are beyond its range."""
     with np.errstate(over="ignore"):  # the callers report an overflow
         return values.astype(dtype, copy=False)
@@ -404,7 +414,8 @@ def db_to_amplitude(S_db: npt.ArrayLike, *, ref: float = 1.0) -> _Floats:
     return _shaped_like(out, x)
 
 
-def _frames_to_samples(frames, hop_length, n_fft):
+def _frames_to_samples(frames: npt.ArrayLike, hop_length: int, n_fft: int | None
+                       ) -> tuple[npt.NDArray[Any], npt.NDArray[np.int64]]:
     """Checked ``frames`` and their first samples (int64), as :func:`frames_to_samples`."""
     hop_length = _checks.positive_int(hop_length, "hop_length")
     offset = _offset(n_fft)
@@ -581,8 +592,8 @@ def time_to_frames(times: npt.ArrayLike, *, sr: float = 22050, hop_length: int =
     sr = _checks.positive_number(sr, "sr")
     t = _values(times, "times")
     with np.errstate(over="ignore"):  # reported by _to_int64
-        samples = t * sr
-    samples = _to_int64(samples, t, "times", "a sample index")
+        scaled = t * sr
+    samples = _to_int64(scaled, t, "times", "a sample index")
     frames = samples_to_frames(samples, hop_length=hop_length, n_fft=n_fft)
     return _shaped_like(np.asarray(frames), t)
 
@@ -649,6 +660,6 @@ def times_like(X: int | npt.ArrayLike, *, sr: float = 22050, hop_length: int = 5
                           n_fft=n_fft)
 
 
-def __dir__():
+def __dir__() -> list[str]:
     # PEP 562: dir() and tab completion show the public names only, not the imports.
     return sorted(__all__)

@@ -6,7 +6,10 @@ one object serves many threads at once.  Pickling keeps the configuration
 only; the kernel is rebuilt on load.  ``ISTFT``, the inverse, is made the
 same way.
 """
+from __future__ import annotations
+
 import functools
+from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar, cast, overload
 
 import numpy as np
 
@@ -20,13 +23,24 @@ from fastmel.cepstral import cepstrum, check_mfcc_params, dct_matrix, lifted_dct
 from fastmel.exceptions import ParameterError
 from fastmel.filters import mel_params, mel_rows
 from fastmel.spectrum import (
-    _check_db_params, floor_top_db, inverse_kernel, power_to_db, spectrogram, synthesize_signal,
+    _check_db_params, inverse_kernel, power_to_db, spectrogram, synthesize_signal,
 )
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    from fastmel._spectral import SpectralKernel
+    from fastmel._istft import InverseKernel
+    from fastmel._streambase import Stream
+    from fastmel.filters import WindowSpec
+    from fastmel.spectrum import RefSpec
 
 __all__ = ["STFT", "ISTFT", "MelSpectrogram", "MFCC"]
 
+_T = TypeVar("_T")
 
-def _working_dtype(dtype):
+
+def _working_dtype(dtype: npt.DTypeLike) -> np.dtype[Any]:
     dtype = np.dtype(dtype)
     if dtype.kind == "c":  # the complex type of an STFT names its precision
         dtype = np.dtype(dtype.char.lower())
@@ -35,7 +49,9 @@ def _working_dtype(dtype):
     return dtype
 
 
-def _mel_kernel(framing, dtype, power, mel_args, mode, amin, db_offset, cep_args):
+def _mel_kernel(framing: Framing, dtype: np.dtype[Any], power: float,
+                mel_args: tuple[tuple[str, Any], ...], mode: int, amin: float, db_offset: float,
+                cep_args: tuple[int, int, str | None, float] | None) -> SpectralKernel:
     # librosa builds the filters in float32 whatever the audio's precision;
     # the float64 path uses those same (widened) weights to stay equal to it.
     packed = mel_rows(framing.n_fft, dict(mel_args), dtype=np.float32)
@@ -49,11 +65,11 @@ def _mel_kernel(framing, dtype, power, mel_args, mode, amin, db_offset, cep_args
 
 
 @functools.lru_cache(maxsize=64)
-def _cached_mel_kernel(window_key, *args):
+def _cached_mel_kernel(window_key: object, *args: Any) -> SpectralKernel:
     return _mel_kernel(*args)
 
 
-def _typed(window):
+def _typed(window: object) -> object:
     """``window`` with the type of each of its values: windows that compare equal
     are not always the same (``1 == True``, but True is no Kaiser beta)."""
     if isinstance(window, tuple):
@@ -61,7 +77,10 @@ def _typed(window):
     return type(window), window
 
 
-def mel_kernel(framing, dtype, power, mel_args, mode, amin=1e-10, db_offset=0.0, cep_args=None):
+def mel_kernel(framing: Framing, dtype: np.dtype[Any], power: float,
+               mel_args: tuple[tuple[str, Any], ...], mode: int, amin: float = 1e-10,
+               db_offset: float = 0.0,
+               cep_args: tuple[int, int, str | None, float] | None = None) -> SpectralKernel:
     """The spectral kernel for a mel configuration, shared between equal configurations."""
     args = (framing, dtype, power, mel_args, mode, amin, db_offset, cep_args)
     try:
@@ -70,28 +89,41 @@ def mel_kernel(framing, dtype, power, mel_args, mode, amin=1e-10, db_offset=0.0,
         return _mel_kernel(*args)
 
 
-class _Setting:
-    """A read-only attribute: one resolved setting of an extractor, as its repr shows it."""
+class _Setting(Generic[_T]):
+    """A read-only attribute: one resolved setting of an extractor, as its repr shows it.
 
-    def __init__(self, doc):
+    For a type checker, a setting is an attribute of type ``_T`` that cannot be
+    assigned (its ``__set__`` takes no value).
+    """
+
+    def __init__(self, doc: str) -> None:
         self.__doc__ = doc
 
-    def __set_name__(self, owner, name):
+    def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
 
-    def __get__(self, obj, objtype=None):
-        return self if obj is None else obj._settings[self.name]
+    @overload
+    def __get__(self, obj: None, objtype: type | None = None) -> _Setting[_T]: ...
 
-    def __set__(self, obj, value):
+    @overload
+    def __get__(self, obj: _Configured, objtype: type | None = None) -> _T: ...
+
+    def __get__(self, obj: _Configured | None, objtype: type | None = None) -> _Setting[_T] | _T:
+        return self if obj is None else cast("_T", obj._settings[self.name])
+
+    def __set__(self, obj: _Configured, value: NoReturn) -> NoReturn:
+        self._read_only(obj)
+
+    def __delete__(self, obj: _Configured) -> NoReturn:
+        self._read_only(obj)
+
+    def _read_only(self, obj: _Configured) -> NoReturn:
         cls = type(obj).__name__
         raise AttributeError(f"{cls}.{self.name} is read-only: the configuration is fixed when "
                              f"the extractor is made; make a new {cls}(..., {self.name}=...)")
 
-    def __delete__(self, obj):
-        self.__set__(obj, None)
 
-
-def _shown(value):
+def _shown(value: object) -> str:
     """``value`` as the repr writes it: a dtype by its name (which every dtype
     parameter accepts), an array window by its shape (too many values to print)."""
     if isinstance(value, np.dtype):
@@ -112,14 +144,21 @@ class _Configured:
     computing something other than what ``m`` says.
     """
 
-    def __getstate__(self):
+    _config: dict[str, Any]
+    _settings: dict[str, Any]
+
+    def __getstate__(self) -> dict[str, Any]:
         return dict(self._config)
 
-    def __setstate__(self, state):
+    def __setstate__(self, state: dict[str, Any]) -> None:
         self._config = dict(state)
         self._build()
 
-    def __repr__(self):
+    if TYPE_CHECKING:
+        def _build(self) -> None:
+            """Check the configuration and make the kernel and the settings."""
+
+    def __repr__(self) -> str:
         args = ", ".join(f"{k}={_shown(v)}" for k, v in self._settings.items())
         return f"{type(self).__name__}({args})"
 
@@ -127,19 +166,29 @@ class _Configured:
 class _Extractor(_Configured):
     """An analysis: its framing, its kernel, and streams made from the same kernel."""
 
-    kernel = property(lambda self: self._kernel,
-                      doc="The compiled per-frame computation (None for an MFCC that "
-                          "floors at the whole signal's maximum).")
-    framing = property(lambda self: self._framing, doc="The checked framing parameters.")
-    n_fft = _Setting("FFT size.")
-    hop_length = _Setting("Samples between frames (its default resolved).")
-    win_length = _Setting("Window length (``n_fft`` when it was None).")
-    window = _Setting("The window, as given.")
-    center = _Setting("Whether frames are centred (the signal padded).")
-    pad_mode = _Setting("How the signal is padded when ``center``.")
-    dtype = _Setting("Working precision, a np.dtype (float32 or float64).")
+    _kernel: SpectralKernel | None
+    _framing: Framing
 
-    def stream(self):
+    @property
+    def kernel(self) -> SpectralKernel | None:
+        """The compiled per-frame computation (None for an MFCC that floors at the
+        whole signal's maximum)."""
+        return self._kernel
+
+    @property
+    def framing(self) -> Framing:
+        """The checked framing parameters."""
+        return self._framing
+    n_fft: _Setting[int] = _Setting("FFT size.")
+    hop_length: _Setting[int] = _Setting("Samples between frames (its default resolved).")
+    win_length: _Setting[int] = _Setting("Window length (``n_fft`` when it was None).")
+    window: _Setting[WindowSpec] = _Setting("The window, as given.")
+    center: _Setting[bool] = _Setting("Whether frames are centred (the signal padded).")
+    pad_mode: _Setting[str] = _Setting("How the signal is padded when ``center``.")
+    dtype: _Setting[np.dtype[Any]] = _Setting(
+        "Working precision, a np.dtype (float32 or float64).")
+
+    def stream(self) -> Stream:
         """A new streaming computation of these features.
 
         Returns
@@ -158,10 +207,10 @@ class _Extractor(_Configured):
         self._check_streamable()
         return self._new_stream()
 
-    def _check_streamable(self):
+    def _check_streamable(self) -> None:
         pass
 
-    def _set_framing(self, c):
+    def _set_framing(self, c: dict[str, Any]) -> tuple[dict[str, Any], np.dtype[Any]]:
         """Check the framing and dtype arguments; returns their settings."""
         dtype = _working_dtype(c["dtype"])
         f = Framing.make(c["n_fft"], c["hop_length"], c["win_length"], c["window"],
@@ -170,37 +219,48 @@ class _Extractor(_Configured):
         return dict(n_fft=f.n_fft, hop_length=f.hop_length, win_length=f.win_length,
                     window=f.window, center=f.center, pad_mode=f.pad_mode), dtype
 
-    def _new_stream(self):
-        return FrameStream(self, self.kernel, self.framing)
+    def _new_stream(self) -> Stream:
+        return FrameStream(self, self._frame_kernel, self.framing)
+
+    @property
+    def _frame_kernel(self) -> SpectralKernel:
+        # None only for an MFCC that floors at the maximum, which computes its
+        # frames through its melspec and cannot stream.
+        return cast("SpectralKernel", self._kernel)
 
     # ``m(y, workers=w)`` is ``m._run(real_float(y), check_workers(w))``:
     # fastmel.feature, which needs the input's dtype before it makes the
     # extractor, calls _run itself, so the signal is converted and scanned
     # once either way.
 
-    def _analyze(self, y, workers=1, top_db=None):
+    def _analyze(self, y: npt.NDArray[np.floating[Any]], workers: int = 1,
+                 top_db: float | None = None) -> npt.NDArray[Any]:
         """The kernel over ``y`` (as real_float returned it), in ``dtype``, scanned
         once, on ``workers`` threads (as check_workers returned it); ``top_db``:
-        a dB kernel's floor, applied by the workers' pass."""
+        a dB kernel's floor, applied by the workers' pass.  Complex for an STFT
+        kernel, real for the others."""
         # No conversion asked for a signal already in dtype: the conversion's
         # errstate context alone costs 3 % of a 1 s clip's call.
-        y = _checks.bounded_float(y, self.kernel.max_amplitude,
+        kernel = self._frame_kernel
+        y = _checks.bounded_float(y, kernel.max_amplitude,
                                   dtype=None if y.dtype == self.dtype else self.dtype)
-        return analyze(self.kernel, self.framing, y, workers, top_db)
+        return analyze(kernel, self.framing, y, workers, top_db)
 
 
 class _MelSettings:
     """The attributes a mel spectrogram and an MFCC share."""
 
-    sr = _Setting("Sampling rate (Hz).")
-    power = _Setting("Exponent of the magnitude.")
-    n_mels = _Setting("Number of mel bands.")
-    fmin = _Setting("Lowest mel frequency (Hz).")
-    fmax = _Setting("Highest mel frequency (Hz; ``sr / 2`` when it was None).")
-    htk = _Setting("Whether HTK's mel formula is used instead of Slaney's.")
-    ref = _Setting("dB reference: a number, or a callable of the whole spectrogram.")
-    amin = _Setting("Floor of the power before the logarithm.")
-    top_db = _Setting("Floor below the (per channel) maximum in dB, or None.")
+    sr: _Setting[float] = _Setting("Sampling rate (Hz).")
+    power: _Setting[float] = _Setting("Exponent of the magnitude.")
+    n_mels: _Setting[int] = _Setting("Number of mel bands.")
+    fmin: _Setting[float] = _Setting("Lowest mel frequency (Hz).")
+    fmax: _Setting[float] = _Setting("Highest mel frequency (Hz; ``sr / 2`` when it was None).")
+    htk: _Setting[bool] = _Setting("Whether HTK's mel formula is used instead of Slaney's.")
+    ref: _Setting[RefSpec] = _Setting(
+        "dB reference: a number, or a callable of the whole spectrogram.")
+    amin: _Setting[float] = _Setting("Floor of the power before the logarithm.")
+    top_db: _Setting[float | None] = _Setting(
+        "Floor below the (per channel) maximum in dB, or None.")
 
 
 class STFT(_Extractor):
@@ -222,18 +282,20 @@ class STFT(_Extractor):
         extractor again.
     """
 
-    def __init__(self, *, n_fft=2048, hop_length=None, win_length=None, window="hann",
-                 center=True, pad_mode="constant", dtype=np.float32):
+    def __init__(self, *, n_fft: int = 2048, hop_length: int | None = None,
+                 win_length: int | None = None, window: WindowSpec = "hann", center: bool = True,
+                 pad_mode: str = "constant", dtype: npt.DTypeLike = np.float32) -> None:
         self._config = dict(n_fft=n_fft, hop_length=hop_length, win_length=win_length,
                             window=window, center=center, pad_mode=pad_mode, dtype=dtype)
         self._build()
 
-    def _build(self):
+    def _build(self) -> None:
         settings, dtype = self._set_framing(self._config)
         self._kernel = self.framing.kernel(dtype, OUT_COMPLEX)
         self._settings = dict(settings, dtype=dtype)
 
-    def __call__(self, y, *, workers=None):
+    def __call__(self, y: npt.ArrayLike, *,
+                 workers: int | None = None) -> npt.NDArray[np.complexfloating[Any, Any]]:
         """STFT of ``y`` [shape=(..., n)]: [shape=(..., 1 + n_fft // 2, n_frames)], complex.
 
         ``workers`` as in :meth:`MelSpectrogram.__call__`.
@@ -241,7 +303,8 @@ class STFT(_Extractor):
         workers = check_workers(workers)
         return self._run(_checks.real_float(y, "y"), workers)
 
-    def _run(self, y, workers=1):
+    def _run(self, y: npt.NDArray[np.floating[Any]],
+             workers: int = 1) -> npt.NDArray[np.complexfloating[Any, Any]]:
         return self._analyze(y, workers)
 
 
@@ -284,21 +347,28 @@ class ISTFT(_Configured):
     True
     """
 
-    n_fft = _Setting("FFT size.")
-    hop_length = _Setting("Samples between frames (its default resolved).")
-    win_length = _Setting("Window length (``n_fft`` when it was None).")
-    window = _Setting("The window, as given.")
-    center = _Setting("Whether frames are centred (the padding is trimmed).")
-    dtype = _Setting("Working precision, a np.dtype (float32 or float64).")
-    kernel = property(lambda self: self._kernel, doc="The compiled per-frame synthesis.")
+    n_fft: _Setting[int] = _Setting("FFT size.")
+    hop_length: _Setting[int] = _Setting("Samples between frames (its default resolved).")
+    win_length: _Setting[int] = _Setting("Window length (``n_fft`` when it was None).")
+    window: _Setting[WindowSpec] = _Setting("The window, as given.")
+    center: _Setting[bool] = _Setting("Whether frames are centred (the padding is trimmed).")
+    dtype: _Setting[np.dtype[Any]] = _Setting(
+        "Working precision, a np.dtype (float32 or float64).")
+    _kernel: InverseKernel
 
-    def __init__(self, *, n_fft=2048, hop_length=None, win_length=None, window="hann",
-                 center=True, dtype=np.float32):
+    @property
+    def kernel(self) -> InverseKernel:
+        """The compiled per-frame synthesis."""
+        return self._kernel
+
+    def __init__(self, *, n_fft: int = 2048, hop_length: int | None = None,
+                 win_length: int | None = None, window: WindowSpec = "hann", center: bool = True,
+                 dtype: npt.DTypeLike = np.float32) -> None:
         self._config = dict(n_fft=n_fft, hop_length=hop_length, win_length=win_length,
                             window=window, center=center, dtype=dtype)
         self._build()
 
-    def _build(self):
+    def _build(self) -> None:
         c = self._config
         dtype = _working_dtype(c["dtype"])
         f = Framing.make(c["n_fft"], c["hop_length"], c["win_length"], c["window"],
@@ -307,13 +377,15 @@ class ISTFT(_Configured):
         self._settings = dict(n_fft=f.n_fft, hop_length=f.hop_length, win_length=f.win_length,
                               window=f.window, center=f.center, dtype=dtype)
 
-    def __call__(self, S, *, length=None, out=None):
+    def __call__(self, S: npt.ArrayLike, *, length: int | None = None,
+                 out: npt.NDArray[np.floating[Any]] | None = None
+                 ) -> npt.NDArray[np.floating[Any]]:
         """The signal of ``S`` [shape=(..., 1 + n_fft // 2, n_frames)], complex:
         [shape=(..., n)], of ``dtype``; ``length`` and ``out`` as in
         :func:`fastmel.istft`."""
         return synthesize_signal(self._kernel, spectrogram(S), length, None, out)
 
-    def stream(self):
+    def stream(self) -> Stream:
         """A new streaming inverse STFT (see the class docs), at rest.
 
         Returns
@@ -374,20 +446,23 @@ class MelSpectrogram(_MelSettings, _Extractor):
     (80, 101)
     """
 
-    def __init__(self, *, sr=22050, n_fft=2048, hop_length=512, win_length=None, window="hann",
-                 center=True, pad_mode="constant", power=2.0, n_mels=128, fmin=0.0, fmax=None,
-                 htk=False, norm="slaney", to_db=False, ref=1.0, amin=1e-10, top_db=None,
-                 dtype=np.float32):
+    def __init__(self, *, sr: float = 22050, n_fft: int = 2048, hop_length: int | None = 512,
+                 win_length: int | None = None, window: WindowSpec = "hann", center: bool = True,
+                 pad_mode: str = "constant", power: float = 2.0, n_mels: int = 128,
+                 fmin: float = 0.0, fmax: float | None = None, htk: bool = False,
+                 norm: str | float | None = "slaney", to_db: bool = False, ref: RefSpec = 1.0,
+                 amin: float = 1e-10, top_db: float | None = None,
+                 dtype: npt.DTypeLike = np.float32) -> None:
         self._config = dict(
             sr=sr, n_fft=n_fft, hop_length=hop_length, win_length=win_length, window=window,
             center=center, pad_mode=pad_mode, power=power, n_mels=n_mels, fmin=fmin, fmax=fmax,
             htk=htk, norm=norm, to_db=to_db, ref=ref, amin=amin, top_db=top_db, dtype=dtype)
         self._build()
 
-    norm = _Setting("Mel filter normalisation.")
-    to_db = _Setting("Whether the output is in dB.")
+    norm: _Setting[str | float | None] = _Setting("Mel filter normalisation.")
+    to_db: _Setting[bool] = _Setting("Whether the output is in dB.")
 
-    def _build(self):
+    def _build(self) -> None:
         c = self._config
         settings, dtype = self._set_framing(c)
         power = _checks.positive_number(c["power"], "power")
@@ -411,7 +486,8 @@ class MelSpectrogram(_MelSettings, _Extractor):
             fmax=mel["fmax"], htk=mel["htk"], norm=mel["norm"], to_db=to_db, ref=ref, amin=amin,
             top_db=top_db, dtype=dtype)
 
-    def __call__(self, y, *, workers=None):
+    def __call__(self, y: npt.ArrayLike, *,
+                 workers: int | None = None) -> npt.NDArray[np.floating[Any]]:
         """Features of ``y``.
 
         Parameters
@@ -438,7 +514,8 @@ class MelSpectrogram(_MelSettings, _Extractor):
         workers = check_workers(workers)
         return self._run(_checks.real_float(y, "y"), workers)
 
-    def _run(self, y, workers=1):
+    def _run(self, y: npt.NDArray[np.floating[Any]],
+             workers: int = 1) -> npt.NDArray[np.floating[Any]]:
         if self.to_db and not callable(self.ref):
             # The kernel's dB, floored per channel as floor_top_db does.
             return self._analyze(y, workers, self.top_db)
@@ -447,7 +524,7 @@ class MelSpectrogram(_MelSettings, _Extractor):
             return S
         return power_to_db(S, ref=self.ref, amin=self.amin, top_db=self.top_db)
 
-    def _check_streamable(self):
+    def _check_streamable(self) -> None:
         if self.to_db and callable(self.ref):
             raise ParameterError(
                 "a callable ref needs the whole signal, so it cannot stream; "
@@ -489,16 +566,22 @@ class MFCC(_MelSettings, _Extractor):
         The dB mel spectrogram the coefficients are computed from.
     """
 
-    n_mfcc = _Setting("Number of coefficients asked for.")
-    dct_type = _Setting("DCT type (1, 2 or 3).")
-    norm = _Setting("DCT normalisation.")
-    lifter = _Setting("Cepstral liftering (0 for none).")
-    mel_norm = _Setting("Mel filter normalisation.")
-    melspec = property(lambda self: self._melspec,
-                       doc="The dB mel spectrogram the coefficients are computed from.")
+    n_mfcc: _Setting[int] = _Setting("Number of coefficients asked for.")
+    dct_type: _Setting[int] = _Setting("DCT type (1, 2 or 3).")
+    norm: _Setting[str | None] = _Setting("DCT normalisation.")
+    lifter: _Setting[float] = _Setting("Cepstral liftering (0 for none).")
+    mel_norm: _Setting[str | float | None] = _Setting("Mel filter normalisation.")
+    _melspec: MelSpectrogram
+    _dct: npt.NDArray[np.floating[Any]]
 
-    def __init__(self, *, n_mfcc=20, dct_type=2, norm="ortho", lifter=0, mel_norm="slaney",
-                 top_db=80.0, **kwargs):
+    @property
+    def melspec(self) -> MelSpectrogram:
+        """The dB mel spectrogram the coefficients are computed from."""
+        return self._melspec
+
+    def __init__(self, *, n_mfcc: int = 20, dct_type: int = 2, norm: str | None = "ortho",
+                 lifter: float = 0, mel_norm: str | float | None = "slaney",
+                 top_db: float | None = 80.0, **kwargs: Any) -> None:
         if "to_db" in kwargs:
             raise ParameterError("MFCC always works on dB mel spectra; to_db cannot be set")
         self._config = dict(n_mfcc=n_mfcc, dct_type=dct_type, norm=norm, lifter=lifter,
@@ -506,7 +589,8 @@ class MFCC(_MelSettings, _Extractor):
         self._build()
 
     @classmethod
-    def _checked(cls, *, n_mfcc, dct_type, norm, lifter, **kwargs):
+    def _checked(cls, *, n_mfcc: int, dct_type: int, norm: str | None, lifter: float,
+                 **kwargs: Any) -> MFCC:
         """An MFCC whose cepstral parameters the caller already passed through
         :func:`check_mfcc_params` (``n_mfcc`` and ``lifter`` as it returned them)
         and whose ``kwargs`` hold no ``to_db``: the unchecked entry behind
@@ -518,11 +602,11 @@ class MFCC(_MelSettings, _Extractor):
         self._assemble(n_mfcc, lifter)
         return self
 
-    def _build(self):
+    def _build(self) -> None:
         c = self._config
         self._assemble(*check_mfcc_params(c["n_mfcc"], c["dct_type"], c["norm"], c["lifter"]))
 
-    def _assemble(self, n_mfcc, lifter):
+    def _assemble(self, n_mfcc: int, lifter: float) -> None:
         """Build from the configuration, with n_mfcc and lifter checked."""
         c = dict(self._config)
         del c["n_mfcc"], c["lifter"]
@@ -540,7 +624,8 @@ class MFCC(_MelSettings, _Extractor):
         self._settings = dict(n_mfcc=n_mfcc, dct_type=dct_type, norm=norm, lifter=lifter,
                               mel_norm=mel.norm, top_db=mel.top_db, **shared)
 
-    def __call__(self, y, *, workers=None):
+    def __call__(self, y: npt.ArrayLike, *,
+                 workers: int | None = None) -> npt.NDArray[np.floating[Any]]:
         """MFCCs of ``y`` [shape=(..., n)]: [shape=(..., n_mfcc, n_frames)].
 
         ``workers`` as in :meth:`MelSpectrogram.__call__` (the ``top_db``
@@ -549,15 +634,16 @@ class MFCC(_MelSettings, _Extractor):
         workers = check_workers(workers)
         return self._run(_checks.real_float(y, "y"), workers)
 
-    def _run(self, y, workers=1):
+    def _run(self, y: npt.NDArray[np.floating[Any]],
+             workers: int = 1) -> npt.NDArray[np.floating[Any]]:
         if self.kernel is not None:
             return self._analyze(y, workers)
         return cepstrum(self.melspec._run(y, workers), self._dct, self.lifter)
 
-    def _check_streamable(self):
+    def _check_streamable(self) -> None:
         self.melspec._check_streamable()
 
 
-def __dir__():
+def __dir__() -> list[str]:
     # PEP 562: dir() and tab completion show the public names only, not the imports.
     return sorted(__all__)

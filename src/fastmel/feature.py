@@ -1,4 +1,9 @@
 """Feature extraction functions, equal to librosa.feature's."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from fastmel import _checks
@@ -9,20 +14,53 @@ from fastmel.deltas import delta
 from fastmel.extractors import MFCC, MelSpectrogram
 from fastmel.filters import mel as mel_filters
 
+if TYPE_CHECKING:
+    import numpy.typing as npt
+    from typing_extensions import TypedDict, Unpack
+
+    from fastmel.filters import WindowSpec
+
+    class _MelBands(TypedDict, total=False):
+        """The mel bands of :func:`fastmel.filters.mel`."""
+
+        n_mels: int
+        fmin: float
+        fmax: float | None
+        htk: bool
+
+    class _MelKwargs(_MelBands, total=False):
+        """The mel filter parameters of :func:`fastmel.filters.mel`."""
+
+        norm: str | float | None
+
+    class _MfccKwargs(_MelBands, total=False):
+        """The parameters :func:`mfcc` passes to :func:`melspectrogram`."""
+
+        n_fft: int
+        hop_length: int | None
+        win_length: int | None
+        window: WindowSpec
+        center: bool
+        pad_mode: str
+        power: float
+
 __all__ = ["melspectrogram", "mfcc", "delta"]
 
 _MEL_ARGS = ("n_mels", "fmin", "fmax", "htk", "norm")
 
 
-def _check_mel_kwargs(kwargs, func):
+def _check_mel_kwargs(kwargs: Mapping[str, object], func: str) -> None:
     unknown = set(kwargs) - set(_MEL_ARGS)
     if unknown:
         raise TypeError(f"{func}() got unexpected keyword argument(s): {', '.join(sorted(unknown))}")
 
 
-def melspectrogram(*, y=None, sr=22050, S=None, n_fft=2048, hop_length=512, win_length=None,
-                   window="hann", center=True, pad_mode="constant", power=2.0, workers=None,
-                   **kwargs):
+def melspectrogram(*, y: npt.ArrayLike | None = None, sr: float = 22050,
+                   S: npt.ArrayLike | None = None, n_fft: int = 2048, hop_length: int | None = 512,
+                   win_length: int | None = None, window: WindowSpec = "hann",
+                   center: bool = True, pad_mode: str = "constant", power: float = 2.0,
+                   workers: int | None = None,
+                   **kwargs: Unpack[_MelKwargs]) -> npt.NDArray[np.floating[Any]]:
     """Mel-scaled spectrogram, equal to ``librosa.feature.melspectrogram``.
 
     Parameters
@@ -91,8 +129,10 @@ def melspectrogram(*, y=None, sr=22050, S=None, n_fft=2048, hop_length=512, win_
     return m._run(y, workers)
 
 
-def mfcc(*, y=None, sr=22050, S=None, n_mfcc=20, dct_type=2, norm="ortho", lifter=0,
-         mel_norm="slaney", workers=None, **kwargs):
+def mfcc(*, y: npt.ArrayLike | None = None, sr: float = 22050, S: npt.ArrayLike | None = None,
+         n_mfcc: int = 20, dct_type: int = 2, norm: str | None = "ortho", lifter: float = 0,
+         mel_norm: str | float | None = "slaney", workers: int | None = None,
+         **kwargs: Unpack[_MfccKwargs]) -> npt.NDArray[np.floating[Any]]:
     """Mel-frequency cepstral coefficients, equal to ``librosa.feature.mfcc``.
 
     Parameters
@@ -143,7 +183,7 @@ def mfcc(*, y=None, sr=22050, S=None, n_mfcc=20, dct_type=2, norm="ortho", lifte
     return _finite(M, "cepstrum")
 
 
-def _finite(out, what):
+def _finite(out: npt.NDArray[np.floating[Any]], what: str) -> npt.NDArray[np.floating[Any]]:
     """``out``, computed from a caller's S, unless it has NaN or inf values
     (S had some, or the sum overflowed): one pass over the (smaller) output."""
     if not np.all(np.isfinite(out)):
@@ -156,6 +196,6 @@ def _finite(out, what):
 _FRAMING = ("n_fft", "hop_length", "win_length", "window", "center", "pad_mode", "power")
 
 
-def __dir__():
+def __dir__() -> list[str]:
     # PEP 562: dir() and tab completion show the public names only, not the imports.
     return sorted(__all__)

@@ -3,9 +3,13 @@
 The band-pass designs (scipy's conventions) live in fastmel.design; their
 public names are here too.
 """
+from __future__ import annotations
+
 import difflib
 import numbers
 import warnings
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -15,16 +19,32 @@ from fastmel.convert import fft_frequencies, mel_frequencies
 from fastmel.design import bandpass_fir, butter_bandpass
 from fastmel.exceptions import ParameterError
 
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    import numpy.typing as npt
+
+    from fastmel._windows import Shape
+
+    #: What :func:`get_window` takes: a name, a (name, parameters...) tuple, a
+    #: Kaiser beta, a function of the length, or the values themselves.
+    WindowSpec: TypeAlias = (str | tuple[Any, ...] | float | Callable[[int], npt.ArrayLike]
+                             | npt.ArrayLike)
+    _F64: TypeAlias = npt.NDArray[np.float64]
+    #: A filter bank packed for the spectral kernel (:func:`mel_rows`).
+    MelRows: TypeAlias = tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.intp],
+                               npt.NDArray[np.floating[Any]]]
+
 __all__ = ["mel", "get_window", "WINDOWS", "MAX_N_FFT", "MAX_N_MELS", "butter_bandpass",
            "bandpass_fir"]
 
 #: Window names accepted by :func:`get_window`: scipy.signal.get_window's names
 #: and aliases (in any case, and ending in ``"_symmetric"`` or ``"_periodic"``
 #: to choose the shape whatever ``fftbins`` says).
-WINDOWS = tuple(sorted(_windows.BY_NAME))
+WINDOWS: tuple[str, ...] = tuple(sorted(_windows.BY_NAME))
 
 
-def get_window(window, Nx, *, fftbins=True):
+def get_window(window: WindowSpec, Nx: int, *, fftbins: bool = True) -> _F64:
     """A window of ``Nx`` samples, as ``librosa.filters.get_window`` makes it.
 
     Names and parameters are those of ``scipy.signal.get_window`` (which
@@ -114,6 +134,7 @@ def get_window(window, Nx, *, fftbins=True):
                 f"expected win_length={Nx}")
         return _usable_window(values, "window array")
     what = describe_window(window)
+    args: tuple[object, ...]
     if isinstance(window, str):
         name, args = window, ()
     elif isinstance(window, tuple) and window and isinstance(window[0], str):
@@ -137,7 +158,7 @@ def get_window(window, Nx, *, fftbins=True):
     return _usable_window(values, what)
 
 
-def _window_shape(name, symmetric, what):
+def _window_shape(name: str, symmetric: bool, what: str) -> tuple[Shape, bool]:
     """The window family named ``name`` and whether it is symmetric (a name's
     suffix decides over ``symmetric``)."""
     key = name.lower()
@@ -155,7 +176,7 @@ def _window_shape(name, symmetric, what):
     return shape, symmetric
 
 
-def describe_window(window):
+def describe_window(window: object) -> str:
     """A short name of ``window`` for messages and reprs (arrays are not printed)."""
     if isinstance(window, (np.ndarray, list)):
         return f"window array of shape {np.shape(window)}"
@@ -168,7 +189,7 @@ def describe_window(window):
     return f"window={window!r}"
 
 
-def _window_values(values, what):
+def _window_values(values: npt.ArrayLike, what: str) -> _F64:
     values = np.asarray(values)
     if values.dtype.kind == "c":
         raise TypeError(f"{what} has complex values ({values.dtype}); a window must be real")
@@ -179,7 +200,7 @@ def _window_values(values, what):
             from None
 
 
-def _usable_window(values, what):
+def _usable_window(values: _F64, what: str) -> _F64:
     """``values`` when every one is finite and not all are zero (an all-zero window
     turns every frame into silence)."""
     if not np.all(np.isfinite(values)):
@@ -189,7 +210,8 @@ def _usable_window(values, what):
     return values
 
 
-def _normalize_rows(weights, norm):
+def _normalize_rows(weights: npt.NDArray[np.floating[Any]],
+                    norm: float) -> npt.NDArray[np.floating[Any]]:
     """Scale each row of ``weights`` to unit ``norm`` (a positive number or inf)."""
     if weights.shape[-1] == 0:
         return weights
@@ -199,23 +221,25 @@ def _normalize_rows(weights, norm):
     else:
         length = np.sum(mag ** norm, axis=-1, keepdims=True) ** (1.0 / norm)
     length[length < np.finfo(np.float64).tiny] = 1.0
-    return weights / length
+    scaled: npt.NDArray[np.floating[Any]] = weights / length
+    return scaled
 
 
 #: Largest ``n_mels`` accepted (far beyond any useful mel resolution).
-MAX_N_MELS = 2 ** 16
+MAX_N_MELS: int = 2 ** 16
 
 #: Largest ``n_fft`` accepted by the filter banks and the analysis (2**24
 #: samples: 5.8 minutes at 48 kHz in one frame).
-MAX_N_FFT = 2 ** 24
+MAX_N_FFT: int = 2 ** 24
 
 # Filter rows are built this many values at a time, so the float64 temporaries
 # stay small whatever n_mels * n_fft is.
 _BLOCK_VALUES = 2 ** 20
 
 
-def mel(*, sr, n_fft, n_mels=128, fmin=0.0, fmax=None, htk=False, norm="slaney",
-        dtype=np.float32):
+def mel(*, sr: float, n_fft: int, n_mels: int = 128, fmin: float = 0.0,
+        fmax: float | None = None, htk: bool = False, norm: str | float | None = "slaney",
+        dtype: npt.DTypeLike = np.float32) -> npt.NDArray[np.floating[Any]]:
     """A mel filter bank: triangular filters over the real-FFT bins.
 
     Equal to ``librosa.filters.mel`` with the same arguments.
@@ -271,7 +295,8 @@ def mel(*, sr, n_fft, n_mels=128, fmin=0.0, fmax=None, htk=False, norm="slaney",
     return weights
 
 
-def mel_params(*, sr, n_mels=128, fmin=0.0, fmax=None, htk=False, norm="slaney"):
+def mel_params(*, sr: float, n_mels: int = 128, fmin: float = 0.0, fmax: float | None = None,
+               htk: bool = False, norm: str | float | None = "slaney") -> dict[str, Any]:
     """The parameters of :func:`mel` but ``n_fft``, checked, as a dict: numbers
     as Python ints and floats, ``fmax`` resolved (``sr / 2`` for None).
 
@@ -294,11 +319,12 @@ def mel_params(*, sr, n_mels=128, fmin=0.0, fmax=None, htk=False, norm="slaney")
     return dict(sr=sr, n_mels=n_mels, fmin=fmin, fmax=fmax, htk=bool(htk), norm=norm)
 
 
-def _is_slaney(norm):
+def _is_slaney(norm: object) -> bool:
     return isinstance(norm, str) and norm == "slaney"
 
 
-def mel_rows(n_fft, params, dtype=np.float32):
+def mel_rows(n_fft: int, params: dict[str, Any],
+             dtype: npt.DTypeLike = np.float32) -> MelRows:
     """The filter bank of :func:`mel` (same values), packed for the spectral
     kernel without building the dense matrix: memory O(n_fft + n_mels).
     ``n_fft`` and ``params`` come checked (``params`` as :func:`mel_params`
@@ -313,7 +339,8 @@ class _MelBank:
     """The filters of checked mel parameters (an ``n_fft`` checked, and
     :func:`mel_params`), built a block of rows at a time."""
 
-    def __init__(self, n_fft, sr, n_mels, fmin, fmax, htk, norm):
+    def __init__(self, n_fft: int, sr: float, n_mels: int, fmin: float, fmax: float,
+                 htk: bool, norm: str | float | None) -> None:
         self.slaney = _is_slaney(norm)
         self.params = f"sr={sr!r}, n_fft={n_fft}, n_mels={n_mels}, fmin={fmin!r}, fmax={fmax!r}"
         self.norm = norm
@@ -330,7 +357,8 @@ class _MelBank:
                 f"increasing; use a sample rate and frequency range of ordinary magnitude")
         self.empty = False
 
-    def blocks(self, dtype):
+    def blocks(self, dtype: np.dtype[Any]
+               ) -> Iterator[tuple[int, int, npt.NDArray[np.floating[Any]]]]:
         """``(first row, first column, weights [shape=(rows, columns)])`` in row
         order, as :func:`mel` computes them (every operation is per element or
         per row); the weights outside each block's columns are zero.
@@ -358,7 +386,9 @@ class _MelBank:
                 if self.slaney:
                     weights *= (2.0 / (mel_f[m0 + 2:m1 + 2] - mel_f[m0:m1]))[:, None]
                 elif self.norm is not None:
-                    weights = _normalize_rows(weights, self.norm).astype(dtype, copy=False)
+                    # not "slaney" (the branch above): a number, as mel_params checked
+                    weights = _normalize_rows(weights, cast(float, self.norm)).astype(
+                        dtype, copy=False)
             if not np.all(np.isfinite(weights)):
                 raise ParameterError(
                     f"the mel filters for {self.params} are not finite in {dtype}; "
@@ -367,7 +397,7 @@ class _MelBank:
             self.empty |= not np.all((mel_f[m0:m1] == 0) | (peaks > 0))
             yield m0, c0, weights
 
-    def warn_if_empty(self, stacklevel):
+    def warn_if_empty(self, stacklevel: int) -> None:
         if self.empty:
             warnings.warn(
                 "Empty filters detected in mel frequency basis. Some channels will produce "
@@ -375,6 +405,6 @@ class _MelBank:
                 UserWarning, stacklevel=stacklevel + 1)
 
 
-def __dir__():
+def __dir__() -> list[str]:
     # PEP 562: dir() and tab completion show the public names only, not the imports.
     return sorted(__all__)

@@ -62,6 +62,6 @@ __all__ = ["set_plan_mode", "get_plan_mode", "plan_cache_file", "machine_key",
            "TUNE_REPEAT_BUDGET"]
 
 
-def __dir__():
+def __dir__() -> list[str]:
     # PEP 562: dir() and tab completion show the public names only, not the imports.
     return sorted(__all__)

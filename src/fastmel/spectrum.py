@@ -1,6 +1,10 @@
 """Short-time Fourier transform, its inverse, and decibel scaling."""
+from __future__ import annotations
+
 import functools
 import warnings
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -10,11 +14,26 @@ from fastmel._istft import synthesize
 from fastmel._spectral import floor_below_max
 from fastmel.exceptions import ParameterError
 
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    import numpy.typing as npt
+
+    from fastmel._istft import InverseKernel
+    from fastmel.filters import WindowSpec
+
+    _Real: TypeAlias = npt.NDArray[np.floating[Any]]
+    _Complex: TypeAlias = npt.NDArray[np.complexfloating[Any, Any]]
+    #: A dB reference: a number, or a function of the magnitudes (e.g. ``np.max``).
+    RefSpec: TypeAlias = float | Callable[[_Real], Any]
+
 __all__ = ["stft", "istft", "power_to_db", "amplitude_to_db"]
 
 
-def stft(y, *, n_fft=2048, hop_length=None, win_length=None, window="hann", center=True,
-         pad_mode="constant", dtype=None, workers=None):
+def stft(y: npt.ArrayLike, *, n_fft: int = 2048, hop_length: int | None = None,
+         win_length: int | None = None, window: WindowSpec = "hann", center: bool = True,
+         pad_mode: str = "constant", dtype: npt.DTypeLike | None = None,
+         workers: int | None = None) -> _Complex:
     """Short-time Fourier transform, equal to ``librosa.stft``.
 
     Parameters
@@ -67,7 +86,9 @@ def stft(y, *, n_fft=2048, hop_length=None, win_length=None, window="hann", cent
     workers = check_workers(workers)
     framing = Framing.make(n_fft, hop_length, win_length, window, center, pad_mode)
     kernel = framing.kernel(y.dtype, OUT_COMPLEX)
-    D = analyze(kernel, framing, _checks.bounded_float(y, kernel.max_amplitude), workers)
+    # an OUT_COMPLEX kernel's frames are complex
+    D = cast("_Complex", analyze(kernel, framing, _checks.bounded_float(y, kernel.max_amplitude),
+                                 workers))
     if out_type is None or out_type == D.dtype:
         return D
     narrower = out_type.itemsize < D.dtype.itemsize
@@ -80,7 +101,7 @@ def stft(y, *, n_fft=2048, hop_length=None, win_length=None, window="hann", cent
     return D
 
 
-def _output_type(dtype, kind, func):
+def _output_type(dtype: npt.DTypeLike | None, kind: str, func: str) -> np.dtype[Any] | None:
     """``dtype`` (``func``'s output type) checked: None, or of numpy kind ``kind``
     ("c": complex, for stft; "f": real floating, for istft)."""
     if dtype is None:
@@ -99,8 +120,10 @@ def _output_type(dtype, kind, func):
     return dt
 
 
-def istft(stft_matrix, *, hop_length=None, win_length=None, n_fft=None, window="hann",
-          center=True, dtype=None, length=None, out=None):
+def istft(stft_matrix: npt.ArrayLike, *, hop_length: int | None = None,
+          win_length: int | None = None, n_fft: int | None = None, window: WindowSpec = "hann",
+          center: bool = True, dtype: npt.DTypeLike | None = None, length: int | None = None,
+          out: _Real | None = None) -> _Real:
     """Inverse short-time Fourier transform, equal to ``librosa.istft``.
 
     Each frame is transformed back (``n_fft`` points; the imaginary parts of
@@ -178,7 +201,7 @@ def istft(stft_matrix, *, hop_length=None, win_length=None, n_fft=None, window="
     return synthesize_signal(kernel, S, length, dtype, out)
 
 
-def spectrogram(stft_matrix):
+def spectrogram(stft_matrix: npt.ArrayLike) -> _Complex:
     """``stft_matrix`` as a complex array of at least two dimensions (bins, frames)."""
     S = _checks.complex_float(stft_matrix, "stft_matrix")
     if S.ndim < 2:
@@ -187,14 +210,14 @@ def spectrogram(stft_matrix):
     return S
 
 
-def _inverse_kernel(framing, dtype):
+def _inverse_kernel(framing: Framing, dtype: npt.DTypeLike) -> InverseKernel:
     return framing.inverse_kernel(dtype)
 
 
 _cached_inverse_kernel = functools.lru_cache(maxsize=32)(_inverse_kernel)
 
 
-def inverse_kernel(framing, dtype):
+def inverse_kernel(framing: Framing, dtype: npt.DTypeLike) -> InverseKernel:
     """The inverse STFT kernel for a framing and precision, shared between equal ones."""
     try:
         return _cached_inverse_kernel(framing, np.dtype(dtype))
@@ -202,10 +225,11 @@ def inverse_kernel(framing, dtype):
         return _inverse_kernel(framing, dtype)
 
 
-def synthesize_signal(kernel, S, length, dtype, out):
+def synthesize_signal(kernel: InverseKernel, S: _Complex, length: int | None,
+                      dtype: npt.DTypeLike | None, out: _Real | None) -> _Real:
     """:func:`istft` of ``S`` (as :func:`spectrogram` returned it) by ``kernel``;
     its input converted to the kernel's precision."""
-    work = np.dtype(np.float64 if kernel.is_double else np.float32)
+    work: np.dtype[np.floating[Any]] = np.dtype(np.float64 if kernel.is_double else np.float32)
     if S.shape[-2] != kernel.n_bins:
         raise ParameterError(
             f"stft_matrix has {S.shape[-2]} frequency bins (shape {S.shape}), but n_fft="
@@ -227,7 +251,7 @@ def synthesize_signal(kernel, S, length, dtype, out):
     n_ch = int(np.prod(lead, dtype=np.int64))
     _checks.allocation(n_ch * n * work.itemsize, f"an inverse STFT of {n} samples per channel")
     direct = out is not None and out.dtype == work and out.flags.c_contiguous
-    y = out if direct else np.empty(lead + (n,), dtype=work)
+    y = out if direct and out is not None else np.empty(lead + (n,), dtype=work)
     rows = y.reshape(n_ch, n)
     done = min(n, kernel.total(n_frames, length is None))
     if not synthesize(kernel, S.reshape(n_ch, kernel.n_bins, S.shape[-1]), n_frames,
@@ -241,7 +265,7 @@ def synthesize_signal(kernel, S, length, dtype, out):
     return _narrowed(y, out_type, out)
 
 
-def _check_out(out, shape, dtype):
+def _check_out(out: object, shape: tuple[int, ...], dtype: np.dtype[Any] | None) -> _Real:
     """``out`` checked: a writeable real floating ndarray of ``shape`` (and of
     ``dtype``, when one is asked for)."""
     if not isinstance(out, np.ndarray):
@@ -258,7 +282,7 @@ def _check_out(out, shape, dtype):
     return out
 
 
-def _narrowed(y, dtype, out):
+def _narrowed(y: _Real, dtype: np.dtype[Any] | None, out: _Real | None) -> _Real:
     """``y`` converted to ``dtype`` (into ``out`` when given); an overflow raises."""
     with np.errstate(over="ignore"):  # reported below, with the fix
         if out is None:
@@ -272,7 +296,7 @@ def _narrowed(y, dtype, out):
     return out
 
 
-def _ref_value(ref, magnitude):
+def _ref_value(ref: RefSpec, magnitude: _Real) -> Any:
     """The dB reference, finite; a callable one is evaluated per channel for ndim > 2."""
     if not callable(ref):
         value = np.abs(ref)
@@ -294,13 +318,14 @@ def _ref_value(ref, magnitude):
     return value
 
 
-def _float_type(dtype):
+def _float_type(dtype: npt.DTypeLike) -> np.dtype[Any]:
     """The precision numpy's dB arithmetic runs in for values of ``dtype``."""
     dtype = np.dtype(dtype)
     return dtype if dtype.kind == "f" else np.dtype(np.float64)
 
 
-def _check_db_params(amin, top_db, dtype=np.float64):
+def _check_db_params(amin: float, top_db: float | None,
+                     dtype: npt.DTypeLike = np.float64) -> tuple[float, float | None]:
     """``amin`` (finite, > 0, and not 0 in ``dtype``) and ``top_db`` (None or finite >= 0)."""
     amin = _checks.finite_number(amin, "amin")
     if amin <= 0:
@@ -317,7 +342,7 @@ def _check_db_params(amin, top_db, dtype=np.float64):
     return amin, top_db
 
 
-def floor_top_db(log_spec, top_db):
+def floor_top_db(log_spec: _Real, top_db: float | None) -> _Real:
     """Clip to ``max - top_db``, per channel (last two axes) for ndim > 2, as librosa 1.0.
 
     Only for the C-contiguous float arrays fastmel's kernel writes (finite by
@@ -330,19 +355,21 @@ def floor_top_db(log_spec, top_db):
     return log_spec
 
 
-def _log_power(power, ref_value, amin, top_db, what):
+def _log_power(power: _Real, ref_value: npt.ArrayLike, amin: float, top_db: float | None,
+               what: str) -> _Real:
     """``10 * log10(max(amin, power) / max(amin, ref_value))``, floored at ``top_db``
     below the (per channel) maximum.  A non-finite result (NaN or inf in
     ``power``, or an overflow that made one) raises instead of being returned."""
     # NaN and +inf survive the amin clamp and are caught below; -inf would not.
     if power.size and power.min() == -np.inf:
         raise ParameterError(f"S has non-finite values{what}; dB scaling needs finite input")
-    log_spec = 10.0 * np.log10(np.maximum(amin, power))
+    log_spec: _Real = 10.0 * np.log10(np.maximum(amin, power))
     log_spec -= 10.0 * np.log10(np.maximum(amin, ref_value))
     if log_spec.size == 0:
         return log_spec
     # One reduction gives both the floor's reference and the check: the
     # maximum is NaN or inf exactly when some value is (-inf cannot occur, amin > 0).
+    peak: _Real | np.floating[Any]
     if log_spec.ndim > 2:
         peak = log_spec.max(axis=(-2, -1), keepdims=True)
     else:
@@ -355,10 +382,11 @@ def _log_power(power, ref_value, amin, top_db, what):
     # The floor in float64, held inside the output's range (a huge top_db
     # would overflow float32 to -inf).
     floor = np.maximum(np.asarray(peak, np.float64) - top_db, np.finfo(log_spec.dtype).min)
-    return np.maximum(log_spec, floor.astype(log_spec.dtype), out=log_spec)
+    floored: _Real = np.maximum(log_spec, floor.astype(log_spec.dtype), out=log_spec)
+    return floored
 
 
-def _magnitude(S):
+def _magnitude(S: npt.NDArray[Any]) -> _Real:
     """S as non-complex values in at least single precision (numpy would floor
     a float16 array at an amin that rounds to zero in float16)."""
     magnitude = np.abs(S) if np.iscomplexobj(S) else S
@@ -371,7 +399,8 @@ def _magnitude(S):
     return magnitude
 
 
-def power_to_db(S, *, ref=1.0, amin=1e-10, top_db=80.0):
+def power_to_db(S: npt.ArrayLike, *, ref: RefSpec = 1.0, amin: float = 1e-10,
+                top_db: float | None = 80.0) -> _Real:
     """Convert a power spectrogram to decibels: ``10 * log10(S / ref)``, floored.
 
     Equal to ``librosa.power_to_db``; for input with more than two dimensions
@@ -412,7 +441,8 @@ def power_to_db(S, *, ref=1.0, amin=1e-10, top_db=80.0):
     return _log_power(magnitude, _ref_value(ref, magnitude), amin, top_db, "")
 
 
-def amplitude_to_db(S, *, ref=1.0, amin=1e-5, top_db=80.0):
+def amplitude_to_db(S: npt.ArrayLike, *, ref: RefSpec = 1.0, amin: float = 1e-5,
+                    top_db: float | None = 80.0) -> _Real:
     """Convert an amplitude spectrogram to decibels: ``20 * log10(S / ref)``, floored.
 
     Equal to ``librosa.amplitude_to_db`` (``top_db`` per channel for ndim > 2,
@@ -456,6 +486,6 @@ def amplitude_to_db(S, *, ref=1.0, amin=1e-5, top_db=80.0):
                       "below about 1.8e19)")
 
 
-def __dir__():
+def __dir__() -> list[str]:
     # PEP 562: dir() and tab completion show the public names only, not the imports.
     return sorted(__all__)

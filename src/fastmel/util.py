@@ -1,14 +1,34 @@
 """Array utilities."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, TypeVar, overload
+
 import numpy as np
 
 from fastmel import _checks
 from fastmel._analysis import MAX_HOP
 from fastmel.exceptions import ParameterError
 
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
 __all__ = ["frame"]
 
+_Scalar = TypeVar("_Scalar", bound=np.generic)
 
-def frame(x, *, frame_length, hop_length, axis=-1):
+
+@overload
+def frame(x: npt.NDArray[_Scalar], *, frame_length: int, hop_length: int,
+          axis: int = -1) -> npt.NDArray[_Scalar]: ...
+
+
+@overload
+def frame(x: npt.ArrayLike, *, frame_length: int, hop_length: int,
+          axis: int = -1) -> npt.NDArray[Any]: ...
+
+
+def frame(x: npt.ArrayLike, *, frame_length: int, hop_length: int,
+          axis: int = -1) -> npt.NDArray[Any]:
     """Slice ``x`` into overlapping frames, as a read-only view (``librosa.util.frame``).
 
     Parameters
@@ -49,6 +69,6 @@ def frame(x, *, frame_length, hop_length, axis=-1):
     return windows[tuple(sel)]
 
 
-def __dir__():
+def __dir__() -> list[str]:
     # PEP 562: dir() and tab completion show the public names only, not the imports.
     return sorted(__all__)

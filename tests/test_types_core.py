@@ -1,0 +1,151 @@
+"""Typed public API of the feature modules: every public function, method and
+property written in Python carries annotations for all its parameters and its
+return, every read-only setting of an extractor has a declared type, and a
+type checker (when one is installed) accepts ordinary use and refuses misuse."""
+import importlib
+import inspect
+import os
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import fastmel
+from fastmel.extractors import _Setting
+
+# The Python modules whose public API is annotated here (the compiled ``_``
+# modules are described by their ``.pyi`` stubs).
+MODULES = ("cepstral", "convert", "extractors", "feature", "filters", "spectrum", "util")
+
+
+def _public_python_callables():
+    """(qualified name, function) for every public function of MODULES and every
+    public method or property of their public classes, defined in that module."""
+    for name in MODULES:
+        module = importlib.import_module(f"fastmel.{name}")
+        for public in module.__all__:
+            obj = getattr(module, public)
+            if getattr(obj, "__module__", None) != module.__name__:
+                continue  # re-exported from elsewhere (checked where it is defined, or compiled)
+            if inspect.isfunction(obj):
+                yield f"fastmel.{name}.{public}", obj
+            elif inspect.isclass(obj):
+                for klass in obj.__mro__:
+                    if not klass.__module__.startswith("fastmel"):
+                        continue
+                    for attr, value in vars(klass).items():
+                        if attr.startswith("_") and attr not in ("__init__", "__call__"):
+                            continue
+                        where = f"fastmel.{name}.{public}.{attr}"
+                        if isinstance(value, property):
+                            yield where, value.fget
+                        elif isinstance(value, classmethod):
+                            yield where, value.__func__
+                        elif inspect.isfunction(value):
+                            yield where, value
+
+
+CALLABLES = sorted(_public_python_callables(), key=lambda item: item[0])
+
+
+def test_the_api_is_found():
+    # the walk above must reach the API, or the checks below check nothing
+    names = {name for name, _ in CALLABLES}
+    for expected in ("fastmel.spectrum.stft", "fastmel.feature.mfcc", "fastmel.filters.mel",
+                     "fastmel.util.frame", "fastmel.convert.times_like",
+                     "fastmel.extractors.MelSpectrogram.__call__",
+                     "fastmel.extractors.MelSpectrogram.stream",
+                     "fastmel.extractors.MFCC.melspec", "fastmel.extractors.ISTFT.kernel"):
+        assert expected in names
+
+
+@pytest.mark.parametrize("name, func", CALLABLES, ids=[name for name, _ in CALLABLES])
+def test_public_callable_is_annotated(name, func):
+    signature = inspect.signature(func)
+    params = list(signature.parameters.values())
+    if params and params[0].name in ("self", "cls"):
+        params = params[1:]
+    missing = [p.name for p in params if p.annotation is inspect.Parameter.empty]
+    assert not missing, f"{name}: parameters without annotations: {missing}"
+    assert signature.return_annotation is not inspect.Signature.empty, \
+        f"{name}: no return annotation"
+
+
+@pytest.mark.parametrize("cls", [fastmel.STFT, fastmel.ISTFT, fastmel.MelSpectrogram,
+                                 fastmel.MFCC])
+def test_every_setting_has_a_declared_type(cls):
+    settings = {name for klass in cls.__mro__ for name, value in vars(klass).items()
+                if isinstance(value, _Setting)}
+    declared = {name for klass in cls.__mro__
+                for name in vars(klass).get("__annotations__", {})}
+    assert settings, cls
+    assert settings <= declared, f"{cls.__name__}: settings without a type: {settings - declared}"
+
+
+_USE = '''
+    from typing import Any
+
+    import numpy as np
+    import numpy.typing as npt
+    import fastmel
+
+    y = np.zeros(16000, dtype=np.float32)
+    m = fastmel.MelSpectrogram(sr=16000, n_fft=512, n_mels=40, to_db=True)
+    n_fft: int = m.n_fft
+    top_db: float | None = m.top_db
+    S: npt.NDArray[np.floating[Any]] = m(y)
+    D: npt.NDArray[np.complexfloating[Any, Any]] = fastmel.stft(y, n_fft=512, hop_length=128)
+    frames: npt.NDArray[np.float32] = fastmel.util.frame(y, frame_length=400, hop_length=160)
+    dB = fastmel.power_to_db(np.abs(D) ** 2, ref=np.max, top_db=None)
+    M = fastmel.feature.mfcc(y=y, sr=16000, n_mfcc=13, n_mels=40, hop_length=160)
+    W = fastmel.filters.mel(sr=16000, n_fft=512, n_mels=40, fmax=None)
+    chunk_out = m.stream().process(y[:160])
+'''
+
+# Each line is misuse a type checker must report (the issue's examples first).
+_MISUSE = '''
+    import numpy as np
+    import fastmel
+
+    y = np.zeros(16000, dtype=np.float32)
+    m = fastmel.MelSpectrogram(sr="16000")
+    fastmel.MelSpectrogram(n_fft=512.5)
+    m.n_fft = 1024
+    fastmel.feature.melspectrogram(y=y, n_mel=40)
+    fastmel.stft(y, hop=128)
+    fastmel.filters.mel(sr=16000, n_fft=512, htk="yes")
+    fastmel.feature.mfcc(y=y, top_db=80.0)
+'''
+
+
+def _mypy(tmp_path, source):
+    api = pytest.importorskip("mypy.api")
+    path = tmp_path / "use.py"
+    path.write_text(textwrap.dedent(source))
+    src = Path(fastmel.__file__).resolve().parent.parent
+    env_path = os.environ.get("MYPYPATH")
+    os.environ["MYPYPATH"] = str(src)
+    try:
+        stdout, stderr, _ = api.run(["--strict", "--no-incremental", "--cache-dir", os.devnull,
+                                     "--follow-imports", "silent", str(path)])
+    finally:
+        if env_path is None:
+            del os.environ["MYPYPATH"]
+        else:
+            os.environ["MYPYPATH"] = env_path
+    assert not stderr, stderr
+    return [line for line in stdout.splitlines() if line.startswith(str(path))
+            and ": error:" in line]
+
+
+def test_type_checker_accepts_ordinary_use(tmp_path):
+    errors = _mypy(tmp_path, _USE)
+    assert errors == []
+
+
+def test_type_checker_refuses_misuse(tmp_path):
+    errors = _mypy(tmp_path, _MISUSE)
+    lines = textwrap.dedent(_MISUSE).splitlines()
+    first = next(i for i, line in enumerate(lines) if "sr=\"16000\"" in line) + 1
+    flagged = {int(error.split(":")[1]) for error in errors}
+    assert flagged == set(range(first, len(lines) + 1)), "\n".join(errors)
