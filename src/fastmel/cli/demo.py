@@ -16,7 +16,7 @@ import sys
 import time
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Sequence, TypedDict, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -41,7 +41,18 @@ NOISE_SECONDS = 5.0
 SNR_DB = 10.0
 BAND_HZ = (200.0, 4000.0)
 BAND_ORDER = 4
-MEL = dict(sr=SR, n_fft=512, win_length=400, hop_length=160, n_mels=80)
+
+
+class _MelArgs(TypedDict):
+    # Typed per key, so that **MEL type-checks against MelSpectrogram's parameters.
+    sr: int
+    n_fft: int
+    win_length: int
+    hop_length: int
+    n_mels: int
+
+
+MEL: _MelArgs = dict(sr=SR, n_fft=512, win_length=400, hop_length=160, n_mels=80)
 DEFAULT_PICTURE = "fastmel-demo.png"
 
 
