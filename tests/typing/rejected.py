@@ -23,10 +23,11 @@ fastmel.Delta(width=9.5)  # E: arg-type
 fastmel.hz_to_mel(440.0, htk="slaney")  # E: arg-type
 fastmel.frames_to_time(10, sr=16000, hop_length=160.0)  # E: arg-type
 
-# Keyword-only parameters passed by position, and a missing one.
+# Keyword-only parameters passed by position, and a missing one (add_noise is
+# overloaded on the dtype, so no overload matches).
 fastmel.stft(y, 512)  # E: call-arg
 fastmel.melspectrogram(y, sr=16000)  # E: call-arg
-fastmel.add_noise(y, y)  # E: call-arg
+fastmel.add_noise(y, y)  # E: call-overload
 
 # Results are arrays (not Any): using one as something else is caught.
 n_frames: int = fastmel.stft(y)  # E: assignment
