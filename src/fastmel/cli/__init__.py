@@ -3,15 +3,18 @@
 Each subcommand lives in its own module with ``add_parser(subparsers)`` and
 ``run(args) -> int`` (the exit status).
 """
+from __future__ import annotations
+
 import argparse
 import sys
+from typing import Sequence
 
 from fastmel._version import __version__
 
 SUBCOMMANDS = ("features", "augment", "demo", "show", "bench")
 
 
-def build_parser():
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fastmel",
         description="Audio features (log-mel, MFCC) and recording simulation, fast.")
@@ -24,14 +27,15 @@ def build_parser():
     return parser
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status."""
     from fastmel.cli.options import join_negative_values
 
     parser = build_parser()
     args = parser.parse_args(join_negative_values(sys.argv[1:] if argv is None else argv))
     try:
-        return args.run(args)
+        status: int = args.run(args)
+        return status
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -69,6 +69,8 @@ was not already near full scale).  Every block is checked before it is
 written: an output that would hold NaN or inf (an unstable ``--bandpass-order``,
 float audio near the float32 limit) fails that file and nothing is written.
 """
+from __future__ import annotations
+
 import argparse
 import dataclasses
 import hashlib
@@ -80,14 +82,24 @@ import threading
 import uuid
 from collections import OrderedDict
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Hashable, Iterator, Sequence, TypeVar, cast
 
 import numpy as np
+import numpy.typing as npt
 import soundfile as sf
 
 from fastmel.cli import options
-from fastmel.cli.jobs import (FileFailure, Job, UsageError, audio_extensions, check_complete,
-                              check_output_folder, describe, open_source, source_stamp,
-                              walk)
+from fastmel.cli.jobs import (Failure, FileFailure, Job, Record, StrPath, UsageError,
+                              audio_extensions, check_complete, check_output_folder, describe,
+                              open_source, source_stamp, walk)
+
+if TYPE_CHECKING:
+    from fastmel import Bandpass, Convolver, Stream
+    from fastmel.cli.options import Subparsers
+
+# An RIR or noise file: (absolute path, size in bytes, modification time in ns).
+Candidate = tuple[str, int, int]
+_T = TypeVar("_T")
 
 MANIFEST = "augment.jsonl"
 # Frames per read: bounds memory (a block of each stage's output) while keeping
@@ -108,7 +120,7 @@ RIR_NORMS = ("energy", "none")
 RIR_LEAD_S = 0.0005
 
 
-def _range(text, *, positive):
+def _range(text: str, *, positive: bool) -> tuple[float, float]:
     parts = text.split(":")
     if len(parts) != 2:
         raise argparse.ArgumentTypeError(f"expected LO:HI, got {text!r}")
@@ -125,7 +137,7 @@ def _range(text, *, positive):
     return lo, hi
 
 
-def snr_range(text):
+def snr_range(text: str) -> tuple[float, float]:
     """``LO:HI`` in dB (LO <= HI), or one value ``DB`` for ``DB:DB``."""
     if ":" not in text:
         try:
@@ -139,12 +151,12 @@ def snr_range(text):
     return _range(text, positive=False)
 
 
-def band_range(text):
+def band_range(text: str) -> tuple[float, float]:
     """``LOW:HIGH`` in Hz with 0 < LOW < HIGH; HIGH < sr/2 is checked per file."""
     return _range(text, positive=True)
 
 
-def candidates(arg, option):
+def candidates(arg: str, option: str) -> tuple[Candidate, ...]:
     """Audio files for ``--rir`` / ``--noise``: the file, or a folder's (recursive,
     sorted); each must open as non-empty audio, else :class:`UsageError`."""
     root = Path(arg)
@@ -159,7 +171,7 @@ def candidates(arg, option):
         files = [root]
     else:
         raise UsageError(f"{option} {arg}: no such file or folder")
-    found = []
+    found: list[Candidate] = []
     for path in files:
         try:
             with open_source(path) as fh, sf.SoundFile(fh) as snd:
@@ -180,23 +192,23 @@ class AugmentParams:
     ``(path, size, mtime_ns)`` triples, so an edited RIR or noise file counts as
     a change of parameters."""
 
-    rir: tuple = ()
+    rir: tuple[Candidate, ...] = ()
     rir_norm: str = "energy"
-    noise: tuple = ()
-    snr: tuple = None
-    bandpass: tuple = None
+    noise: tuple[Candidate, ...] = ()
+    snr: tuple[float, float] | None = None
+    bandpass: tuple[float, float] | None = None
     order: int = 4
     seed: int = 0
     keep_tail: bool = False
-    format: str = None
-    subtype: str = None
+    format: str | None = None
+    subtype: str | None = None
 
-    def digest(self):
+    def digest(self) -> str:
         """A hash of every parameter that shapes the outputs."""
         text = json.dumps(dict(dataclasses.asdict(self), version=1), sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
-    def output_path(self, rel):
+    def output_path(self, rel: Path) -> Path:
         """OUT-relative output: the input's relative path, with the extension of
         ``--format`` when that format's usual extension differs."""
         if self.format is None:
@@ -207,7 +219,7 @@ class AugmentParams:
         return rel if rel.suffix.lower() in same else rel.with_suffix(ext)
 
 
-def file_rngs(seed, rel):
+def file_rngs(seed: int, rel: StrPath) -> tuple[np.random.Generator, np.random.Generator]:
     """Independent generators (rir, noise) for one file, from the seed and a hash
     of its relative path, so nothing depends on scheduling or on other files."""
     digest = hashlib.sha256(Path(rel).as_posix().encode()).digest()
@@ -220,17 +232,17 @@ class _Noise:
     """A noise signal at one rate and layout, with the running sum of its
     per-sample mean square over channels (for the power of any looped segment)."""
 
-    def __init__(self, data):
+    def __init__(self, data: npt.NDArray[np.float32]) -> None:
         self.data = data
         power = np.square(data, dtype=np.float64)
         power = power.mean(axis=0) if data.ndim > 1 else power
         self._csum = np.concatenate([[0.0], np.cumsum(power)])
 
     @property
-    def length(self):
-        return self.data.shape[-1]
+    def length(self) -> int:
+        return int(self.data.shape[-1])
 
-    def power(self, offset, n):
+    def power(self, offset: int, n: int) -> float:
         """Mean square of samples offset .. offset + n - 1 of the noise looped end to end."""
         csum, m = self._csum, self.length
         loops, rest = divmod(n, m)
@@ -243,18 +255,21 @@ class Library:
     """RIR and noise files, loaded on demand at each rate needed and cached
     (a few at a time); shared by the worker threads."""
 
-    def __init__(self, rirs, noises, rir_norm="energy"):
+    def __init__(self, rirs: Sequence[Candidate], noises: Sequence[Candidate],
+                 rir_norm: str = "energy") -> None:
         self.rirs = [p for p, _, _ in rirs]
         self.noises = [p for p, _, _ in noises]
         self.rir_norm = rir_norm
-        self._cache = OrderedDict()
+        # Values of both kinds, by key: see rir() and noise().
+        self._cache: OrderedDict[Hashable, object] = OrderedDict()
         self._lock = threading.Lock()
 
-    def _get(self, key, make):
+    def _get(self, key: Hashable, make: Callable[[], _T]) -> _T:
         with self._lock:
             if key in self._cache:
                 self._cache.move_to_end(key)
-                return self._cache[key]
+                # The key's first element names the kind, so its value is what make() gives.
+                return cast(_T, self._cache[key])
         # Built outside the lock: two threads may both load an item, and get equal results.
         value = make()
         with self._lock:
@@ -264,7 +279,7 @@ class Library:
         return value
 
     @staticmethod
-    def _read(path):
+    def _read(path: str) -> tuple[npt.NDArray[np.float32], int]:
         """(channels, n) float32 samples of an RIR or noise file, and its rate."""
         with open_source(path) as fh, sf.SoundFile(fh) as snd:
             data = snd.read(dtype="float32", always_2d=True)
@@ -276,19 +291,19 @@ class Library:
         return np.ascontiguousarray(data.T), snd.samplerate
 
     @staticmethod
-    def _resample(data, rate, sr):
+    def _resample(data: npt.NDArray[Any], rate: int, sr: int) -> npt.NDArray[Any]:
         if rate == sr:
             return data
         import soxr
 
         return np.ascontiguousarray(soxr.resample(data.T, rate, sr).T)
 
-    def rir(self, index, sr):
+    def rir(self, index: int, sr: int) -> tuple[npt.NDArray[np.float32], float]:
         """The first channel of RIR ``index`` at ``sr``, shape (m,), and the factor
         its file's samples were scaled by (see "Room level")."""
         path = self.rirs[index]
 
-        def make():
+        def make() -> tuple[npt.NDArray[np.float32], float]:
             data, rate = self._read(path)
             h = data[0].astype(np.float64)
             scale = 1.0
@@ -312,12 +327,12 @@ class Library:
 
         return self._get(("rir", path, sr), make)
 
-    def noise(self, index, sr, channels):
+    def noise(self, index: int, sr: int, channels: int) -> _Noise:
         """Noise ``index`` at ``sr``: (channels, m) when it has the input's channel
         count (more than one), else its channels averaged, (m,)."""
         path = self.noises[index]
 
-        def make():
+        def make() -> _Noise:
             data, rate = self._read(path)
             data = self._resample(data, rate, sr)
             if channels > 1 and data.shape[0] == channels:
@@ -327,7 +342,7 @@ class Library:
         return self._get(("noise", path, sr, channels), make)
 
 
-def _no_peak_chunk(fh):
+def _no_peak_chunk(fh: sf.SoundFile) -> None:
     """Leave out the PEAK chunk libsndfile adds to float WAV/AIFF files: it holds
     the time of writing, which would make outputs differ from run to run."""
     try:
@@ -336,7 +351,7 @@ def _no_peak_chunk(fh):
         pass
 
 
-def _blocks(path, dtype):
+def _blocks(path: Path, dtype: str) -> Iterator[npt.NDArray[Any]]:
     """The file as (channels, k) blocks of ``dtype``; raises :class:`FileFailure`
     at a non-finite sample or, after the last block, when the file was cut short."""
     frames = 0
@@ -349,7 +364,8 @@ def _blocks(path, dtype):
         check_complete(snd, frames)
 
 
-def _signal_power(path, dtype, convolver, keep_tail):
+def _signal_power(path: Path, dtype: str, convolver: Convolver | None, keep_tail: bool
+                  ) -> tuple[int, float]:
     """First pass: (frames, mean square of what enters the noise stage over the
     output's span), accumulated block by block."""
     total, count, frames = 0.0, 0, 0
@@ -366,13 +382,14 @@ def _signal_power(path, dtype, convolver, keep_tail):
     return frames, (total / count if count else 0.0)
 
 
-def _info(source):
+def _info(source: Path) -> tuple[int, int, str, str]:
     """(rate, channels, format, subtype) of an input file."""
     with open_source(source) as fh, sf.SoundFile(fh) as snd:
         return int(snd.samplerate), int(snd.channels), snd.format, snd.subtype
 
 
-def augment_file(source, rel, out_dir, tmp_dir, params, library):
+def augment_file(source: StrPath, rel: StrPath, out_dir: StrPath, tmp_dir: StrPath,
+                 params: AugmentParams, library: Library) -> Record:
     """Augment one file and write it atomically; returns its manifest record, or
     ``{"source": ..., "error": reason}``.  Runs in worker threads."""
     import fastmel
@@ -380,7 +397,7 @@ def augment_file(source, rel, out_dir, tmp_dir, params, library):
 
     source, rel = Path(source), Path(rel)
     out_rel = params.output_path(rel)
-    tmp = None
+    tmp: Path | None = None
     try:
         # Taken before reading: a file changed meanwhile looks changed to the next run.
         stamp = source_stamp(os.stat(source))
@@ -393,20 +410,22 @@ def augment_file(source, rel, out_dir, tmp_dir, params, library):
         wide = {"DOUBLE", "PCM_32"} & {in_subtype, subtype}
         dtype = "float64" if wide else "float32"
         rir_rng, noise_rng = file_rngs(params.seed, rel)
-        record = {"source": str(source.absolute()), **stamp, "output": out_rel.as_posix(),
-                  "rir": None, "rir_norm": params.rir_norm if params.rir else None,
-                  "rir_scale": None, "noise": None, "noise_offset": None, "snr_db": None,
-                  "gain": None, "signal_power": None, "noise_power": None,
-                  "bandpass": list(params.bandpass) if params.bandpass else None,
-                  "bandpass_order": params.order if params.bandpass else None,
-                  "keep_tail": params.keep_tail, "seed": params.seed}
+        record: Record = {
+            "source": str(source.absolute()), **stamp, "output": out_rel.as_posix(),
+            "rir": None, "rir_norm": params.rir_norm if params.rir else None,
+            "rir_scale": None, "noise": None, "noise_offset": None, "snr_db": None,
+            "gain": None, "signal_power": None, "noise_power": None,
+            "bandpass": list(params.bandpass) if params.bandpass else None,
+            "bandpass_order": params.order if params.bandpass else None,
+            "keep_tail": params.keep_tail, "seed": params.seed}
 
-        stages, rir = [], None
+        stages: list[Stream] = []
+        rir: npt.NDArray[np.float32] | None = None
         if params.rir:
             index = int(rir_rng.integers(len(library.rirs)))
             rir, rir_scale = library.rir(index, sr)
             record.update(rir=library.rirs[index], rir_scale=rir_scale)
-        bandpass = None
+        bandpass: Bandpass | None = None
         if params.bandpass:
             low, high = params.bandpass
             if not high < sr / 2:
@@ -414,23 +433,24 @@ def augment_file(source, rel, out_dir, tmp_dir, params, library):
                                   f"Hz, the band of this {sr} Hz file")
             bandpass = fastmel.Bandpass(sr, low, high, order=params.order)
 
-        def convolver():
-            return fastmel.Convolver(rir, block_size=4096, dtype=dtype)
+        def convolver(h: npt.NDArray[np.float32]) -> Convolver:
+            return fastmel.Convolver(h, block_size=4096, dtype=dtype)
 
         tail = rir.shape[-1] - 1 if rir is not None and params.keep_tail else 0
-        frames = None
+        frames: int | None = None
         if params.noise:
             frames, signal_power = _signal_power(
-                source, dtype, convolver() if rir is not None else None, params.keep_tail)
+                source, dtype, convolver(rir) if rir is not None else None, params.keep_tail)
             if frames == 0:
                 raise FileFailure("empty audio (no samples)")
             if not math.isfinite(signal_power):
                 raise FileFailure("the room's output overflows (NaN or inf); nothing written")
+            n_out = frames + tail
 
         if rir is not None:
-            stages.append(convolver())
+            stages.append(convolver(rir))
         if params.noise:
-            n_out = frames + tail
+            assert params.snr is not None  # _params takes --noise only with --snr
             index = int(noise_rng.integers(len(library.noises)))
             snr_db = float(noise_rng.uniform(*params.snr))
             noise = library.noise(index, sr, channels)
@@ -451,7 +471,7 @@ def augment_file(source, rel, out_dir, tmp_dir, params, library):
                           subtype=subtype) as out:
             _no_peak_chunk(out)
 
-            def write(y):
+            def write(y: npt.NDArray[Any]) -> None:
                 nonlocal clipped, written
                 # Before clipping: NaN would otherwise become full scale in PCM files.
                 if not np.isfinite(y).all():
@@ -497,7 +517,9 @@ def augment_file(source, rel, out_dir, tmp_dir, params, library):
     return record
 
 
-def augment(inputs, out, params, *, jobs=None, overwrite=False, quiet=False):
+def augment(inputs: Sequence[StrPath], out: StrPath, params: AugmentParams, *,
+            jobs: int | None = None, overwrite: bool = False, quiet: bool = False
+            ) -> tuple[list[Record], int, list[Failure], float]:
     """Run the augment job; returns (records written, skipped count, failures, seconds).
 
     Raises
@@ -517,7 +539,7 @@ def augment(inputs, out, params, *, jobs=None, overwrite=False, quiet=False):
     return job.written, job.skipped, job.failures, job.progress.elapsed
 
 
-def add_parser(sub):
+def add_parser(sub: Subparsers) -> argparse.ArgumentParser:
     p = sub.add_parser(
         "augment", help="simulate room, noise and microphone on files and folders",
         description=options.plain(__doc__), formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -562,7 +584,7 @@ def add_parser(sub):
     return p
 
 
-def _params(args):
+def _params(args: argparse.Namespace) -> AugmentParams:
     if (args.noise is None) != (args.snr is None):
         raise UsageError("--noise and --snr go together: give both or neither")
     if args.seed < 0:
@@ -582,7 +604,7 @@ def _params(args):
         keep_tail=args.keep_tail, format=args.format, subtype=args.subtype)
 
 
-def run(args):
+def run(args: argparse.Namespace) -> int:
     try:
         params = _params(args)
         written, skipped, failures, elapsed = augment(

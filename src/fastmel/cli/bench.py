@@ -9,13 +9,19 @@ prints its tables of measured times and of the ratios between them (how many
 times faster one candidate ran than another on this machine); elsewhere it says
 how to get the suite.
 """
+from __future__ import annotations
+
 import argparse
 import os
 import pathlib
 import subprocess
 import sys
+from typing import TYPE_CHECKING
 
 from fastmel.cli.options import plain, positive_int
+
+if TYPE_CHECKING:
+    from fastmel.cli.options import Subparsers
 
 GET_SUITE = ("the benchmark suite is in fastmel's source repository, not in the installed "
              "package: clone the repository, then in it run\n"
@@ -23,7 +29,7 @@ GET_SUITE = ("the benchmark suite is in fastmel's source repository, not in the 
              "  python -m benchmarks.report     (or: fastmel bench)")
 
 
-def benchmarks_dir():
+def benchmarks_dir() -> pathlib.Path | None:
     """The checkout's ``benchmarks`` folder, or None: beside ``src/fastmel`` when
     fastmel is imported from a checkout, else in the current directory (a
     checkout in which fastmel was installed)."""
@@ -36,7 +42,7 @@ def benchmarks_dir():
     return None
 
 
-def add_parser(sub):
+def add_parser(sub: Subparsers) -> argparse.ArgumentParser:
     p = sub.add_parser(
         "bench", help="run fastmel's benchmark suite (in a source checkout)",
         description=plain(__doc__), formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -51,7 +57,7 @@ def add_parser(sub):
     return p
 
 
-def run(args):
+def run(args: argparse.Namespace) -> int:
     folder = benchmarks_dir()
     if folder is None:
         print(f"fastmel bench: {GET_SUITE}", file=sys.stderr)

@@ -8,17 +8,27 @@ clean and degraded log-mels are drawn one above the other into a PNG when
 matplotlib is installed (pip install 'fastmel[plot]'); without it, the
 default picture is skipped with that hint, and an explicit -o fails.
 """
+from __future__ import annotations
+
 import argparse
 import gc
 import sys
 import time
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Sequence, TypedDict, TypeVar
 
 import numpy as np
+import numpy.typing as npt
 
 from fastmel.cli import options
-from fastmel.cli.show import AMIN, PLOT_HINT, SILENCE_DB
+from fastmel.cli.show import AMIN, PLOT_HINT, SILENCE_DB, Panel
+
+if TYPE_CHECKING:
+    from fastmel import Stream
+    from fastmel.cli.options import Subparsers
+
+_T = TypeVar("_T")
 
 CLIP = "speech_16000.flac"
 SR = 16000
@@ -31,11 +41,22 @@ NOISE_SECONDS = 5.0
 SNR_DB = 10.0
 BAND_HZ = (200.0, 4000.0)
 BAND_ORDER = 4
-MEL = dict(sr=SR, n_fft=512, win_length=400, hop_length=160, n_mels=80)
+
+
+class _MelArgs(TypedDict):
+    # Typed per key, so that **MEL type-checks against MelSpectrogram's parameters.
+    sr: int
+    n_fft: int
+    win_length: int
+    hop_length: int
+    n_mels: int
+
+
+MEL: _MelArgs = dict(sr=SR, n_fft=512, win_length=400, hop_length=160, n_mels=80)
 DEFAULT_PICTURE = "fastmel-demo.png"
 
 
-def load_clip():
+def load_clip() -> tuple[npt.NDArray[np.float32], int]:
     """The bundled speech clip as float32 mono samples and its rate."""
     import soundfile as sf
 
@@ -44,17 +65,19 @@ def load_clip():
     return np.ascontiguousarray(y.mean(axis=1, dtype=np.float32)), int(sr)
 
 
-def synthetic_rir(sr, *, seconds=RIR_SECONDS, rt60=RT60, seed=SEED):
+def synthetic_rir(sr: int, *, seconds: float = RIR_SECONDS, rt60: float = RT60,
+                  seed: int = SEED) -> npt.NDArray[np.float32]:
     """A room impulse response: seeded Gaussian noise under an exponential envelope
     that falls 60 dB in ``rt60`` seconds, scaled to unit energy (so the room keeps
     the speech's level on average).  float32, ``round(seconds * sr)`` taps."""
     n = int(round(seconds * sr))
     t = np.arange(n) / sr
     h = np.random.default_rng(seed).standard_normal(n) * 10.0 ** (-3.0 * t / rt60)
-    return (h / np.sqrt(np.sum(h * h))).astype(np.float32)
+    h /= np.sqrt(np.sum(h * h))
+    return h.astype(np.float32)
 
 
-def pink_noise(n, sr, *, seed=SEED):
+def pink_noise(n: int, sr: int, *, seed: int = SEED) -> npt.NDArray[np.float32]:
     """``n`` samples of seeded pink noise (power falling 3 dB per octave, no DC),
     unit RMS, float32: white Gaussian noise shaped by 1/sqrt(f) in the frequency domain."""
     spectrum = np.fft.rfft(np.random.default_rng(seed).standard_normal(n))
@@ -62,17 +85,20 @@ def pink_noise(n, sr, *, seed=SEED):
     spectrum[0] = 0.0
     spectrum[1:] /= np.sqrt(f[1:])
     x = np.fft.irfft(spectrum, n)
-    return (x / np.sqrt(np.mean(x * x))).astype(np.float32)
+    x /= np.sqrt(np.mean(x * x))
+    return x.astype(np.float32)
 
 
-def _power(x):
+def _power(x: npt.NDArray[Any]) -> float:
     return float(np.mean(np.square(x, dtype=np.float64)))
 
 
-def _best_time(run, setup, repeats):
+def _best_time(run: Callable[[], _T], setup: Callable[[], object], repeats: int
+               ) -> tuple[float, _T]:
     """Least wall time of ``repeats`` calls of run (setup untimed before each), GC off;
     also run's last result."""
-    best, result = float("inf"), None
+    best = float("inf")
+    result: _T  # repeats >= 1
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -87,7 +113,8 @@ def _best_time(run, setup, repeats):
     return best, result
 
 
-def _stream_through(stream, buffers):
+def _stream_through(stream: Stream, buffers: Sequence[npt.NDArray[np.float32]]
+                    ) -> npt.NDArray[Any]:
     """Every buffer through ``stream`` then its flush, outputs joined along time."""
     process = stream.process
     outs = [process(b) for b in buffers]
@@ -95,7 +122,7 @@ def _stream_through(stream, buffers):
     return np.concatenate(outs, axis=-1)
 
 
-def add_parser(sub):
+def add_parser(sub: Subparsers) -> argparse.ArgumentParser:
     p = sub.add_parser(
         "demo", help="simulate a recording of the bundled clip and draw its log-mel",
         description=options.plain(__doc__.split("\n\n")[1]),
@@ -109,11 +136,11 @@ def add_parser(sub):
     return p
 
 
-def run(args):
+def run(args: argparse.Namespace) -> int:
     import fastmel
     from fastmel.noise import noise_gain
 
-    say = (lambda *a, **k: None) if args.quiet else print
+    say: Callable[..., None] = (lambda *a, **k: None) if args.quiet else print
     y, sr = load_clip()
     seconds = y.shape[-1] / sr
     buffers = [y[i:i + BUFFER] for i in range(0, y.shape[-1], BUFFER)]
@@ -204,7 +231,7 @@ def run(args):
     return status
 
 
-def picture_panels(clean, degraded):
+def picture_panels(clean: npt.NDArray[Any], degraded: npt.NDArray[Any]) -> list[Panel]:
     """The picture's (label, log-mel) panels: the degraded one cropped to the clean
     clip's frames (the room's tail runs past the clip's end), so the two panels
     share a time axis without a blank strip after the shorter one."""

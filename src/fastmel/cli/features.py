@@ -27,6 +27,8 @@ a Dask cluster with ``--dask-scheduler`` (the Python entry point is
 :func:`extract`); a scheduler that cannot be reached, or does not answer as
 one within 5 s, is reported in one line.
 """
+from __future__ import annotations
+
 import argparse
 import asyncio
 import dataclasses
@@ -38,13 +40,22 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
+import numpy.typing as npt
 import soundfile as sf
 
 from fastmel.cli import options
-from fastmel.cli.jobs import (FileFailure, Job, ManifestError, UsageError, check_complete,
-                              check_output_folder, describe, open_source, source_stamp)
+from fastmel.cli.jobs import (Failure, FileFailure, Job, ManifestError, Record, StrPath,
+                              UsageError, check_complete, check_output_folder, describe,
+                              open_source, source_stamp)
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+    from fastmel.cli.options import Subparsers
+    from fastmel.extractors import MFCC, MelSpectrogram
 
 MANIFEST = "manifest.jsonl"
 # Seconds a Dask scheduler gets to accept a connection and answer who it is.
@@ -57,31 +68,32 @@ class FeatureParams:
 
     sr: int = 16000
     n_fft: int = 512
-    win_length: int = None  # None: n_fft, as librosa
+    win_length: int | None = None  # None: n_fft, as librosa
     hop_length: int = 160
     n_mels: int = 80
     fmin: float = 0.0
-    fmax: float = None
+    fmax: float | None = None
     mfcc: int = 0
     db: bool = True
-    top_db: float = 80.0
+    top_db: float | None = 80.0
     dtype: str = "float32"
     mono: bool = False
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         # Resolved here so that the hash and the manifest say what was computed,
         # whether the window length was given or defaulted.
         if self.win_length is None:
             object.__setattr__(self, "win_length", self.n_fft)
 
-    def digest(self):
+    def digest(self) -> str:
         """A hash of every parameter that shapes the output (and the output format)."""
         text = json.dumps(dict(dataclasses.asdict(self), format=1), sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
-    def check(self):
+    def check(self) -> None:
         """Refuse values the command does not take (see the module's limits) with
         :class:`UsageError`, before anything is allocated."""
+        assert self.win_length is not None  # resolved by __post_init__
         for name, value, (lo, hi) in (("--sr", self.sr, options.SR_RANGE),
                                       ("--n-fft", self.n_fft, options.N_FFT_RANGE),
                                       ("--win-length", self.win_length, options.N_FFT_RANGE),
@@ -91,25 +103,27 @@ class FeatureParams:
             if not lo <= value <= hi:
                 raise UsageError(f"{name} must be an integer from {lo} to {hi}, got {value}")
 
-    def extractor(self):
+    def extractor(self) -> MelSpectrogram | MFCC:
         import fastmel
 
-        common = dict(sr=self.sr, n_fft=self.n_fft, win_length=self.win_length,
-                      hop_length=self.hop_length, n_mels=self.n_mels, fmin=self.fmin,
-                      fmax=self.fmax)
         if self.mfcc:
-            return fastmel.MFCC(n_mfcc=self.mfcc, top_db=self.top_db, **common)
+            return fastmel.MFCC(n_mfcc=self.mfcc, top_db=self.top_db, sr=self.sr,
+                                n_fft=self.n_fft, win_length=self.win_length,
+                                hop_length=self.hop_length, n_mels=self.n_mels,
+                                fmin=self.fmin, fmax=self.fmax)
         return fastmel.MelSpectrogram(to_db=self.db, top_db=self.top_db if self.db else None,
-                                      **common)
+                                      sr=self.sr, n_fft=self.n_fft, win_length=self.win_length,
+                                      hop_length=self.hop_length, n_mels=self.n_mels,
+                                      fmin=self.fmin, fmax=self.fmax)
 
 
-def output_path(rel):
+def output_path(rel: Path) -> Path:
     """OUT-relative output for an input's relative path: the name plus .npy
     (``a.wav`` -> ``a.wav.npy``, so ``a.wav`` and ``a.flac`` never collide)."""
     return rel.with_name(rel.name + ".npy")
 
 
-def load(path, sr, mono):
+def load(path: StrPath, sr: int, mono: bool) -> tuple[npt.NDArray[np.float32], int, float]:
     """Audio as float32 (channels, n) or (n,) at ``sr``; also the source rate and duration.
 
     Raises
@@ -145,10 +159,12 @@ def load(path, sr, mono):
     return data, rate, duration
 
 
-def _compute(y, params, extractor):
+def _compute(y: npt.NDArray[np.float32], params: FeatureParams,
+             extractor: MelSpectrogram | MFCC | None) -> npt.NDArray[Any]:
     """The features of ``y`` in the output dtype, refused when not all finite."""
     with np.errstate(over="ignore", invalid="ignore"):  # reported just below
-        features = (extractor or params.extractor())(y).astype(params.dtype, copy=False)
+        features: npt.NDArray[Any] = (extractor or params.extractor())(y).astype(
+            params.dtype, copy=False)
     if not np.isfinite(features).all():
         raise FileFailure(f"the features would hold non-finite values (NaN or inf) in "
                           f"{params.dtype}, nothing written (the audio peaks at "
@@ -156,12 +172,14 @@ def _compute(y, params, extractor):
     return features
 
 
-def process_file(source, rel, out_dir, tmp_dir, params, extractor=None):
+def process_file(source: StrPath, rel: StrPath, out_dir: StrPath, tmp_dir: StrPath,
+                 params: FeatureParams, extractor: MelSpectrogram | MFCC | None = None
+                 ) -> Record:
     """Compute and atomically write one file's features; returns its manifest record,
     or ``{"source": ..., "error": reason}``.  Runs in threads and on Dask workers."""
     source, rel, out_dir, tmp_dir = Path(source), Path(rel), Path(out_dir), Path(tmp_dir)
-    timing = {}
-    tmp = None
+    timing: dict[str, float] = {}
+    tmp: Path | None = None
     try:
         # Taken before reading: a file changed meanwhile looks changed to the next run.
         stamp = source_stamp(os.stat(source))
@@ -203,7 +221,9 @@ def process_file(source, rel, out_dir, tmp_dir, params, extractor=None):
     }
 
 
-def extract(inputs, out, params, *, jobs=None, overwrite=False, quiet=False, client=None):
+def extract(inputs: Sequence[StrPath], out: StrPath, params: FeatureParams, *,
+            jobs: int | None = None, overwrite: bool = False, quiet: bool = False,
+            client: Client | None = None) -> tuple[list[Record], int, list[Failure], float]:
     """Run the features job; returns (records written, skipped count, failures, seconds).
 
     ``client`` is a ``distributed.Client``: files are then processed on its
@@ -233,7 +253,7 @@ def extract(inputs, out, params, *, jobs=None, overwrite=False, quiet=False, cli
     return job.written, job.skipped, job.failures, job.progress.elapsed
 
 
-def _run_dask(job, params, client):
+def _run_dask(job: Job, params: FeatureParams, client: Client) -> None:
     from distributed import as_completed as dask_completed
 
     futures = [client.submit(process_file, str(s), str(r), str(job.out), str(job.tmp_dir),
@@ -247,7 +267,7 @@ def _run_dask(job, params, client):
         client.cancel(futures)
 
 
-def dask_client(address, timeout=DASK_TIMEOUT):
+def dask_client(address: str, timeout: float = DASK_TIMEOUT) -> Client:
     """A ``distributed.Client`` connected to the scheduler at ``address``.
 
     The address is checked, a TCP connection made and the peer asked who it
@@ -262,7 +282,7 @@ def dask_client(address, timeout=DASK_TIMEOUT):
         dask[distributed] is missing.
     """
     from distributed import Client
-    from distributed.comm import connect
+    from distributed.comm.core import connect
     from distributed.comm.addressing import parse_address, parse_host_port
     from distributed.security import Security
 
@@ -286,7 +306,7 @@ def dask_client(address, timeout=DASK_TIMEOUT):
     except OSError as err:
         raise UsageError(f"{unreachable}: {describe(err)}") from None
 
-    async def identity():
+    async def identity() -> object:
         args = Security().get_connection_args("client")
         comm = await connect(address, timeout=timeout, **args)
         try:
@@ -317,7 +337,7 @@ def dask_client(address, timeout=DASK_TIMEOUT):
         raise UsageError(f"{unreachable}: {describe(err)}") from None
 
 
-def add_parser(sub):
+def add_parser(sub: Subparsers) -> argparse.ArgumentParser:
     paragraphs = options.plain(__doc__).split("\n\n")
     p = sub.add_parser(
         "features", help="compute log-mel / MFCC features for files and folders",
@@ -359,12 +379,12 @@ def add_parser(sub):
     return p
 
 
-def run(args):
+def run(args: argparse.Namespace) -> int:
     params = FeatureParams(
         sr=args.sr, n_fft=args.n_fft, win_length=args.win_length, hop_length=args.hop,
         n_mels=args.n_mels, fmin=args.fmin, fmax=args.fmax, mfcc=args.mfcc, db=args.db,
         top_db=None if args.top_db < 0 else args.top_db, dtype=args.dtype, mono=args.mono)
-    client = None
+    client: Client | None = None
     try:
         params.check()
         try:

@@ -21,16 +21,29 @@ off, so the manifest stays whole JSON lines, the output it described is
 removed and the run stops.  On Ctrl-C, files already running finish and are
 recorded; the rest wait for the next run.
 """
+from __future__ import annotations
+
 import errno
+import io
 import json
 import os
 import re
 import shutil
 import stat
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from pathlib import Path
+from typing import Any, Callable, Collection, Iterable, Sequence
 
 import soundfile as sf
+
+# A path as the commands take it: a string from the command line, or a Path.
+StrPath = str | os.PathLike[str]
+# A manifest line (JSON): a finished output's record, or ``{"source", "error"}``.
+Record = dict[str, Any]
+# An input file and its output's path relative to OUT (before output_of).
+Item = tuple[Path, Path]
+# An input that failed and why, worded for the user.
+Failure = tuple[Path, str]
 
 
 class UsageError(Exception):
@@ -46,7 +59,7 @@ class ManifestError(Exception):
     """The manifest could not be appended to; the run stops."""
 
 
-def describe(err, path=None):
+def describe(err: BaseException, path: StrPath | None = None) -> str:
     """One line saying why ``err`` happened, for a ``failed: PATH: reason`` line
     (an OSError's file name is left out when it is ``path``)."""
     if isinstance(err, (FileFailure, UsageError, ManifestError)):
@@ -67,13 +80,13 @@ def describe(err, path=None):
     return f"{type(err).__name__}: {text}" if text else type(err).__name__
 
 
-def audio_extensions():
+def audio_extensions() -> set[str]:
     """Lower-case file extensions taken as audio when a folder is walked."""
     names = {name.lower() for name in sf.available_formats()}
     return names | {"aif", "oga", "opus", "snd"}
 
 
-def _kind(mode):
+def _kind(mode: int) -> str:
     for test, name in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"),
                        (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device")):
         if test(mode):
@@ -81,7 +94,7 @@ def _kind(mode):
     return "not a regular file"
 
 
-def _unreadable(path, err):
+def _unreadable(path: Path, err: OSError) -> str:
     """The reason a directory entry cannot even be looked at."""
     link = os.path.islink(path)
     if link and err.errno == errno.ENOENT:
@@ -91,7 +104,7 @@ def _unreadable(path, err):
     return describe(err, path)
 
 
-def walk(root, extensions):
+def walk(root: StrPath, extensions: Collection[str]) -> tuple[list[Path], list[Failure]]:
     """Audio files under the folder ``root`` (recursively, sorted) and the
     problems met on the way, ``(path, reason)``.
 
@@ -99,7 +112,8 @@ def walk(root, extensions):
     above it is a problem (following it would never end).  Entries whose
     name is not audio are skipped, except those that cannot be looked at at
     all (a broken link could be a folder)."""
-    files, problems = [], []
+    files: list[Path] = []
+    problems: list[Failure] = []
     root = Path(root)
     top = root.stat()
     # (folder, identities of the folders above it and itself): a loop shows as a
@@ -135,7 +149,8 @@ def walk(root, extensions):
     return sorted(files), sorted(problems)
 
 
-def collect(inputs, *, extensions=None):
+def collect(inputs: Sequence[StrPath], *, extensions: Collection[str] | None = None
+            ) -> tuple[list[Item], list[Failure]]:
     """``(items, problems)``: ``(source, relative output path)`` for every input
     file, and ``(path, reason)`` for everything that cannot be read.
 
@@ -145,7 +160,8 @@ def collect(inputs, *, extensions=None):
     line are taken whatever their extension.
     """
     extensions = extensions or audio_extensions()
-    items, problems = [], []
+    items: list[Item] = []
+    problems: list[Failure] = []
     single_dir = len(inputs) == 1 and Path(inputs[0]).is_dir()
     for arg in inputs:
         root = Path(arg)
@@ -171,7 +187,7 @@ def collect(inputs, *, extensions=None):
     return items, [(path.absolute(), reason) for path, reason in problems]
 
 
-def check_output_folder(inputs, out):
+def check_output_folder(inputs: Iterable[StrPath], out: StrPath) -> None:
     """Refuse an OUT that is, or holds, one of the inputs: outputs would mix
     with (or, for ``augment``, replace) the inputs, and the inputs would be
     taken for earlier outputs.  Raises :class:`UsageError`."""
@@ -187,7 +203,7 @@ def check_output_folder(inputs, out):
                              f"inputs; write them to a folder outside the inputs")
 
 
-def open_source(path):
+def open_source(path: StrPath) -> io.BufferedReader:
     """An input file opened for reading; the OSError says why not ("permission
     denied" rather than libsndfile's "System error")."""
     return open(path, "rb")
@@ -201,7 +217,7 @@ _DECLARED = re.compile(r"^\s*(?:data|SSND)\s*:\s*(\d+)\s*\(should be (\d+)\)", r
 _UNKNOWN_LENGTH = 0x7FFFF000
 
 
-def check_complete(snd, frames_read):
+def check_complete(snd: sf.SoundFile, frames_read: int) -> None:
     """Raise :class:`FileFailure` when the open ``soundfile.SoundFile`` ``snd``
     was cut short: its WAV/AIFF header declares more audio than the file holds,
     or fewer than its ``frames`` could be read (for MP3, whose frame count can
@@ -216,15 +232,16 @@ def check_complete(snd, frames_read):
         raise FileFailure(f"truncated: {frames_read} of its {snd.frames} frames could be read")
 
 
-def source_stamp(st):
+def source_stamp(st: os.stat_result) -> dict[str, int]:
     """What identifies a source's content cheaply: its size and modification time."""
     return {"source_size": int(st.st_size), "source_mtime_ns": int(st.st_mtime_ns)}
 
 
-def read_manifest(path):
+def read_manifest(path: Path) -> tuple[dict[str, Record], int]:
     """output -> record of the manifest's last line for it (torn or foreign lines
     are ignored); also the number of lines read."""
-    done, lines = {}, 0
+    done: dict[str, Record] = {}
+    lines = 0
     if not path.exists():
         return done, lines
     with open(path, encoding="utf-8", errors="replace") as fh:
@@ -238,13 +255,13 @@ def read_manifest(path):
     return done, lines
 
 
-def _write_all(fd, data):
+def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view):]
 
 
-def _repair_manifest(path):
+def _repair_manifest(path: Path) -> None:
     """Drop a torn last line left by a killed run, so appends start on a fresh line."""
     with open(path, "rb") as fh:
         data = fh.read()
@@ -252,11 +269,11 @@ def _repair_manifest(path):
         os.truncate(path, data.rfind(b"\n") + 1)
 
 
-def _sort_key(record):
+def _sort_key(record: Record) -> tuple[str, str]:
     return str(record.get("source", "")), str(record["output"])
 
 
-def _replace_file(path, data):
+def _replace_file(path: Path, data: bytes) -> bool:
     """Write ``data`` to ``path`` through a temporary file renamed over it; False
     when that failed (``path`` is then as it was)."""
     tmp = path.with_name(path.name + ".tmp")
@@ -273,7 +290,7 @@ def _replace_file(path, data):
     return True
 
 
-def _tidy_manifest(path):
+def _tidy_manifest(path: Path) -> None:
     """Keep one line per output (its latest), sorted by source, then output: lines
     are appended as files finish, and the finished manifest should not depend on
     the thread schedule.  A failure leaves the manifest as it was."""
@@ -284,13 +301,13 @@ def _tidy_manifest(path):
     _replace_file(path, "".join(json.dumps(record) + "\n" for record in records).encode())
 
 
-def failures_path(manifest):
+def failures_path(manifest: Path) -> Path:
     """The sibling of ``manifest`` that lists the last run's failures
     (``manifest.jsonl`` -> ``manifest.failures.jsonl``)."""
     return manifest.with_name(f"{manifest.stem}.failures.jsonl")
 
 
-def _write_failures(path, failures):
+def _write_failures(path: Path, failures: Iterable[Failure]) -> None:
     """One ``{"source", "error"}`` line per failure, sorted by source, in ``path``;
     no failures removes the file, so it never lists what a later run fixed."""
     lines = sorted((str(source), reason) for source, reason in failures)
@@ -303,7 +320,7 @@ def _write_failures(path, failures):
             pass  # the run's own report on stderr still lists its failures
 
 
-def _inside(path, folder):
+def _inside(path: StrPath, folder: Path) -> bool:
     # realpath, not Path.resolve: a symbolic link loop is an answer, not an error.
     real = Path(os.path.realpath(path))
     return real == folder or folder in real.parents
@@ -336,7 +353,8 @@ class Job:
     """
 
     @classmethod
-    def plan(cls, inputs, out, **kwargs):
+    def plan(cls, inputs: Sequence[StrPath], out: StrPath, **kwargs: Any
+             ) -> tuple[Job | None, list[Failure]]:
         """Check OUT against the inputs, collect them and plan the job:
         ``(job, problems)``, job None when no input is audio (nothing is made)."""
         check_output_folder(inputs, out)
@@ -345,8 +363,10 @@ class Job:
             return None, problems
         return cls(items, out, problems=problems, **kwargs), problems
 
-    def __init__(self, items, out, *, manifest_name, tag, digest, output_of, problems=(),
-                 overwrite=False, quiet=False):
+    def __init__(self, items: Iterable[Item], out: StrPath, *, manifest_name: str,
+                 tag: str, digest: str, output_of: Callable[[Path], Path],
+                 problems: Iterable[Failure] = (), overwrite: bool = False,
+                 quiet: bool = False) -> None:
         from fastmel.cli.progress import Progress
 
         # Absolute paths: workers elsewhere resolve nothing against our cwd, and
@@ -381,12 +401,15 @@ class Job:
         except UsageError:
             shutil.rmtree(self.tmp_dir, ignore_errors=True)
             raise
-        self.failures, self.written, self.todo, self.skipped = [], [], [], 0
+        self.failures: list[Failure] = []
+        self.written: list[Record] = []
+        self.todo: list[Item] = []
+        self.skipped = 0
         # Problems inside OUT belong to earlier outputs, not to the inputs.
         self.failures.extend((path, reason) for path, reason in problems
                              if not (_inside(path, self.out) or _inside(path, self.tmp_dir)))
-        self.stopped = None
-        claimed = {}
+        self.stopped: ManifestError | None = None
+        claimed: dict[str, Path] = {}
         for source, rel in items:
             # OUT inside an input folder: never take earlier outputs as inputs.
             if _inside(source, self.out) or _inside(source, self.tmp_dir):
@@ -412,18 +435,17 @@ class Job:
             self.todo.append((source.absolute(), rel))
         self.progress = Progress(len(self.todo), quiet=quiet)
 
-    def __enter__(self):
+    def __enter__(self) -> Job:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         os.close(self._fd)
         self.progress.close()
         shutil.rmtree(self.tmp_dir, ignore_errors=True)
         _tidy_manifest(self.manifest)
         _write_failures(failures_path(self.manifest), self.failures)
-        return False
 
-    def record(self, result):
+    def record(self, result: Record) -> None:
         """Take one file's result: a manifest record, or ``{"source", "error"}``.
 
         Raises
@@ -452,22 +474,23 @@ class Job:
         self.written.append(result)
         self.progress.update(audio_seconds=result.get("duration", 0.0))
 
-    def discard(self, result):
+    def discard(self, result: Record) -> None:
         """Remove the output of a result that will not be recorded."""
         if "error" not in result:
             (self.out / result["output"]).unlink(missing_ok=True)
 
-    def stop(self, err):
+    def stop(self, err: ManifestError) -> None:
         """Note that the run stopped on ``err`` (a :class:`ManifestError`); it is
         reported with the failures."""
         self.stopped = err
         self.failures.append((self.manifest, str(err)))
 
-    def run_threads(self, task, jobs=None):
+    def run_threads(self, task: Callable[[Path, Path], Record], jobs: int | None = None
+                    ) -> None:
         """``task(source, rel)`` for every file to do, on ``jobs`` threads."""
         pool = ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1)
         futures = [pool.submit(task, s, r) for s, r in self.todo]
-        consumed = set()
+        consumed: set[Future[Record]] = set()
         try:
             for future in as_completed(futures):
                 consumed.add(future)

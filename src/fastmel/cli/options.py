@@ -1,7 +1,15 @@
 """Argument types and limits shared by the subcommands."""
+from __future__ import annotations
+
 import argparse
 import math
 import re
+from typing import TYPE_CHECKING, Callable, Iterable
+
+if TYPE_CHECKING:
+    # What ArgumentParser.add_subparsers returns; generic only in typeshed, so
+    # named for annotations alone.
+    Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
 
 # Sample rates the commands accept (Hz): below 1 kHz nothing is speech or
 # music, and 384 kHz is the highest rate audio interfaces record at.
@@ -13,9 +21,9 @@ HOP_RANGE = (1, 1 << 20)
 N_MELS_RANGE = (1, 1024)
 
 
-def int_in(lo, hi):
+def int_in(lo: int, hi: int) -> Callable[[str], int]:
     """An argparse type: an integer from ``lo`` to ``hi``."""
-    def parse(text):
+    def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
@@ -29,7 +37,7 @@ def int_in(lo, hi):
     return parse
 
 
-def positive_int(text):
+def positive_int(text: str) -> int:
     """An argparse type: an integer >= 1."""
     try:
         value = int(text)
@@ -40,7 +48,7 @@ def positive_int(text):
     return value
 
 
-def finite_float(text):
+def finite_float(text: str) -> float:
     """An argparse type: a finite number."""
     try:
         value = float(text)
@@ -62,7 +70,7 @@ _LITERAL = re.compile(r"``(.+?)``", re.DOTALL)
 _ROLE = re.compile(r":[a-z]+(?::[a-z]+)?:`~?([^`]+)`")
 
 
-def plain(text):
+def plain(text: str) -> str:
     """A docstring as plain text for ``--help``: reST literals and roles lose
     their markup (``x`` -> x, :func:`extract` -> extract)."""
     return _ROLE.sub(r"\1", _LITERAL.sub(r"\1", text))
@@ -76,11 +84,11 @@ _NEGATIVE_VALUE = re.compile(r"^-(?:\d+\.?\d*|\.\d+)(?::-?(?:\d+\.?\d*|\.\d+)?)?
 NEGATIVE_VALUE_OPTIONS = ("--snr", "--bandpass")
 
 
-def join_negative_values(argv):
+def join_negative_values(argv: Iterable[str]) -> list[str]:
     """``argv`` with ``--snr -5:5`` written as ``--snr=-5:5``, so argparse takes the
     range as the option's value rather than as an unknown option.  Arguments after
     ``--`` are left alone."""
-    out = []
+    out: list[str] = []
     argv = list(argv)
     i = 0
     while i < len(argv):
@@ -98,7 +106,7 @@ def join_negative_values(argv):
     return out
 
 
-def add_mel_bands(p):
+def add_mel_bands(p: argparse.ArgumentParser) -> None:
     """The mel band options every subcommand that draws or writes mels takes."""
     p.add_argument("--n-mels", type=n_mels, default=80,
                    help="mel bands, 1..1024 (default: 80)")

@@ -3,11 +3,14 @@
 Shown on stderr only when it is a terminal and the user did not ask for quiet;
 it redraws at most ten times a second.
 """
+from __future__ import annotations
+
 import sys
 import time
+from typing import TextIO
 
 
-def _clock(seconds):
+def _clock(seconds: float) -> str:
     seconds = int(max(0, seconds))
     return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
@@ -15,7 +18,8 @@ def _clock(seconds):
 class Progress:
     """Files done out of a total, audio hours per second and the time left."""
 
-    def __init__(self, total, *, quiet=False, stream=None):
+    def __init__(self, total: int, *, quiet: bool = False,
+                 stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stderr
         self.enabled = not quiet and hasattr(self.stream, "isatty") and self.stream.isatty()
         self.total = total
@@ -24,7 +28,7 @@ class Progress:
         self.start = time.monotonic()
         self._drawn = 0.0
 
-    def update(self, files=1, audio_seconds=0.0):
+    def update(self, files: int = 1, audio_seconds: float = 0.0) -> None:
         self.done += files
         self.audio_seconds += audio_seconds
         now = time.monotonic()
@@ -32,7 +36,7 @@ class Progress:
             self._drawn = now
             self._draw(now)
 
-    def _draw(self, now):
+    def _draw(self, now: float) -> None:
         elapsed = max(now - self.start, 1e-9)
         width = 24
         filled = int(width * self.done / self.total) if self.total else width
@@ -43,11 +47,11 @@ class Progress:
         self.stream.write(line)
         self.stream.flush()
 
-    def close(self):
+    def close(self) -> None:
         if self.enabled:
             self.stream.write("\n")
             self.stream.flush()
 
     @property
-    def elapsed(self):
+    def elapsed(self) -> float:
         return time.monotonic() - self.start

@@ -8,14 +8,28 @@ with matplotlib's Agg backend (no display needed); matplotlib comes with the
 Exit status: 0 on success, 1 when the file cannot be read or the picture
 cannot be written, 2 for bad parameters or a missing matplotlib.
 """
+from __future__ import annotations
+
 import argparse
 import math
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
+import numpy.typing as npt
 
 from fastmel.cli import options
+
+if TYPE_CHECKING:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from fastmel.cli.jobs import StrPath
+    from fastmel.cli.options import Subparsers
+
+# A picture's panel: a label and a dB spectrogram, shape (n_mels, n_frames).
+Panel = tuple[str, npt.NDArray[Any]]
 
 PLOT_HINT = "pip install 'fastmel[plot]'"
 
@@ -28,7 +42,7 @@ SILENCE_DB = 10.0 * math.log10(AMIN)
 _TICKS_HZ = (0, 125, 250, 500, 1000, 2000, 4000, 8000, 16000)
 
 
-def import_matplotlib():
+def import_matplotlib() -> tuple[type[Figure], type[FigureCanvasAgg]]:
     """matplotlib's ``Figure`` and Agg canvas classes.
 
     Raises
@@ -45,7 +59,8 @@ def import_matplotlib():
     return Figure, FigureCanvasAgg
 
 
-def colour_range(panels, top_db, silence_db=SILENCE_DB):
+def colour_range(panels: Sequence[Panel], top_db: float, silence_db: float = SILENCE_DB
+                 ) -> tuple[float, float]:
     """``(vmin, vmax)`` of the colour scale: ``top_db`` down from the loudest value
     of all panels, but with the top never less than ``top_db`` above ``silence_db``,
     so digital silence (and anything near it) draws in the darkest colour rather
@@ -54,7 +69,7 @@ def colour_range(panels, top_db, silence_db=SILENCE_DB):
     return vmax - top_db, vmax
 
 
-def drawable(text):
+def drawable(text: str) -> str:
     """``text`` with the characters the default font has no glyph for written as
     escapes (``\\u58f0``) and dollar signs escaped (``a$x$`` is not mathtext), so any
     file name can go into a title as it is, without matplotlib warning about
@@ -68,8 +83,10 @@ def drawable(text):
     return text.replace("$", r"\$")
 
 
-def save_logmel(path, panels, *, sr, hop_length, fmin=0.0, fmax=None, htk=False,
-                top_db=80.0, silence_db=SILENCE_DB, title=None):
+def save_logmel(path: StrPath, panels: Sequence[Panel], *, sr: int, hop_length: int,
+                fmin: float = 0.0, fmax: float | None = None, htk: bool = False,
+                top_db: float = 80.0, silence_db: float = SILENCE_DB,
+                title: str | None = None) -> None:
     """Draw log-mel spectrograms, one panel each, on one colour scale, into ``path``.
 
     Parameters
@@ -104,7 +121,8 @@ def save_logmel(path, panels, *, sr, hop_length, fmin=0.0, fmax=None, htk=False,
     seconds = max(S.shape[-1] for _, S in panels) * hop_length / sr
     # Band centres on the mel scale: band i's row spans [i, i + 1) on the y axis.
     centres = mel_frequencies(n_mels + 2, fmin=fmin, fmax=fmax, htk=htk)[1:-1]
-    ticks, tick_rows = [], []
+    ticks: list[int] = []
+    tick_rows: list[float] = []
     for f in reversed(_TICKS_HZ):  # from the top, skipping ticks that would crowd the last one
         row = float(np.interp(f, centres, np.arange(n_mels))) + 0.5
         crowded = tick_rows and tick_rows[-1] - row < 0.08 * n_mels
@@ -115,7 +133,6 @@ def save_logmel(path, panels, *, sr, hop_length, fmin=0.0, fmax=None, htk=False,
     fig = Figure(figsize=(10, 1.0 + 2.6 * len(panels)), dpi=100, layout="constrained")
     FigureCanvasAgg(fig)
     axes = fig.subplots(len(panels), 1, sharex=True, squeeze=False)[:, 0]
-    image = None
     for ax, (label, S) in zip(axes, panels):
         extent = (0.0, S.shape[-1] * hop_length / sr, 0.0, n_mels)
         image = ax.imshow(S, origin="lower", aspect="auto", extent=extent, cmap="magma",
@@ -131,12 +148,12 @@ def save_logmel(path, panels, *, sr, hop_length, fmin=0.0, fmax=None, htk=False,
     fig.savefig(path)
 
 
-def _default_n_fft(sr):
+def _default_n_fft(sr: int) -> int:
     """The power of two nearest 25 ms (512 at 16 and 22.05 kHz, 1024 at 44.1 and 48 kHz)."""
-    return 2 ** max(1, round(math.log2(0.025 * sr)))
+    return int(2 ** max(1, round(math.log2(0.025 * sr))))
 
 
-def read_audio(path, sr=None):
+def read_audio(path: StrPath, sr: int | None = None) -> tuple[npt.NDArray[np.float32], int]:
     """``(data [shape=(channels, n)] float32, rate)`` of a file, resampled to ``sr`` if given.
 
     Raises
@@ -174,7 +191,7 @@ def read_audio(path, sr=None):
     return np.ascontiguousarray(data.T), int(rate)
 
 
-def add_parser(sub):
+def add_parser(sub: Subparsers) -> argparse.ArgumentParser:
     p = sub.add_parser(
         "show", help="draw the log-mel spectrogram of an audio file (PNG)",
         description=options.plain("\n\n".join(__doc__.split("\n\n")[:2])),
@@ -200,7 +217,7 @@ def add_parser(sub):
     return p
 
 
-def run(args):
+def run(args: argparse.Namespace) -> int:
     import fastmel
 
     try:
