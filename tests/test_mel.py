@@ -8,6 +8,7 @@ import librosa
 
 import fastmel
 from conftest import (
+    assert_bits_equal,
     assert_close_dtype,
     librosa_quiet,
     multichannel,
@@ -291,3 +292,23 @@ def test_the_mel_transpose_paths_agree():
     rows = np.random.default_rng(6).standard_normal((8, 272)).astype(np.float32)
     for how in (0, 1):
         assert np.array_equal(_transpose8(rows, how), rows.T)
+
+
+def test_empty_filters_give_zero_on_the_one_frame_path():
+    """More mels than the bins can separate leave filters with no bin (librosa
+    warns "Empty filters"): their energy is 0 offline and in a stream's
+    one-frame kernel, which then equals the offline block path bit for bit."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        m = fastmel.MelSpectrogram(sr=16000, n_fft=256, hop_length=160, n_mels=128,
+                                   dtype=np.float32)
+        basis = fastmel.filters.mel(sr=16000, n_fft=256, n_mels=128)
+    empty = ~basis.any(axis=1)
+    assert empty.any()
+    y = (np.random.default_rng(5).standard_normal(3200) * 0.1).astype(np.float32)
+    offline = m(y)
+    assert np.all(offline[empty] == 0)
+    s = m.stream()
+    streamed = np.concatenate([s.process(y[i:i + 160]) for i in range(0, y.size, 160)]
+                              + [s.flush()], axis=-1)
+    assert_bits_equal(streamed, offline, "one frame per chunk, empty filters")

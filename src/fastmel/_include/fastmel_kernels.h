@@ -134,6 +134,12 @@ FASTMEL_CLONES_8 static int fastmel_mel_f32(const float *restrict p, const float
             }
             continue;
         }
+        if (n == 0) {
+            /* empty filters (more mels than bins can separate): 0 */
+            for (ptrdiff_t m = run[0]; m < m_end; m++)
+                rows[m] = (fastmel_v8f){0};
+            continue;
+        }
         for (ptrdiff_t m = run[0]; m < m_end; m++, wm += n) {
             fastmel_v8f acc, pv, wv;
             const float *pm = p + lo[m];
