@@ -4,17 +4,24 @@ Shared by :class:`fastmel.MFCC`, whose per-frame kernel folds the DCT and
 the lifter into one matrix, and :func:`fastmel.feature.mfcc` on a dB mel
 spectrogram.  The DCT matches ``scipy.fft.dct`` as librosa calls it.
 """
+from __future__ import annotations
+
 import numbers
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
 from fastmel import _checks
 from fastmel.exceptions import ParameterError
 
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
 __all__ = ["dct_matrix", "lifted_dct_matrix", "check_mfcc_params", "lifter_gains", "cepstrum"]
 
 
-def dct_matrix(n_out, n_in, dct_type, norm, dtype):
+def dct_matrix(n_out: int, n_in: int, dct_type: int, norm: str | None,
+               dtype: npt.DTypeLike) -> npt.NDArray[np.floating[Any]]:
     """The (n_out, n_in) matrix of scipy.fft.dct(x, type=dct_type, norm=norm)[:n_out].
 
     ``dct_type`` and ``norm`` come checked by :func:`check_mfcc_params` (every
@@ -48,7 +55,8 @@ def dct_matrix(n_out, n_in, dct_type, norm, dtype):
     return C.astype(dtype)
 
 
-def check_mfcc_params(n_mfcc, dct_type, norm, lifter):
+def check_mfcc_params(n_mfcc: int, dct_type: int, norm: str | None,
+                      lifter: float) -> tuple[int, float]:
     """``n_mfcc`` as an int and ``lifter`` as a float, checked with ``dct_type`` and ``norm``."""
     n_mfcc = _checks.positive_int(n_mfcc, "n_mfcc")
     if isinstance(lifter, bool) or not isinstance(lifter, numbers.Real) or not lifter >= 0 \
@@ -61,7 +69,7 @@ def check_mfcc_params(n_mfcc, dct_type, norm, lifter):
     return n_mfcc, float(lifter)
 
 
-def lifter_gains(n, lifter, dtype):
+def lifter_gains(n: int, lifter: float, dtype: npt.DTypeLike) -> npt.NDArray[np.floating[Any]]:
     """Gain of each of n cepstral coefficients: 1 + (L/2) sin(pi k / L), k = 1..n (1 for L = 0)."""
     if lifter == 0:
         return np.ones(n, dtype=dtype)
@@ -69,24 +77,27 @@ def lifter_gains(n, lifter, dtype):
     return 1 + (lifter / 2) * li
 
 
-def lifted_dct_matrix(n_out, n_in, dct_type, norm, lifter):
+def lifted_dct_matrix(n_out: int, n_in: int, dct_type: int, norm: str | None,
+                      lifter: float) -> npt.NDArray[np.float64]:
     """:func:`dct_matrix` in float64 with liftering folded into its rows: one
     matrix taking a frame's dB mel values to its liftered MFCCs (liftering
     scales each coefficient)."""
-    dct = dct_matrix(n_out, n_in, dct_type, norm, np.float64)
+    dct = cast("npt.NDArray[np.float64]", dct_matrix(n_out, n_in, dct_type, norm, np.float64))
     dct *= lifter_gains(n_out, lifter, np.float64)[:, None]
     return dct
 
 
-def cepstrum(S_db, dct, lifter):
+def cepstrum(S_db: npt.NDArray[np.floating[Any]], dct: npt.NDArray[np.floating[Any]],
+             lifter: float) -> npt.NDArray[np.floating[Any]]:
     """MFCCs of a dB mel spectrogram ``(..., n_mels, t)``: DCT over mels, then liftering."""
     # contiguous: numpy's matmul rounds differently for other layouts
-    M = np.matmul(dct.astype(S_db.dtype, copy=False), np.ascontiguousarray(S_db))
+    M: npt.NDArray[np.floating[Any]] = np.matmul(dct.astype(S_db.dtype, copy=False),
+                                                 np.ascontiguousarray(S_db))
     if lifter > 0:
         M *= lifter_gains(M.shape[-2], lifter, M.dtype)[:, None]
     return M
 
 
-def __dir__():
+def __dir__() -> list[str]:
     # PEP 562: dir() and tab completion show the public names only, not the imports.
     return sorted(__all__)

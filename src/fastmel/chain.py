@@ -1,4 +1,6 @@
 """Chains of streaming stages: sound -> room -> noise -> microphone -> features."""
+from __future__ import annotations
+
 from fastmel._chain import ChainStream
 
 __all__ = ["Chain"]
@@ -43,6 +45,6 @@ class Chain(ChainStream):
     """
 
 
-def __dir__():
+def __dir__() -> list[str]:
     # PEP 562: dir() and tab completion show the public names only, not the imports.
     return sorted(__all__)
