@@ -60,7 +60,7 @@ def check_mfcc_params(n_mfcc: int, dct_type: int, norm: str | None,
     """``n_mfcc`` as an int and ``lifter`` as a float, checked with ``dct_type`` and ``norm``."""
     n_mfcc = _checks.positive_int(n_mfcc, "n_mfcc")
     if isinstance(lifter, bool) or not isinstance(lifter, numbers.Real) or not lifter >= 0 \
-            or not np.isfinite(lifter):
+            or not np.isfinite(cast(float, lifter)):
         raise ParameterError(f"lifter must be a non-negative number, got {lifter!r}")
     if dct_type not in (1, 2, 3):
         raise ParameterError(f"dct_type must be 1, 2 or 3, got {dct_type!r}")
@@ -78,11 +78,11 @@ def lifter_gains(n: int, lifter: float, dtype: npt.DTypeLike) -> npt.NDArray[np.
 
 
 def lifted_dct_matrix(n_out: int, n_in: int, dct_type: int, norm: str | None,
-                      lifter: float) -> npt.NDArray[np.float64]:
+                      lifter: float) -> npt.NDArray[np.floating[Any]]:
     """:func:`dct_matrix` in float64 with liftering folded into its rows: one
     matrix taking a frame's dB mel values to its liftered MFCCs (liftering
     scales each coefficient)."""
-    dct = cast("npt.NDArray[np.float64]", dct_matrix(n_out, n_in, dct_type, norm, np.float64))
+    dct = dct_matrix(n_out, n_in, dct_type, norm, np.float64)
     dct *= lifter_gains(n_out, lifter, np.float64)[:, None]
     return dct
 
