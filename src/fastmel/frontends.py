@@ -211,12 +211,13 @@ class WhisperLogMel(_Configured):
 
 #: torch.stft's pad modes (what torchaudio's ``pad_mode`` takes) by the name
 #: numpy.pad, which fastmel's framing follows, gives the same padding.
-_TORCH_PAD_MODES: dict[str, str] = {"constant": "constant", "reflect": "reflect", "replicate": "edge"}
+_TORCH_PAD_MODES: dict[str, str] = {"constant": "constant", "reflect": "reflect",
+                                    "replicate": "edge"}
 
 #: torchaudio options the presets accept at torchaudio's default only (so that
 #: a full torchaudio configuration can be passed as it is), with that default.
-_TORCHAUDIO_DEFAULT_ONLY: dict[str, tuple[object, ...]] = {"pad": (0,), "normalized": (False,), "wkwargs": (None,),
-                            "onesided": (None, True)}
+_TORCHAUDIO_DEFAULT_ONLY: dict[str, tuple[object, ...]] = {
+    "pad": (0,), "normalized": (False,), "wkwargs": (None,), "onesided": (None, True)}
 #: torchaudio options the presets do not take at all, and why.
 _TORCHAUDIO_REFUSED: dict[str, str] = {
     "window_fn": "the presets use torchaudio's default window, torch.hann_window "
@@ -319,7 +320,7 @@ class TorchaudioMelSpectrogram(_Extractor):
     mel_scale: _Setting[str] = _Setting("Mel scale ('htk' or 'slaney').")
 
     @property
-    def window(self) -> str:  # type: ignore[override]  # a constant here, a setting of _Extractor
+    def window(self) -> str:  # type: ignore[override]  # see TorchaudioMFCC.n_fft
         """The window: torchaudio's periodic Hann."""
         return "hann"
 
@@ -517,33 +518,35 @@ class TorchaudioMFCC(_Extractor):
         """The mel spectrogram the coefficients are computed from."""
         return self._melspec
 
+    # The mel spectrogram's framing: read-only properties where _Extractor has
+    # settings, which mypy takes for writeable attributes (hence the ignores).
     @property
-    def n_fft(self) -> int:  # type: ignore[override]  # the melspec's, where _Extractor has a setting
+    def n_fft(self) -> int:  # type: ignore[override]
         """``melspec.n_fft``: the mel spectrogram's setting."""
         return self._melspec.n_fft
 
     @property
-    def hop_length(self) -> int:  # type: ignore[override]  # the melspec's, where _Extractor has a setting
+    def hop_length(self) -> int:  # type: ignore[override]
         """``melspec.hop_length``: the mel spectrogram's setting."""
         return self._melspec.hop_length
 
     @property
-    def win_length(self) -> int:  # type: ignore[override]  # the melspec's, where _Extractor has a setting
+    def win_length(self) -> int:  # type: ignore[override]
         """``melspec.win_length``: the mel spectrogram's setting."""
         return self._melspec.win_length
 
     @property
-    def window(self) -> str:  # type: ignore[override]  # the melspec's, where _Extractor has a setting
+    def window(self) -> str:  # type: ignore[override]
         """``melspec.window``: the mel spectrogram's setting."""
         return self._melspec.window
 
     @property
-    def center(self) -> bool:  # type: ignore[override]  # the melspec's, where _Extractor has a setting
+    def center(self) -> bool:  # type: ignore[override]
         """``melspec.center``: the mel spectrogram's setting."""
         return self._melspec.center
 
     @property
-    def pad_mode(self) -> str:  # type: ignore[override]  # the melspec's, where _Extractor has a setting
+    def pad_mode(self) -> str:  # type: ignore[override]
         """``melspec.pad_mode``: the mel spectrogram's setting."""
         return self._melspec.pad_mode
 
@@ -706,7 +709,8 @@ class _LogMelMFCCStream:
 
 # -- Kaldi ---------------------------------------------------------------------
 
-_KALDI_WINDOWS: tuple[str, ...] = ("povey", "hamming", "hanning", "hann", "sine", "rectangular", "blackman")
+_KALDI_WINDOWS: tuple[str, ...] = ("povey", "hamming", "hanning", "hann", "sine", "rectangular",
+                                  "blackman")
 _F32 = np.float32
 # Longest frame (samples) a Kaldi extractor takes: far beyond any use, and
 # refused before the FFT plan or buffers are made.
@@ -825,15 +829,16 @@ class _Kaldi(_Configured):
     frame_shift: _Setting[float] = _Setting("Frame shift in milliseconds.")
     window_type: _Setting[str] = _Setting("Kaldi's window name.")
     blackman_coeff: _Setting[float] = _Setting("The Blackman window's coefficient.")
-    snip_edges: _Setting[bool] = _Setting("Whether frames lie wholly inside the signal (else they are "
-                          "centred on multiples of the shift, reflected at the ends).")
+    snip_edges: _Setting[bool] = _Setting(
+        "Whether frames lie wholly inside the signal (else they are "
+        "centred on multiples of the shift, reflected at the ends).")
     dither: _Setting[float] = _Setting(
         "Standard deviation of the Gaussian noise added to each frame.")
     rng: _Setting[_Seed] = _Setting("Seed or numpy Generator the dither draws from.")
     preemph_coeff: _Setting[float] = _Setting("Pre-emphasis coefficient.")
     remove_dc_offset: _Setting[bool] = _Setting("Whether each frame's mean is removed.")
-    round_to_power_of_two: _Setting[bool] = _Setting("Whether the FFT size is the frame length rounded up "
-                                     "to a power of two.")
+    round_to_power_of_two: _Setting[bool] = _Setting(
+        "Whether the FFT size is the frame length rounded up to a power of two.")
     num_mel_bins: _Setting[int] = _Setting("Number of triangular mel filters.")
     low_freq: _Setting[float] = _Setting("Lower edge of the mel filters (Hz).")
     high_freq: _Setting[float] = _Setting("Upper edge (Hz); <= 0 means Nyquist + high_freq.")
