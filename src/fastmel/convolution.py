@@ -263,11 +263,6 @@ class Convolver(PartitionedConvolver):
         """``(head, ((partition_length, count), ...))``: the layout in use."""
         return self.head_length, self.levels
 
-    @overload
-    def __call__(self, x: npt.NDArray[_Float]) -> npt.NDArray[_Float]: ...
-    @overload
-    def __call__(self, x: npt.ArrayLike) -> npt.NDArray[np.floating[Any]]: ...
-
     def __call__(self, x: npt.ArrayLike) -> npt.NDArray[np.floating[Any]]:
         """The full convolution of a whole signal ``x`` [shape=(..., n)] through a fresh
         stream of this convolver (bit-identical to streaming it).
