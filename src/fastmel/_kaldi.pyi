@@ -1,32 +1,57 @@
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
+from typing_extensions import Self, disjoint_base
 
+from fastmel._plan import RealPlan
 from fastmel._streambase import Stream
 
+@disjoint_base
 class KaldiKernel:
-    is_double: bool
-    snip_edges: bool
-    frame_length: int
-    frame_shift: int
-    n_fft: int
-    n_bins: int
-    n_mels: int
-    n_out: int
-    n_ceps: int
-    max_amplitude: float
-    dither: float
-    def __init__(self, *, is_double: bool, frame_length: int, frame_shift: int, n_fft: int,
-                 snip_edges: bool, window: np.ndarray, mel_lo: np.ndarray,
-                 mel_len: np.ndarray, mel_w: np.ndarray, preemph: float, remove_dc: bool,
-                 dither: float, energy: int, log_floor: float, use_power: bool,
-                 use_log: bool, dct: np.ndarray | None, lifter: np.ndarray | None,
-                 plan: Any, max_amplitude: float) -> None: ...
-
-def offline(k: KaldiKernel, x: np.ndarray, rng: np.random.Generator | None) -> np.ndarray: ...
-
-class KaldiStream(Stream):
-    extractor: Any
-    def __init__(self, owner: Any, kernel: KaldiKernel, rng_source: Any) -> None: ...
+    @property
+    def is_double(self) -> bool: ...
+    @property
+    def snip_edges(self) -> bool: ...
+    @property
+    def frame_length(self) -> int: ...
+    @property
+    def frame_shift(self) -> int: ...
+    @property
+    def n_fft(self) -> int: ...
+    @property
+    def n_bins(self) -> int: ...
+    @property
+    def n_mels(self) -> int: ...
     @property
     def n_out(self) -> int: ...
+    @property
+    def n_ceps(self) -> int: ...
+    @property
+    def max_amplitude(self) -> float: ...
+    @property
+    def dither(self) -> float: ...
+    # Cython's __cinit__: the arguments are taken by tp_new.
+    def __new__(cls, *, is_double: bool, frame_length: int, frame_shift: int, n_fft: int,
+                snip_edges: bool, window: npt.NDArray[np.floating[Any]],
+                mel_lo: npt.NDArray[np.integer[Any]], mel_len: npt.NDArray[np.integer[Any]],
+                mel_w: npt.NDArray[np.floating[Any]], preemph: float, remove_dc: bool,
+                dither: float, energy: int, log_floor: float, use_power: bool,
+                use_log: bool, dct: npt.NDArray[np.floating[Any]] | None,
+                lifter: npt.NDArray[np.floating[Any]] | None, plan: RealPlan,
+                max_amplitude: float) -> Self: ...
+
+def offline(k: KaldiKernel, x: npt.NDArray[np.floating[Any]],
+            rng: np.random.Generator | None) -> npt.NDArray[np.floating[Any]]: ...
+
+@disjoint_base
+class KaldiStream(Stream):
+    @property
+    def extractor(self) -> object: ...
+    @property
+    def n_out(self) -> int: ...
+    def __new__(cls, owner: object, kernel: KaldiKernel,
+                rng_source: Callable[[], np.random.Generator]) -> Self: ...
+    def process(self, chunk: npt.ArrayLike) -> npt.NDArray[np.floating[Any]]: ...
+    def flush(self) -> npt.NDArray[np.floating[Any]]: ...

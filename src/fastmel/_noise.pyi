@@ -1,10 +1,19 @@
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
+from typing_extensions import disjoint_base
 
 from fastmel._streambase import Stream
 
+@disjoint_base
 class NoiseAdder(Stream):
-    noise: npt.NDArray[np.floating]
-    gain: float
-    offset: int
-    def __init__(self, noise: npt.NDArray[np.floating], gain: float, offset: int) -> None: ...
+    @property
+    def noise(self) -> npt.NDArray[np.floating[Any]]: ...
+    @property
+    def gain(self) -> float: ...
+    @property
+    def offset(self) -> int: ...
+    def __init__(self, noise: npt.NDArray[np.floating[Any]], gain: float, offset: int) -> None: ...
+    def process(self, chunk: npt.ArrayLike) -> npt.NDArray[np.floating[Any]]: ...
+    def flush(self) -> npt.NDArray[np.floating[Any]]: ...

@@ -1,9 +1,11 @@
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 
 def overlap_add(
-    x: npt.NDArray[np.floating],
-    ir: npt.NDArray[np.floating],
+    x: npt.NDArray[np.floating[Any]],
+    ir: npt.NDArray[np.floating[Any]],
     n_fft: int,
-    out: npt.NDArray[np.floating],
+    out: npt.NDArray[np.floating[Any]],
 ) -> None: ...

@@ -1,5 +1,14 @@
 """Chains of streaming stages: sound -> room -> noise -> microphone -> features."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from fastmel._chain import ChainStream
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from fastmel._chain import _Stage
 
 __all__ = ["Chain"]
 
@@ -48,12 +57,12 @@ class Chain(ChainStream):
     (128, 107)
     """
 
-    def __init__(self, stages):
+    def __init__(self, stages: Iterable[_Stage]) -> None:
         # Defined here for its signature: the compiled base's __init__ has none
         # that inspect, help() or the documentation can read.
         super().__init__(stages)
 
 
-def __dir__():
+def __dir__() -> list[str]:
     # PEP 562: dir() and tab completion show the public names only, not the imports.
     return sorted(__all__)

@@ -1,6 +1,9 @@
 """Room reverberation: FFT convolution offline and as a zero-latency stream."""
+from __future__ import annotations
+
 import functools
 import math
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import numpy as np
 
@@ -9,6 +12,13 @@ from fastmel._checks import all_finite
 from fastmel._convolve import PartitionedConvolver
 from fastmel._overlap_add import overlap_add
 from fastmel.exceptions import ParameterError
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    _Float = TypeVar("_Float", np.float32, np.float64)
+    #: How an impulse response is split: (partition_length, count) per level.
+    _Levels = tuple[tuple[int, int], ...]
 
 __all__ = ["convolve", "Convolver", "partition_plan"]
 
@@ -20,20 +30,20 @@ _CMAC_NS = 0.25
 _EVENT_NS = 150.0
 
 
-def _fft_ns(m):
+def _fft_ns(m: int) -> float:
     return 0.06 * m * math.log2(m) + 50.0
 
 
-def _level_ns(n, k):
+def _level_ns(n: int, k: int) -> float:
     """Cost per output sample of a level of k partitions of n taps."""
     return (2 * _fft_ns(2 * n) + k * (n + 1) * _CMAC_NS + _EVENT_NS) / n
 
 
 @functools.lru_cache(maxsize=256)
-def _best_levels(start, n, length, n_max):
+def _best_levels(start: int, n: int, length: int, n_max: int) -> tuple[float, _Levels]:
     """Cheapest (cost, levels) covering taps [start, length) with levels of n taps or more."""
     k_end = -(-(length - start) // n)
-    best = (_level_ns(n, k_end), ((n, k_end),))
+    best: tuple[float, _Levels] = (_level_ns(n, k_end), ((n, k_end),))
     bigger = 2 * n
     while bigger <= n_max:
         k = max(1, -(-(bigger - start) // n))
@@ -46,7 +56,7 @@ def _best_levels(start, n, length, n_max):
     return best
 
 
-def partition_plan(n_taps, *, block_size=256):
+def partition_plan(n_taps: int, *, block_size: int = 256) -> tuple[int, _Levels]:
     """How :class:`Convolver` splits an impulse response of ``n_taps`` taps.
 
     The first ``head`` taps are convolved in the time domain (so no output
@@ -85,7 +95,7 @@ def partition_plan(n_taps, *, block_size=256):
     longest_head = max(16, min(block_size, 256))
     if n_taps <= longest_head:
         return n_taps, ()
-    best = None
+    best: tuple[float, int, _Levels] | None = None
     head = 16
     while head <= longest_head:
         cost, levels = _best_levels(head, head, n_taps, 16384)
@@ -93,10 +103,11 @@ def partition_plan(n_taps, *, block_size=256):
         if best is None or cost < best[0]:
             best = (cost, head, levels)
         head *= 2
+    assert best is not None  # the loop runs at least once (16 <= longest_head)
     return best[1], best[2]
 
 
-def _check_ir(ir, dtype):
+def _check_ir(ir: npt.ArrayLike, dtype: npt.DTypeLike) -> npt.NDArray[np.floating[Any]]:
     """``ir`` checked: (n,) or (channels, n), not empty, finite, within ``dtype``;
     returned in ``dtype``, readable by the compiled core.  One scan, of the
     result (finite only if the taps as given are)."""
@@ -117,10 +128,10 @@ def _check_ir(ir, dtype):
     return cast
 
 
-def _fft_size(n, m):
+def _fft_size(n: int, m: int) -> int:
     """Transform size for overlap-add of n samples with m taps: the power of two
     (at least 2m) with the least estimated work."""
-    best = None
+    best: tuple[float, int] | None = None
     size = 1 << max(int(m - 1).bit_length() + 1, 4)
     while True:
         step = size - m + 1
@@ -133,7 +144,16 @@ def _fft_size(n, m):
         size *= 2
 
 
-def convolve(x, ir, *, mode="full"):
+@overload
+def convolve(x: npt.NDArray[_Float], ir: npt.ArrayLike, *,
+             mode: str = "full") -> npt.NDArray[_Float]: ...
+@overload
+def convolve(x: npt.ArrayLike, ir: npt.ArrayLike, *,
+             mode: str = "full") -> npt.NDArray[np.floating[Any]]: ...
+
+
+def convolve(x: npt.ArrayLike, ir: npt.ArrayLike, *,
+             mode: str = "full") -> npt.NDArray[np.floating[Any]]:
     """Convolve audio with an impulse response, equal to ``scipy.signal.fftconvolve``.
 
     Parameters
@@ -232,7 +252,8 @@ class Convolver(PartitionedConvolver):
     True
     """
 
-    def __init__(self, ir, *, block_size=256, dtype=np.float32):
+    def __init__(self, ir: npt.ArrayLike, *, block_size: int = 256,
+                 dtype: npt.DTypeLike = np.float32) -> None:
         try:
             dtype = np.dtype(dtype)
         except TypeError:
@@ -257,16 +278,16 @@ class Convolver(PartitionedConvolver):
                    f"dtype={dtype.name})")
 
     @property
-    def block_size(self):
+    def block_size(self) -> int:
         """The call size the layout is tuned for."""
         return self._block_size
 
     @property
-    def partitions(self):
+    def partitions(self) -> tuple[int, _Levels]:
         """``(head, ((partition_length, count), ...))``: the layout in use."""
         return self.head_length, self.levels
 
-    def __call__(self, x):
+    def __call__(self, x: npt.ArrayLike) -> npt.NDArray[np.floating[Any]]:
         """The full convolution of a whole signal ``x`` [shape=(..., n)] through a fresh
         stream of this convolver (bit-identical to streaming it).
 
@@ -279,6 +300,6 @@ class Convolver(PartitionedConvolver):
         return np.concatenate([y, c.flush()], axis=-1)
 
 
-def __dir__():
+def __dir__() -> list[str]:
     # PEP 562: dir() and tab completion show the public names only, not the imports.
     return sorted(__all__)

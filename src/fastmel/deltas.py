@@ -8,10 +8,13 @@ of the least-squares polynomial of degree ``polyorder`` through the
 ``width`` frames around each frame.  fastmel designs the same filters itself:
 exactly, in rational arithmetic, then rounded once to float64.
 """
+from __future__ import annotations
+
 import functools
 import math
 import numbers
 from fractions import Fraction
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, overload
 
 import numpy as np
 
@@ -19,26 +22,41 @@ from fastmel import _checks
 from fastmel._delta import MODES, DeltaStream, delta_rows
 from fastmel.exceptions import ParameterError
 
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    from typing_extensions import Unpack
+
+    _Float = TypeVar("_Float", np.float32, np.float64)
+
+    class _SavgolOptions(TypedDict, total=False):
+        # savgol_filter's keywords delta() takes, as librosa passes them on
+        polyorder: int
+        delta: float
+        cval: float
+        deriv: int
+
 __all__ = ["delta", "Delta", "savgol_design", "MAX_WIDTH", "MAX_POLYORDER"]
 
 #: Widths up to this many frames (11 minutes of 10 ms frames): a design over
 #: more would take seconds for nothing a derivative estimate needs.
-MAX_WIDTH = 2 ** 16 - 1
+MAX_WIDTH: int = 2 ** 16 - 1
 #: Polynomial degrees up to this: the exact design grows as its cube, and
 #: fits of higher degree say nothing about a local slope.
-MAX_POLYORDER = 16
+MAX_POLYORDER: int = 16
 
 _SAVGOL_KWARGS = ("polyorder", "delta", "cval", "deriv")
 
 
-def _integer(value, name, lo, hi, what):
+def _integer(value: int, name: str, lo: int, hi: int, what: str) -> int:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) \
             or not lo <= value <= hi:
         raise ParameterError(f"{name} must be {what}, got {value!r}")
     return int(value)
 
 
-def check_params(width, order, mode, polyorder, delta, cval):
+def check_params(width: int, order: int, mode: str, polyorder: int | None, delta: float,
+                 cval: float) -> tuple[int, int, str, int, float, float]:
     """The checked parameters ``(width, order, mode, polyorder, delta, cval)``,
     polyorder defaulting to order."""
     width = _integer(width, "width", 3, MAX_WIDTH, f"an odd integer >= 3 (at most {MAX_WIDTH})")
@@ -66,7 +84,8 @@ def check_params(width, order, mode, polyorder, delta, cval):
 
 
 @functools.lru_cache(maxsize=64)
-def savgol_design(width, order, polyorder, delta, edges):
+def savgol_design(width: int, order: int, polyorder: int, delta: float,
+                  edges: bool) -> npt.NDArray[np.float64]:
     """The filters of a delta, as (n_poly, width) float64 (read-only).
 
     Row 0 holds the correlation coefficients of the derivative of order
@@ -144,7 +163,7 @@ def savgol_design(width, order, polyorder, delta, edges):
     return out
 
 
-def _inverse(matrix):
+def _inverse(matrix: list[list[Fraction]]) -> list[list[Fraction]]:
     """The inverse of a non-singular square matrix of Fractions (Gauss-Jordan)."""
     n = len(matrix)
     rows = [list(row) + [Fraction(int(i == j)) for j in range(n)] for i, row in enumerate(matrix)]
@@ -160,7 +179,16 @@ def _inverse(matrix):
     return [row[n:] for row in rows]
 
 
-def delta(data, *, width=9, order=1, axis=-1, mode="interp", **kwargs):
+@overload
+def delta(data: npt.NDArray[_Float], *, width: int = 9, order: int = 1, axis: int = -1,
+          mode: str = "interp", **kwargs: Unpack[_SavgolOptions]) -> npt.NDArray[_Float]: ...
+@overload
+def delta(data: npt.ArrayLike, *, width: int = 9, order: int = 1, axis: int = -1,
+          mode: str = "interp", **kwargs: Unpack[_SavgolOptions]) -> npt.NDArray[np.floating[Any]]: ...
+
+
+def delta(data: npt.ArrayLike, *, width: int = 9, order: int = 1, axis: int = -1,
+          mode: str = "interp", **kwargs: Unpack[_SavgolOptions]) -> npt.NDArray[np.floating[Any]]:
     """Delta features: a local estimate of the derivative of ``data`` along an
     axis, equal to ``librosa.feature.delta``.
 
@@ -305,8 +333,8 @@ class Delta(DeltaStream):
     True
     """
 
-    def __init__(self, *, width=9, order=1, mode="interp", polyorder=None, delta=1.0,
-                 cval=0.0):
+    def __init__(self, *, width: int = 9, order: int = 1, mode: str = "interp",
+                 polyorder: int | None = None, delta: float = 1.0, cval: float = 0.0) -> None:
         width, order, mode, polyorder, spacing, cval = check_params(
             width, order, mode, polyorder, delta, cval)
         super().__init__(savgol_design(width, order, polyorder, spacing, mode == "interp"),
@@ -317,14 +345,42 @@ class Delta(DeltaStream):
                    f"{type(self).__name__}(width={width!r}, order={order!r}, mode={mode!r}, "
                    f"polyorder={polyorder!r}, delta={spacing!r}, cval={cval!r})")
 
-    width = property(lambda self: self._config[0], doc="Frames per fit.")
-    order = property(lambda self: self._config[1], doc="The derivative's order.")
-    mode = property(lambda self: self._config[2], doc="The edge mode.")
-    polyorder = property(lambda self: self._config[3], doc="The fitted polynomial's degree.")
-    delta = property(lambda self: self._config[4], doc="The frame spacing.")
-    cval = property(lambda self: self._config[5], doc="The value beyond the ends ('constant').")
+    @property
+    def width(self) -> int:
+        """Frames per fit."""
+        return self._config[0]
 
-    def __call__(self, data, *, axis=-1):
+    @property
+    def order(self) -> int:
+        """The derivative's order."""
+        return self._config[1]
+
+    @property
+    def mode(self) -> str:
+        """The edge mode."""
+        return self._config[2]
+
+    @property
+    def polyorder(self) -> int:
+        """The fitted polynomial's degree."""
+        return self._config[3]
+
+    @property
+    def delta(self) -> float:
+        """The frame spacing."""
+        return self._config[4]
+
+    @property
+    def cval(self) -> float:
+        """The value beyond the ends ('constant')."""
+        return self._config[5]
+
+    @overload
+    def __call__(self, data: npt.NDArray[_Float], *, axis: int = -1) -> npt.NDArray[_Float]: ...
+    @overload
+    def __call__(self, data: npt.ArrayLike, *, axis: int = -1) -> npt.NDArray[np.floating[Any]]: ...
+
+    def __call__(self, data: npt.ArrayLike, *, axis: int = -1) -> npt.NDArray[np.floating[Any]]:
         """The deltas of a whole array ``data`` [shape=(..., t)] along ``axis``
         (:func:`fastmel.feature.delta` with this configuration); this object's
         own stream state is left alone."""
@@ -332,6 +388,6 @@ class Delta(DeltaStream):
                      polyorder=self.polyorder, delta=self.delta, cval=self.cval)
 
 
-def __dir__():
+def __dir__() -> list[str]:
     # PEP 562: dir() and tab completion show the public names only, not the imports.
     return sorted(__all__)

@@ -6,16 +6,23 @@ windowed-sinc band-pass taps (scipy.signal.firwin).  The window shapes
 windows by name and the mel filter bank - is fastmel.filters, which also
 offers the two band-pass designs under their public names.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from fastmel import _checks
 from fastmel._windows import symmetric_window
 from fastmel.exceptions import ParameterError
 
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
 __all__ = ["butter_bandpass", "bandpass_fir"]
 
 
-def _check_band(sr, low_hz, high_hz):
+def _check_band(sr: float, low_hz: float, high_hz: float) -> tuple[float, float, float]:
     sr = _checks.positive_number(sr, "sr")
     low_hz = _checks.finite_number(low_hz, "low_hz")
     high_hz = _checks.finite_number(high_hz, "high_hz")
@@ -37,7 +44,9 @@ _MAX_BUTTER_ORDER = 500
 _MIN_LOG10_GAIN = -100
 
 
-def _bandpass_prototype(sr, low_hz, high_hz, order):
+def _bandpass_prototype(
+    sr: float, low_hz: float, high_hz: float, order: int,
+) -> tuple[float, np.float64, np.float64, npt.NDArray[np.complex128], npt.NDArray[np.complex128]]:
     """The analog band-pass behind :func:`butter_bandpass`: edges pre-warped for a
     bilinear transform at fs = 2 (scipy's convention), half the frequency-scaled
     prototype poles, and per prototype pole the factor of the digital gain its
@@ -53,14 +62,15 @@ def _bandpass_prototype(sr, low_hz, high_hz, order):
     return fs2, bw, w0, half, factors
 
 
-def _bandpass_log10_gain(sr, low_hz, high_hz, order):
+def _bandpass_log10_gain(sr: float, low_hz: float, high_hz: float, order: int) -> float:
     """log10 of the overall gain of ``butter_bandpass(sr, low_hz, high_hz, order=order)``
     (the first section's b0), computed without underflow."""
     factors = _bandpass_prototype(sr, low_hz, high_hz, order)[-1]
     return float(np.sum(np.log10(np.abs(factors))))
 
 
-def butter_bandpass(sr, low_hz, high_hz, *, order=4):
+def butter_bandpass(sr: float, low_hz: float, high_hz: float, *,
+                    order: int = 4) -> npt.NDArray[np.float64]:
     """Butterworth band-pass as second-order sections.
 
     The same filter and sections as
@@ -124,7 +134,7 @@ def butter_bandpass(sr, low_hz, high_hz, *, order=4):
     zeros = [1.0] * order + [-1.0] * order
     sos = np.zeros((order, 6))
 
-    def nearest_zero(p):
+    def nearest_zero(p: Any) -> float:
         return zeros.pop(int(np.argmin([abs(z - p) for z in zeros])))
 
     for si in range(order - 1, -1, -1):
@@ -142,7 +152,8 @@ def butter_bandpass(sr, low_hz, high_hz, *, order=4):
     return sos
 
 
-def bandpass_fir(sr, low_hz, high_hz, *, num_taps):
+def bandpass_fir(sr: float, low_hz: float, high_hz: float, *,
+                 num_taps: int) -> npt.NDArray[np.float64]:
     """Linear-phase band-pass FIR taps (windowed sinc, Hamming window).
 
     The same taps as ``scipy.signal.firwin(num_taps, [low_hz, high_hz],
@@ -174,13 +185,13 @@ def bandpass_fir(sr, low_hz, high_hz, *, num_taps):
     nyquist = sr / 2.0
     lo, hi = low_hz / nyquist, high_hz / nyquist
     m = np.arange(num_taps) - (num_taps - 1) / 2.0
-    h = hi * np.sinc(hi * m) - lo * np.sinc(lo * m)
+    h: npt.NDArray[np.float64] = hi * np.sinc(hi * m) - lo * np.sinc(lo * m)
     h *= symmetric_window("hamming", num_taps) if num_taps > 1 else 1.0
     centre = 0.5 * (lo + hi)
     h /= np.sum(h * np.cos(np.pi * m * centre))
     return h
 
 
-def __dir__():
+def __dir__() -> list[str]:
     # PEP 562: dir() and tab completion show the public names only, not the imports.
     return sorted(__all__)

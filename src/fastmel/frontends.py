@@ -13,8 +13,11 @@ computes its features offline, equal to that model's own front-end.
   features, as kaldi-native-fbank computes them (k2/icefall, sherpa, WeNet),
   offline and as streams with its online frame timing.
 """
+from __future__ import annotations
+
 import math
 import numbers
+from typing import TYPE_CHECKING, Any, NoReturn, cast, overload
 
 import numpy as np
 
@@ -29,6 +32,22 @@ from fastmel.exceptions import ParameterError
 from fastmel.extractors import MelSpectrogram, _Configured, _Extractor, _Setting
 from fastmel.filters import MAX_N_FFT, MAX_N_MELS, mel_params, mel_rows
 from fastmel.spectrum import _check_db_params, floor_top_db
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    from fastmel._spectral import SpectralKernel
+    from fastmel._streambase import Stream
+
+    _Floats = npt.NDArray[np.floating[Any]]
+    _F32s = npt.NDArray[np.float32]
+    #: What the Kaldi presets' dither draws from.
+    _Seed = int | np.random.Generator | None
+    # A setting holding a dict (generic only for the type checker: at run time
+    # the base is the plain class, as subscripting it would not change it).
+    _DictSetting = _Setting[dict[str, Any]]
+else:
+    _DictSetting = _Setting
 
 __all__ = ["WhisperLogMel", "KaldiFbank", "KaldiMFCC", "TorchaudioMelSpectrogram", "TorchaudioMFCC"]
 
@@ -86,23 +105,28 @@ class WhisperLogMel(_Configured):
     """
 
     #: Whisper's sampling rate (Hz): the input must already be at this rate.
-    SAMPLE_RATE = 16000
+    SAMPLE_RATE: int = 16000
     #: Samples in Whisper's 30 s window (``pad_or_trim``).
-    N_SAMPLES = 30 * SAMPLE_RATE
-    N_FFT = 400
-    HOP_LENGTH = 160
+    N_SAMPLES: int = 30 * SAMPLE_RATE
+    N_FFT: int = 400
+    HOP_LENGTH: int = 160
 
-    n_mels = _Setting("Number of mel bands (80 or 128).")
-    pad_or_trim = _Setting("Whether the clip is cut or zero-padded to 30 s first.")
-    dtype = _Setting("Working precision, a np.dtype (float32 or float64).")
-    melspec = property(lambda self: self._melspec,
-                       doc="The unfloored dB mel spectrogram the features come from.")
+    n_mels: _Setting[int] = _Setting("Number of mel bands (80 or 128).")
+    pad_or_trim: _Setting[bool] = _Setting("Whether the clip is cut or zero-padded to 30 s first.")
+    dtype: _Setting[np.dtype[Any]] = _Setting(
+        "Working precision, a np.dtype (float32 or float64).")
 
-    def __init__(self, *, n_mels=80, pad_or_trim=True, dtype=np.float32):
+    @property
+    def melspec(self) -> MelSpectrogram:
+        """The unfloored dB mel spectrogram the features come from."""
+        return self._melspec
+
+    def __init__(self, *, n_mels: int = 80, pad_or_trim: bool = True,
+                 dtype: npt.DTypeLike = np.float32) -> None:
         self._config = dict(n_mels=n_mels, pad_or_trim=pad_or_trim, dtype=dtype)
         self._build()
 
-    def _build(self):
+    def _build(self) -> None:
         c = self._config
         n_mels, pad_or_trim = c["n_mels"], c["pad_or_trim"]
         if isinstance(n_mels, (bool, np.bool_)) or n_mels not in (80, 128):
@@ -120,7 +144,7 @@ class WhisperLogMel(_Configured):
         self._settings = dict(n_mels=int(n_mels), pad_or_trim=bool(pad_or_trim),
                               dtype=self._melspec.dtype)
 
-    def __call__(self, y):
+    def __call__(self, y: npt.ArrayLike) -> npt.NDArray[np.floating[Any]]:
         """Whisper's log-mel features of ``y``.
 
         Parameters
@@ -151,7 +175,7 @@ class WhisperLogMel(_Configured):
         S += S.dtype.type(1.0)
         return S
 
-    def _pad_or_trim(self, y):
+    def _pad_or_trim(self, y: _Floats) -> _Floats:
         n = y.shape[-1]
         if n >= self.N_SAMPLES:
             # the part cut off is audio too: NaN or inf there is bad input all the same
@@ -162,7 +186,7 @@ class WhisperLogMel(_Configured):
         padded[..., :n] = y
         return padded
 
-    def stream(self):
+    def stream(self) -> NoReturn:
         """Not available: Whisper's features cannot stream.
 
         Each value is floored at the whole clip's maximum minus 8, which is
@@ -187,20 +211,21 @@ class WhisperLogMel(_Configured):
 
 #: torch.stft's pad modes (what torchaudio's ``pad_mode`` takes) by the name
 #: numpy.pad, which fastmel's framing follows, gives the same padding.
-_TORCH_PAD_MODES = {"constant": "constant", "reflect": "reflect", "replicate": "edge"}
+_TORCH_PAD_MODES: dict[str, str] = {"constant": "constant", "reflect": "reflect",
+                                    "replicate": "edge"}
 
 #: torchaudio options the presets accept at torchaudio's default only (so that
 #: a full torchaudio configuration can be passed as it is), with that default.
-_TORCHAUDIO_DEFAULT_ONLY = {"pad": (0,), "normalized": (False,), "wkwargs": (None,),
-                            "onesided": (None, True)}
+_TORCHAUDIO_DEFAULT_ONLY: dict[str, tuple[object, ...]] = {
+    "pad": (0,), "normalized": (False,), "wkwargs": (None,), "onesided": (None, True)}
 #: torchaudio options the presets do not take at all, and why.
-_TORCHAUDIO_REFUSED = {
+_TORCHAUDIO_REFUSED: dict[str, str] = {
     "window_fn": "the presets use torchaudio's default window, torch.hann_window "
                  "(periodic); leave window_fn out",
 }
 
 
-def _refuse_torchaudio_options(options, what):
+def _refuse_torchaudio_options(options: dict[str, object], what: str) -> None:
     """ParameterError for torchaudio options ``what`` cannot honour; TypeError
     for names torchaudio does not have either."""
     for name, value in options.items():
@@ -285,18 +310,26 @@ class TorchaudioMelSpectrogram(_Extractor):
     (64, 81)
     """
 
-    sample_rate = _Setting("Sampling rate (Hz).")
-    f_min = _Setting("Lowest mel frequency (Hz).")
-    f_max = _Setting("Highest mel frequency (Hz; ``sample_rate // 2`` when it was None).")
-    n_mels = _Setting("Number of mel bands.")
-    power = _Setting("Exponent of the magnitude.")
-    norm = _Setting("Mel filter normalisation (None or 'slaney').")
-    mel_scale = _Setting("Mel scale ('htk' or 'slaney').")
-    window = property(lambda self: "hann", doc="The window: torchaudio's periodic Hann.")
+    sample_rate: _Setting[float] = _Setting("Sampling rate (Hz).")
+    f_min: _Setting[float] = _Setting("Lowest mel frequency (Hz).")
+    f_max: _Setting[float] = _Setting(
+        "Highest mel frequency (Hz; ``sample_rate // 2`` when it was None).")
+    n_mels: _Setting[int] = _Setting("Number of mel bands.")
+    power: _Setting[float] = _Setting("Exponent of the magnitude.")
+    norm: _Setting[str | None] = _Setting("Mel filter normalisation (None or 'slaney').")
+    mel_scale: _Setting[str] = _Setting("Mel scale ('htk' or 'slaney').")
 
-    def __init__(self, *, sample_rate=16000, n_fft=400, win_length=None, hop_length=None,
-                 f_min=0.0, f_max=None, n_mels=128, power=2.0, center=True, pad_mode="reflect",
-                 norm=None, mel_scale="htk", dtype=np.float32, **torchaudio_options):
+    @property
+    def window(self) -> str:  # type: ignore[override]  # see TorchaudioMFCC.n_fft
+        """The window: torchaudio's periodic Hann."""
+        return "hann"
+
+    def __init__(self, *, sample_rate: float = 16000, n_fft: int = 400,
+                 win_length: int | None = None, hop_length: int | None = None,
+                 f_min: float = 0.0, f_max: float | None = None, n_mels: int = 128,
+                 power: float = 2.0, center: bool = True, pad_mode: str = "reflect",
+                 norm: str | None = None, mel_scale: str = "htk",
+                 dtype: npt.DTypeLike = np.float32, **torchaudio_options: object) -> None:
         _refuse_torchaudio_options(torchaudio_options, type(self).__name__)
         self._config = dict(
             sample_rate=sample_rate, n_fft=n_fft, win_length=win_length, hop_length=hop_length,
@@ -304,7 +337,7 @@ class TorchaudioMelSpectrogram(_Extractor):
             pad_mode=pad_mode, norm=norm, mel_scale=mel_scale, dtype=dtype)
         self._build()
 
-    def _build(self):
+    def _build(self) -> None:
         c = self._config
         sample_rate = c["sample_rate"]
         _checks.positive_number(sample_rate, "sample_rate")
@@ -360,7 +393,7 @@ class TorchaudioMelSpectrogram(_Extractor):
             power=power, center=bool(center), pad_mode=pad_mode, norm=norm, mel_scale=mel_scale,
             dtype=dtype)
 
-    def __call__(self, y):
+    def __call__(self, y: npt.ArrayLike) -> npt.NDArray[np.floating[Any]]:
         """torchaudio's mel spectrogram of ``y``.
 
         Parameters
@@ -374,26 +407,27 @@ class TorchaudioMelSpectrogram(_Extractor):
         """
         return self._run(_checks.real_float(y, "y"))
 
-    def _run(self, y):
+    def _run(self, y: _Floats) -> _Floats:
         return self._analyze(y)
 
 
-def _plain_number(value):
+def _plain_number(value: float) -> float:
     """``value`` (a checked real number) as a Python int when it is integral, else float."""
     return int(value) if isinstance(value, numbers.Integral) else float(value)
 
 
-class _CopiedSetting(_Setting):
+class _CopiedSetting(_DictSetting):
     """A read-only setting holding a dict: each read gets a copy, which the
     caller may change without changing the setting."""
 
-    def __get__(self, obj, objtype=None):
+    @overload
+    def __get__(self, obj: None, objtype: type | None = None) -> _CopiedSetting: ...
+    @overload
+    def __get__(self, obj: _Configured, objtype: type | None = None) -> dict[str, Any]: ...
+
+    def __get__(self, obj: _Configured | None,
+                objtype: type | None = None) -> _CopiedSetting | dict[str, Any]:
         return self if obj is None else dict(obj._settings[self.name])
-
-
-def _from_melspec(name):
-    return property(lambda self: getattr(self._melspec, name),
-                    doc=f"``melspec.{name}``: the mel spectrogram's setting.")
 
 
 class TorchaudioMFCC(_Extractor):
@@ -467,35 +501,66 @@ class TorchaudioMFCC(_Extractor):
     """
 
     #: torchaudio's ``log(mel + 1e-6)`` offset (``log_mels=True``).
-    LOG_OFFSET = 1e-6
+    LOG_OFFSET: float = 1e-6
     #: torchaudio's dB floor of the power (``AmplitudeToDB``'s ``amin``).
-    AMIN = 1e-10
+    AMIN: float = 1e-10
 
-    sample_rate = _Setting("Sampling rate (Hz).")
-    n_mfcc = _Setting("Number of coefficients.")
-    dct_type = _Setting("DCT type (2).")
-    norm = _Setting("DCT normalisation.")
-    log_mels = _Setting("Whether log(mel + 1e-6) is used instead of dB.")
+    sample_rate: _Setting[float] = _Setting("Sampling rate (Hz).")
+    n_mfcc: _Setting[int] = _Setting("Number of coefficients.")
+    dct_type: _Setting[int] = _Setting("DCT type (2).")
+    norm: _Setting[str | None] = _Setting("DCT normalisation.")
+    log_mels: _Setting[bool] = _Setting("Whether log(mel + 1e-6) is used instead of dB.")
     melkwargs = _CopiedSetting("The mel spectrogram's parameters given, as resolved (a copy).")
-    top_db = _Setting("dB floor below the maximum, or None.")
-    melspec = property(lambda self: self._melspec,
-                       doc="The mel spectrogram the coefficients are computed from.")
-    n_fft = _from_melspec("n_fft")
-    hop_length = _from_melspec("hop_length")
-    win_length = _from_melspec("win_length")
-    window = _from_melspec("window")
-    center = _from_melspec("center")
-    pad_mode = _from_melspec("pad_mode")
+    top_db: _Setting[float | None] = _Setting("dB floor below the maximum, or None.")
 
-    def __init__(self, *, sample_rate=16000, n_mfcc=40, dct_type=2, norm="ortho",
-                 log_mels=False, melkwargs=None, top_db=80.0, dtype=np.float32):
+    @property
+    def melspec(self) -> TorchaudioMelSpectrogram:
+        """The mel spectrogram the coefficients are computed from."""
+        return self._melspec
+
+    # The mel spectrogram's framing: read-only properties where _Extractor has
+    # settings, which mypy takes for writeable attributes (hence the ignores).
+    @property
+    def n_fft(self) -> int:  # type: ignore[override]
+        """``melspec.n_fft``: the mel spectrogram's setting."""
+        return self._melspec.n_fft
+
+    @property
+    def hop_length(self) -> int:  # type: ignore[override]
+        """``melspec.hop_length``: the mel spectrogram's setting."""
+        return self._melspec.hop_length
+
+    @property
+    def win_length(self) -> int:  # type: ignore[override]
+        """``melspec.win_length``: the mel spectrogram's setting."""
+        return self._melspec.win_length
+
+    @property
+    def window(self) -> str:  # type: ignore[override]
+        """``melspec.window``: the mel spectrogram's setting."""
+        return self._melspec.window
+
+    @property
+    def center(self) -> bool:  # type: ignore[override]
+        """``melspec.center``: the mel spectrogram's setting."""
+        return self._melspec.center
+
+    @property
+    def pad_mode(self) -> str:  # type: ignore[override]
+        """``melspec.pad_mode``: the mel spectrogram's setting."""
+        return self._melspec.pad_mode
+
+    def __init__(self, *, sample_rate: float = 16000, n_mfcc: int = 40, dct_type: int = 2,
+                 norm: str | None = "ortho", log_mels: bool = False,
+                 melkwargs: dict[str, Any] | None = None, top_db: float | None = 80.0,
+                 dtype: npt.DTypeLike = np.float32) -> None:
         if isinstance(melkwargs, dict):
             melkwargs = dict(melkwargs)  # the caller's dict may change later; this must not
         self._config = dict(sample_rate=sample_rate, n_mfcc=n_mfcc, dct_type=dct_type, norm=norm,
                             log_mels=log_mels, melkwargs=melkwargs, top_db=top_db, dtype=dtype)
         self._build()
 
-    def _build(self):
+    def _build(self) -> None:
         c = self._config
         melkwargs = {} if c["melkwargs"] is None else c["melkwargs"]
         if not isinstance(melkwargs, dict):
@@ -542,7 +607,7 @@ class TorchaudioMFCC(_Extractor):
             melkwargs={k: mel._settings[k] for k in melkwargs if k in mel._settings},
             top_db=top_db, dtype=dtype)
 
-    def __call__(self, y):
+    def __call__(self, y: npt.ArrayLike) -> npt.NDArray[np.floating[Any]]:
         """torchaudio's MFCCs of ``y``.
 
         Parameters
@@ -556,22 +621,24 @@ class TorchaudioMFCC(_Extractor):
         """
         return self._run(_checks.real_float(y, "y"))
 
-    def _run(self, y):
+    def _run(self, y: _Floats) -> _Floats:
         if self.kernel is not None:
             return self._analyze(y)
         if self.log_mels:
             return self._log_mel_cepstrum(self._melspec._run(y))
-        y = _checks.bounded_float(y, self._db_kernel.max_amplitude, dtype=self.dtype)
-        S = analyze(self._db_kernel, self.framing, y)
+        # the dB kernel: made whenever neither kernel nor log_mels is
+        kernel = cast("SpectralKernel", self._db_kernel)
+        y = _checks.bounded_float(y, kernel.max_amplitude, dtype=self.dtype)
+        S = cast("_Floats", analyze(kernel, self.framing, y))
         if S.size:
             # torchaudio's AmplitudeToDB floors each item of the leading axes
             # but the last (the channels) at the maximum over its channels,
             # mels and frames.
             group = S.size if S.ndim <= 3 else S.shape[-3] * S.shape[-2] * S.shape[-1]
-            floor_below_max(S, self.top_db, group)
+            floor_below_max(S, cast(float, self.top_db), group)
         return cepstrum(S, self._dct, 0)
 
-    def _log_mel_cepstrum(self, S):
+    def _log_mel_cepstrum(self, S: _Floats) -> _Floats:
         """The coefficients of mel frames ``S`` (overwritten) with ``log_mels``.
 
         The DCT is a sum over the mel bands in a fixed order, element by
@@ -589,12 +656,18 @@ class TorchaudioMFCC(_Extractor):
             out += term
         return out
 
-    def _new_stream(self):
+    if TYPE_CHECKING:
+        # Not a Stream with log_mels (no lead, dtype, samples_in or stream(), and a
+        # Chain cannot put frame stages after it): the type says so.
+        def stream(self) -> Stream | _LogMelMFCCStream:  # type: ignore[override]
+            ...
+
+    def _new_stream(self) -> Stream | _LogMelMFCCStream:  # type: ignore[override]  # see stream
         if self.log_mels:
             return _LogMelMFCCStream(self)
         return super()._new_stream()
 
-    def _check_streamable(self):
+    def _check_streamable(self) -> None:
         if self.top_db is not None and not self.log_mels:
             raise ParameterError(
                 f"top_db={self.top_db} floors at the whole signal's maximum (torchaudio's "
@@ -608,45 +681,48 @@ class _LogMelMFCCStream:
     offline call takes them (frame by frame, so bit for bit).  Checks, state,
     atomicity, thread safety and pickling are the mel stream's."""
 
-    def __init__(self, extractor):
+    def __init__(self, extractor: TorchaudioMFCC) -> None:
         self.extractor = extractor
         self._mel = extractor.melspec.stream()
 
-    latency = property(lambda self: self._mel.latency,
-                       doc="Samples after a frame's centre needed to emit it.")
+    @property
+    def latency(self) -> int:
+        """Samples after a frame's centre needed to emit it."""
+        return self._mel.latency
 
-    def process(self, chunk):
+    def process(self, chunk: npt.ArrayLike) -> _Floats:
         """The coefficients of the frames ``chunk`` [shape=(..., k)] completes:
         [shape=(..., n_mfcc, j)]."""
-        return self.extractor._log_mel_cepstrum(self._mel.process(chunk))
+        return self.extractor._log_mel_cepstrum(cast("_Floats", self._mel.process(chunk)))
 
-    def flush(self):
+    def flush(self) -> _Floats:
         """The coefficients of the frames still owed at the end of the signal."""
-        return self.extractor._log_mel_cepstrum(self._mel.flush())
+        return self.extractor._log_mel_cepstrum(cast("_Floats", self._mel.flush()))
 
-    def reset(self):
+    def reset(self) -> None:
         """Back to the state of a new stream."""
         self._mel.reset()
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<{self.extractor!r}.stream() over {self._mel!r}>"
 
 
 # -- Kaldi ---------------------------------------------------------------------
 
-_KALDI_WINDOWS = ("povey", "hamming", "hanning", "hann", "sine", "rectangular", "blackman")
+_KALDI_WINDOWS: tuple[str, ...] = ("povey", "hamming", "hanning", "hann", "sine", "rectangular",
+                                  "blackman")
 _F32 = np.float32
 # Longest frame (samples) a Kaldi extractor takes: far beyond any use, and
 # refused before the FFT plan or buffers are made.
 _KALDI_MAX_FRAME = 1 << 20
 
 
-def _kaldi_samples(sr, ms):
+def _kaldi_samples(sr: float, ms: float) -> int:
     # Kaldi's WindowSize/WindowShift: float32 arithmetic, truncated
     return int(_F32(sr) * _F32(0.001) * _F32(ms))
 
 
-def _kaldi_window(kind, n, blackman_coeff):
+def _kaldi_window(kind: str, n: int, blackman_coeff: float) -> _F32s:
     """Kaldi's window of n points, computed in float64 and rounded to float32 as it does."""
     i = np.arange(n, dtype=np.float64)
     a = 2 * math.pi / (n if kind == "hann" else n - 1)
@@ -666,11 +742,12 @@ def _kaldi_window(kind, n, blackman_coeff):
     return w.astype(_F32)
 
 
-def _kaldi_mel(f):
+def _kaldi_mel(f: np.float32 | _F32s) -> Any:
     return _F32(1127.0) * np.log(_F32(1.0) + f / _F32(700.0))
 
 
-def _kaldi_mel_banks(num_bins, sr, n_fft, low_freq, high_freq):
+def _kaldi_mel_banks(num_bins: int, sr: float | np.float32, n_fft: int, low_freq: float,
+                     high_freq: float) -> tuple[npt.NDArray[np.int_], npt.NDArray[np.int_], _F32s]:
     """Kaldi's triangular mel filters in float32 arithmetic, as (first bin,
     length, weights) per filter, over the n_fft // 2 bins below Nyquist."""
     sr = _F32(sr)
@@ -707,7 +784,7 @@ def _kaldi_mel_banks(num_bins, sr, n_fft, low_freq, high_freq):
     return np.array(first), np.array(length), np.concatenate(weights)
 
 
-def _kaldi_dct(num_ceps, num_bins):
+def _kaldi_dct(num_ceps: int, num_bins: int) -> _F32s:
     """Kaldi's DCT matrix (num_ceps, num_bins), float32."""
     n = np.arange(num_bins, dtype=np.float64)
     k = np.arange(num_ceps, dtype=np.float64)[:, None]
@@ -716,26 +793,27 @@ def _kaldi_dct(num_ceps, num_bins):
     return d.astype(_F32)
 
 
-def _kaldi_lifter(num_ceps, q):
+def _kaldi_lifter(num_ceps: int, q: float) -> _F32s:
     q = float(_F32(q))
     i = np.arange(num_ceps, dtype=np.float64)
     return (1.0 + 0.5 * q * np.sin(math.pi * i / q)).astype(_F32)
 
 
-def _flag(value, name):
+def _flag(value: object, name: str) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be True or False, got {value!r}")
     return bool(value)
 
 
-def _count(value, name, lo, hi):
+def _count(value: int, name: str, lo: int, hi: int) -> int:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) \
             or not lo <= value <= hi:
         raise ParameterError(f"{name} must be an integer in [{lo}, {hi}], got {value!r}")
     return int(value)
 
 
-def _number(value, name, lo=-math.inf, hi=math.inf, what=None):
+def _number(value: float, name: str, lo: float = -math.inf, hi: float = math.inf,
+            what: str | None = None) -> float:
     value = _checks.finite_number(value, name)
     if not lo <= value <= hi:
         raise ParameterError(f"{name} must be {what or f'in [{lo}, {hi}]'}, got {value!r}")
@@ -746,35 +824,60 @@ class _Kaldi(_Configured):
     """What Kaldi's fbank and MFCC share: framing, per-frame processing, mel
     filters, the kernel, offline calls and streams."""
 
-    sr = _Setting("Sampling rate of the input (Hz).")
-    frame_length = _Setting("Frame length in milliseconds.")
-    frame_shift = _Setting("Frame shift in milliseconds.")
-    window_type = _Setting("Kaldi's window name.")
-    blackman_coeff = _Setting("The Blackman window's coefficient.")
-    snip_edges = _Setting("Whether frames lie wholly inside the signal (else they are "
-                          "centred on multiples of the shift, reflected at the ends).")
-    dither = _Setting("Standard deviation of the Gaussian noise added to each frame.")
-    rng = _Setting("Seed or numpy Generator the dither draws from.")
-    preemph_coeff = _Setting("Pre-emphasis coefficient.")
-    remove_dc_offset = _Setting("Whether each frame's mean is removed.")
-    round_to_power_of_two = _Setting("Whether the FFT size is the frame length rounded up "
-                                     "to a power of two.")
-    num_mel_bins = _Setting("Number of triangular mel filters.")
-    low_freq = _Setting("Lower edge of the mel filters (Hz).")
-    high_freq = _Setting("Upper edge (Hz); <= 0 means Nyquist + high_freq.")
-    use_energy = _Setting("Whether row 0 is the log energy.")
-    raw_energy = _Setting("Whether the energy is taken before pre-emphasis and window.")
-    energy_floor = _Setting("Floor of the energy (0: none).")
-    dtype = _Setting("Working precision, a np.dtype (float32 or float64).")
-    kernel = property(lambda self: self._kernel, doc="The compiled per-frame computation.")
-    n_out = property(lambda self: self._kernel.n_out, doc="Values per frame.")
-    n_fft = property(lambda self: self._kernel.n_fft, doc="FFT size (samples).")
-    samples_per_frame = property(lambda self: self._kernel.frame_length,
-                                 doc="Frame length in samples (Kaldi's WindowSize).")
-    samples_per_shift = property(lambda self: self._kernel.frame_shift,
-                                 doc="Frame shift in samples (Kaldi's WindowShift).")
+    sr: _Setting[float] = _Setting("Sampling rate of the input (Hz).")
+    frame_length: _Setting[float] = _Setting("Frame length in milliseconds.")
+    frame_shift: _Setting[float] = _Setting("Frame shift in milliseconds.")
+    window_type: _Setting[str] = _Setting("Kaldi's window name.")
+    blackman_coeff: _Setting[float] = _Setting("The Blackman window's coefficient.")
+    snip_edges: _Setting[bool] = _Setting(
+        "Whether frames lie wholly inside the signal (else they are "
+        "centred on multiples of the shift, reflected at the ends).")
+    dither: _Setting[float] = _Setting(
+        "Standard deviation of the Gaussian noise added to each frame.")
+    rng: _Setting[_Seed] = _Setting("Seed or numpy Generator the dither draws from.")
+    preemph_coeff: _Setting[float] = _Setting("Pre-emphasis coefficient.")
+    remove_dc_offset: _Setting[bool] = _Setting("Whether each frame's mean is removed.")
+    round_to_power_of_two: _Setting[bool] = _Setting(
+        "Whether the FFT size is the frame length rounded up to a power of two.")
+    num_mel_bins: _Setting[int] = _Setting("Number of triangular mel filters.")
+    low_freq: _Setting[float] = _Setting("Lower edge of the mel filters (Hz).")
+    high_freq: _Setting[float] = _Setting("Upper edge (Hz); <= 0 means Nyquist + high_freq.")
+    use_energy: _Setting[bool] = _Setting("Whether row 0 is the log energy.")
+    raw_energy: _Setting[bool] = _Setting(
+        "Whether the energy is taken before pre-emphasis and window.")
+    energy_floor: _Setting[float] = _Setting("Floor of the energy (0: none).")
+    dtype: _Setting[np.dtype[Any]] = _Setting(
+        "Working precision, a np.dtype (float32 or float64).")
 
-    def _common(self, c, *, use_power, use_log, num_ceps, lifter):
+    _kernel: KaldiKernel
+
+    @property
+    def kernel(self) -> KaldiKernel:
+        """The compiled per-frame computation."""
+        return self._kernel
+
+    @property
+    def n_out(self) -> int:
+        """Values per frame."""
+        return self._kernel.n_out
+
+    @property
+    def n_fft(self) -> int:
+        """FFT size (samples)."""
+        return self._kernel.n_fft
+
+    @property
+    def samples_per_frame(self) -> int:
+        """Frame length in samples (Kaldi's WindowSize)."""
+        return self._kernel.frame_length
+
+    @property
+    def samples_per_shift(self) -> int:
+        """Frame shift in samples (Kaldi's WindowShift)."""
+        return self._kernel.frame_shift
+
+    def _common(self, c: dict[str, Any], *, use_power: bool, use_log: bool, num_ceps: int,
+                lifter: float) -> dict[str, Any]:
         sr = _number(c["sr"], "sr", 1.0, 1e7, "a sampling rate in [1, 1e7] Hz")
         frame_length = _number(c["frame_length"], "frame_length", 0.0, math.inf,
                                "a positive length in ms")
@@ -790,6 +893,7 @@ class _Kaldi(_Configured):
             raise ParameterError(
                 f"frame_shift={c['frame_shift']!r} ms at sr={c['sr']!r} is {shift} samples; "
                 f"the shift must be 1 to {_KALDI_MAX_FRAME} samples")
+        L, shift = int(L), int(shift)  # in range, so not inf: whole numbers already
         snip_edges = _flag(c["snip_edges"], "snip_edges")
         if not snip_edges and shift > L:
             raise ParameterError(
@@ -812,7 +916,7 @@ class _Kaldi(_Configured):
         rng = c["rng"]
         if not (rng is None or isinstance(rng, np.random.Generator) or (
                 isinstance(rng, numbers.Integral) and not isinstance(rng, (bool, np.bool_))
-                and rng >= 0)):
+                and int(rng) >= 0)):
             raise TypeError(f"rng must be None, a non-negative int seed or a "
                             f"numpy.random.Generator, got {rng!r}")
         preemph = _number(c["preemph_coeff"], "preemph_coeff", 0.0, 1.0)
@@ -871,12 +975,12 @@ class _Kaldi(_Configured):
                     low_freq=c["low_freq"], high_freq=c["high_freq"], use_energy=use_energy,
                     raw_energy=raw_energy, energy_floor=c["energy_floor"])
 
-    def _generator(self):
+    def _generator(self) -> np.random.Generator:
         """The Generator one call (or one stream) dithers with."""
         rng = self._settings["rng"]
         return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
 
-    def __call__(self, y):
+    def __call__(self, y: npt.ArrayLike) -> npt.NDArray[np.floating[Any]]:
         """Kaldi's features of every frame of ``y``.
 
         Parameters
@@ -913,7 +1017,7 @@ class _Kaldi(_Configured):
         out = _kaldi_offline(self._kernel, x, rng)
         return out.reshape(lead + out.shape[1:])
 
-    def stream(self):
+    def stream(self) -> KaldiStream:
         """A stream of these features: ``process(chunk)`` returns the frames
         kaldi-native-fbank's online extractor has ready after the same samples
         (``num_frames_ready`` after ``accept_waveform``), ``flush()`` those it
@@ -936,7 +1040,7 @@ class _Kaldi(_Configured):
         return KaldiStream(self, self._kernel, self._generator)
 
 
-_KALDI_PARAMETERS = """    sr : number > 0
+_KALDI_PARAMETERS: str = """    sr : number > 0
         Sampling rate (Hz) of the audio (Kaldi's ``samp_freq``).
     frame_length, frame_shift : number > 0
         Frame length and shift in milliseconds; in samples Kaldi's
@@ -970,7 +1074,7 @@ _KALDI_PARAMETERS = """    sr : number > 0
     low_freq, high_freq : number
         The filters' band in Hz; ``high_freq <= 0`` means Nyquist + high_freq."""
 
-_KALDI_COMMON_TAIL = """    raw_energy : bool
+_KALDI_COMMON_TAIL: str = """    raw_energy : bool
         Take the energy before pre-emphasis and window (else after).
     energy_floor : number >= 0
         Floor of the energy before its log (0: none beyond FLT_EPSILON).
@@ -1028,15 +1132,18 @@ class KaldiFbank(_Kaldi):
     """
 
     num_mel_bins = _Kaldi.num_mel_bins
-    use_log_fbank = _Setting("Whether the filter energies are logged.")
-    use_power = _Setting("Whether the power (else magnitude) spectrum is filtered.")
+    use_log_fbank: _Setting[bool] = _Setting("Whether the filter energies are logged.")
+    use_power: _Setting[bool] = _Setting(
+        "Whether the power (else magnitude) spectrum is filtered.")
 
-    def __init__(self, *, sr=16000, frame_length=25.0, frame_shift=10.0, window_type="povey",
-                 blackman_coeff=0.42, snip_edges=True, dither=0.0, rng=None,
-                 preemph_coeff=0.97, remove_dc_offset=True, round_to_power_of_two=True,
-                 num_mel_bins=23, low_freq=20.0, high_freq=0.0, use_energy=False,
-                 raw_energy=True, energy_floor=0.0, use_log_fbank=True, use_power=True,
-                 dtype=np.float32):
+    def __init__(self, *, sr: float = 16000, frame_length: float = 25.0,
+                 frame_shift: float = 10.0, window_type: str = "povey",
+                 blackman_coeff: float = 0.42, snip_edges: bool = True, dither: float = 0.0,
+                 rng: _Seed = None, preemph_coeff: float = 0.97, remove_dc_offset: bool = True,
+                 round_to_power_of_two: bool = True, num_mel_bins: int = 23,
+                 low_freq: float = 20.0, high_freq: float = 0.0, use_energy: bool = False,
+                 raw_energy: bool = True, energy_floor: float = 0.0, use_log_fbank: bool = True,
+                 use_power: bool = True, dtype: npt.DTypeLike = np.float32) -> None:
         self._config = dict(
             sr=sr, frame_length=frame_length, frame_shift=frame_shift, window_type=window_type,
             blackman_coeff=blackman_coeff, snip_edges=snip_edges, dither=dither, rng=rng,
@@ -1047,7 +1154,7 @@ class KaldiFbank(_Kaldi):
             use_power=use_power, dtype=dtype)
         self._build()
 
-    def _build(self):
+    def _build(self) -> None:
         c = self._config
         use_log = _flag(c["use_log_fbank"], "use_log_fbank")
         use_power = _flag(c["use_power"], "use_power")
@@ -1091,14 +1198,18 @@ class KaldiMFCC(_Kaldi):
     (13, 98)
     """
 
-    num_ceps = _Setting("Cepstral coefficients per frame.")
-    cepstral_lifter = _Setting("Kaldi's lifter coefficient Q (0: none).")
+    num_ceps: _Setting[int] = _Setting("Cepstral coefficients per frame.")
+    cepstral_lifter: _Setting[float] = _Setting("Kaldi's lifter coefficient Q (0: none).")
 
-    def __init__(self, *, num_ceps=13, cepstral_lifter=22.0, sr=16000, frame_length=25.0,
-                 frame_shift=10.0, window_type="povey", blackman_coeff=0.42, snip_edges=True,
-                 dither=0.0, rng=None, preemph_coeff=0.97, remove_dc_offset=True,
-                 round_to_power_of_two=True, num_mel_bins=23, low_freq=20.0, high_freq=0.0,
-                 use_energy=True, raw_energy=True, energy_floor=0.0, dtype=np.float32):
+    def __init__(self, *, num_ceps: int = 13, cepstral_lifter: float = 22.0, sr: float = 16000,
+                 frame_length: float = 25.0, frame_shift: float = 10.0,
+                 window_type: str = "povey", blackman_coeff: float = 0.42,
+                 snip_edges: bool = True, dither: float = 0.0, rng: _Seed = None,
+                 preemph_coeff: float = 0.97, remove_dc_offset: bool = True,
+                 round_to_power_of_two: bool = True, num_mel_bins: int = 23,
+                 low_freq: float = 20.0, high_freq: float = 0.0, use_energy: bool = True,
+                 raw_energy: bool = True, energy_floor: float = 0.0,
+                 dtype: npt.DTypeLike = np.float32) -> None:
         self._config = dict(
             num_ceps=num_ceps, cepstral_lifter=cepstral_lifter, sr=sr,
             frame_length=frame_length, frame_shift=frame_shift, window_type=window_type,
@@ -1109,7 +1220,7 @@ class KaldiMFCC(_Kaldi):
             raw_energy=raw_energy, energy_floor=energy_floor, dtype=dtype)
         self._build()
 
-    def _build(self):
+    def _build(self) -> None:
         c = self._config
         num_ceps = _count(c["num_ceps"], "num_ceps", 1, 4096)
         # the lifter scales coefficient i by up to 1 + |Q| / 2
@@ -1121,6 +1232,6 @@ class KaldiMFCC(_Kaldi):
         self._settings = settings
 
 
-def __dir__():
+def __dir__() -> list[str]:
     # PEP 562: dir() and tab completion show the public names only, not the imports.
     return sorted(__all__)

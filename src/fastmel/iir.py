@@ -1,8 +1,18 @@
 """Microphone band limits: a streaming Butterworth band-pass (IIR)."""
+from __future__ import annotations
+
 import functools
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from fastmel._iir import SosStream
 from fastmel.design import butter_bandpass
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+    from typing_extensions import Self
+
+    _Float = TypeVar("_Float", np.float32, np.float64)
 
 __all__ = ["Bandpass"]
 
@@ -45,10 +55,11 @@ class Bandpass(SosStream):
     True
     """
 
-    def __init__(self, sr, low_hz, high_hz, *, order=4):
+    def __init__(self, sr: float, low_hz: float, high_hz: float, *, order: int = 4) -> None:
         self._setup(butter_bandpass(sr, low_hz, high_hz, order=order), (sr, low_hz, high_hz, order))
 
-    def _setup(self, sos, config):
+    def _setup(self, sos: npt.NDArray[np.float64],
+               config: tuple[float, float, float, int]) -> None:
         super().__init__(sos)
         self._config = config
         sr, low_hz, high_hz, order = config
@@ -57,7 +68,7 @@ class Bandpass(SosStream):
         self._bind(functools.partial(type(self), sr, low_hz, high_hz, order=order),
                    f"{type(self).__name__}({sr!r}, {low_hz!r}, {high_hz!r}, order={order!r})")
 
-    def stream(self):
+    def stream(self) -> Self:
         """A new stream of this configuration, at rest.
 
         It reuses this object's sections: designing them again costs about as
@@ -72,21 +83,41 @@ class Bandpass(SosStream):
         if type(self) is not Bandpass:
             # A subclass's constructor may do more than design the filter.
             return super().stream()
-        fresh = Bandpass.__new__(Bandpass)
+        fresh = type(self).__new__(type(self))
         fresh._setup(self.sos, self._config)
         return fresh
 
-    sr = property(lambda self: self._config[0], doc="Sample rate (Hz).")
-    low_hz = property(lambda self: self._config[1], doc="Lower band edge (Hz).")
-    high_hz = property(lambda self: self._config[2], doc="Upper band edge (Hz).")
-    order = property(lambda self: self._config[3], doc="Butterworth order.")
+    @property
+    def sr(self) -> float:
+        """Sample rate (Hz)."""
+        return self._config[0]
 
-    def __call__(self, x):
+    @property
+    def low_hz(self) -> float:
+        """Lower band edge (Hz)."""
+        return self._config[1]
+
+    @property
+    def high_hz(self) -> float:
+        """Upper band edge (Hz)."""
+        return self._config[2]
+
+    @property
+    def order(self) -> int:
+        """Butterworth order."""
+        return self._config[3]
+
+    @overload
+    def __call__(self, x: npt.NDArray[_Float]) -> npt.NDArray[_Float]: ...
+    @overload
+    def __call__(self, x: npt.ArrayLike) -> npt.NDArray[np.floating[Any]]: ...
+
+    def __call__(self, x: npt.ArrayLike) -> npt.NDArray[np.floating[Any]]:
         """Filter a whole signal ``x`` [shape=(..., n)] from rest; this object's own
         stream state is left alone."""
         return self.stream().process(x)
 
 
-def __dir__():
+def __dir__() -> list[str]:
     # PEP 562: dir() and tab completion show the public names only, not the imports.
     return sorted(__all__)

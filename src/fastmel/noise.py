@@ -1,5 +1,9 @@
 """Additive noise at a chosen signal-to-noise ratio, offline and streaming."""
+from __future__ import annotations
+
 import functools
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import numpy as np
 
@@ -8,18 +12,25 @@ from fastmel._noise import NoiseAdder
 from fastmel._checks import all_finite
 from fastmel.exceptions import ParameterError
 
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    _Float = TypeVar("_Float", np.float32, np.float64)
+    #: What add_noise draws its offset from (numpy.random.default_rng's argument).
+    _Seed = int | np.random.SeedSequence | np.random.BitGenerator | np.random.Generator | None
+
 __all__ = ["add_noise", "NoiseMixer", "noise_gain", "MAX_SNR_DB"]
 
 #: SNRs beyond +-200 dB (a noise amplitude 1e10 times below or above the signal's)
 #: describe no recording, and 10 ** (snr_db / 10) leaves float64 not far beyond.
-MAX_SNR_DB = 200.0
+MAX_SNR_DB: float = 200.0
 
 # Samples per block when add_noise works through a clip piece by piece (float64
 # scratch of 128 KiB), so its memory stays near the output's size.
 _BLOCK = 1 << 14
 
 
-def _check_noise(noise):
+def _check_noise(noise: npt.ArrayLike) -> npt.NDArray[np.floating[Any]]:
     noise = _checks.audio(noise, "noise")
     if noise.size == 0:
         raise ParameterError(f"noise is empty (shape {noise.shape}); it needs at least one "
@@ -27,12 +38,13 @@ def _check_noise(noise):
     return noise
 
 
-def _rows(a):
+def _rows(a: npt.NDArray[np.floating[Any]]) -> list[npt.NDArray[np.floating[Any]]]:
     """``a`` (..., n) as a list of its 1-D rows, in C order (views, no copy)."""
     return [a[i] for i in np.ndindex(a.shape[:-1])]
 
 
-def _mean_square(rows, n, looped_from=None):
+def _mean_square(rows: Sequence[npt.NDArray[np.floating[Any]]], n: int,
+                 looped_from: int | None = None) -> float:
     """Mean square, accumulated in float64, of the C-order array whose rows are
     ``rows`` (each of length n; with ``looped_from``, each row is that row
     repeated end to end from that offset and cropped to n).
@@ -54,7 +66,8 @@ def _mean_square(rows, n, looped_from=None):
     return acc / total
 
 
-def _squares(rows, n, looped_from, out, lo):
+def _squares(rows: Sequence[npt.NDArray[np.floating[Any]]], n: int, looped_from: int | None,
+             out: npt.NDArray[np.float64], lo: int) -> npt.NDArray[np.float64]:
     """The squares of flat elements [lo, lo + len(out)) in ``out``, as float64."""
     done, hi = lo, lo + out.shape[0]
     while done < hi:
@@ -75,7 +88,7 @@ def _squares(rows, n, looped_from, out, lo):
     return np.square(out, out=out)
 
 
-def _power(x, name):
+def _power(x: npt.NDArray[np.floating[Any]], name: str) -> float:
     """P(x): the mean square over every sample of ``x``, in float64."""
     p = _mean_square(_rows(x), x.shape[-1])
     if not np.isfinite(p):
@@ -85,7 +98,7 @@ def _power(x, name):
     return p
 
 
-def noise_gain(signal_power, noise_power, snr_db):
+def noise_gain(signal_power: float, noise_power: float, snr_db: float) -> float:
     """The gain g with ``10 * log10(signal_power / (g**2 * noise_power)) == snr_db``.
 
     ``snr_db`` must be finite and within +-MAX_SNR_DB (200 dB).
@@ -130,7 +143,7 @@ def noise_gain(signal_power, noise_power, snr_db):
     return gain
 
 
-def _generator(rng):
+def _generator(rng: _Seed) -> np.random.Generator:
     """``rng`` (None, a seed, a SeedSequence or a Generator) as a Generator."""
     if isinstance(rng, (bool, np.bool_)):
         raise TypeError(f"rng must be None, a non-negative integer seed or a "
@@ -145,7 +158,8 @@ def _generator(rng):
                              f"numpy.random.Generator, got {rng!r} ({err})") from None
 
 
-def _add_looped_scaling(x, noise, gain, offset, out):
+def _add_looped_scaling(x: npt.NDArray[_Float], noise: npt.NDArray[np.floating[Any]],
+                        gain: float, offset: int, out: npt.NDArray[_Float]) -> npt.NDArray[_Float]:
     """out = x + gain * noise, the noise repeated end to end from ``offset``; the
     scaled noise is formed in float64 and rounded once to x's dtype (what
     NoiseMixer adds), a block at a time, so only the stretches used are scaled."""
@@ -163,7 +177,16 @@ def _add_looped_scaling(x, noise, gain, offset, out):
     return out
 
 
-def add_noise(x, noise, *, snr_db, rng=None):
+@overload
+def add_noise(x: npt.NDArray[_Float], noise: npt.ArrayLike, *, snr_db: float,
+              rng: _Seed = None) -> npt.NDArray[_Float]: ...
+@overload
+def add_noise(x: npt.ArrayLike, noise: npt.ArrayLike, *, snr_db: float,
+              rng: _Seed = None) -> npt.NDArray[np.floating[Any]]: ...
+
+
+def add_noise(x: npt.ArrayLike, noise: npt.ArrayLike, *, snr_db: float,
+              rng: _Seed = None) -> npt.NDArray[np.floating[Any]]:
     """Add noise to ``x`` at a given signal-to-noise ratio.
 
     The noise is looped (repeated end to end) and cropped to ``x``'s length,
@@ -268,7 +291,9 @@ class NoiseMixer(NoiseAdder):
     True
     """
 
-    def __init__(self, noise, *, gain=None, snr_db=None, signal_power=None, offset=0):
+    def __init__(self, noise: npt.ArrayLike, *, gain: float | None = None,
+                 snr_db: float | None = None, signal_power: float | None = None,
+                 offset: int = 0) -> None:
         noise = _check_noise(noise)
         if gain is None:
             if snr_db is None or signal_power is None:
@@ -294,7 +319,12 @@ class NoiseMixer(NoiseAdder):
                    f"{type(self).__name__}(<noise {noise.shape} {noise.dtype}>, gain={gain!r}, "
                    f"offset={int(offset)!r})")
 
-    def __call__(self, x):
+    @overload
+    def __call__(self, x: npt.NDArray[_Float]) -> npt.NDArray[_Float]: ...
+    @overload
+    def __call__(self, x: npt.ArrayLike) -> npt.NDArray[np.floating[Any]]: ...
+
+    def __call__(self, x: npt.ArrayLike) -> npt.NDArray[np.floating[Any]]:
         """Mix a whole signal ``x`` [shape=(..., n)] from the start offset; this
         object's own stream state is left alone."""
         return self.stream().process(x)
@@ -302,6 +332,6 @@ class NoiseMixer(NoiseAdder):
 
 
 
-def __dir__():
+def __dir__() -> list[str]:
     # PEP 562: dir() and tab completion show the public names only, not the imports.
     return sorted(__all__)

@@ -1,6 +1,9 @@
 """Per-channel energy normalisation (``librosa.pcen``), offline and as a stream."""
+from __future__ import annotations
+
 import functools
 import numbers
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, TypeVar, overload
 
 import numpy as np
 
@@ -8,13 +11,31 @@ from fastmel import _checks
 from fastmel._pcen import PCENStream, _band_max, magnitudes, pcen_rows, work_size
 from fastmel.exceptions import ParameterError
 
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    _Float = TypeVar("_Float", np.float32, np.float64)
+
+    class _Config(TypedDict):
+        sr: float
+        hop_length: int
+        gain: float
+        bias: float
+        power: float
+        time_constant: float
+        eps: float
+        b: float | None
+        max_size: int
+
 __all__ = ["pcen", "PCEN"]
 
 
-def _params(sr, hop_length, gain, bias, power, time_constant, eps, b, max_size):
+def _params(sr: float, hop_length: int, gain: float, bias: float, power: float,
+            time_constant: float, eps: float, b: float | None,
+            max_size: int) -> tuple[float, float, float, float, float, int]:
     """The checked parameters, as librosa checks them; returns (b, gain, bias,
     power, eps, max_size) with b from the time constant when None."""
-    def number(value, name, positive=False):
+    def number(value: float, name: str, positive: bool = False) -> float:
         value = _checks.finite_number(value, name)
         if value < 0 or (positive and value == 0):
             what = "strictly positive" if positive else "non-negative"
@@ -43,7 +64,7 @@ def _params(sr, hop_length, gain, bias, power, time_constant, eps, b, max_size):
     return float(b), gain, bias, power, eps, int(min(max_size, 2 ** 62))
 
 
-def _magnitudes(S, name="S"):
+def _magnitudes(S: npt.ArrayLike, name: str = "S") -> npt.NDArray[np.floating[Any]]:
     if np.iscomplexobj(S):
         raise TypeError(f"{name} is complex: PCEN takes magnitudes; pass np.abs({name})")
     x = _checks.real_float(S, name)
@@ -59,9 +80,35 @@ def _magnitudes(S, name="S"):
     return S
 
 
-def pcen(S, *, sr=22050, hop_length=512, gain=0.98, bias=2.0, power=0.5, time_constant=0.4,
-         eps=1e-6, b=None, max_size=1, ref=None, axis=-1, max_axis=None, zi=None,
-         return_zf=False):
+@overload
+def pcen(S: npt.ArrayLike, *, sr: float = 22050, hop_length: int = 512, gain: float = 0.98,
+         bias: float = 2.0, power: float = 0.5, time_constant: float = 0.4, eps: float = 1e-6,
+         b: float | None = None, max_size: int = 1, ref: npt.ArrayLike | None = None,
+         axis: int = -1, max_axis: int | None = None, zi: npt.ArrayLike | None = None,
+         return_zf: Literal[False] = False) -> npt.NDArray[np.floating[Any]]: ...
+@overload
+def pcen(S: npt.ArrayLike, *, sr: float = 22050, hop_length: int = 512, gain: float = 0.98,
+         bias: float = 2.0, power: float = 0.5, time_constant: float = 0.4, eps: float = 1e-6,
+         b: float | None = None, max_size: int = 1, ref: npt.ArrayLike | None = None,
+         axis: int = -1, max_axis: int | None = None, zi: npt.ArrayLike | None = None,
+         return_zf: Literal[True]) -> tuple[npt.NDArray[np.floating[Any]],
+                                            npt.NDArray[np.float64]]: ...
+@overload
+def pcen(S: npt.ArrayLike, *, sr: float = 22050, hop_length: int = 512, gain: float = 0.98,
+         bias: float = 2.0, power: float = 0.5, time_constant: float = 0.4, eps: float = 1e-6,
+         b: float | None = None, max_size: int = 1, ref: npt.ArrayLike | None = None,
+         axis: int = -1, max_axis: int | None = None, zi: npt.ArrayLike | None = None,
+         return_zf: bool) -> (npt.NDArray[np.floating[Any]]
+                              | tuple[npt.NDArray[np.floating[Any]], npt.NDArray[np.float64]]): ...
+
+
+def pcen(S: npt.ArrayLike, *, sr: float = 22050, hop_length: int = 512, gain: float = 0.98,
+         bias: float = 2.0, power: float = 0.5, time_constant: float = 0.4, eps: float = 1e-6,
+         b: float | None = None, max_size: int = 1, ref: npt.ArrayLike | None = None,
+         axis: int = -1, max_axis: int | None = None, zi: npt.ArrayLike | None = None,
+         return_zf: bool = False) -> (npt.NDArray[np.floating[Any]]
+                                      | tuple[npt.NDArray[np.floating[Any]],
+                                              npt.NDArray[np.float64]]):
     """Per-channel energy normalisation, equal to ``librosa.pcen``.
 
     Each channel (band) is divided by a smoothed copy of itself raised to
@@ -177,7 +224,7 @@ def pcen(S, *, sr=22050, hop_length=512, gain=0.98, bias=2.0, power=0.5, time_co
     return out
 
 
-def _axis(axis, ndim, name):
+def _axis(axis: int, ndim: int, name: str) -> int:
     if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, numbers.Integral) \
             or not -ndim <= axis < ndim:
         raise ParameterError(f"{name}={axis!r} is not an axis of a {ndim}-D array")
@@ -209,12 +256,14 @@ class PCEN(PCENStream):
     >>> chain = fastmel.Chain([mel.stream(), fastmel.PCEN(sr=16000, hop_length=160)])
     """
 
-    def __init__(self, *, sr=22050, hop_length=512, gain=0.98, bias=2.0, power=0.5,
-                 time_constant=0.4, eps=1e-6, b=None, max_size=1):
+    def __init__(self, *, sr: float = 22050, hop_length: int = 512, gain: float = 0.98,
+                 bias: float = 2.0, power: float = 0.5, time_constant: float = 0.4,
+                 eps: float = 1e-6, b: float | None = None, max_size: int = 1) -> None:
         params = _params(sr, hop_length, gain, bias, power, time_constant, eps, b, max_size)
         super().__init__(*params)
-        self._config = dict(sr=sr, hop_length=hop_length, gain=gain, bias=bias, power=power,
-                            time_constant=time_constant, eps=eps, b=b, max_size=max_size)
+        self._config: _Config = dict(
+            sr=sr, hop_length=hop_length, gain=gain, bias=bias, power=power,
+            time_constant=time_constant, eps=eps, b=b, max_size=max_size)
         # b as resolved: the repr shows what the attributes hold, and builds the
         # same stream again
         shown = dict(self._config, b=self.b)
@@ -222,17 +271,32 @@ class PCEN(PCENStream):
                    f"{type(self).__name__}(" + ", ".join(
                        f"{k}={v!r}" for k, v in shown.items()) + ")")
 
-    sr = property(lambda self: self._config["sr"], doc="The frame rate's sample rate.")
-    hop_length = property(lambda self: self._config["hop_length"], doc="Samples per frame.")
-    time_constant = property(lambda self: self._config["time_constant"],
-                             doc="The smoother's time constant (s), used when b is None.")
+    @property
+    def sr(self) -> float:
+        """The frame rate's sample rate."""
+        return self._config["sr"]
 
-    def __call__(self, S):
+    @property
+    def hop_length(self) -> int:
+        """Samples per frame."""
+        return self._config["hop_length"]
+
+    @property
+    def time_constant(self) -> float:
+        """The smoother's time constant (s), used when b is None."""
+        return self._config["time_constant"]
+
+    @overload
+    def __call__(self, S: npt.NDArray[_Float]) -> npt.NDArray[_Float]: ...
+    @overload
+    def __call__(self, S: npt.ArrayLike) -> npt.NDArray[np.floating[Any]]: ...
+
+    def __call__(self, S: npt.ArrayLike) -> npt.NDArray[np.floating[Any]]:
         """PCEN of whole frames ``S`` [shape=(..., n_bands, n_frames)] from rest; this
         object's own stream state is left alone."""
         return self.stream().process(S)
 
 
-def __dir__():
+def __dir__() -> list[str]:
     # PEP 562: dir() and tab completion show the public names only, not the imports.
     return sorted(__all__)
