@@ -4,13 +4,11 @@ return, every read-only setting of an extractor has a declared type, and a
 type checker (when one is installed) accepts ordinary use and refuses misuse."""
 import importlib
 import inspect
-import os
-import textwrap
-from pathlib import Path
 
 import pytest
 
 import fastmel
+from _mypy import assert_every_line_flagged_from, mypy_errors
 from fastmel.extractors import _Setting
 
 # The Python modules whose public API is annotated here (the compiled ``_``
@@ -118,34 +116,9 @@ _MISUSE = '''
 '''
 
 
-def _mypy(tmp_path, source):
-    api = pytest.importorskip("mypy.api")
-    path = tmp_path / "use.py"
-    path.write_text(textwrap.dedent(source))
-    src = Path(fastmel.__file__).resolve().parent.parent
-    env_path = os.environ.get("MYPYPATH")
-    os.environ["MYPYPATH"] = str(src)
-    try:
-        stdout, stderr, _ = api.run(["--strict", "--no-incremental", "--cache-dir", os.devnull,
-                                     "--follow-imports", "silent", str(path)])
-    finally:
-        if env_path is None:
-            del os.environ["MYPYPATH"]
-        else:
-            os.environ["MYPYPATH"] = env_path
-    assert not stderr, stderr
-    return [line for line in stdout.splitlines() if line.startswith(str(path))
-            and ": error:" in line]
-
-
 def test_type_checker_accepts_ordinary_use(tmp_path):
-    errors = _mypy(tmp_path, _USE)
-    assert errors == []
+    assert mypy_errors(tmp_path, _USE) == []
 
 
 def test_type_checker_refuses_misuse(tmp_path):
-    errors = _mypy(tmp_path, _MISUSE)
-    lines = textwrap.dedent(_MISUSE).splitlines()
-    first = next(i for i, line in enumerate(lines) if "sr=\"16000\"" in line) + 1
-    flagged = {int(error.split(":")[1]) for error in errors}
-    assert flagged == set(range(first, len(lines) + 1)), "\n".join(errors)
+    assert_every_line_flagged_from(tmp_path, _MISUSE, "sr=\"16000\"")

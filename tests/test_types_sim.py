@@ -13,14 +13,13 @@ sources.
 import ast
 import importlib
 import inspect
-import os
 import re
-import textwrap
 from pathlib import Path
 
 import pytest
 
 import fastmel
+from _mypy import assert_every_line_flagged_from, mypy_errors, mypy_report
 from fastmel.extractors import _Setting
 
 MODULES = ("chain", "convolution", "deltas", "design", "frontends", "iir", "noise", "pcen")
@@ -253,40 +252,12 @@ _MISUSE = '''
 '''
 
 
-def _mypy_output(tmp_path, source):
-    """mypy --strict's report on ``source`` (fastmel found where it is imported from)."""
-    api = pytest.importorskip("mypy.api")
-    path = tmp_path / "use.py"
-    path.write_text(textwrap.dedent(source))
-    env_path = os.environ.get("MYPYPATH")
-    os.environ["MYPYPATH"] = str(PACKAGE.parent)
-    try:
-        stdout, stderr, _ = api.run(["--strict", "--no-incremental", "--cache-dir", os.devnull,
-                                     "--follow-imports", "silent", str(path)])
-    finally:
-        if env_path is None:
-            del os.environ["MYPYPATH"]
-        else:
-            os.environ["MYPYPATH"] = env_path
-    assert not stderr, stderr
-    return [line for line in stdout.splitlines() if line.startswith(str(path))]
-
-
-def _mypy(tmp_path, source):
-    return [line for line in _mypy_output(tmp_path, source) if ": error:" in line]
-
-
 def test_type_checker_accepts_ordinary_use(tmp_path):
-    errors = _mypy(tmp_path, _USE)
-    assert errors == []
+    assert mypy_errors(tmp_path, _USE) == []
 
 
 def test_type_checker_refuses_misuse(tmp_path):
-    errors = _mypy(tmp_path, _MISUSE)
-    lines = textwrap.dedent(_MISUSE).splitlines()
-    first = next(i for i, line in enumerate(lines) if "mode=2" in line) + 1
-    flagged = {int(error.split(":")[1]) for error in errors}
-    assert flagged == set(range(first, len(lines) + 1)), "\n".join(errors)
+    assert_every_line_flagged_from(tmp_path, _MISUSE, "mode=2")
 
 
 _DTYPES = '''
@@ -312,7 +283,7 @@ _DTYPES = '''
 def test_type_checker_sees_the_dtype_follow_the_input(tmp_path):
     # float32 in gives float32 out, float64 gives float64, as at run time (a
     # Convolver's output is in its own working dtype, whatever the input's)
-    revealed = [line for line in _mypy_output(tmp_path, _DTYPES) if "Revealed type" in line]
+    revealed = [line for line in mypy_report(tmp_path, _DTYPES) if "Revealed type" in line]
     bits = ["32", "64", "32", "64", None, "64", "32", "64", "32", "64"]
     assert len(revealed) == len(bits), revealed
     # a list has no dtype to follow (float64 at run time): any float, for the checker
