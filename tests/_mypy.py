@@ -1,5 +1,7 @@
-"""mypy --strict on a snippet of user code, for the typing tests (skipped where
-mypy is not installed: CI's types leg installs it)."""
+"""Helpers of the typing tests: mypy --strict on a snippet of user code (skipped
+where mypy is not installed: CI's types leg installs it), and the check that a
+callable is annotated."""
+import inspect
 import os
 import textwrap
 from pathlib import Path
@@ -42,3 +44,16 @@ def assert_every_line_flagged_from(tmp_path, source, marker):
     first = next(i for i, line in enumerate(lines) if marker in line) + 1
     flagged = {int(error.split(":")[1]) for error in errors}
     assert flagged == set(range(first, len(lines) + 1)), "\n".join(errors)
+
+
+def assert_annotated(name, func):
+    """Every parameter of ``func`` (but self/cls) and its return are annotated."""
+    # the annotations are strings (postponed evaluation): read them, not evaluate them
+    signature = inspect.signature(func, eval_str=False)
+    params = list(signature.parameters.values())
+    if params and params[0].name in ("self", "cls"):
+        params = params[1:]
+    missing = [p.name for p in params if p.annotation is inspect.Parameter.empty]
+    assert not missing, f"{name}: parameters without annotations: {missing}"
+    assert signature.return_annotation is not inspect.Signature.empty, \
+        f"{name}: no return annotation"

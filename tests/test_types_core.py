@@ -8,7 +8,7 @@ import inspect
 import pytest
 
 import fastmel
-from _mypy import assert_every_line_flagged_from, mypy_errors
+from _mypy import assert_annotated, assert_every_line_flagged_from, mypy_errors
 from fastmel.extractors import _Setting
 
 # The Python modules whose public API is annotated here (the compiled ``_``
@@ -59,14 +59,7 @@ def test_the_api_is_found():
 
 @pytest.mark.parametrize("name, func", CALLABLES, ids=[name for name, _ in CALLABLES])
 def test_public_callable_is_annotated(name, func):
-    signature = inspect.signature(func)
-    params = list(signature.parameters.values())
-    if params and params[0].name in ("self", "cls"):
-        params = params[1:]
-    missing = [p.name for p in params if p.annotation is inspect.Parameter.empty]
-    assert not missing, f"{name}: parameters without annotations: {missing}"
-    assert signature.return_annotation is not inspect.Signature.empty, \
-        f"{name}: no return annotation"
+    assert_annotated(name, func)
 
 
 @pytest.mark.parametrize("cls", [fastmel.STFT, fastmel.ISTFT, fastmel.MelSpectrogram,
