@@ -302,7 +302,7 @@ def _top_eigenvector(d: _F64, e: _F64) -> _F64:
     scale = max(abs(high), abs(low))
     lower, upper = low, high + 8 * _EPS * scale  # Gershgorin's bounds, the upper one strict
     shift, settled, last_change = upper, False, np.inf
-    v = np.full(d.size, 1.0 / math.sqrt(d.size))
+    v: npt.NDArray[np.float64] = np.full(d.size, 1.0 / math.sqrt(d.size))
     for _ in range(_DPSS_MAX_SOLVES):
         x = _tridiagonal_spd_solve(shift - d, -e, v)
         if x is None:

@@ -196,7 +196,7 @@ def convolve(x: npt.ArrayLike, ir: npt.ArrayLike, *,
     n_fft = _fft_size(n, m)
     _checks.allocation((x2.shape[0] * (n + m - 1) + ir2.shape[0] * (n_fft + 2)) * x.itemsize,
                        f"the convolution of {x2.shape[0]} x {n} samples with {m} taps")
-    out = np.empty((x2.shape[0], n + m - 1), dtype=x.dtype)
+    out: npt.NDArray[np.floating[Any]] = np.empty((x2.shape[0], n + m - 1), dtype=x.dtype)
     overlap_add(x2, ir2, n_fft, out)
     if not all_finite(out):
         raise ParameterError(
