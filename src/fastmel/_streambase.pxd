@@ -124,7 +124,7 @@ cdef class Stream:
     cdef object step(self, cnp.ndarray x, object lead, bint keep)
     cdef Py_ssize_t step_into(self, cnp.ndarray x, object lead, object out) except -1
     cdef Py_ssize_t check_out(self, object out, Target* t, cnp.ndarray x) except -1
-    cdef object feed(self, object chunk, bint keep, bint scanned)
+    cdef object feed(self, object chunk, bint keep, bint scanned, bint into=*, object out=*)
     cdef object owed(self)
     cdef int restart(self) except -1
     cdef object rebuilder(self)

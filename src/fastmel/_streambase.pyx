@@ -212,17 +212,9 @@ cdef class Stream:
         RuntimeError
             Another thread is inside this stream.
         """
-        cdef cnp.ndarray x
         enter(&self.busy, self)
         try:
-            if self.lead_shape is not None and readable_as_is(chunk, self.typenum,
-                                                              self.lead_nd, self.dims):
-                x = <cnp.ndarray>chunk
-                if not self.scan(x):
-                    self.convert(chunk)          # raises the precise error
-                return self.step_into(x, None, out)
-            x, lead = self.convert(chunk)
-            return self.step_into(x, lead, out)
+            return self.feed(chunk, False, False, True, out)
         finally:
             leave(&self.busy)
 
@@ -393,19 +385,24 @@ cdef class Stream:
             check_stream_layout(lead + (x.shape[-1],))
         return x, lead
 
-    cdef object feed(self, object chunk, bint keep, bint scanned):
+    cdef object feed(self, object chunk, bint keep, bint scanned, bint into=False,
+                     object out=None):
         """Accept ``chunk`` and run the engine on it; with ``scanned``, its samples
         are known to be finite (a Chain's stage: the output of a stage before),
         so an array that needs no conversion skips that scan (not the engine's
-        amplitude bound)."""
+        amplitude bound).  With ``into``, the output goes into ``out``
+        (``process_into``) and the count is returned."""
         cdef cnp.ndarray x
+        lead = None
         if self.lead_shape is not None and readable_as_is(chunk, self.typenum, self.lead_nd,
                                                           self.dims):
             x = <cnp.ndarray>chunk
             if (not scanned or self.bound != INFINITY) and not self.scan(x):
                 self.convert(chunk)              # raises the precise error
-            return self.step(x, None, keep)
-        x, lead = self.convert(chunk)
+        else:
+            x, lead = self.convert(chunk)
+        if into:
+            return self.step_into(x, lead, out)
         return self.step(x, lead, keep)
 
     cdef object owed(self):
