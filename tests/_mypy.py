@@ -1,6 +1,7 @@
 """Helpers of the typing tests: mypy --strict on a snippet of user code (skipped
-where mypy is not installed: CI's types leg installs it), and the check that a
-callable is annotated."""
+where mypy is not installed: CI's types leg installs it), the public Python
+callables of a module, and the check that a callable is annotated."""
+import importlib
 import inspect
 import os
 import textwrap
@@ -57,3 +58,34 @@ def assert_annotated(name, func):
     assert not missing, f"{name}: parameters without annotations: {missing}"
     assert signature.return_annotation is not inspect.Signature.empty, \
         f"{name}: no return annotation"
+
+
+def public_python_callables(modules):
+    """(qualified name, function) for every public function of ``fastmel.<m>`` for
+    m in ``modules`` and every public method, property or classmethod their
+    public classes get from Python code of fastmel's (compiled bases are
+    described by their stubs), sorted by name."""
+    found = set()
+    for name in modules:
+        module = importlib.import_module(f"fastmel.{name}")
+        for public in module.__all__:
+            obj = getattr(module, public)
+            if getattr(obj, "__module__", None) != module.__name__:
+                continue  # re-exported from elsewhere (checked where it is defined)
+            if inspect.isfunction(obj):
+                found.add((f"fastmel.{name}.{public}", inspect.unwrap(obj)))
+            elif inspect.isclass(obj):
+                for klass in obj.__mro__:
+                    if not klass.__module__.startswith("fastmel"):
+                        continue
+                    for attr, value in vars(klass).items():
+                        if attr.startswith("_") and attr not in ("__init__", "__call__"):
+                            continue
+                        where = f"fastmel.{name}.{public}.{attr}"
+                        if isinstance(value, property):
+                            found.add((where, value.fget))
+                        elif isinstance(value, classmethod):
+                            found.add((where, value.__func__))
+                        elif inspect.isfunction(value):
+                            found.add((where, value))
+    return sorted(found, key=lambda item: item[0])

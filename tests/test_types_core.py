@@ -2,13 +2,12 @@
 property written in Python carries annotations for all its parameters and its
 return, every read-only setting of an extractor has a declared type, and a
 type checker (when one is installed) accepts ordinary use and refuses misuse."""
-import importlib
-import inspect
 
 import pytest
 
 import fastmel
-from _mypy import assert_annotated, assert_every_line_flagged_from, mypy_errors
+from _mypy import (assert_annotated, assert_every_line_flagged_from, mypy_errors,
+                   public_python_callables)
 from fastmel.extractors import _Setting
 
 # The Python modules whose public API is annotated here (the compiled ``_``
@@ -16,34 +15,7 @@ from fastmel.extractors import _Setting
 MODULES = ("cepstral", "convert", "extractors", "feature", "filters", "spectrum", "util")
 
 
-def _public_python_callables():
-    """(qualified name, function) for every public function of MODULES and every
-    public method or property of their public classes, defined in that module."""
-    for name in MODULES:
-        module = importlib.import_module(f"fastmel.{name}")
-        for public in module.__all__:
-            obj = getattr(module, public)
-            if getattr(obj, "__module__", None) != module.__name__:
-                continue  # re-exported from elsewhere (checked where it is defined, or compiled)
-            if inspect.isfunction(obj):
-                yield f"fastmel.{name}.{public}", obj
-            elif inspect.isclass(obj):
-                for klass in obj.__mro__:
-                    if not klass.__module__.startswith("fastmel"):
-                        continue
-                    for attr, value in vars(klass).items():
-                        if attr.startswith("_") and attr not in ("__init__", "__call__"):
-                            continue
-                        where = f"fastmel.{name}.{public}.{attr}"
-                        if isinstance(value, property):
-                            yield where, value.fget
-                        elif isinstance(value, classmethod):
-                            yield where, value.__func__
-                        elif inspect.isfunction(value):
-                            yield where, value
-
-
-CALLABLES = sorted(_public_python_callables(), key=lambda item: item[0])
+CALLABLES = public_python_callables(MODULES)
 
 
 def test_the_api_is_found():
